@@ -1,0 +1,40 @@
+package dev.icecache.kvcache;
+
+/**
+ * Always-on argument and state checks for public kvcache methods (style.md rule 8).
+ * Inner-loop facts use {@code assert}; anything a caller can get wrong comes through here.
+ */
+public final class Checks {
+
+    private Checks() {
+    }
+
+    /** Throws {@link IllegalArgumentException} with the formatted message when {@code cond} is false. */
+    public static void checkArgument(boolean cond, String fmt, Object... args) {
+        if (!cond) {
+            throw new IllegalArgumentException(String.format(fmt, args));
+        }
+    }
+
+    /** Throws {@link IllegalStateException} with the formatted message when {@code cond} is false. */
+    public static void checkState(boolean cond, String fmt, Object... args) {
+        if (!cond) {
+            throw new IllegalStateException(String.format(fmt, args));
+        }
+    }
+
+    /** Checks {@code 0 <= index < size}; the message reports both. */
+    public static int checkIndex(int index, int size) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
+        }
+        return index;
+    }
+
+    /** Checks that {@code [offset, offset+length)} lies inside an array of {@code capacity}, in long arithmetic. */
+    public static void checkRange(long offset, long length, long capacity) {
+        if (offset < 0 || length < 0 || offset + length > capacity) {
+            throw new IndexOutOfBoundsException("offset=" + offset + " length=" + length + " capacity=" + capacity);
+        }
+    }
+}

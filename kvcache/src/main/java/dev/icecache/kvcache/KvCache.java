@@ -1,0 +1,51 @@
+package dev.icecache.kvcache;
+
+/**
+ * The KV cache of one sequence, as the forward pass uses it: the seam between the engine
+ * ({@code model}) and the cache policies of this library (Full, StreamingLLM, Quest, oracle,
+ * IceCache). The engine never sees pages, trees or tiers.
+ *
+ * <p>Call order per layer: {@link #append} the post-RoPE K and V rows of new positions (in
+ * increasing position order, no gaps), then {@link #attend} for each query position among
+ * them. A batched prefill appends a whole chunk of positions to a layer and then attends for
+ * each of them; the query at position p sees only positions &lt;= p (causal).
+ *
+ * <p>Numerics contract: the attended rows are always reduced in increasing position order with
+ * the kernel of {@link HeadAttention}, so a policy that attends to every position gives bit for
+ * bit the same output as {@link FullCache}.
+ */
+public interface KvCache extends AutoCloseable {
+
+    /** The shape this cache was built for. */
+    CacheShape shape();
+
+    /** Positions appended to the last layer so far, i.e. the next position to append there. */
+    int length();
+
+    /**
+     * Stores one position's K and V rows of one layer.
+     *
+     * @param layer layer index
+     * @param position the position, equal to the number of positions already appended to this layer
+     * @param k post-RoPE keys, {@code shape().kvDim()} floats from {@code kOff} ([kvHead][headDim])
+     * @param v values, {@code shape().kvDim()} floats from {@code vOff} ([kvHead][headDim])
+     */
+    void append(int layer, int position, float[] k, int kOff, float[] v, int vOff);
+
+    /**
+     * Attention of one query position over the cached positions &lt;= {@code position} that this
+     * cache's policy attends to.
+     *
+     * @param layer layer index
+     * @param position the query's position (already appended to this layer)
+     * @param q post-RoPE query, {@code shape().qDim()} floats from {@code qOff} ([head][headDim])
+     * @param out receives {@code shape().qDim()} floats from {@code outOff}: per head, the
+     *            softmax-weighted sum of value rows
+     */
+    void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff);
+
+    /** Releases what the cache holds off-heap or in a store; the default holds nothing. */
+    @Override
+    default void close() {
+    }
+}
