@@ -82,8 +82,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     @Override
     public void open(OpenContext openContext) {
-        model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
-        text = new TextAssembler(model.tokenizer()::tokenBytes);
+        SharedModels.Shared shared = SharedModels.acquire(settings.modelPath(), settings.contextLength());
+        model = shared.model();
+        text = new TextAssembler(shared.tokenizer()::tokenBytes);
         documents = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
         pages = getRuntimeContext().getMapState(
