@@ -30,6 +30,29 @@ class GenerateCommandTest {
     }
 
     @Test
+    void shouldPrintTheStories260kReferenceTextGreedily() throws IOException {
+        Path models = Path.of(System.getProperty("icecache.models.dir", "../../shared/models"));
+        Path gguf = models.resolve("stories260K/stories260Ktok512.gguf");
+        Path reference = models.resolve("stories260K/reference-greedy.txt");
+        if (!Files.isRegularFile(gguf) || !Files.isRegularFile(reference)) {
+            String msg = "shared model files missing under " + models;
+            org.junit.jupiter.api.Assertions.assertNotEquals("true", System.getenv("CI"), msg);
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, msg);
+        }
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = run("generate", "--model", gguf.toString(), "--context", "512", "--max-tokens", "200");
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(0, code, err.toString());
+        assertEquals(Files.readString(reference) + System.lineSeparator(), captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void shouldExitWithOneAndOneLineWhenModelFileIsMissing() {
         Path missing = dir.resolve("nope.gguf");
         assertEquals(1, run("generate", "--model", missing.toString(), "--prompt", "hi"));
