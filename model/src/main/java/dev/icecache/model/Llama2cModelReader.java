@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tokenizer.Llama2cTokenizerFile;
 import dev.icecache.model.tokenizer.Vocabulary;
 
 /**
@@ -101,10 +102,7 @@ final class Llama2cModelReader {
             }
             tokenizer = sibling;
         }
-        if (!Files.isRegularFile(tokenizer)) {
-            throw new java.nio.file.NoSuchFileException(tokenizer.toString(), null, "tokenizer file not found");
-        }
-        return null; // the tokenizer.bin reader arrives with the tokenizer package (branch tok)
+        return Llama2cTokenizerFile.read(tokenizer, vocab);
     }
 
     private static void checkHeader(String file, int dim, int hidden, int layers, int heads, int kvHeads, int vocab,

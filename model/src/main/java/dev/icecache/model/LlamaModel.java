@@ -15,6 +15,7 @@ import dev.icecache.kvcache.KvCache;
 import dev.icecache.model.compute.ComputePool;
 import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.tokenizer.Tokenizer;
+import dev.icecache.model.tokenizer.Tokenizers;
 import dev.icecache.model.tokenizer.Vocabulary;
 
 /**
@@ -41,8 +42,9 @@ public final class LlamaModel implements AutoCloseable {
     private LlamaModel(LoadedModel loaded, ComputePool pool) {
         this.config = loaded.config();
         this.weights = loaded.weights();
-        this.vocabulary = loaded.vocabulary();
-        this.tokenizer = null;
+        Vocabulary vocabulary = loaded.vocabulary();
+        this.vocabulary = vocabulary;
+        this.tokenizer = vocabulary == null ? null : Tokenizers.create(vocabulary);
         this.pool = pool;
     }
 
