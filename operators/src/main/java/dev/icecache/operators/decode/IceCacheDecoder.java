@@ -82,9 +82,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     @Override
     public void open(OpenContext openContext) {
-        SharedModels.Shared shared = SharedModels.acquire(settings.modelPath(), settings.contextLength());
-        model = shared.model();
-        text = new TextAssembler(shared.tokenizer()::tokenBytes);
+        model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
+        text = new TextAssembler(model.tokenizer()::tokenBytes);
         documents = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
         pages = getRuntimeContext().getMapState(
@@ -146,7 +145,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         if (!piece.text().isEmpty()) {
             out.collect(new SummaryPiece(docId, doc.pieceSeq++, piece.text(), false, DocumentStats.NONE));
         }
-        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime());
+        // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
+        // mailbox) sees one slice per tick instead of a whole generation in one call
+        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
         writeBack(doc, start);
     }
 

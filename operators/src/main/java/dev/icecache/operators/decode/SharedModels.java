@@ -8,8 +8,6 @@ import java.util.Map;
 
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
-import dev.icecache.model.tokenizer.Tokenizer;
-import dev.icecache.model.tokenizer.Tokenizers;
 
 /**
  * Models loaded once per JVM and shared by every subtask (and every operator) that asks for
@@ -21,21 +19,12 @@ public final class SharedModels {
     private record Key(Path file, int contextLength) {
     }
 
-    /**
-     * A shared model and its tokenizer (built once from the model's vocabulary).
-     *
-     * @param model the engine's model
-     * @param tokenizer the tokenizer of its vocabulary
-     */
-    public record Shared(LlamaModel model, Tokenizer tokenizer) {
-    }
-
     private static final class Entry {
-        final Shared shared;
+        final LlamaModel model;
         int users;
 
-        Entry(Shared shared) {
-            this.shared = shared;
+        Entry(LlamaModel model) {
+            this.model = model;
         }
     }
 
@@ -49,24 +38,19 @@ public final class SharedModels {
      *
      * @throws UncheckedIOException when the file cannot be read
      */
-    public static synchronized Shared acquire(String file, int contextLength) {
+    public static synchronized LlamaModel acquire(String file, int contextLength) {
         Key key = new Key(Path.of(file).toAbsolutePath().normalize(), contextLength);
         Entry e = LOADED.get(key);
         if (e == null) {
             try {
-                LlamaModel model = LlamaModel.load(key.file(), new LoadOptions(null, contextLength));
-                if (model.vocabulary() == null) {
-                    throw new IllegalArgumentException("model " + key.file() + " has no vocabulary; for a llama2.c"
-                            + " .bin model put its tokenizer.bin beside it");
-                }
-                e = new Entry(new Shared(model, Tokenizers.create(model.vocabulary())));
+                e = new Entry(LlamaModel.load(key.file(), new LoadOptions(null, contextLength)));
             } catch (IOException ex) {
                 throw new UncheckedIOException("cannot load model " + key.file() + "; check icecache.model.path", ex);
             }
             LOADED.put(key, e);
         }
         e.users++;
-        return e.shared;
+        return e.model;
     }
 
     /** Gives back a model obtained from {@link #acquire}. */
@@ -75,7 +59,7 @@ public final class SharedModels {
         Entry e = LOADED.get(key);
         if (e != null && --e.users == 0) {
             LOADED.remove(key);
-            e.shared.model().close();
+            e.model.close();
         }
     }
 }

@@ -123,8 +123,12 @@ class DocumentSessionTest {
                 new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32), 0);
     }
 
-    /** The engine's plain loop: BOS + prompt in one prefill, then sample/step. */
     static int[] engineAlone(int[] prompt, int maxTokens, Sampler sampler) {
+        return engineAloneWith(model, prompt, maxTokens, sampler);
+    }
+
+    /** The engine's plain loop: BOS + prompt in one prefill, then sample/step. */
+    static int[] engineAloneWith(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler) {
         Session s = model.newSession(new FullCache(model.cacheShape()));
         int[] all = new int[prompt.length + 1];
         all[0] = model.vocabulary().bos();
