@@ -103,7 +103,12 @@ class StreamingTokenizerTest {
     private static final class CharTokenizer implements Tokenizer {
         private final Vocabulary vocab;
 
-        CharTokenizer(String family, String... pieces) {
+        CharTokenizer(String family, String... extraPieces) {
+            String[] pieces = new String[3 + extraPieces.length];
+            pieces[0] = "<unk>";
+            pieces[1] = "<s>";
+            pieces[2] = "</s>";
+            System.arraycopy(extraPieces, 0, pieces, 3, extraPieces.length);
             vocab = new Vocabulary(family, null, pieces, null, null, List.of(), 1, 2, 0, true);
         }
 
