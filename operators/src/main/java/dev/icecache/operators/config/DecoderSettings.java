@@ -24,10 +24,22 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param budgetTokens resident tokens per (sparse layer, KV head)
  * @param denseLayers leading full-attention layers
  * @param pageFormat rounding of stored pages
+ * @param workingSetDocuments live documents per decoder subtask
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
-                              PageFormat pageFormat) implements Serializable {
+                              PageFormat pageFormat, int workingSetDocuments) implements Serializable {
+
+    public DecoderSettings {
+        if (workingSetDocuments < 1) {
+            throw new IllegalArgumentException(IceCacheOptions.WORKING_SET_DOCUMENTS.key() + "=" + workingSetDocuments
+                    + " must be >= 1");
+        }
+        if (policy != Policy.FULL) {
+            throw new IllegalArgumentException(IceCacheOptions.POLICY.key() + "=" + policy + " is not available in"
+                    + " the Flink decoder yet (kvcache's PagedKvCache is not wired in); use FULL");
+        }
+    }
 
     /**
      * Reads and validates every option; a bad value fails here, naming its key.
@@ -49,7 +61,8 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
                 config.get(IceCacheOptions.SLICE_TOKENS)));
         DecoderSettings settings = new DecoderSettings(model, context, chunk, prompt, generation,
                 config.get(IceCacheOptions.POLICY), config.get(IceCacheOptions.BUDGET_TOKENS),
-                config.get(IceCacheOptions.DENSE_LAYERS), config.get(IceCacheOptions.PAGE_FORMAT));
+                config.get(IceCacheOptions.DENSE_LAYERS), config.get(IceCacheOptions.PAGE_FORMAT),
+                config.get(IceCacheOptions.WORKING_SET_DOCUMENTS));
         named(IceCacheOptions.BUDGET_TOKENS.key(), settings::cacheConfig);
         return settings;
     }

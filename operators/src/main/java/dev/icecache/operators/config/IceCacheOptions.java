@@ -67,9 +67,10 @@ public final class IceCacheOptions {
 
     /** The cache policy. */
     public static final ConfigOption<Policy> POLICY = key("icecache.cache.policy").enumType(Policy.class)
-            .defaultValue(Policy.ICECACHE)
+            .defaultValue(Policy.FULL)
             .withDescription("KV-cache page selection: FULL attends to every position; ICECACHE is the paper's"
-                    + " DCI-tree selection; STREAMING, QUEST, ORACLE, ICECACHE_REUSE are the baselines/variants.");
+                    + " DCI-tree selection; STREAMING, QUEST, ORACLE, ICECACHE_REUSE are the baselines/variants."
+                    + " The Flink decoder runs FULL today; the others need kvcache's PagedKvCache.");
 
     /** Resident tokens per layer and KV head. */
     public static final ConfigOption<Integer> BUDGET_TOKENS = key("icecache.budget.tokens").intType()
@@ -81,6 +82,12 @@ public final class IceCacheOptions {
     public static final ConfigOption<Integer> DENSE_LAYERS = key("icecache.cache.dense-layers").intType()
             .defaultValue(CacheConfig.DEFAULT_DENSE_LAYERS)
             .withDescription("Leading layers that attend to every position whatever the policy (>= 0).");
+
+    /** Live documents per decoder subtask. */
+    public static final ConfigOption<Integer> WORKING_SET_DOCUMENTS = key("icecache.working-set.documents").intType()
+            .defaultValue(8)
+            .withDescription("Documents per decoder subtask kept live in memory (model scratch and the host copy"
+                    + " of their pages, >= 1). Others live only in keyed state and are rebuilt on their next element.");
 
     /** Page format in state. */
     public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)

@@ -1,26 +1,23 @@
 package dev.icecache.operators.decode;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.tokenize.TokenChunk;
 
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.api.operators.TimerHeapInternalTimer;
 
 /**
- * Runs {@link IceCacheDecoder} and finishes its pending generations when the input ends.
+ * Runs {@link IceCacheDecoder} and lets its pending generations finish when the input ends.
  *
- * <p>NOTE: Flink drops processing-time timers that have not fired when a bounded input ends
- * (checked on 2.3: a chain of 300 timers fired once), which would cut every generation still
- * in progress. So at end of input this operator fires the pending decode timers itself, key by
- * key, until none is left. Generation then runs without checkpoints in between; a failure
- * there restarts from the last checkpoint, which is still exact.
+ * <p>NOTE: Flink stops firing processing-time timers once a bounded input has ended and the
+ * operator finishes (checked on 2.3: a chain of 300 timers fired once), which would cut every
+ * generation still in progress. So {@link #endInput()} keeps the task's mailbox running (as
+ * Flink's own async operator does) until no decode timer is left: the timers fire as usual,
+ * one slice each, and checkpoints still go through between slices.
  */
 public final class DecoderOperator extends KeyedProcessOperator<String, TokenChunk, SummaryPiece>
         implements BoundedOneInput {
@@ -37,18 +34,18 @@ public final class DecoderOperator extends KeyedProcessOperator<String, TokenChu
 
     @Override
     public void endInput() throws Exception {
+        MailboxExecutor mailbox = getContainingTask().getMailboxExecutorFactory()
+                .createExecutor(getOperatorConfig().getChainIndex());
         InternalTimerService<VoidNamespace> timers =
                 getInternalTimerService(USER_TIMERS, VoidNamespaceSerializer.INSTANCE, this);
-        List<TimerHeapInternalTimer<String, VoidNamespace>> due = new ArrayList<>();
-        do {
-            due.clear();
-            timers.forEachProcessingTimeTimer((namespace, time) ->
-                    due.add(new TimerHeapInternalTimer<>(time, (String) getCurrentKey(), namespace)));
-            for (TimerHeapInternalTimer<String, VoidNamespace> timer : due) {
-                setCurrentKey(timer.getKey());
-                timers.deleteProcessingTimeTimer(timer.getNamespace(), timer.getTimestamp());
-                onProcessingTime(timer);
-            }
-        } while (!due.isEmpty());
+        while (hasProcessingTimers(timers)) {
+            mailbox.yield();
+        }
+    }
+
+    private static boolean hasProcessingTimers(InternalTimerService<VoidNamespace> timers) throws Exception {
+        boolean[] any = {false};
+        timers.forEachProcessingTimeTimer((namespace, time) -> any[0] = true);
+        return any[0];
     }
 }

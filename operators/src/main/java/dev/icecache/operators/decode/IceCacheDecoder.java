@@ -54,7 +54,6 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     static final String PAGES_STATE = "icecache-pages";
 
     private final DecoderSettings settings;
-    private final int workingSetDocuments;
 
     /** Owned by {@link SharedModels}; acquired in open, released in close. */
     private transient LlamaModel model;
@@ -68,16 +67,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient Counter documentsResumed;
     private transient Counter documentsFinished;
 
-    /**
-     * @param settings the job's settings
-     * @param workingSetDocuments live documents kept in memory per subtask (&gt;= 1)
-     */
-    public IceCacheDecoder(DecoderSettings settings, int workingSetDocuments) {
-        if (workingSetDocuments < 1) {
-            throw new IllegalArgumentException("workingSetDocuments=" + workingSetDocuments + " must be >= 1");
-        }
+    /** @param settings the job's settings */
+    public IceCacheDecoder(DecoderSettings settings) {
         this.settings = settings;
-        this.workingSetDocuments = workingSetDocuments;
     }
 
     @Override
@@ -191,7 +183,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     private void evictBeyondWorkingSet() {
         var it = live.values().iterator();
-        while (live.size() > workingSetDocuments && it.hasNext()) {
+        while (live.size() > settings.workingSetDocuments() && it.hasNext()) {
             LiveDocument oldest = it.next();
             it.remove();
             oldest.store.close(); // everything was written back at its last element boundary

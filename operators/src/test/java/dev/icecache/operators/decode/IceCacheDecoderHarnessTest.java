@@ -37,7 +37,7 @@ class IceCacheDecoderHarnessTest {
     static void settings() {
         String path = TestModels.require(TestModels.STORIES_GGUF).toString();
         settings = new DecoderSettings(path, TestModels.STORIES_CONTEXT, 256, new PromptTemplate("", ""),
-                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6), Policy.FULL, 256, 2, PageFormat.F32);
+                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6), Policy.FULL, 256, 2, PageFormat.F32, 1);
         model = SharedModels.acquire(path, TestModels.STORIES_CONTEXT);
     }
 
@@ -63,14 +63,14 @@ class IceCacheDecoderHarnessTest {
     }
 
     @Test
-    void shouldFinishPendingGenerationsAtEndOfInput() throws Exception {
+    void shouldKeepTwoDocumentsApartWhenTheWorkingSetHoldsOne() throws Exception {
         int[] a = randomTokens(2, 50);
         int[] b = randomTokens(3, 70);
         try (var harness = newHarness()) {
             harness.open();
             feed(harness, "a", a, 0, a.length, 0, true);
             feed(harness, "b", b, 0, b.length, 0, true);
-            harness.endInput();
+            runTimers(harness, 1);
             List<SummaryPiece> out = harness.extractOutputValues();
             assertEquals(expectedText(a), joined(only(out, "a")));
             assertEquals(expectedText(b), joined(only(out, "b")));
@@ -113,7 +113,7 @@ class IceCacheDecoderHarnessTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, TokenChunk, SummaryPiece> newHarness()
             throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new DecoderOperator(new IceCacheDecoder(settings, 4)),
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new DecoderOperator(new IceCacheDecoder(settings)),
                 TokenChunk::docId, Types.STRING);
         // NOTE: heap backend: numKeyedStateEntries() is only implemented for it; RocksDB runs in the job tests
         harness.setStateBackend(new HashMapStateBackend());
