@@ -1,0 +1,77 @@
+package dev.icecache.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole job on a 2-slot MiniCluster with RocksDB and 200 ms checkpoints. */
+class SummarizeJobTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+                    .build());
+
+    @TempDir
+    static Path shared;
+
+    private static Path documents;
+    private static Map<String, List<JobFixtures.Piece>> failureFree;
+
+    @BeforeAll
+    static void runWithoutFailures() throws Exception {
+        documents = JobFixtures.writeDocuments(shared.resolve("docs"));
+        Path out = shared.resolve("out-clean");
+        Configuration config = JobFixtures.config(shared.resolve("cp-clean"));
+        new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out), config).execute();
+        failureFree = JobFixtures.readOutput(out);
+    }
+
+    @Test
+    void shouldWriteOneCompleteGenerationPerDocumentEqualToTheEngineAlone() {
+        assertEquals(List.of("long.txt", "medium.txt", "short.txt"), List.copyOf(failureFree.keySet()));
+        for (var e : failureFree.entrySet()) {
+            String text = JobFixtures.text(e.getValue());
+            assertEquals(JobFixtures.engineAlone(documents.resolve(e.getKey())), text, "document " + e.getKey());
+            JobFixtures.Piece last = e.getValue().get(e.getValue().size() - 1);
+            assertTrue(last.tokensIn() > 300, "tokens_in of " + e.getKey() + " = " + last.tokensIn());
+            assertTrue(last.tokensOut() > 0 && last.tokensOut() <= JobFixtures.MAX_TOKENS);
+        }
+    }
+
+    @Test
+    void shouldGiveIdenticalOutputWhenFailingDuringPrefillAndDuringDecoding(@TempDir Path dir) throws Exception {
+        FailOnce.Quiet duringPrefill = new FailOnce.Quiet(dir.resolve("failed-in-prefill"), 2,
+                "\"doc\":\"long.txt\"");
+        FailOnce.Trigger duringDecoding = new FailOnce.Trigger(dir.resolve("failed-in-decoding"),
+                "\"doc\":\"long.txt\"", "\"seq\":3,");
+        // both run on each subtask of the hook; the markers make each fire once in all
+        Path out = dir.resolve("out");
+        try (DecoderLog log = DecoderLog.attach()) {
+            new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out),
+                    JobFixtures.config(dir.resolve("cp")), new FailOnce(duringPrefill, duringDecoding)).execute();
+            assertTrue(duringPrefill.fired(), "the failure during prefill was not injected");
+            assertTrue(duringDecoding.fired(), "the failure during decoding was not injected");
+            long resumed = log.count("resumed from state");
+            long resumedInPrefill = log.lines.stream()
+                    .filter(l -> l.contains("resumed from state") && l.contains("decoding=false")
+                            && !l.contains("position=0 ")).count();
+            System.out.printf("decoder log: %d documents resumed from state after restores (%d in prefill)%n",
+                    resumed, resumedInPrefill);
+            assertTrue(resumedInPrefill >= 1,
+                    "no document continued its prefill from restored state; log: " + log.lines);
+        }
+        assertEquals(failureFree, JobFixtures.readOutput(out), "output after failures differs from the clean run");
+    }
+}
