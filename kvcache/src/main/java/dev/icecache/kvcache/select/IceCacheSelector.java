@@ -85,6 +85,11 @@ public final class IceCacheSelector implements PageSelector {
     }
 
     @Override
+    public int pageIdLimit(int layer, int kvHead) {
+        return tree(layer, kvHead).pageIdLimit();
+    }
+
+    @Override
     public int pageSize(int layer, int kvHead, int page) {
         DciTree t = tree(layer, kvHead);
         return page >= 0 && page < t.pageIdLimit() ? t.pageSize(page) : 0;

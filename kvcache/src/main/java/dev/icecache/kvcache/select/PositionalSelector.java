@@ -121,6 +121,11 @@ abstract class PositionalSelector implements PageSelector {
     }
 
     @Override
+    public int pageIdLimit(int layer, int kvHead) {
+        return pageCount[spec.stream(layer, kvHead)];
+    }
+
+    @Override
     public int pageSize(int layer, int kvHead, int page) {
         return page >= 0 && page < pageCount[spec.stream(layer, kvHead)] ? rows : 0;
     }
