@@ -198,6 +198,11 @@ public final class PagedKvCache implements KvCache {
         return pool.capacityBytes();
     }
 
+    /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
+    public int lastAttendedRows() {
+        return attention.rows();
+    }
+
     /** Rows appended to a layer but not yet committed (the current chunk). */
     public int chunkRows(int layer) {
         return length[Checks.checkIndex(layer, shape.nLayers())] - committed[layer];
