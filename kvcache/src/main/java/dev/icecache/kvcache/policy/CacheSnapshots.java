@@ -48,14 +48,16 @@ final class CacheSnapshots {
                 for (int i = 0; i < c.sinkPages; i++) {
                     int valid = Math.min(rows, done - i * rows);
                     if (valid > 0) {
-                        c.store.write(l, h, PagedKvCache.SINK_ID_BASE + i, data, c.pool.offset(c.sinkSlots[s][i]), valid);
+                        int at = c.pool.offset(c.sinkSlots[s][i]);
+                        c.store.write(l, h, PagedKvCache.SINK_ID_BASE + i, data, at, valid);
                         written++;
                     }
                 }
                 for (int j = c.windowFirst[l]; c.sinkTokens + j * rows < done; j++) {
                     int valid = Math.min(rows, done - c.sinkTokens - j * rows);
                     int w = j % c.windowPages;
-                    c.store.write(l, h, PagedKvCache.WINDOW_ID_BASE + w, data, c.pool.offset(c.windowSlots[s][w]), valid);
+                    int at = c.pool.offset(c.windowSlots[s][w]);
+                    c.store.write(l, h, PagedKvCache.WINDOW_ID_BASE + w, data, at, valid);
                     written++;
                 }
             }
@@ -150,7 +152,8 @@ final class CacheSnapshots {
         int magic = b.getInt();
         int version = b.getInt();
         Checks.checkArgument(magic == MAGIC, "not a cache snapshot header (magic=%x)", magic);
-        Checks.checkArgument(version == VERSION, "cache snapshot version=%d unsupported (expected %d)", version, VERSION);
+        Checks.checkArgument(version == VERSION, "cache snapshot version=%d unsupported (expected %d)",
+                version, VERSION);
         CacheShape s = c.shape;
         CacheShape saved = new CacheShape(b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt());
         Checks.checkArgument(saved.equals(s), "snapshot taken with %s but restoring with %s", saved, s);
@@ -170,7 +173,8 @@ final class CacheSnapshots {
             Checks.checkArgument(len >= 0 && len <= s.maxTokens(), "layer=%d length=%d outside [0, maxTokens=%d]",
                     l, len, s.maxTokens());
             int pagesPast = Math.max(0, (len - c.sinkTokens + rows - 1) / rows);
-            Checks.checkArgument(wf >= 0 && wf <= pagesPast, "layer=%d windowFirst=%d outside [0, %d]", l, wf, pagesPast);
+            Checks.checkArgument(wf >= 0 && wf <= pagesPast, "layer=%d windowFirst=%d outside [0, %d]",
+                    l, wf, pagesPast);
             c.length[l] = len;
             c.committed[l] = len;
             c.windowFirst[l] = wf;

@@ -35,6 +35,10 @@ import dev.icecache.kvcache.tree.Projection;
  * Resident memory is the pool (sink + window + retrieved pages of every sparse (layer, KV head))
  * plus the rows of one chunk; it does not grow with the sequence. Outputs do not depend on the
  * pool's history: restoring a snapshot gives the same subsequent outputs.
+ *
+ * <p>NOTE: checks on the per-token path ({@code append}, {@code attend} and what they call in
+ * page, select, transfer and attention) are explicit {@code if}s rather than {@code Checks}
+ * calls: varargs messages would box and allocate an array on every call, taken or not.
  */
 public final class PagedKvCache implements KvCache {
 
@@ -119,7 +123,8 @@ public final class PagedKvCache implements KvCache {
         this.sinkSlots = new int[sparseStreams][];
         this.windowSlots = new int[sparseStreams][];
         this.resident = new ResidentSet[sparseStreams];
-        Checks.checkState(pool.tryReserve(sparseStreams * (sinkPages + windowPages)), "pool too small for sink and window");
+        Checks.checkState(pool.tryReserve(sparseStreams * (sinkPages + windowPages)),
+                "pool too small for sink and window");
         for (int l = firstSparse; l < layers; l++) {
             for (int h = 0; h < kv; h++) {
                 int s = sparse(l, h);
@@ -128,7 +133,7 @@ public final class PagedKvCache implements KvCache {
                 resident[s] = new ResidentSet(l, h, retrieved);
             }
         }
-        this.plan = new TransferPlan(pool);
+        this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
         this.moves = new PageMoves(layout);
         this.dense = new DenseLayers(shape, layout, firstSparse);
         this.attention = new SparseAttention(shape.headDim());
@@ -211,10 +216,15 @@ public final class PagedKvCache implements KvCache {
     @Override
     public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
         Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position == length[layer],
-                "append out of order: layer=%d position=%d expected=%d", layer, position, length[layer]);
-        Checks.checkArgument(position < shape.maxTokens(),
-                "position=%d exceeds maxTokens=%d; raise the context length", position, shape.maxTokens());
+        if (position != length[layer]) {
+            throw new IllegalStateException(String.format("append out of order: layer=%d position=%d expected=%d",
+                    layer, position, length[layer]));
+        }
+        if (position >= shape.maxTokens()) {
+            throw new IllegalArgumentException(String.format(
+                    "position=%d exceeds maxTokens=%d; raise the context length",
+                    position, shape.maxTokens()));
+        }
         int kvDim = shape.kvDim();
         Checks.checkRange(kOff, kvDim, k.length);
         Checks.checkRange(vOff, kvDim, v.length);
@@ -321,8 +331,10 @@ public final class PagedKvCache implements KvCache {
     @Override
     public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
         Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position < length[layer],
-                "attend before append: layer=%d position=%d appended=%d", layer, position, length[layer]);
+        if (position >= length[layer]) {
+            throw new IllegalStateException(String.format("attend before append: layer=%d position=%d appended=%d",
+                    layer, position, length[layer]));
+        }
         Checks.checkRange(qOff, shape.qDim(), q.length);
         Checks.checkRange(outOff, shape.qDim(), out.length);
         int hd = shape.headDim();
@@ -338,9 +350,11 @@ public final class PagedKvCache implements KvCache {
             }
             return;
         }
-        Checks.checkState(position >= committed[layer], "attend layer=%d position=%d precedes the current chunk "
+        if (position < committed[layer]) {
+            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
                 + "(first position %d); attend each position after appending it and before the next chunk",
-                layer, position, committed[layer]);
+                    layer, position, committed[layer]));
+        }
         attending[layer] = true;
         metrics.beginStep();
         long t0 = System.nanoTime();
@@ -390,8 +404,11 @@ public final class PagedKvCache implements KvCache {
         plan.clear();
         for (int h = 0; h < shape.nKvHeads(); h++) {
             boolean planned = plan.plan(resident[sparse(layer, h)], selected[h], selectedCount[h]);
-            Checks.checkState(planned, "resident pool exhausted: capacity=%d taken=%d; the pool is sized for the "
-                    + "budget, so this is a bug", pool.capacity(), pool.takenSlots());
+            if (!planned) {
+                throw new IllegalStateException(String.format(
+                        "resident pool exhausted: capacity=%d taken=%d; the pool is sized for the "
+                    + "budget, so this is a bug", pool.capacity(), pool.takenSlots()));
+            }
         }
         plan.execute(store);
         metrics.stepPagesMoved = plan.fetchCount();
@@ -435,8 +452,11 @@ public final class PagedKvCache implements KvCache {
      */
     public CacheSnapshot snapshot() {
         for (int l = firstSparse; l < shape.nLayers(); l++) {
-            Checks.checkState(committed[l] == length[l] || attending[l], "snapshot mid-chunk: layer=%d has positions "
-                    + "%d..%d appended but not attended; snapshot at element boundaries", l, committed[l], length[l] - 1);
+            if (committed[l] != length[l] && !attending[l]) {
+                throw new IllegalStateException(String.format("snapshot mid-chunk: layer=%d has positions "
+                    + "%d..%d appended but not attended; snapshot at element boundaries",
+                        l, committed[l], length[l] - 1));
+            }
             commit(l);
         }
         metrics.pagesWritten += dense.flush(store, length);

@@ -64,7 +64,9 @@ public final class IceCacheSelector implements PageSelector {
     /** The tree of a sparse stream (read-only use: tests, benchmarks). */
     public DciTree tree(int layer, int kvHead) {
         DciTree t = trees[spec.stream(layer, kvHead)];
-        Checks.checkArgument(t != null, "layer=%d is dense and has no tree", layer);
+        if (t == null) {
+            throw new IllegalArgumentException(String.format("layer=%d is dense and has no tree", layer));
+        }
         return t;
     }
 
