@@ -37,6 +37,7 @@ final class ChildIndex {
         this.core = core;
         this.owner = owner;
         this.cellM2 = cellM2;
+        core.dirty.markChildIndex(owner); // a new cell must reach the snapshot even while empty
     }
 
     int owner() {
