@@ -28,9 +28,18 @@ class StreamingQualityTest {
         DciTree bulk = new DciTree(D, DciParams.defaults(), projection);
         bulk.add(keys, 0, tokens, 0, n);
         DciTree stream = new DciTree(D, DciParams.defaults(), projection);
+        long moved = 0;
+        int[] a = new int[0];
         for (int i = 0; i < n; i += 16) {
             stream.add(keys, i * D, tokens, i, Math.min(16, n - i));
+            int m = stream.pendingMoves();
+            if (a.length < m) {
+                a = new int[m];
+            }
+            stream.drainMoves(a, a, a, a, a);
+            moved += m;
         }
+        System.out.printf("incremental build: %.2f row moves per token indexed (new tokens included)%n", moved / (double) n);
         stream.checkInvariants();
         bulk.checkInvariants();
         float[][] queries = new float[QUERIES][];
