@@ -23,6 +23,9 @@ import java.util.Arrays;
  */
 final class ChildIndex {
 
+    /** Leaves each way an insert into a full leaf may ripple rows before it splits [ours]. */
+    static final int RIPPLE_LEAVES = 8;
+
     private final TreeCore core;
     private int owner;           // node id of the parent, or Nodes.ROOT
     private int[] leaves = new int[2];
@@ -34,6 +37,7 @@ final class ChildIndex {
         this.core = core;
         this.owner = owner;
         this.cellM2 = cellM2;
+        core.dirty.markChildIndex(owner); // a new cell must reach the snapshot even while empty
     }
 
     int owner() {
@@ -145,12 +149,117 @@ final class ChildIndex {
         }
         int j = findLeaf(p);
         if (core.pages.rowCount(leaves[j]) == core.pages.capacity()) {
-            split(j);
-            if (leafMin(j + 1) <= p) {
-                j++;
+            insertIntoFull(j, node);
+        } else {
+            core.pages.append(leaves[j], node);
+        }
+    }
+
+    /**
+     * Inserts {@code node} into full leaf j. [ours] Like a B*-tree, it first ripples boundary rows
+     * toward the nearest leaf with room within {@link #RIPPLE_LEAVES} leaves (each leaf on the
+     * way hands its row nearest the next leaf on, so leaves stay in projection order and each
+     * moves one row); only when none has room does leaf j split half + half. Without this a
+     * tree grown by inserts averaged 10.7 rows per page against 14.8 for a bulk build of the same
+     * keys, and fewer rows per fetched page cost recall.
+     */
+    private void insertIntoFull(int j, int node) {
+        insertIntoFull(j, node, RIPPLE_LEAVES);
+    }
+
+    private void insertIntoFull(int j, int node, int rippleLeaves) {
+        LeafPages pages = core.pages;
+        int cap = pages.capacity();
+        for (int dist = 1; dist <= rippleLeaves; dist++) {
+            if (j + dist < leafCount && pages.rowCount(leaves[j + dist]) < cap) {
+                ripple(j, j + dist, node);
+                return;
+            }
+            if (j - dist >= 0 && pages.rowCount(leaves[j - dist]) < cap) {
+                ripple(j, j - dist, node);
+                return;
             }
         }
-        core.pages.append(leaves[j], node);
+        split(j);
+        if (leafMin(j + 1) <= core.nodes.proj[node]) {
+            j++;
+        }
+        pages.append(leaves[j], node);
+    }
+
+    /** Carries one row per leaf from leaf {@code from} toward leaf {@code to}, which has room. */
+    private void ripple(int from, int to, int node) {
+        LeafPages pages = core.pages;
+        boolean right = to > from;
+        double[] proj = core.nodes.proj;
+        int carry = node;
+        for (int i = from; i != to; i += right ? 1 : -1) {
+            int out = extremeRow(leaves[i], right);
+            int c = Double.compare(proj[carry], proj[out]);
+            boolean carryPasses = right ? (c > 0 || (c == 0 && carry > out)) : (c < 0 || (c == 0 && carry < out));
+            if (!carryPasses) {
+                pages.replace(out, carry);
+                carry = out;
+            }
+        }
+        pages.append(leaves[to], carry);
+    }
+
+    /** The row of a page with the largest (or smallest) projection; ties to the larger (smaller) id. */
+    private int extremeRow(int page, boolean largest) {
+        int best = -1;
+        for (int s = 0, n = core.pages.rowCount(page); s < n; s++) {
+            int x = core.pages.node(page, s);
+            if (best < 0) {
+                best = x;
+                continue;
+            }
+            int c = Double.compare(core.nodes.proj[x], core.nodes.proj[best]);
+            if (largest ? (c > 0 || (c == 0 && x > best)) : (c < 0 || (c == 0 && x < best))) {
+                best = x;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * [ours] Gives back a page when the cell holds more leaves than its rows need: the least full
+     * leaf is emptied and its rows rippled into the others (no split can happen: the rest has
+     * room). Called after children leave for another parent, so cells that stop receiving
+     * tokens (a stream's old topics) do not keep half-empty pages.
+     */
+    void compact() {
+        LeafPages pages = core.pages;
+        int cap = pages.capacity();
+        while (leafCount > 1 && leafCount > (childCount + cap - 1) / cap) {
+            int j = 0;
+            for (int i = 1; i < leafCount; i++) {
+                if (pages.rowCount(leaves[i]) < pages.rowCount(leaves[j])) {
+                    j = i;
+                }
+            }
+            int page = leaves[j];
+            int n = pages.rowCount(page);
+            int[] buf = core.spareBuf(n);
+            for (int s = 0; s < n; s++) {
+                buf[s] = pages.node(page, s);
+            }
+            for (int s = 0; s < n; s++) {
+                pages.remove(buf[s]);
+            }
+            removeLeaf(j);
+            pages.release(page);
+            core.dirty.markChildIndex(owner);
+            for (int s = 0; s < n; s++) {
+                int x = buf[s];
+                int at = findLeaf(core.nodes.proj[x]);
+                if (pages.rowCount(leaves[at]) < cap) {
+                    pages.append(leaves[at], x);
+                } else {
+                    insertIntoFull(at, x, leafCount);
+                }
+            }
+        }
     }
 
     /** Builds the leaves of an empty cell from children sorted by projection, filled evenly. */

@@ -236,11 +236,15 @@ public final class DciTree {
      * @return the number of pages written (&lt;= maxPages)
      */
     public int search(float[] q, int qOff, int maxPages, int[] outPages, float[] outScores, SearchStats stats) {
-        Checks.checkArgument(q != null, "q must not be null");
+        // plain ifs, not Checks' varargs: this runs per query head per decode step
+        if (q == null || outPages == null || outScores == null) {
+            throw new IllegalArgumentException("q, outPages and outScores must not be null");
+        }
         Checks.checkRange(qOff, core.headDim, q.length);
-        Checks.checkArgument(maxPages >= 0 && outPages != null && outScores != null
-                        && outPages.length >= maxPages && outScores.length >= maxPages,
-                "maxPages=%d must be >= 0 and fit outPages and outScores", maxPages);
+        if (maxPages < 0 || outPages.length < maxPages || outScores.length < maxPages) {
+            throw new IllegalArgumentException("maxPages=" + maxPages + " must be >= 0 and fit outPages (length="
+                    + outPages.length + ") and outScores (length=" + outScores.length + ")");
+        }
         if (size() == 0 || maxPages == 0) {
             return 0;
         }

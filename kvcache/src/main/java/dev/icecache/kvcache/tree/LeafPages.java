@@ -117,6 +117,15 @@ final class LeafPages {
         assign(node, page, rowCount[page]++);
     }
 
+    /** Puts {@code in} into the (page, slot) of {@code out}, which leaves its page (to be placed by the caller). */
+    void replace(int out, int in) {
+        int page = nodes.page[out];
+        int slot = nodes.slot[out];
+        noteOrigin(out);
+        assign(in, page, slot);
+        nodes.page[out] = DciTree.NO_PAGE;
+    }
+
     /** Removes a node from its page; the last row fills the hole so rows stay compact. */
     void remove(int node) {
         int page = nodes.page[node];

@@ -24,6 +24,10 @@ final class MipsTransform {
         this.m2 = m2;
     }
 
+    Projection projection() {
+        return projection;
+    }
+
     /** The current M^2. */
     double m2() {
         return m2;

@@ -12,7 +12,8 @@ final class TreeCore {
     final LeafPages pages;
     final MipsTransform mips;
     final DirtyCells dirty = new DirtyCells();
-    int[] sortBuf = new int[64]; // scratch for re-layouts, [member]
+    private int[] sortBuf = new int[64];  // scratch for re-layouts, [member]
+    private int[] spareBuf = new int[64]; // scratch for compaction, [member]
 
     TreeCore(int headDim, DciParams params, Projection projection, double m2) {
         this.headDim = headDim;
@@ -20,6 +21,14 @@ final class TreeCore {
         this.nodes = new Nodes(headDim);
         this.pages = new LeafPages(params.leafCapacity(), nodes);
         this.mips = new MipsTransform(projection, m2);
+    }
+
+    /** A second scratch for a caller that itself calls code using {@link #sortBuf}. */
+    int[] spareBuf(int size) {
+        if (spareBuf.length < size) {
+            spareBuf = new int[Math.max(size, spareBuf.length * 2)];
+        }
+        return spareBuf;
     }
 
     int[] sortBuf(int size) {

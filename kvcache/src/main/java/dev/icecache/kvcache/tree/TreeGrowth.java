@@ -11,14 +11,21 @@ package dev.icecache.kvcache.tree;
  *   new top      the first node of a new level becomes the only top node: the root's cell is
  *                handed to it whole (no row moves) and the root then holds it alone.
  *   re-parent    [ours] a new node y at level l &gt;= 1 looks at the children of its
- *                REPARENT_NEIGHBOURS nearest nodes at level l and adopts those now closer to y
- *                than to their parent; work per new upper node is bounded by those cells.
+ *                REPARENT_NEIGHBOURS nearest nodes at level l and at the last RECENT_WINDOW/p
+ *                nodes of level l-1, and adopts those now closer to y than to their parent;
+ *                work per new upper node is bounded by those cells. Cells that gave children
+ *                away are compacted (ChildIndex.compact) so they keep no half-empty pages.
+ *   measured     20k clustered keys, 16-token batches: without re-parenting/ripple/compaction
+ *                incremental top-64 recall was 0.52 against 0.61 bulk; with them 0.607 vs 0.608
+ *                (StreamingQualityTest).
  * </pre>
  */
 final class TreeGrowth {
 
     /** Nearest same-level nodes whose children a new upper node may adopt [ours]. */
-    static final int REPARENT_NEIGHBOURS = 3;
+    static final int REPARENT_NEIGHBOURS = 8;
+    /** Recent nodes of the level below a new node checks, in units of that level's promotion gap [ours]. */
+    static final double RECENT_WINDOW = 2.0;
 
     private final DciTree tree;
     private final TreeCore core;
@@ -166,37 +173,69 @@ final class TreeGrowth {
         }
     }
 
-    /** [ours] Adopts children of y's nearest same-level nodes that are now closer to y. */
+    /**
+     * [ours] Adopts nodes one level below y that are now closer to y than to their parent: the
+     * children of y's nearest same-level nodes, and the most recent nodes of the level below
+     * (a stream's new topic reaches the level below before it has a node of its own up here).
+     */
     private void reparent(int y) {
         Nodes nodes = core.nodes;
-        DciLevel own = tree.level(nodes.level[y]);
-        int k = tree.finder.nearest(y, own, REPARENT_NEIGHBOURS, neighbours, neighbourDots);
-        ChildIndex mine = tree.cells[y];
+        int l = nodes.level[y];
+        int count = 0;
+        int k = tree.finder.nearest(y, tree.level(l), REPARENT_NEIGHBOURS, neighbours, neighbourDots);
         for (int i = 0; i < k; i++) {
-            int z = neighbours[i];
-            ChildIndex theirs = tree.cells[z];
-            int count = 0;
+            ChildIndex theirs = tree.cells[neighbours[i]];
             for (int j = 0; j < theirs.leafCount(); j++) {
                 int page = theirs.leaf(j);
                 for (int s = 0; s < core.pages.rowCount(page); s++) {
-                    int c = core.pages.node(page, s);
-                    if (tree.finder.distance(c, y) < tree.finder.distance(c, z)) {
-                        if (count == adopt.length) {
-                            adopt = java.util.Arrays.copyOf(adopt, count * 2);
-                        }
-                        adopt[count++] = c;
-                    }
+                    count = considerAdopting(y, core.pages.node(page, s), count);
                 }
             }
-            if (count == 0) {
-                continue;
+        }
+        DciLevel below = tree.level(l - 1);
+        double p = l - 1 == 0 ? core.params.p0() : core.params.p1();
+        int window = (int) Math.ceil(RECENT_WINDOW / p);
+        for (int r = Math.max(0, below.count() - window); r < below.count(); r++) {
+            count = considerAdopting(y, below.node(r), count);
+        }
+        if (count == 0) {
+            return;
+        }
+        ChildIndex mine = tree.cells[y];
+        mine.refresh();
+        int donorCount = 0;
+        for (int a = 0; a < count; a++) {
+            int c = adopt[a];
+            int donor = nodes.parent[c];
+            if (donor == y) {
+                continue; // listed twice: a neighbour's child that is also recent
             }
-            mine.refresh();
-            for (int a = 0; a < count; a++) {
-                theirs.remove(adopt[a]);
-                mine.insert(adopt[a]);
-                tree.finder.noteChild(adopt[a], y);
+            tree.cells[donor].remove(c);
+            mine.insert(c);
+            tree.finder.noteChild(c, y);
+            // reuse the front of adopt[] (already consumed) as the list of donors
+            boolean listed = false;
+            for (int i = 0; i < donorCount && !listed; i++) {
+                listed = adopt[i] == donor;
+            }
+            if (!listed) {
+                adopt[donorCount++] = donor;
             }
         }
+        for (int i = 0; i < donorCount; i++) {
+            tree.cells[adopt[i]].compact();
+        }
+    }
+
+    private int considerAdopting(int y, int c, int count) {
+        int parent = core.nodes.parent[c];
+        if (parent == y || parent == Nodes.ROOT || tree.finder.distance(c, y) >= tree.finder.distance(c, parent)) {
+            return count;
+        }
+        if (count == adopt.length) {
+            adopt = java.util.Arrays.copyOf(adopt, count * 2);
+        }
+        adopt[count] = c;
+        return count + 1;
     }
 }
