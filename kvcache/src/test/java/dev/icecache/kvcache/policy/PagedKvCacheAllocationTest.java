@@ -20,10 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class PagedKvCacheAllocationTest {
 
-    // NOTE: the IceCache policies are left out while DciTree.search allocates its argument-check
-    // varargs (40 bytes per call, measured here; reported to the tree owner). Add them back then.
     @ParameterizedTest
-    @EnumSource(value = Policy.class, names = {"FULL", "STREAMING", "QUEST", "ORACLE"})
+    @EnumSource(Policy.class)
     void shouldNotAllocateWhenAttending(Policy policy) {
         var threads = ManagementFactory.getThreadMXBean();
         assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
