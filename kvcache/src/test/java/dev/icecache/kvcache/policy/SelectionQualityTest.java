@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * at a 64-token budget: IceCache (pages of similar keys) must come much closer to full attention
  * than StreamingLLM (sink + recent tokens only), and closer than the page-level oracle, whose
  * positional pages hold only one or two tokens of the cluster. A check that selection works end
- * to end, not a benchmark (measured: streaming 3.56, oracle 2.97, IceCache 1.46).
+ * to end, not a benchmark (measured: streaming 3.56, oracle 2.97, IceCache 1.20).
  */
 class SelectionQualityTest {
 
