@@ -62,8 +62,8 @@ public final class PagedKvCache implements KvCache {
     final int[] committed;             // [layer] positions placed in sink / window / index
     final int[] windowFirst;           // [layer] positional page index of the oldest window page
     private final boolean[] attending; // [layer] an attend came after the last append
-    private float[][] pendingK;        // [layer][(position - committed) * kvDim]
-    private float[][] pendingV;
+    private float[][] chunkK;        // [layer][(position - committed) * kvDim]
+    private float[][] chunkV;
     final int[][] sinkSlots;           // [sparse stream][sinkPages] pinned pool slots
     final int[][] windowSlots;         // [sparse stream][windowPages] pinned pool slots, page j at j % windowPages
     private final ResidentSet[] resident;  // [sparse stream]
@@ -77,9 +77,7 @@ public final class PagedKvCache implements KvCache {
     private final int[] pageRows;      // [rowsPerPage] tokens of one page
     private final float[] rowK;        // [kvDim] rounded rows of one append
     private final float[] rowV;
-    private float[][] evictK = new float[0][];  // [kvHead][row * headDim]
-    private float[][] evictV = new float[0][];
-    private int[] evictTokens = new int[0];
+    private final EvictionBatch evictions;
 
     /**
      * An empty cache.
@@ -118,8 +116,8 @@ public final class PagedKvCache implements KvCache {
         this.committed = new int[layers];
         this.windowFirst = new int[layers];
         this.attending = new boolean[layers];
-        this.pendingK = new float[layers][0];
-        this.pendingV = new float[layers][0];
+        this.chunkK = new float[layers][0];
+        this.chunkV = new float[layers][0];
         this.sinkSlots = new int[sparseStreams][];
         this.windowSlots = new int[sparseStreams][];
         this.resident = new ResidentSet[sparseStreams];
@@ -140,6 +138,7 @@ public final class PagedKvCache implements KvCache {
         this.selected = new int[kv][retrieved];
         this.selectedCount = new int[kv];
         this.pageRows = new int[layout.rowsPerPage()];
+        this.evictions = new EvictionBatch(layout, kv);
         this.rowK = new float[shape.kvDim()];
         this.rowV = new float[shape.kvDim()];
     }
@@ -241,13 +240,13 @@ public final class PagedKvCache implements KvCache {
                 attending[layer] = false;
             }
             int at = (position - committed[layer]) * kvDim;
-            if (pendingK[layer].length < at + kvDim) {
-                int cap = Math.max(at + kvDim, 2 * pendingK[layer].length);
-                pendingK[layer] = java.util.Arrays.copyOf(pendingK[layer], cap);
-                pendingV[layer] = java.util.Arrays.copyOf(pendingV[layer], cap);
+            if (chunkK[layer].length < at + kvDim) {
+                int cap = Math.max(at + kvDim, 2 * chunkK[layer].length);
+                chunkK[layer] = java.util.Arrays.copyOf(chunkK[layer], cap);
+                chunkV[layer] = java.util.Arrays.copyOf(chunkV[layer], cap);
             }
-            System.arraycopy(rowK, 0, pendingK[layer], at, kvDim);
-            System.arraycopy(rowV, 0, pendingV[layer], at, kvDim);
+            System.arraycopy(rowK, 0, chunkK[layer], at, kvDim);
+            System.arraycopy(rowV, 0, chunkV[layer], at, kvDim);
         }
         length[layer] = position + 1;
     }
@@ -258,74 +257,47 @@ public final class PagedKvCache implements KvCache {
         int hd = shape.headDim();
         int rows = layout.rowsPerPage();
         int from = committed[layer];
-        int evicted = 0;
         float[] data = pool.data();
+        evictions.clear();
         for (int p = from; p < length[layer]; p++) {
             int src = (p - from) * shape.kvDim();
-            int slotIndex;
-            int row;
-            int[][] slots;
-            if (p < sinkTokens) {
-                slots = sinkSlots;
-                slotIndex = p / rows;
-                row = p % rows;
-            } else {
+            int[][] slots = p < sinkTokens ? sinkSlots : windowSlots;
+            int slotIndex = p / rows;
+            int row = p % rows;
+            if (p >= sinkTokens) {
                 int j = (p - sinkTokens) / rows;
                 while (j >= windowFirst[layer] + windowPages) {
-                    evicted = evictOldestWindowPage(layer, evicted);
+                    evictOldestWindowPage(layer);
                 }
-                slots = windowSlots;
                 slotIndex = j % windowPages;
                 row = (p - sinkTokens) % rows;
             }
             for (int h = 0; h < kv; h++) {
                 int at = pool.offset(slots[sparse(layer, h)][slotIndex]);
-                System.arraycopy(pendingK[layer], src + h * hd, data, at + layout.keyOffset(row), hd);
-                System.arraycopy(pendingV[layer], src + h * hd, data, at + layout.valueOffset(row), hd);
+                System.arraycopy(chunkK[layer], src + h * hd, data, at + layout.keyOffset(row), hd);
+                System.arraycopy(chunkV[layer], src + h * hd, data, at + layout.valueOffset(row), hd);
             }
         }
         committed[layer] = length[layer];
-        if (evicted > 0) {
+        int n = evictions.size();
+        if (n > 0) {
+            int first = evictions.tokens()[0];
             for (int h = 0; h < kv; h++) {
-                selector.add(layer, h, evictK[h], 0, evictTokens, 0, evicted);
-                metrics.pagesWritten += moves.apply(selector, layer, h, store, pool, evictK[h], evictV[h],
-                        evictTokens[0]);
+                selector.add(layer, h, evictions.keys(h), 0, evictions.tokens(), 0, n);
+                metrics.pagesWritten += moves.apply(selector, layer, h, store, pool, evictions.keys(h),
+                        evictions.values(h), first);
             }
         }
     }
 
-    private int evictOldestWindowPage(int layer, int evicted) {
-        int rows = layout.rowsPerPage();
-        int hd = shape.headDim();
+    private void evictOldestWindowPage(int layer) {
         int j = windowFirst[layer];
-        int n = evicted + rows;
-        if (evictTokens.length < n) {
-            growEvictBuffers(Math.max(n, 2 * evictTokens.length));
-        }
-        float[] data = pool.data();
+        evictions.beginPage(sinkTokens + j * layout.rowsPerPage());
         for (int h = 0; h < shape.nKvHeads(); h++) {
-            int at = pool.offset(windowSlots[sparse(layer, h)][j % windowPages]);
-            System.arraycopy(data, at + layout.keyOffset(0), evictK[h], evicted * hd, rows * hd);
-            System.arraycopy(data, at + layout.valueOffset(0), evictV[h], evicted * hd, rows * hd);
+            evictions.copyHead(h, pool.data(), pool.offset(windowSlots[sparse(layer, h)][j % windowPages]));
         }
-        for (int r = 0; r < rows; r++) {
-            evictTokens[evicted + r] = sinkTokens + j * rows + r;
-        }
+        evictions.endPage();
         windowFirst[layer] = j + 1;
-        return n;
-    }
-
-    private void growEvictBuffers(int rowsCap) {
-        int hd = shape.headDim();
-        evictTokens = java.util.Arrays.copyOf(evictTokens, rowsCap);
-        float[][] k = new float[shape.nKvHeads()][];
-        float[][] v = new float[shape.nKvHeads()][];
-        for (int h = 0; h < shape.nKvHeads(); h++) {
-            k[h] = h < evictK.length ? java.util.Arrays.copyOf(evictK[h], rowsCap * hd) : new float[rowsCap * hd];
-            v[h] = h < evictV.length ? java.util.Arrays.copyOf(evictV[h], rowsCap * hd) : new float[rowsCap * hd];
-        }
-        evictK = k;
-        evictV = v;
     }
 
     @Override
@@ -441,7 +413,7 @@ public final class PagedKvCache implements KvCache {
         }
         for (int p = done; p <= position; p++) {
             int at = (p - done) * shape.kvDim() + kvHead * hd;
-            attention.addRow(p, pendingK[layer], at, pendingV[layer], at);
+            attention.addRow(p, chunkK[layer], at, chunkV[layer], at);
         }
     }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The per-token attend path (select, plan, move, gather, attend) allocates nothing once warm:
  * counted with the JVM's per-thread allocation counter, which also counts allocations that the
- * JIT could have removed, so this holds in the interpreter too.
+ * JIT could remove, so a varargs check or a boxed value on the path fails this test.
  */
 class PagedKvCacheAllocationTest {
 
@@ -44,13 +44,18 @@ class PagedKvCacheAllocationTest {
             cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
             cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
         }
+        // a one-off event (a buffer reaching a new size, objects the JIT had scalar-replaced being
+        // materialised on deoptimisation) may land in one window; an allocation per call lands in all
         long tid = Thread.currentThread().getId();
-        long before = counter.getThreadAllocatedBytes(tid);
-        for (int i = 0; i < 500; i++) {
-            cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
-            cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
+        long fewest = Long.MAX_VALUE;
+        for (int window = 0; window < 5; window++) {
+            long before = counter.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 200; i++) {
+                cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
+                cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
+            }
+            fewest = Math.min(fewest, counter.getThreadAllocatedBytes(tid) - before);
         }
-        long allocated = counter.getThreadAllocatedBytes(tid) - before;
-        assertEquals(0, allocated, policy + ": bytes allocated by 1000 attends");
+        assertEquals(0, fewest, policy + ": bytes allocated by 400 attends in the quietest of 5 windows");
     }
 }
