@@ -53,7 +53,9 @@ public final class SparseAttention {
 
     /** Adds one row: its K at {@code k[kOffset]}, its V at {@code v[vOffset]}. */
     public void addRow(int position, float[] k, int kOffset, float[] v, int vOffset) {
-        Checks.checkArgument(position >= 0, "position=%d must be >= 0", position);
+        if (position < 0) {
+            throw new IllegalArgumentException(String.format("position=%d must be >= 0", position));
+        }
         if (rows == order.length) {
             grow(rows * 2);
         }
@@ -84,7 +86,9 @@ public final class SparseAttention {
      * {@code out[outOff .. outOff + headDim)}.
      */
     public void attend(float[] q, int qOff, float[] out, int outOff) {
-        Checks.checkState(rows > 0, "attend over zero rows; add the query's own position first");
+        if (rows == 0) {
+            throw new IllegalStateException("attend over zero rows; add the query's own position first");
+        }
         if (!sorted) {
             sortRows();
         }

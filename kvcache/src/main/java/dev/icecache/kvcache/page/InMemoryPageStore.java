@@ -137,6 +137,8 @@ public final class InMemoryPageStore implements PageStore {
     }
 
     private void checkOpen() {
-        Checks.checkState(!closed, "InMemoryPageStore is closed");
+        if (closed) {
+            throw new IllegalStateException("InMemoryPageStore is closed");
+        }
     }
 }

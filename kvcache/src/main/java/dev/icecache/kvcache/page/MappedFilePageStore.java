@@ -249,8 +249,9 @@ public final class MappedFilePageStore implements PageStore {
     private void reopen() throws IOException {
         long chunkLength = (long) slotsPerChunk * slotBytes;
         long chunksInFile = (channel.size() - FILE_HEADER_BYTES) / chunkLength;
-        Checks.checkState(chunksInFile <= Integer.MAX_VALUE / slotsPerChunk,
-                "page store file too large: chunks=%d", chunksInFile);
+        if (chunksInFile > Integer.MAX_VALUE / slotsPerChunk) {
+            throw new IllegalStateException(String.format("page store file too large: chunks=%d", chunksInFile));
+        }
         for (int c = 0; c < chunksInFile; c++) {
             mapChunk();
         }
@@ -270,6 +271,8 @@ public final class MappedFilePageStore implements PageStore {
     }
 
     private void checkOpen() {
-        Checks.checkState(!closed, "MappedFilePageStore is closed");
+        if (closed) {
+            throw new IllegalStateException("MappedFilePageStore is closed");
+        }
     }
 }

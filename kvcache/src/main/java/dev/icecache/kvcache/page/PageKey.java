@@ -19,8 +19,12 @@ public final class PageKey {
 
     /** Packs the three parts; fails naming the part out of range. */
     public static long of(int layer, int kvHead, int pageId) {
-        Checks.checkArgument(layer >= 0 && layer <= 0xffff, "layer=%d must be in [0, 65535]", layer);
-        Checks.checkArgument(kvHead >= 0 && kvHead <= 0xffff, "kvHead=%d must be in [0, 65535]", kvHead);
+        if (layer < 0 || layer > 0xffff) {
+            throw new IllegalArgumentException(String.format("layer=%d must be in [0, 65535]", layer));
+        }
+        if (kvHead < 0 || kvHead > 0xffff) {
+            throw new IllegalArgumentException(String.format("kvHead=%d must be in [0, 65535]", kvHead));
+        }
         return ((long) layer << 48) | ((long) kvHead << 32) | (pageId & 0xffff_ffffL);
     }
 

@@ -65,13 +65,17 @@ public record PageLayout(int rowsPerPage, int headDim) {
 
     /** Floats needed by an array of {@code blocks} blocks; fails on int overflow. */
     public int floatsFor(int blocks) {
-        Checks.checkArgument(blocks >= 0, "blocks=%d must be >= 0", blocks);
+        if (blocks < 0) {
+            throw new IllegalArgumentException(String.format("blocks=%d must be >= 0", blocks));
+        }
         return Math.multiplyExact(blocks, floatsPerPage());
     }
 
     /** Checks a valid-row count for a page of this layout. */
     public void checkValidRows(int validRows) {
-        Checks.checkArgument(validRows >= 0 && validRows <= rowsPerPage,
-                "validRows=%d must be in [0, rowsPerPage=%d]", validRows, rowsPerPage);
+        if (validRows < 0 || validRows > rowsPerPage) {
+            throw new IllegalArgumentException(String.format("validRows=%d must be in [0, rowsPerPage=%d]",
+                    validRows, rowsPerPage));
+        }
     }
 }

@@ -99,7 +99,9 @@ public final class PagePool {
      * @return false, changing nothing, when fewer than {@code n} slots are available (back-pressure)
      */
     public boolean tryReserve(int n) {
-        Checks.checkArgument(n >= 0, "n=%d must be >= 0", n);
+        if (n < 0) {
+            throw new IllegalArgumentException(String.format("n=%d must be >= 0", n));
+        }
         if (availableSlots() < n) {
             return false;
         }
@@ -109,13 +111,17 @@ public final class PagePool {
 
     /** Gives back {@code n} reserved slots that will not be taken. */
     public void cancelReservation(int n) {
-        Checks.checkArgument(n >= 0 && n <= reserved, "n=%d must be in [0, reserved=%d]", n, reserved);
+        if (n < 0 || n > reserved) {
+            throw new IllegalArgumentException(String.format("n=%d must be in [0, reserved=%d]", n, reserved));
+        }
         reserved -= n;
     }
 
     /** Takes one reserved slot; its block content is whatever the last owner left. */
     public int take() {
-        Checks.checkState(reserved > 0, "take() without a reservation; call tryReserve first");
+        if (reserved <= 0) {
+            throw new IllegalStateException("take() without a reservation; call tryReserve first");
+        }
         reserved--;
         int slot = freeList[--freeCount];
         taken[slot] = true;
@@ -126,7 +132,10 @@ public final class PagePool {
     /** Returns a taken, unpinned slot to the free list, dropping its owner. */
     public void release(int slot) {
         checkTaken(slot);
-        Checks.checkState(pins[slot] == 0, "release of pinned slot=%d pins=%d; unpin it first", slot, pins[slot]);
+        if (pins[slot] != 0) {
+            throw new IllegalStateException(String.format("release of pinned slot=%d pins=%d; unpin it first",
+                    slot, pins[slot]));
+        }
         unassign(slot);
         taken[slot] = false;
         freeList[freeCount++] = slot;
@@ -136,8 +145,12 @@ public final class PagePool {
     public void assign(int slot, long key) {
         checkTaken(slot);
         int other = slotByKey.get(key);
-        Checks.checkState(other == LongIntMap.MISSING || other == slot,
-                "page key=%x already resident in slot=%d, cannot also assign slot=%d", key, other, slot);
+        if (other != LongIntMap.MISSING && other != slot) {
+            throw new IllegalStateException(String.format(
+                    "page key=%x already resident in slot=%d, cannot also assign slot=%d",
+                    
+                    key, other, slot));
+        }
         unassign(slot);
         owner[slot] = key;
         assigned[slot] = true;
@@ -168,7 +181,9 @@ public final class PagePool {
     /** Undoes one {@link #pin}. */
     public void unpin(int slot) {
         checkTaken(slot);
-        Checks.checkState(pins[slot] > 0, "unpin of slot=%d that is not pinned", slot);
+        if (pins[slot] <= 0) {
+            throw new IllegalStateException(String.format("unpin of slot=%d that is not pinned", slot));
+        }
         pins[slot]--;
     }
 
@@ -219,6 +234,8 @@ public final class PagePool {
 
     private void checkTaken(int slot) {
         Checks.checkIndex(slot, capacity);
-        Checks.checkState(taken[slot], "slot=%d is not taken", slot);
+        if (!taken[slot]) {
+            throw new IllegalStateException(String.format("slot=%d is not taken", slot));
+        }
     }
 }

@@ -64,7 +64,9 @@ public final class IceCacheSelector implements PageSelector {
     /** The tree of a sparse stream (read-only use: tests, benchmarks). */
     public DciTree tree(int layer, int kvHead) {
         DciTree t = trees[spec.stream(layer, kvHead)];
-        Checks.checkArgument(t != null, "layer=%d is dense and has no tree", layer);
+        if (t == null) {
+            throw new IllegalArgumentException(String.format("layer=%d is dense and has no tree", layer));
+        }
         return t;
     }
 
@@ -82,6 +84,11 @@ public final class IceCacheSelector implements PageSelector {
     public void drainMoves(int layer, int kvHead, int[] token, int[] fromPage, int[] fromSlot, int[] toPage,
                            int[] toSlot) {
         tree(layer, kvHead).drainMoves(token, fromPage, fromSlot, toPage, toSlot);
+    }
+
+    @Override
+    public int pageIdLimit(int layer, int kvHead) {
+        return tree(layer, kvHead).pageIdLimit();
     }
 
     @Override

@@ -31,6 +31,9 @@ public interface PageSelector {
      */
     void drainMoves(int layer, int kvHead, int[] token, int[] fromPage, int[] fromSlot, int[] toPage, int[] toSlot);
 
+    /** Page ids of the stream are 0..pageIdLimit-1 (some may be dead, size 0). */
+    int pageIdLimit(int layer, int kvHead);
+
     /** Valid rows of a page (0 for an unknown or dead id). */
     int pageSize(int layer, int kvHead, int page);
 

@@ -56,13 +56,22 @@ abstract class PositionalSelector implements PageSelector {
     @Override
     public void add(int layer, int kvHead, float[] k, int keyOff, int[] tokens, int tokOff, int n) {
         int s = spec.stream(layer, kvHead);
-        Checks.checkArgument(n % rows == 0, "positional pages take whole pages: n=%d is not a multiple of %d", n, rows);
+        if (n % rows != 0) {
+            throw new IllegalArgumentException(String.format(
+                    "positional pages take whole pages: n=%d is not a multiple of %d",
+                    
+                    n, rows));
+        }
         Checks.checkRange(keyOff, (long) n * headDim, k.length);
         Checks.checkRange(tokOff, n, tokens.length);
         for (int i = 0; i < n; i++) {
             int expect = spec.firstIndexedToken() + pageCount[s] * rows + i;
-            Checks.checkArgument(tokens[tokOff + i] == expect,
-                    "token=%d out of order for a positional page: expected %d", tokens[tokOff + i], expect);
+            if (tokens[tokOff + i] != expect) {
+                throw new IllegalArgumentException(String.format(
+                        "token=%d out of order for a positional page: expected %d",
+                        
+                        tokens[tokOff + i], expect));
+            }
         }
         for (int p = 0; p < n / rows; p++) {
             int page = pageCount[s];
@@ -117,6 +126,11 @@ abstract class PositionalSelector implements PageSelector {
 
     /** Positional pages indexed in a stream. */
     public int pages(int layer, int kvHead) {
+        return pageCount[spec.stream(layer, kvHead)];
+    }
+
+    @Override
+    public int pageIdLimit(int layer, int kvHead) {
         return pageCount[spec.stream(layer, kvHead)];
     }
 

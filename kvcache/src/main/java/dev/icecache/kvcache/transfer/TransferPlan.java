@@ -34,12 +34,12 @@ public final class TransferPlan {
     private long step;
     // fetches of the current plan, in staging order
     private int fetchCount;
-    private int[] fetchLayer = new int[16];
-    private int[] fetchHead = new int[16];
-    private int[] fetchPage = new int[16];
-    private int[] fetchSlot = new int[16];
-    private int[] fetchRows = new int[16];
-    private float[] staging = new float[0];   // [fetch][floatsPerPage]
+    private int[] fetchLayer;
+    private int[] fetchHead;
+    private int[] fetchPage;
+    private int[] fetchSlot;
+    private int[] fetchRows;
+    private float[] staging;                  // [fetch][floatsPerPage]
     private int keptCount;
     // stamps by page id for the stream being planned
     private int[] selectedMark = new int[64];
@@ -47,11 +47,26 @@ public final class TransferPlan {
     private boolean[] victimUsed = new boolean[0];
     private int generation;
 
-    /** Plans moves into {@code pool}. */
+    /** Plans moves into {@code pool}; buffers grow on demand. */
     public TransferPlan(PagePool pool) {
+        this(pool, 16);
+    }
+
+    /**
+     * Plans moves into {@code pool} with buffers sized for {@code expectedFetches} pages per plan, so
+     * that a caller who knows its bound (KV heads x retrieved pages) never allocates afterwards.
+     */
+    public TransferPlan(PagePool pool, int expectedFetches) {
         Checks.checkArgument(pool != null, "pool must not be null");
+        Checks.checkArgument(expectedFetches >= 1, "expectedFetches=%d must be >= 1", expectedFetches);
         this.pool = pool;
         this.layout = pool.layout();
+        fetchLayer = new int[expectedFetches];
+        fetchHead = new int[expectedFetches];
+        fetchPage = new int[expectedFetches];
+        fetchSlot = new int[expectedFetches];
+        fetchRows = new int[expectedFetches];
+        staging = new float[layout.floatsFor(expectedFetches)];
     }
 
     /** Starts a new plan (one step). */
@@ -70,17 +85,23 @@ public final class TransferPlan {
      * @throws IllegalArgumentException when {@code n} exceeds the set's capacity
      */
     public boolean plan(ResidentSet set, int[] selected, int n) {
-        Checks.checkArgument(n <= set.capacity, "selection of n=%d pages exceeds the resident capacity=%d",
-                n, set.capacity);
+        if (n > set.capacity) {
+            throw new IllegalArgumentException(String.format("selection of n=%d pages exceeds the resident capacity=%d",
+                    n, set.capacity));
+        }
         int gen = nextGeneration();
         int maxId = 0;
         for (int i = 0; i < n; i++) {
-            Checks.checkArgument(selected[i] >= 0, "page id=%d must be >= 0", selected[i]);
+            if (selected[i] < 0) {
+                throw new IllegalArgumentException(String.format("page id=%d must be >= 0", selected[i]));
+            }
             maxId = Math.max(maxId, selected[i]);
         }
         ensureMarks(maxId + 1, set.capacity);
         for (int i = 0; i < n; i++) {
-            Checks.checkArgument(selectedMark[selected[i]] != gen, "page id=%d selected twice", selected[i]);
+            if (selectedMark[selected[i]] == gen) {
+                throw new IllegalArgumentException(String.format("page id=%d selected twice", selected[i]));
+            }
             selectedMark[selected[i]] = gen;
         }
         int kept = 0;
@@ -136,7 +157,9 @@ public final class TransferPlan {
                 best = e;
             }
         }
-        Checks.checkState(best >= 0, "no free entry in the resident set; plan counted wrong");
+        if (best < 0) {
+            throw new IllegalStateException("no free entry in the resident set; plan counted wrong");
+        }
         return best;
     }
 
@@ -149,12 +172,15 @@ public final class TransferPlan {
     public void execute(PageStore store) {
         int fpp = layout.floatsPerPage();
         if (staging.length < layout.floatsFor(fetchCount)) {
-            staging = new float[layout.floatsFor(Math.max(fetchCount, 2 * staging.length / Math.max(1, fpp)))];
+            staging = new float[layout.floatsFor(Math.max(fetchCount, 2 * (staging.length / fpp)))];
         }
         for (int i = 0; i < fetchCount; i++) {
             int rows = store.read(fetchLayer[i], fetchHead[i], fetchPage[i], staging, layout.blockOffset(i));
-            Checks.checkState(rows != PageStore.ABSENT, "page layer=%d kvHead=%d id=%d selected but not in the store",
-                    fetchLayer[i], fetchHead[i], fetchPage[i]);
+            if (rows == PageStore.ABSENT) {
+                throw new IllegalStateException(String.format(
+                        "page layer=%d kvHead=%d id=%d selected but not in the store",
+                        fetchLayer[i], fetchHead[i], fetchPage[i]));
+            }
             fetchRows[i] = rows;
         }
         float[] data = pool.data();

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The {@link PageStore} contract, for any implementation: a subclass supplies
  * {@link #newStore(PageLayout, PageFormat)} and inherits every check. The Flink RocksDB store
- * reuses it from the kvcache test-jar.
+ * reuses it from the kvcache test-jar; the test methods are public so that subclasses in other
+ * packages inherit them.
  */
 public abstract class PageStoreContract {
 
@@ -33,7 +34,7 @@ public abstract class PageStoreContract {
     }
 
     @AfterEach
-    void closeStore() {
+    public void closeStore() {
         if (store != null) {
             store.close();
         }
@@ -60,7 +61,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldReadBackWhatWasWrittenInBothFormats() {
+    public void shouldReadBackWhatWasWrittenInBothFormats() {
         for (PageFormat f : PageFormat.values()) {
             PageLayout l = new PageLayout(16, 8);
             PageStore s = open(l, f);
@@ -77,7 +78,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldReturnAbsentAndLeaveDestinationUntouchedForMissingPage() {
+    public void shouldReturnAbsentAndLeaveDestinationUntouchedForMissingPage() {
         PageLayout l = new PageLayout(16, 4);
         PageStore s = open(l, PageFormat.F32);
         float[] dst = new float[l.floatsPerPage()];
@@ -89,7 +90,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldKeepKeysOfDifferentLayersHeadsAndIdsApart() {
+    public void shouldKeepKeysOfDifferentLayersHeadsAndIdsApart() {
         PageLayout l = new PageLayout(4, 2);
         PageStore s = open(l, PageFormat.F32);
         int[][] keys = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0, 0, -1}, {0, 0, Integer.MIN_VALUE},
@@ -108,7 +109,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldReplaceAndDeletePages() {
+    public void shouldReplaceAndDeletePages() {
         PageLayout l = new PageLayout(16, 8);
         PageStore s = open(l, PageFormat.F32);
         SplittableRandom rnd = new SplittableRandom(3);
@@ -126,7 +127,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldStoreAnEmptyPage() {
+    public void shouldStoreAnEmptyPage() {
         PageLayout l = new PageLayout(16, 8);
         PageStore s = open(l, PageFormat.BF16);
         float[] src = randomBlock(l, new SplittableRandom(5));
@@ -137,7 +138,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldKeepEdgeValuesBitExactInF32AndRoundedInBf16() {
+    public void shouldKeepEdgeValuesBitExactInF32AndRoundedInBf16() {
         float[] edges = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0.0f, 0.0f,
                          Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1f + 0x1p-8f, 65504f};
         PageLayout l = new PageLayout(1, edges.length);
@@ -161,7 +162,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldMatchAMapModelUnderRandomOperations() {
+    public void shouldMatchAMapModelUnderRandomOperations() {
         long seed = 99;
         PageLayout l = new PageLayout(4, 3);
         PageStore s = open(l, PageFormat.F32);
@@ -198,7 +199,7 @@ public abstract class PageStoreContract {
     }
 
     @Test
-    void shouldRejectBadArgumentsWithClearMessages() {
+    public void shouldRejectBadArgumentsWithClearMessages() {
         PageLayout l = new PageLayout(16, 8);
         PageStore s = open(l, PageFormat.F32);
         float[] b = new float[l.floatsPerPage()];
