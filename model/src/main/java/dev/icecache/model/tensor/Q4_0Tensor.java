@@ -74,7 +74,7 @@ public final class Q4_0Tensor extends FloatTensor {
                 blockSum = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
                 blockSum = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 16 + part * len), blockSum);
             }
-            acc = blockSum.fma(FloatVector.broadcast(SPECIES, Float16.toFloat(data.getShort(block))), acc);
+            acc = blockSum.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc);
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
     }
