@@ -42,9 +42,20 @@ public final class Q8_0Tensor extends FloatTensor {
         }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
         for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
-            float scale = Float16.toFloat(data.getShort(block));
-            for (int j = 0; j < BLOCK; j++) {
-                dst[dstOff + i + j] = data.get(block + 2 + j) * scale;
+            float scale = Float16.lookup(data.getShort(block));
+            if (SPECIES == null) {
+                for (int j = 0; j < BLOCK; j++) {
+                    dst[dstOff + i + j] = data.get(block + 2 + j) * scale;
+                }
+                continue;
+            }
+            int len = SPECIES.length();
+            for (int half = 0; half < 2; half++) {
+                ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, block + 2 + 16 * half, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < 16 / len; part++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part)).mul(scale)
+                            .intoArray(dst, dstOff + i + 16 * half + part * len);
+                }
             }
         }
     }
