@@ -8,10 +8,15 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.tensor.GgmlType;
 
 /**
  * Decode steps allocate nothing once compiled (style rule 11): the bytes this thread allocates
@@ -74,31 +79,49 @@ class AllocationFreeDecodeTest {
         }
     }
 
+    @TempDir
+    static Path dir;
+
     @Test
-    void shouldNotAllocatePerDecodeStep() throws IOException {
+    void shouldNotAllocatePerDecodeStepOnStories260k() throws IOException {
+        Path file = TestModels.require("stories260K/stories260Ktok512.gguf");
+        try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512))) {
+            assertNoAllocation(model, "stories260K");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws IOException {
+        // dim 256 makes the larger products run on the compute pool
+        Path file = dir.resolve("alloc-" + type + ".gguf");
+        RandomModels.write(file, new RandomModels.Shape(256, 512, 2, 8, 4, 1000, 512), type, 1, false);
+        try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
+            assertNoAllocation(model, type.name());
+        }
+    }
+
+    private static void assertNoAllocation(LlamaModel model, String what) {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "thread allocation counter not available");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
-        Path file = TestModels.require("stories260K/stories260Ktok512.gguf");
-        try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512))) {
-            Sampler greedy = new Sampler(0f, 1f, 0);
-            long allocated = 0;
-            for (int round = 0; round < 12; round++) {
-                Session s = model.newSession(new PreallocatedCache(model.cacheShape()));
-                int token = 1;
-                for (int i = 0; i < 300; i++) {
-                    token = greedy.sample(s.step(token));
-                }
-                long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
-                for (int i = 0; i < 150; i++) {
-                    token = greedy.sample(s.step(token));
-                }
-                allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
-                if (allocated == 0) {
-                    break; // compiled and allocation-free; earlier rounds warm the JIT up
-                }
+        Sampler greedy = new Sampler(0f, 1f, 0);
+        long allocated = 0;
+        for (int round = 0; round < 12; round++) {
+            Session s = model.newSession(new PreallocatedCache(model.cacheShape()));
+            int token = 1;
+            for (int i = 0; i < 300; i++) {
+                token = greedy.sample(s.step(token));
             }
-            assertTrue(allocated < 150 * 8, "150 decode steps allocated " + allocated + " bytes after warm-up");
+            long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+            for (int i = 0; i < 150; i++) {
+                token = greedy.sample(s.step(token));
+            }
+            allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+            if (allocated == 0) {
+                break; // compiled and allocation-free; earlier rounds warm the JIT up
+            }
         }
+        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up");
     }
 }
