@@ -32,11 +32,21 @@ public final class IceCacheCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new IceCacheCli());
         cli.setExecutionExceptionHandler(IceCacheCli::handleFailure);
+        cli.setParameterExceptionHandler(IceCacheCli::handleBadOption);
         return cli;
     }
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
+    }
+
+    /** A bad option or usage: one line naming it and where help is, exit code 2. */
+    private static int handleBadOption(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        PrintWriter err = cli.getErr();
+        err.println("icecache: " + e.getMessage() + " (see: " + cli.getCommandSpec().qualifiedName() + " --help)");
+        err.flush();
+        return cli.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** User errors become one line on stderr and exit code 1; bugs keep their stack trace. */

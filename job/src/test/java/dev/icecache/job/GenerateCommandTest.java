@@ -73,7 +73,8 @@ class GenerateCommandTest {
     void shouldExitWithTwoOnOutOfRangeOption() throws IOException {
         Path model = Files.createFile(dir.resolve("m.gguf"));
         assertEquals(2, run("generate", "--model", model.toString(), "--top-p", "1.5"));
-        assertTrue(err.toString().contains("--top-p=1.5 must be within (0, 1]"), err.toString());
+        assertEquals("icecache: --top-p=1.5 must be within (0, 1] (see: icecache generate --help)" + System.lineSeparator(),
+                err.toString());
     }
 
     @Test
@@ -81,5 +82,6 @@ class GenerateCommandTest {
         assertEquals(2, run("generate", "--modle", "x"));
         assertEquals(2, run("generate", "--prompt", "x"));
         assertEquals(2, run("generate", "--model", "m", "--max-tokens", "many"));
+        assertEquals(3, err.toString().lines().count(), "one line per error: " + err);
     }
 }

@@ -43,8 +43,9 @@ final class Llama2cModelReader {
                         + HEADER_BYTES + " bytes) and it is not GGUF; file truncated or not a model");
             }
             ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            while (header.hasRemaining() && ch.read(header, header.position()) >= 0) {
-                // read until the header is complete; the size check above guarantees it is there
+            int read = 0;
+            while (header.hasRemaining() && read >= 0) { // the size check above guarantees the bytes are there
+                read = ch.read(header, header.position());
             }
             header.flip();
             int dim = header.getInt();

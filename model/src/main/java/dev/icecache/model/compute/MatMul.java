@@ -70,7 +70,11 @@ public final class MatMul implements ComputePool.RangeTask {
         float[] row = rowScratch[part];
         for (int r = from; r < to; r++) {
             w.copyTo((long) r * cols, row, 0, cols);
-            for (int t = 0; t < batch; t++) {
+            int t = 0;
+            for (; t + 4 <= batch; t += 4) {
+                FloatTensor.dot4(row, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
+            }
+            for (; t < batch; t++) {
                 out[t * rows + r] = FloatTensor.dot(row, 0, x, t * cols, cols);
             }
         }

@@ -119,6 +119,48 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     }
 
     /**
+     * Four dot products of one heap row with four vectors at once (the row is loaded once for
+     * all four): {@code out[outOff + k*outStride] = a[aOff ..+n) . x[xOff + k*xStride ..+n)} for k in 0..3.
+     */
+    public static void dot4(float[] a, int aOff, float[] x, int xOff, int xStride, int n,
+                            float[] out, int outOff, int outStride) {
+        int i = 0;
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        if (SPECIES != null) {
+            int len = SPECIES.length();
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
+            for (int upper = SPECIES.loopBound(n); i < upper; i += len) {
+                FloatVector w = FloatVector.fromArray(SPECIES, a, aOff + i);
+                acc0 = w.fma(FloatVector.fromArray(SPECIES, x, xOff + i), acc0);
+                acc1 = w.fma(FloatVector.fromArray(SPECIES, x, xOff + xStride + i), acc1);
+                acc2 = w.fma(FloatVector.fromArray(SPECIES, x, xOff + 2 * xStride + i), acc2);
+                acc3 = w.fma(FloatVector.fromArray(SPECIES, x, xOff + 3 * xStride + i), acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float w = a[aOff + i];
+            s0 += w * x[xOff + i];
+            s1 += w * x[xOff + xStride + i];
+            s2 += w * x[xOff + 2 * xStride + i];
+            s3 += w * x[xOff + 3 * xStride + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+    }
+
+    /**
      * The scalar part of a dot over a block-quantized range that the vector kernel covers only
      * in whole blocks: the {@code head} elements before the first block boundary and whatever
      * follows the {@code body} elements of whole blocks.

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.icecache.model.TestModels;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,7 +23,7 @@ class Llama2cTokenizerFileTest {
 
     @Test
     void shouldReadStoriesVocabularyInGgufForm() throws IOException {
-        Vocabulary v = Llama2cTokenizerFile.read(SharedModels.require("stories260K/tok512.bin"), 512);
+        Vocabulary v = Llama2cTokenizerFile.read(TestModels.require("stories260K/tok512.bin"), 512);
         assertEquals(512, v.size());
         assertEquals("llama", v.model());
         assertEquals("<s>", v.tokens()[1]);
@@ -36,9 +37,9 @@ class Llama2cTokenizerFileTest {
 
     @Test
     void shouldDecodeStoriesReferenceGenerationToItsText() throws IOException {
-        Tokenizer tokenizer = Tokenizers.create(Llama2cTokenizerFile.read(SharedModels.require("stories260K/tok512.bin"), 512));
-        int[] ids = readIds(SharedModels.require("stories260K/reference-greedy.ids"));
-        String expected = Files.readString(SharedModels.require("stories260K/reference-greedy.txt"));
+        Tokenizer tokenizer = Tokenizers.create(Llama2cTokenizerFile.read(TestModels.require("stories260K/tok512.bin"), 512));
+        int[] ids = readIds(TestModels.require("stories260K/reference-greedy.ids"));
+        String expected = Files.readString(TestModels.require("stories260K/reference-greedy.txt"));
         String decoded = tokenizer.decode(ids);
         assertEquals(expected.strip(), decoded.substring(1).strip());
         assertEquals(' ', decoded.charAt(0));
@@ -49,7 +50,7 @@ class Llama2cTokenizerFileTest {
         long seed = 77L;
         Random random = new Random(seed);
         for (String[] model : new String[][] {{"stories260K/tok512.bin", "512"}, {"iceeval-1m/tokenizer.bin", "2048"}}) {
-            Tokenizer tokenizer = Tokenizers.create(Llama2cTokenizerFile.read(SharedModels.require(model[0]),
+            Tokenizer tokenizer = Tokenizers.create(Llama2cTokenizerFile.read(TestModels.require(model[0]),
                     Integer.parseInt(model[1])));
             for (int i = 0; i < 200; i++) {
                 String text = randomUnicode(random, random.nextInt(40));
