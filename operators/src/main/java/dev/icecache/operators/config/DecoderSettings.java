@@ -35,10 +35,6 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
             throw new IllegalArgumentException(IceCacheOptions.WORKING_SET_DOCUMENTS.key() + "=" + workingSetDocuments
                     + " must be >= 1");
         }
-        if (policy != Policy.FULL) {
-            throw new IllegalArgumentException(IceCacheOptions.POLICY.key() + "=" + policy + " is not available in"
-                    + " the Flink decoder yet (kvcache's PagedKvCache is not wired in); use FULL");
-        }
     }
 
     /**

@@ -67,10 +67,10 @@ public final class IceCacheOptions {
 
     /** The cache policy. */
     public static final ConfigOption<Policy> POLICY = key("icecache.cache.policy").enumType(Policy.class)
-            .defaultValue(Policy.FULL)
+            .defaultValue(Policy.ICECACHE)
             .withDescription("KV-cache page selection: FULL attends to every position; ICECACHE is the paper's"
                     + " DCI-tree selection; STREAMING, QUEST, ORACLE, ICECACHE_REUSE are the baselines/variants."
-                    + " The Flink decoder runs FULL today; the others need kvcache's PagedKvCache.");
+                    + " All but FULL keep a bounded resident pool of '" + "icecache.budget.tokens" + "' per stream.");
 
     /** Resident tokens per layer and KV head. */
     public static final ConfigOption<Integer> BUDGET_TOKENS = key("icecache.budget.tokens").intType()

@@ -13,29 +13,37 @@ import dev.icecache.model.Session;
  *
  * <pre>
  *   prompt  = BOS, chunk 0 tokens, chunk 1 tokens, ..., last chunk tokens
- *   prefill: each chunk runs [held token, all but its own last token]; its last token is held
- *            the last chunk runs [held token, all its tokens] and yields the first logits
+ *   prefill: held = held + chunk; run held up to the last multiple of PREFILL_BATCH positions
+ *            (keeping at least one token); the rest stays held
+ *            the last chunk runs everything held and yields the first logits
  *   decode:  t = sample(logits); stop on EOS or maxTokens; emit t; logits = step(t); ...
  * </pre>
  *
  * This is exactly the engine's plain loop (prefill the whole prompt, then sample/step), split at
- * element boundaries; sampling uses a seed per (document, step), so it is the same after a
- * restore. Not thread-safe.
+ * element boundaries. NOTE: prefill calls start at multiples of the engine's batch so every
+ * forward batch covers the same positions as one whole-prompt prefill: a paged cache commits
+ * rows per batch, and its page selection (hence the output) depends on where batches end.
+ * Sampling uses a seed per (document, step), so it is the same after a restore. Not thread-safe.
  */
 public final class DocumentSession {
+
+    /**
+     * Positions per engine forward batch in prefill. It must equal the engine's
+     * ({@code Session.PREFILL_BATCH}, system property {@code icecache.prefill.batch}, default 32).
+     */
+    public static final int PREFILL_BATCH = Math.max(1, Integer.getInteger("icecache.prefill.batch", 32));
 
     private final Session session;
     private final GenerationSettings settings;
     private final long documentSeed;
     private final int eos;
     private final Sampler greedy;
-    private int heldToken;
+    private int[] held;
     private long promptTokens;
     private boolean decoding;
     private int nextToken;
     private int generated;
     private boolean finished;
-    private int[] scratch = new int[0];
 
     private DocumentSession(LlamaModel model, KvCache cache, GenerationSettings settings, long documentSeed,
                             DocumentProgress progress) {
@@ -47,7 +55,7 @@ public final class DocumentSession {
         this.documentSeed = documentSeed;
         this.eos = model.vocabulary().eos();
         this.greedy = new Sampler(0f, 1f, 0);
-        this.heldToken = progress.heldToken();
+        this.held = progress.heldTokens().clone();
         this.promptTokens = progress.promptTokens();
         this.decoding = progress.decoding();
         this.nextToken = progress.nextToken();
@@ -59,7 +67,7 @@ public final class DocumentSession {
     public static DocumentSession start(LlamaModel model, KvCache cache, GenerationSettings settings, String docId) {
         int bos = model.vocabulary().bos();
         Checks.checkArgument(bos >= 0, "the model's vocabulary has no BOS token; it cannot start a document");
-        DocumentProgress fresh = new DocumentProgress(0, bos, 1, false, 0, 0, false);
+        DocumentProgress fresh = new DocumentProgress(0, new int[] {bos}, 1, false, 0, 0, false);
         return new DocumentSession(model, cache, settings, seedOf(settings, docId), fresh);
     }
 
@@ -76,25 +84,24 @@ public final class DocumentSession {
      */
     public int prefill(int[] tokens, boolean last) {
         Checks.checkState(!decoding, "prefill after the last chunk: the document's prompt is already complete");
-        int n = tokens.length;
-        int run = last ? n + 1 : n;          // held token + tokens, minus the new held one unless last
-        if (n == 0 && !last) {
-            return 0;
-        }
-        if (scratch.length < run) {
-            scratch = new int[Math.max(run, 2 * scratch.length)];
-        }
-        scratch[0] = heldToken;
-        System.arraycopy(tokens, 0, scratch, 1, last ? n : n - 1);
-        float[] logits = session.prefill(scratch, 0, run, last);
-        promptTokens += n;
+        int[] pending = new int[held.length + tokens.length];
+        System.arraycopy(held, 0, pending, 0, held.length);
+        System.arraycopy(tokens, 0, pending, held.length, tokens.length);
+        promptTokens += tokens.length;
+        int run = last ? pending.length : alignedRun(session.position(), pending.length - 1);
+        float[] logits = session.prefill(pending, 0, run, last);
+        held = java.util.Arrays.copyOfRange(pending, run, pending.length);
         if (last) {
             decoding = true;
             nextToken = sample(logits);
-        } else {
-            heldToken = tokens[n - 1];
         }
         return run;
+    }
+
+    /** The most of {@code available} tokens that end a forward batch at an absolute multiple of the batch. */
+    static int alignedRun(int position, int available) {
+        int end = position + available;
+        return Math.max(0, end - end % PREFILL_BATCH - position);
     }
 
     /**
@@ -143,7 +150,7 @@ public final class DocumentSession {
 
     /** The state to store for this document now. */
     public DocumentProgress progress() {
-        return new DocumentProgress(session.position(), heldToken, promptTokens, decoding, nextToken, generated,
+        return new DocumentProgress(session.position(), held.clone(), promptTokens, decoding, nextToken, generated,
                 finished);
     }
 

@@ -4,13 +4,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.tree.Projection;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.output.DocumentStats;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.state.MapStatePageStore;
 import dev.icecache.operators.state.PageSerializer;
-import dev.icecache.operators.state.PersistentFullCache;
+import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.state.StoredPage;
 import dev.icecache.operators.tokenize.TokenChunk;
 
@@ -21,6 +23,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -52,6 +55,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     static final String DOCUMENT_STATE = "icecache-document";
     /** Name of the per-document KV page map state. */
     static final String PAGES_STATE = "icecache-pages";
+    /** Name of the per-document index cell map state. */
+    static final String CELLS_STATE = "icecache-cells";
 
     private final DecoderSettings settings;
 
@@ -60,6 +65,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient TextAssembler text;
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
+    private transient MapState<Long, byte[]> cells;
+    private transient Projection projection;
+    private transient CacheConfig cacheConfig;
     private transient Map<String, LiveDocument> live;
     private transient int[] sliceBuffer;
     private transient Counter prefilledTokens;
@@ -80,6 +88,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
         pages = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>(PAGES_STATE, LongSerializer.INSTANCE, PageSerializer.INSTANCE));
+        cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(CELLS_STATE, LongSerializer.INSTANCE,
+                BytePrimitiveArraySerializer.INSTANCE));
+        projection = DocumentCache.projection(model.config().headDim());
+        cacheConfig = settings.cacheConfig();
         live = new LinkedHashMap<>(16, 0.75f, true);
         sliceBuffer = new int[settings.generation().sliceTokens()];
         var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
@@ -125,13 +137,17 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             doc.nanos += System.nanoTime() - start;
             DocumentStats stats = doc.stats();
             out.collect(new SummaryPiece(docId, doc.pieceSeq, piece.text(), true, stats));
-            LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} seconds={}", docId,
-                    stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.seconds());
+            LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
+                            + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
+                    stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
+                    countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
+                    stats.seconds());
             documentsFinished.inc();
             live.remove(docId);
             doc.store.close();
             documents.clear();
             pages.clear();
+            cells.clear();
             return;
         }
         if (!piece.text().isEmpty()) {
@@ -153,16 +169,17 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         PageLayout layout = PageLayout.of(model.config().headDim());
         if (stored == null) {
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
-            PersistentFullCache cache = new PersistentFullCache(model.cacheShape(), store, 0);
-            doc = new LiveDocument(DocumentSession.start(model, cache, settings.generation(), docId), cache, store,
-                    0, new byte[0], 0, 0);
+            DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
+            doc = new LiveDocument(DocumentSession.start(model, cache.kvCache(), settings.generation(), docId), cache,
+                    store, 0, new byte[0], 0);
             LOG.debug("document {} started", docId);
         } else {
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), stored.pageCount());
             DocumentProgress p = stored.progress();
-            PersistentFullCache cache = new PersistentFullCache(model.cacheShape(), store, p.cacheLength());
-            doc = new LiveDocument(DocumentSession.resume(model, cache, settings.generation(), docId, p), cache, store,
-                    stored.pieceSeq(), stored.pendingText(), stored.nanos(), stored.pagesRead() + stored.pageCount());
+            DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
+                    p.cacheLength(), stored.cacheHeader(), cells);
+            doc = new LiveDocument(DocumentSession.resume(model, cache.kvCache(), settings.generation(), docId, p),
+                    cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
             LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={}"
                     + " (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(), p.decoding(),
@@ -174,11 +191,20 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     }
 
     private void writeBack(LiveDocument doc, long start) throws Exception {
-        doc.cache.writeBack();
+        byte[] header = doc.cache.writeBack(cells);
         doc.store.flush();
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
-                doc.store.pageCount(), doc.nanos, doc.pagesRead));
+                doc.store.pageCount(), doc.nanos, header));
+    }
+
+    /** Entries in the current document's page map state (logged at its end, read once). */
+    private long countPagesInState() throws Exception {
+        long n = 0;
+        for (Long ignored : pages.keys()) {
+            n++;
+        }
+        return n;
     }
 
     private void evictBeyondWorkingSet() {
@@ -193,26 +219,25 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     /** A document's objects while it is in the working set. */
     private static final class LiveDocument {
         final DocumentSession session;
-        final PersistentFullCache cache;
+        final DocumentCache cache;
         final MapStatePageStore store;
         int pieceSeq;
         byte[] pendingText;
         long nanos;
-        final long pagesRead;
 
-        LiveDocument(DocumentSession session, PersistentFullCache cache, MapStatePageStore store, int pieceSeq,
-                     byte[] pendingText, long nanos, long pagesRead) {
+        LiveDocument(DocumentSession session, DocumentCache cache, MapStatePageStore store, int pieceSeq,
+                     byte[] pendingText, long nanos) {
             this.session = session;
             this.cache = cache;
             this.store = store;
             this.pieceSeq = pieceSeq;
             this.pendingText = pendingText;
             this.nanos = nanos;
-            this.pagesRead = pagesRead;
         }
 
         DocumentStats stats() {
-            return new DocumentStats(session.promptTokens(), session.generated(), pagesRead, 1.0, nanos / 1e9);
+            return new DocumentStats(session.promptTokens(), session.generated(), cache.pagesMoved(),
+                    cache.residentHitRate(), nanos / 1e9);
         }
     }
 }

@@ -9,8 +9,8 @@ package dev.icecache.operators.decode;
  * @param pendingText bytes of a character not yet complete (at most 3)
  * @param pageCount KV pages in the document's page map state
  * @param nanos processing time spent on the document so far, summed over attempts
- * @param pagesRead pages read back from state after restores (the slow-tier traffic)
+ * @param cacheHeader the cache's metadata header from its last write-back (empty for FULL)
  */
 public record StoredDocument(DocumentProgress progress, int pieceSeq, byte[] pendingText, int pageCount, long nanos,
-                             long pagesRead) {
+                             byte[] cacheHeader) {
 }

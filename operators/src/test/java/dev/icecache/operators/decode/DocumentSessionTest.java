@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import dev.icecache.kvcache.FullCache;
+import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
@@ -111,6 +112,22 @@ class DocumentSessionTest {
     }
 
     @Test
+    void shouldRunOnlyWholeBatchesEndingAtAbsoluteMultiples() {
+        int b = DocumentSession.PREFILL_BATCH;
+        for (int position = 0; position < 3 * b; position++) {
+            for (int available = 0; available < 3 * b; available++) {
+                int run = DocumentSession.alignedRun(position, available);
+                assertTrue(run >= 0 && run <= available, "position=" + position + " available=" + available);
+                assertTrue(run == 0 || (position + run) % b == 0, "run must end on a batch boundary");
+                for (int r = run + 1; r <= available; r++) {
+                    assertTrue((position + r) % b != 0, "a later batch boundary was left unused: position="
+                            + position + " available=" + available + " run=" + run);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRefusePrefillAfterTheLastChunk() {
         DocumentSession doc = DocumentSession.start(model, newCache(),
                 new GenerationSettings(1, 0f, 1f, 1, 1), "d");
@@ -124,12 +141,12 @@ class DocumentSessionTest {
     }
 
     static int[] engineAlone(int[] prompt, int maxTokens, Sampler sampler) {
-        return engineAloneWith(model, prompt, maxTokens, sampler);
+        return engineAloneWith(model, new FullCache(model.cacheShape()), prompt, maxTokens, sampler);
     }
 
-    /** The engine's plain loop: BOS + prompt in one prefill, then sample/step. */
-    static int[] engineAloneWith(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler) {
-        Session s = model.newSession(new FullCache(model.cacheShape()));
+    /** The engine's plain loop over {@code cache}: BOS + prompt in one prefill, then sample/step. */
+    static int[] engineAloneWith(LlamaModel model, KvCache cache, int[] prompt, int maxTokens, Sampler sampler) {
+        Session s = model.newSession(cache);
         int[] all = new int[prompt.length + 1];
         all[0] = model.vocabulary().bos();
         System.arraycopy(prompt, 0, all, 1, prompt.length);

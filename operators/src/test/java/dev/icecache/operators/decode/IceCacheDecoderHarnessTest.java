@@ -9,7 +9,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import dev.icecache.kvcache.FullCache;
+import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Sampler;
@@ -25,37 +31,47 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The decoder under Flink's keyed operator harness: output, state leaks, snapshot/restore. */
 class IceCacheDecoderHarnessTest {
 
     private static final int MAX_TOKENS = 40;
-    private static DecoderSettings settings;
+    private static DecoderSettings full;
+    private static DecoderSettings iceCache;
     private static LlamaModel model;
 
     @BeforeAll
     static void settings() {
         String path = TestModels.require(TestModels.STORIES_GGUF).toString();
-        settings = new DecoderSettings(path, TestModels.STORIES_CONTEXT, 256, new PromptTemplate("", ""),
-                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6), Policy.FULL, 256, 2, PageFormat.F32, 1);
+        full = settings(path, Policy.FULL);
+        iceCache = settings(path, Policy.ICECACHE);
         model = SharedModels.acquire(path, TestModels.STORIES_CONTEXT);
+    }
+
+    private static DecoderSettings settings(String path, Policy policy) {
+        return new DecoderSettings(path, TestModels.STORIES_CONTEXT, 256, new PromptTemplate("", ""),
+                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6), policy, 64, 2, PageFormat.F32, 1);
     }
 
     @AfterAll
     static void release() {
-        SharedModels.release(settings.modelPath(), settings.contextLength());
+        SharedModels.release(full.modelPath(), full.contextLength());
     }
 
-    @Test
-    void shouldEmitTheEngineAloneTextAndLeaveNoStateOrTimersBehind() throws Exception {
-        int[] prompt = randomTokens(1, 90);
-        try (var harness = newHarness()) {
+    @ParameterizedTest
+    @EnumSource(value = Policy.class, names = {"FULL", "ICECACHE"})
+    void shouldEmitTheEngineAloneTextAndLeaveNoStateOrTimersBehind(Policy policy) throws Exception {
+        DecoderSettings settings = policy == Policy.FULL ? full : iceCache;
+        int[] prompt = randomTokens(1, 300);
+        try (var harness = newHarness(settings)) {
             harness.open();
             feed(harness, "a", prompt, 0, prompt.length, 0, true);
             assertEquals(1, harness.numProcessingTimeTimers(), "one decode timer after the last chunk");
             runTimers(harness, 1);
             List<SummaryPiece> pieces = harness.extractOutputValues();
-            assertEquals(expectedText(prompt), joined(pieces));
+            assertEquals(expectedText(settings, prompt), joined(pieces));
             checkSequence(pieces, "a");
             assertEquals(0, harness.numKeyedStateEntries(), "state cleared at document end");
             assertEquals(0, harness.numProcessingTimeTimers(), "timers cleared at document end");
@@ -64,25 +80,27 @@ class IceCacheDecoderHarnessTest {
 
     @Test
     void shouldKeepTwoDocumentsApartWhenTheWorkingSetHoldsOne() throws Exception {
-        int[] a = randomTokens(2, 50);
-        int[] b = randomTokens(3, 70);
-        try (var harness = newHarness()) {
+        int[] a = randomTokens(2, 150);
+        int[] b = randomTokens(3, 170);
+        try (var harness = newHarness(iceCache)) {
             harness.open();
             feed(harness, "a", a, 0, a.length, 0, true);
             feed(harness, "b", b, 0, b.length, 0, true);
             runTimers(harness, 1);
             List<SummaryPiece> out = harness.extractOutputValues();
-            assertEquals(expectedText(a), joined(only(out, "a")));
-            assertEquals(expectedText(b), joined(only(out, "b")));
+            assertEquals(expectedText(iceCache, a), joined(only(out, "a")));
+            assertEquals(expectedText(iceCache, b), joined(only(out, "b")));
             assertEquals(0, harness.numKeyedStateEntries());
         }
     }
 
-    @Test
-    void shouldContinueIdenticallyAfterRestoreMidPrefillAndMidDecode() throws Exception {
-        int[] prompt = randomTokens(4, 120);
+    @ParameterizedTest
+    @EnumSource(value = Policy.class, names = {"FULL", "ICECACHE"})
+    void shouldContinueIdenticallyAfterRestoreMidPrefillAndMidDecode(Policy policy) throws Exception {
+        DecoderSettings settings = policy == Policy.FULL ? full : iceCache;
+        int[] prompt = randomTokens(4, 300);
         OperatorSubtaskState midPrefill;
-        try (var harness = newHarness()) {
+        try (var harness = newHarness(settings)) {
             harness.open();
             feed(harness, "a", prompt, 0, 70, 0, false);
             midPrefill = harness.snapshot(1, 0);
@@ -90,7 +108,7 @@ class IceCacheDecoderHarnessTest {
         }
         List<SummaryPiece> out = new ArrayList<>();
         OperatorSubtaskState midDecode;
-        try (var harness = newHarness()) {
+        try (var harness = newHarness(settings)) {
             harness.initializeState(midPrefill);
             harness.open();
             feed(harness, "a", prompt, 70, prompt.length - 70, 1, true);
@@ -100,7 +118,7 @@ class IceCacheDecoderHarnessTest {
         }
         assertFalse(out.isEmpty());
         assertFalse(out.get(out.size() - 1).last(), "snapshot taken while decoding");
-        try (var harness = newHarness()) {
+        try (var harness = newHarness(settings)) {
             harness.initializeState(midDecode);
             harness.open();
             runTimers(harness, 2);
@@ -108,11 +126,11 @@ class IceCacheDecoderHarnessTest {
             assertEquals(0, harness.numKeyedStateEntries());
         }
         checkSequence(out, "a");
-        assertEquals(expectedText(prompt), joined(out));
+        assertEquals(expectedText(settings, prompt), joined(out));
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, TokenChunk, SummaryPiece> newHarness()
-            throws Exception {
+    private static KeyedOneInputStreamOperatorTestHarness<String, TokenChunk, SummaryPiece> newHarness(
+            DecoderSettings settings) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(new DecoderOperator(new IceCacheDecoder(settings)),
                 TokenChunk::docId, Types.STRING);
         // NOTE: heap backend: numKeyedStateEntries() is only implemented for it; RocksDB runs in the job tests
@@ -140,8 +158,13 @@ class IceCacheDecoderHarnessTest {
         }
     }
 
-    private static String expectedText(int[] prompt) {
-        int[] tokens = DocumentSessionTest.engineAloneWith(model, prompt, MAX_TOKENS, new Sampler(0f, 1f, 0));
+    /** The engine alone with the same policy and budget: one prefill of BOS + prompt, then greedy steps. */
+    private static String expectedText(DecoderSettings settings, int[] prompt) {
+        KvCache cache = settings.policy() == Policy.FULL ? new FullCache(model.cacheShape())
+                : new PagedKvCache(model.cacheShape(), settings.cacheConfig(),
+                        new InMemoryPageStore(PageLayout.of(model.config().headDim()), settings.pageFormat()),
+                        DocumentCache.projection(model.config().headDim()));
+        int[] tokens = DocumentSessionTest.engineAloneWith(model, cache, prompt, MAX_TOKENS, new Sampler(0f, 1f, 0));
         StringBuilder text = new StringBuilder();
         TextAssembler assembler = new TextAssembler(model.tokenizer()::tokenBytes);
         text.append(assembler.append(new byte[0], tokens, 0, tokens.length, true).text());
