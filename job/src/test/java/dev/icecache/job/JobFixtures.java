@@ -16,7 +16,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import dev.icecache.kvcache.FullCache;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
@@ -32,6 +38,7 @@ final class JobFixtures {
     static final String PROMPT = "{document}\n\nSummary:";
     static final int CONTEXT = 4096;
     static final int MAX_TOKENS = 48;
+    static final int BUDGET_TOKENS = 64;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -65,7 +72,7 @@ final class JobFixtures {
         return dir;
     }
 
-    /** RocksDB, incremental checkpoints every 200 ms, restarts on, parallelism 2, FULL policy. */
+    /** RocksDB, incremental unaligned checkpoints every 200 ms, restarts on, parallelism 2, IceCache at 64 tokens. */
     static Configuration config(Path checkpoints) {
         Configuration c = Configuration.fromMap(Map.of(
                 "state.backend.type", "rocksdb",
@@ -83,7 +90,8 @@ final class JobFixtures {
         c.setString("icecache.generate.max-tokens", Integer.toString(MAX_TOKENS));
         c.setString("icecache.decode.slice-tokens", "2");
         c.setString("icecache.chunk.chars", "256");
-        c.setString("icecache.cache.policy", "FULL");
+        c.setString("icecache.cache.policy", "ICECACHE");
+        c.setString("icecache.budget.tokens", Integer.toString(BUDGET_TOKENS));
         return c;
     }
 
@@ -122,7 +130,10 @@ final class JobFixtures {
         return sb.toString();
     }
 
-    /** What the engine alone generates for a document: BOS + tokenize(template(doc)), full cache, greedy. */
+    /**
+     * What the engine alone generates for a document with the same policy and budget: BOS +
+     * tokenize(template(doc)) in one prefill over a PagedKvCache on an in-memory store, then greedy.
+     */
     static String engineAlone(Path document) {
         try {
             LlamaModel model = LlamaModel.load(model(), new LoadOptions(null, CONTEXT));
@@ -131,7 +142,11 @@ final class JobFixtures {
             int[] all = new int[tokens.length + 1];
             all[0] = model.tokenizer().bos();
             System.arraycopy(tokens, 0, all, 1, tokens.length);
-            Session s = model.newSession(new FullCache(model.cacheShape()));
+            CacheConfig config = CacheConfig.of(Policy.ICECACHE, BUDGET_TOKENS);
+            PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
+                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
+                    DocumentCache.projection(model.config().headDim()));
+            Session s = model.newSession(cache);
             float[] logits = s.prefill(all, 0, all.length, true);
             Sampler greedy = new Sampler(0f, 1f, 0);
             int[] out = new int[MAX_TOKENS];

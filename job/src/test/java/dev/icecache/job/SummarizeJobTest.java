@@ -28,14 +28,39 @@ class SummarizeJobTest {
 
     private static Path documents;
     private static Map<String, List<JobFixtures.Piece>> failureFree;
+    private static List<String> cleanLog;
 
     @BeforeAll
     static void runWithoutFailures() throws Exception {
         documents = JobFixtures.writeDocuments(shared.resolve("docs"));
         Path out = shared.resolve("out-clean");
         Configuration config = JobFixtures.config(shared.resolve("cp-clean"));
-        new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out), config).execute();
+        try (DecoderLog log = DecoderLog.attach()) {
+            new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out), config).execute();
+            cleanLog = List.copyOf(log.lines);
+        }
         failureFree = JobFixtures.readOutput(out);
+    }
+
+    @Test
+    void shouldKeepResidentPagesWithinThePoolWhileRocksDbHoldsFiftyTimesMore() {
+        String line = cleanLog.stream().filter(l -> l.startsWith("document long.txt finished")).findFirst()
+                .orElseThrow(() -> new AssertionError("no finish line for long.txt in " + cleanLog));
+        long tokensIn = field(line, "tokens_in");
+        long inState = field(line, "pages_in_state");
+        long peak = field(line, "peak_resident_pages");
+        long pool = field(line, "pool_pages");
+        System.out.printf("long.txt: tokens_in=%d pages_in_state=%d peak_resident_pages=%d pool_pages=%d%n",
+                tokensIn, inState, peak, pool);
+        assertTrue(tokensIn >= 50L * JobFixtures.BUDGET_TOKENS, "document is not 50x the budget: " + line);
+        assertTrue(peak > 0 && peak <= pool, "resident pages exceeded the pool: " + line);
+        assertTrue(inState >= 50 * pool, "RocksDB holds fewer than 50x the resident pages: " + line);
+    }
+
+    private static long field(String line, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(name + "=(\\d+)").matcher(line);
+        assertTrue(m.find(), name + " missing from " + line);
+        return Long.parseLong(m.group(1));
     }
 
     @Test
