@@ -1,6 +1,7 @@
 package dev.icecache.job;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.decode.DecoderOperator;
@@ -108,10 +109,22 @@ public final class SummarizeJob {
         return env;
     }
 
-    /** Reads every file under {@code input} (or the one file) as a document; id = file name. */
+    /** Reads every file under {@code input} (or the one file) as a document, then ends; id = file name. */
     public static FileSource<DocumentChunk> fileSource(Path input, int chunkChars) {
-        return FileSource.forBulkFileFormat(new DocumentFileFormat(chunkChars),
-                new org.apache.flink.core.fs.Path(input.toAbsolutePath().toUri())).build();
+        return fileSource(input, chunkChars, null);
+    }
+
+    /**
+     * Like {@link #fileSource(Path, int)}, but with {@code watchInterval} non-null the source never
+     * ends: it looks for new files under {@code input} at that interval (a streaming job).
+     */
+    public static FileSource<DocumentChunk> fileSource(Path input, int chunkChars, Duration watchInterval) {
+        var builder = FileSource.forBulkFileFormat(new DocumentFileFormat(chunkChars),
+                new org.apache.flink.core.fs.Path(input.toAbsolutePath().toUri()));
+        if (watchInterval != null) {
+            builder.monitorContinuously(watchInterval);
+        }
+        return builder.build();
     }
 
     /**

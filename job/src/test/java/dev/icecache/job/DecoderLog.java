@@ -34,9 +34,25 @@ final class DecoderLog extends AbstractAppender implements AutoCloseable {
         return log;
     }
 
+    private volatile String awaited = "";
+    private final java.util.concurrent.CountDownLatch seen = new java.util.concurrent.CountDownLatch(1);
+
     @Override
     public void append(LogEvent event) {
-        lines.add(event.getMessage().getFormattedMessage());
+        String line = event.getMessage().getFormattedMessage();
+        lines.add(line);
+        if (!awaited.isEmpty() && line.startsWith(awaited)) {
+            seen.countDown();
+        }
+    }
+
+    /** Waits until a line starting with {@code prefix} is logged (only one wait per capture); false on timeout. */
+    boolean awaitLine(String prefix, java.time.Duration timeout) throws InterruptedException {
+        awaited = prefix;
+        if (lines.stream().anyMatch(l -> l.startsWith(prefix))) {
+            return true;
+        }
+        return seen.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     long count(String fragment) {

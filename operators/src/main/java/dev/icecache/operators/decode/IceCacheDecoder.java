@@ -172,7 +172,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
             doc = new LiveDocument(DocumentSession.start(model, cache.kvCache(), settings.generation(), docId), cache,
                     store, 0, new byte[0], 0);
-            LOG.debug("document {} started", docId);
+            LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
+                    cacheConfig.budgetTokens());
         } else {
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), stored.pageCount());
             DocumentProgress p = stored.progress();
