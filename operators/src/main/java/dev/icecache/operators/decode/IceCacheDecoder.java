@@ -175,6 +175,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
                     cacheConfig.budgetTokens());
         } else {
+            long restoreStart = System.nanoTime();
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), stored.pageCount());
             DocumentProgress p = stored.progress();
             DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
@@ -182,9 +183,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             doc = new LiveDocument(DocumentSession.resume(model, cache.kvCache(), settings.generation(), docId, p),
                     cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
-            LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={}"
+            LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={} restore_ms={}"
                     + " (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(), p.decoding(),
-                    p.generated());
+                    p.generated(), (System.nanoTime() - restoreStart) / 1_000_000.0);
         }
         live.put(docId, doc);
         evictBeyondWorkingSet();
