@@ -80,6 +80,7 @@ public final class GenerateCommand implements Callable<Integer> {
             long prefilled = System.nanoTime();
             int previous = promptTokens[promptTokens.length - 1];
             int generated = 0;
+            int steps = 0; // forward passes after the prompt; the first token comes from the prompt's logits
             while (generated < maxTokens && session.position() < llama.config().contextLength()) {
                 int token = sampler.sample(logits);
                 generated++;
@@ -90,13 +91,16 @@ public final class GenerateCommand implements Callable<Integer> {
                 previous = token;
                 if (generated < maxTokens && session.position() < llama.config().contextLength()) {
                     logits = session.step(token);
+                    steps++;
                 }
             }
             out.println();
             out.flush();
             double seconds = (System.nanoTime() - prefilled) / 1e9;
-            System.err.printf(Locale.ROOT, "generated %d tokens in %.2f s (%.1f tokens/s); prompt %d tokens in %.2f s%n",
-                    generated, seconds, generated / Math.max(seconds, 1e-9), promptTokens.length, (prefilled - start) / 1e9);
+            String rate = steps == 0 ? "no decode steps"
+                    : String.format(Locale.ROOT, "%.1f tokens/s over %d decode steps", steps / Math.max(seconds, 1e-9), steps);
+            System.err.printf(Locale.ROOT, "generated %d tokens in %.2f s (%s); prompt %d tokens in %.2f s%n",
+                    generated, seconds, rate, promptTokens.length, (prefilled - start) / 1e9);
         }
         return 0;
     }

@@ -17,6 +17,7 @@ public final class Q8_0Tensor extends FloatTensor {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> BYTES_32 = ByteVector.SPECIES_256;
 
     Q8_0Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -86,13 +87,12 @@ public final class Q8_0Tensor extends FloatTensor {
     /** Lane-wise products of one block's int8 values with x, summed per lane (scale not applied). */
     private FloatVector blockDot(int block, float[] x, int xi) {
         int len = SPECIES.length();
+        // one load of all 32 int8 values; each part widens the next len of them to floats
+        ByteVector q = ByteVector.fromByteBuffer(BYTES_32, data, block + 2, ByteOrder.LITTLE_ENDIAN);
         FloatVector blockSum = FloatVector.zero(SPECIES);
-        for (int half = 0; half < 2; half++) {
-            ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, block + 2 + 16 * half, ByteOrder.LITTLE_ENDIAN);
-            for (int part = 0; part < 16 / len; part++) {
-                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part);
-                blockSum = w.fma(FloatVector.fromArray(SPECIES, x, xi + 16 * half + part * len), blockSum);
-            }
+        for (int part = 0; part < BLOCK / len; part++) {
+            FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part);
+            blockSum = w.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
         }
         return blockSum;
     }
