@@ -15,6 +15,7 @@ import dev.icecache.kvcache.select.SelectorSpec;
 import dev.icecache.kvcache.transfer.ResidentSet;
 import dev.icecache.kvcache.transfer.TransferPlan;
 import dev.icecache.kvcache.tree.Projection;
+import java.util.Arrays;
 
 /**
  * The KV cache of one sequence under a selection policy, with a bounded resident pool and every
@@ -242,8 +243,8 @@ public final class PagedKvCache implements KvCache {
             int at = (position - committed[layer]) * kvDim;
             if (chunkK[layer].length < at + kvDim) {
                 int cap = Math.max(at + kvDim, 2 * chunkK[layer].length);
-                chunkK[layer] = java.util.Arrays.copyOf(chunkK[layer], cap);
-                chunkV[layer] = java.util.Arrays.copyOf(chunkV[layer], cap);
+                chunkK[layer] = Arrays.copyOf(chunkK[layer], cap);
+                chunkV[layer] = Arrays.copyOf(chunkV[layer], cap);
             }
             System.arraycopy(rowK, 0, chunkK[layer], at, kvDim);
             System.arraycopy(rowV, 0, chunkV[layer], at, kvDim);
