@@ -34,6 +34,17 @@ class PagedKvCacheTest {
         PagedKvCache cache = cache(shape, CacheConfig.of(Policy.STREAMING, 64).withDenseLayers(0));
         int[] chunks = {100, 50, 1, 1, 1, 7, 1, 33, 1};
         float[][][] out = data.newOutputs(400);
+        List<List<Integer>> seen = new ArrayList<>();
+        for (int p = 0; p < 400; p++) {
+            seen.add(null);
+        }
+        cache.observeAttendedPositions((layer, kvHead, position, positions, count) -> {
+            List<Integer> rows = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                rows.add(positions[i]);
+            }
+            seen.set(position, rows);
+        });
         int c = 0;
         for (int i = 0; c < 400; i++) {
             int end = Math.min(400, c + chunks[i % chunks.length]);
@@ -52,6 +63,7 @@ class PagedKvCacheTest {
                 for (int t = c; t <= p; t++) {
                     attended.add(t); // the chunk, causally
                 }
+                assertEquals(attended, seen.get(p), "attended positions, chunk start " + c + " position " + p);
                 float[] expect = reference(data, attended, p);
                 assertArrayEquals(expect, out[0][p], "chunk start " + c + " position " + p);
             }
