@@ -113,6 +113,29 @@ class PagedKvCacheTest {
     }
 
     @Test
+    void shouldSearchOnlyInTheFirstLayerOfEachIceCacheRGroupWhenDecoding() {
+        CacheShape shape = new CacheShape(5, 4, 2, 8, 1200);
+        CacheDriver data = new CacheDriver(shape, 6, 1200);
+        PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(Policy.ICECACHE_REUSE, 64).withDenseLayers(1),
+                new InMemoryPageStore(PageLayout.of(8), PageFormat.F32),
+                new dev.icecache.kvcache.tree.Projection(8, new java.util.SplittableRandom(2)));
+        float[][][] out = data.newOutputs(1200);
+        data.run(cache, 0, 1000, new int[] {1000}, out);
+        // decode: layer 1 searches; layers 2 and 3 reuse its tokens; layer 4 starts a new group
+        long[] dots = new long[5];
+        for (int p = 1000; p < 1010; p++) {
+            for (int l = 0; l < 5; l++) {
+                cache.append(l, p, data.k[l][p], 0, data.v[l][p], 0);
+                cache.attend(l, p, data.q[l][p], 0, new float[shape.qDim()], 0);
+                dots[l] += l == 0 ? 0 : cache.metrics().stepExactDots;
+            }
+        }
+        assertTrue(dots[1] > 0 && dots[4] > 0, java.util.Arrays.toString(dots));
+        assertEquals(0, dots[2], java.util.Arrays.toString(dots));
+        assertEquals(0, dots[3], java.util.Arrays.toString(dots));
+    }
+
+    @Test
     void shouldRejectMisorderedCallsWithClearMessages() {
         CacheShape shape = new CacheShape(1, 1, 1, 4, 64);
         PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(0),
