@@ -49,7 +49,9 @@ public final class LongIntMap {
 
     /** Stores {@code value} under {@code key}; returns the previous value or {@link #MISSING}. */
     public int put(long key, int value) {
-        Checks.checkArgument(value != MISSING, "cannot store MISSING as a value");
+        if (value == MISSING) {
+            throw new IllegalArgumentException("cannot store MISSING as a value");
+        }
         final int mask = keys.length - 1;
         int i = hash(key) & mask;
         while (values[i] != MISSING) {

@@ -1,7 +1,5 @@
 package dev.icecache.kvcache.page;
 
-import dev.icecache.kvcache.Checks;
-
 /**
  * A page's identity, (layer, KV head, page id), packed into one {@code long} so stores and the
  * pool can key primitive maps without boxing.

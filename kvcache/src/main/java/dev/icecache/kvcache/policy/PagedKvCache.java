@@ -4,6 +4,7 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.metrics.AttendedPositions;
 import dev.icecache.kvcache.metrics.CacheMetrics;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
@@ -15,6 +16,7 @@ import dev.icecache.kvcache.select.SelectorSpec;
 import dev.icecache.kvcache.transfer.ResidentSet;
 import dev.icecache.kvcache.transfer.TransferPlan;
 import dev.icecache.kvcache.tree.Projection;
+import java.util.Arrays;
 
 /**
  * The KV cache of one sequence under a selection policy, with a bounded resident pool and every
@@ -78,6 +80,8 @@ public final class PagedKvCache implements KvCache {
     private final float[] rowK;        // [kvDim] rounded rows of one append
     private final float[] rowV;
     private final EvictionBatch evictions;
+    private AttendedPositions observer;      // null: nobody listens
+    private int[] observed = new int[0];     // positions handed to the observer
 
     /**
      * An empty cache.
@@ -207,6 +211,14 @@ public final class PagedKvCache implements KvCache {
         return attention.rows();
     }
 
+    /**
+     * Registers (or with null removes) a listener for the positions each sparse attend reduces
+     * over; costs nothing when none is set.
+     */
+    public void observeAttendedPositions(AttendedPositions listener) {
+        this.observer = listener;
+    }
+
     /** Rows appended to a layer but not yet committed (the current chunk). */
     public int chunkRows(int layer) {
         return length[Checks.checkIndex(layer, shape.nLayers())] - committed[layer];
@@ -242,8 +254,8 @@ public final class PagedKvCache implements KvCache {
             int at = (position - committed[layer]) * kvDim;
             if (chunkK[layer].length < at + kvDim) {
                 int cap = Math.max(at + kvDim, 2 * chunkK[layer].length);
-                chunkK[layer] = java.util.Arrays.copyOf(chunkK[layer], cap);
-                chunkV[layer] = java.util.Arrays.copyOf(chunkV[layer], cap);
+                chunkK[layer] = Arrays.copyOf(chunkK[layer], cap);
+                chunkV[layer] = Arrays.copyOf(chunkV[layer], cap);
             }
             System.arraycopy(rowK, 0, chunkK[layer], at, kvDim);
             System.arraycopy(rowV, 0, chunkV[layer], at, kvDim);
@@ -341,6 +353,9 @@ public final class PagedKvCache implements KvCache {
                 int qh = h * group + g;
                 attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
             }
+            if (observer != null) {
+                notifyObserver(layer, h, position);
+            }
         }
         long t3 = System.nanoTime();
         metrics.stepExactDots = selector.exactDots() - dots0;
@@ -348,6 +363,17 @@ public final class PagedKvCache implements KvCache {
         metrics.stepMoveNanos = t2 - t1;
         metrics.stepAttentionNanos = t3 - t2;
         metrics.endStep();
+    }
+
+    private void notifyObserver(int layer, int kvHead, int position) {
+        int n = attention.rows();
+        if (observed.length < n) {
+            observed = new int[Math.max(n, 2 * observed.length)];
+        }
+        for (int i = 0; i < n; i++) {
+            observed[i] = attention.position(i);
+        }
+        observer.accept(layer, kvHead, position, observed, n);
     }
 
     private void selectPages(int layer, int position, float[] q, int qOff) {

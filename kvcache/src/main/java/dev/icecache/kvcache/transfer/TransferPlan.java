@@ -1,6 +1,7 @@
 package dev.icecache.kvcache.transfer;
 
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.page.PagePool;
@@ -236,7 +237,7 @@ public final class TransferPlan {
 
     /** Bytes moved from the store by this plan (float32 blocks). */
     public long bytesMoved() {
-        return (long) fetchCount * layout.bytesPerPage(dev.icecache.kvcache.page.PageFormat.F32);
+        return (long) fetchCount * layout.bytesPerPage(PageFormat.F32);
     }
 
     private void addFetch(int layer, int kvHead, int page, int slot) {

@@ -34,6 +34,17 @@ class PagedKvCacheTest {
         PagedKvCache cache = cache(shape, CacheConfig.of(Policy.STREAMING, 64).withDenseLayers(0));
         int[] chunks = {100, 50, 1, 1, 1, 7, 1, 33, 1};
         float[][][] out = data.newOutputs(400);
+        List<List<Integer>> seen = new ArrayList<>();
+        for (int p = 0; p < 400; p++) {
+            seen.add(null);
+        }
+        cache.observeAttendedPositions((layer, kvHead, position, positions, count) -> {
+            List<Integer> rows = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                rows.add(positions[i]);
+            }
+            seen.set(position, rows);
+        });
         int c = 0;
         for (int i = 0; c < 400; i++) {
             int end = Math.min(400, c + chunks[i % chunks.length]);
@@ -52,6 +63,7 @@ class PagedKvCacheTest {
                 for (int t = c; t <= p; t++) {
                     attended.add(t); // the chunk, causally
                 }
+                assertEquals(attended, seen.get(p), "attended positions, chunk start " + c + " position " + p);
                 float[] expect = reference(data, attended, p);
                 assertArrayEquals(expect, out[0][p], "chunk start " + c + " position " + p);
             }
@@ -98,6 +110,29 @@ class PagedKvCacheTest {
         assertArrayEquals(out[1][519], again);
         assertTrue(cache.peakResidentPages() <= cache.poolCapacityPages());
         assertEquals(2 * (1 + 2 + 1), cache.poolCapacityPages());
+    }
+
+    @Test
+    void shouldSearchOnlyInTheFirstLayerOfEachIceCacheRGroupWhenDecoding() {
+        CacheShape shape = new CacheShape(5, 4, 2, 8, 1200);
+        CacheDriver data = new CacheDriver(shape, 6, 1200);
+        PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(Policy.ICECACHE_REUSE, 64).withDenseLayers(1),
+                new InMemoryPageStore(PageLayout.of(8), PageFormat.F32),
+                new dev.icecache.kvcache.tree.Projection(8, new java.util.SplittableRandom(2)));
+        float[][][] out = data.newOutputs(1200);
+        data.run(cache, 0, 1000, new int[] {1000}, out);
+        // decode: layer 1 searches; layers 2 and 3 reuse its tokens; layer 4 starts a new group
+        long[] dots = new long[5];
+        for (int p = 1000; p < 1010; p++) {
+            for (int l = 0; l < 5; l++) {
+                cache.append(l, p, data.k[l][p], 0, data.v[l][p], 0);
+                cache.attend(l, p, data.q[l][p], 0, new float[shape.qDim()], 0);
+                dots[l] += l == 0 ? 0 : cache.metrics().stepExactDots;
+            }
+        }
+        assertTrue(dots[1] > 0 && dots[4] > 0, java.util.Arrays.toString(dots));
+        assertEquals(0, dots[2], java.util.Arrays.toString(dots));
+        assertEquals(0, dots[3], java.util.Arrays.toString(dots));
     }
 
     @Test

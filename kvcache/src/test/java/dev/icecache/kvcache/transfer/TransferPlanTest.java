@@ -20,7 +20,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 
-class TransferPlanProperties {
+class TransferPlanTest {
 
     private static final PageLayout LAYOUT = new PageLayout(4, 2);
 
