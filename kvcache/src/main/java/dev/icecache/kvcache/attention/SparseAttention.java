@@ -1,0 +1,173 @@
+package dev.icecache.kvcache.attention;
+
+import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.HeadAttention;
+import dev.icecache.kvcache.page.PageLayout;
+import java.util.Arrays;
+
+/**
+ * Attention of the query heads of one KV head over a sparse set of rows: sink, selected pages
+ * (valid rows only), window and the rows of the current chunk, gathered by reference (no row is
+ * copied), sorted by position, and reduced with {@link HeadAttention#attend} so that attending to
+ * every position gives bit for bit the result of {@code FullCache} (KvCache's numerics rule).
+ *
+ * <pre>
+ *   clear() ; addRow/addPage ... (any order) ; attend(q head 0) ; attend(q head 1) ; ...
+ *   rows:  [position | source array, K offset, V offset]   sorted by position on the first attend
+ * </pre>
+ *
+ * Reused across calls: buffers grow to the largest row count seen and nothing is allocated after.
+ */
+public final class SparseAttention {
+
+    private final int headDim;
+    private int rows;
+    private long[] order = new long[64];     // [row] position << 32 | insertion index, sorted
+    private float[][] kSrc = new float[64][]; // [insertion index] array holding the K row
+    private float[][] vSrc = new float[64][];
+    private int[] kAt = new int[64];
+    private int[] vAt = new int[64];
+    private float[][] kRows = new float[64][]; // [sorted row]
+    private float[][] vRows = new float[64][];
+    private int[] kOff = new int[64];
+    private int[] vOff = new int[64];
+    private float[] att = new float[64];
+    private boolean sorted;
+
+    /** Attention over rows of {@code headDim} floats. */
+    public SparseAttention(int headDim) {
+        Checks.checkArgument(headDim > 0, "headDim=%d must be > 0", headDim);
+        this.headDim = headDim;
+    }
+
+    /** Forgets every row. */
+    public void clear() {
+        rows = 0;
+        sorted = false;
+    }
+
+    /** Rows added since {@link #clear()}. */
+    public int rows() {
+        return rows;
+    }
+
+    /** Adds one row: its K at {@code k[kOffset]}, its V at {@code v[vOffset]}. */
+    public void addRow(int position, float[] k, int kOffset, float[] v, int vOffset) {
+        if (position < 0) {
+            throw new IllegalArgumentException(String.format("position=%d must be >= 0", position));
+        }
+        if (rows == order.length) {
+            grow(rows * 2);
+        }
+        order[rows] = ((long) position << 32) | rows;
+        kSrc[rows] = k;
+        vSrc[rows] = v;
+        kAt[rows] = kOffset;
+        vAt[rows] = vOffset;
+        rows++;
+        sorted = false;
+    }
+
+    /**
+     * Adds the valid rows of a page block at {@code data[blockOff]} whose position is at most
+     * {@code maxPosition}; row r's position is {@code positions[r]}.
+     */
+    public void addPage(PageLayout layout, float[] data, int blockOff, int[] positions, int validRows,
+                        int maxPosition) {
+        for (int r = 0; r < validRows; r++) {
+            if (positions[r] <= maxPosition) {
+                addRow(positions[r], data, blockOff + layout.keyOffset(r), data, blockOff + layout.valueOffset(r));
+            }
+        }
+    }
+
+    /**
+     * Attention of the query row at {@code q[qOff]} over every row added, written to
+     * {@code out[outOff .. outOff + headDim)}.
+     */
+    public void attend(float[] q, int qOff, float[] out, int outOff) {
+        if (rows == 0) {
+            throw new IllegalStateException("attend over zero rows; add the query's own position first");
+        }
+        if (!sorted) {
+            sortRows();
+        }
+        HeadAttention.attend(q, qOff, kRows, kOff, vRows, vOff, rows, headDim, att, out, outOff);
+    }
+
+    /** Position of sorted row {@code i} (after an {@link #attend}). */
+    public int position(int i) {
+        Checks.checkIndex(i, rows);
+        return (int) (order[i] >>> 32);
+    }
+
+    /** Softmax weight of sorted row {@code i} in the last {@link #attend}. */
+    public float weight(int i) {
+        Checks.checkIndex(i, rows);
+        return att[i];
+    }
+
+    private void sortRows() {
+        boolean ascending = true;
+        for (int i = 1; i < rows && ascending; i++) {
+            ascending = order[i - 1] < order[i];
+        }
+        if (!ascending) {
+            heapSort(order, rows);
+        }
+        for (int i = 0; i < rows; i++) {
+            assert i == 0 || (order[i - 1] >>> 32) != (order[i] >>> 32) : "position added twice: " + (order[i] >>> 32);
+            int src = (int) order[i];
+            kRows[i] = kSrc[src];
+            vRows[i] = vSrc[src];
+            kOff[i] = kAt[src];
+            vOff[i] = vAt[src];
+        }
+        sorted = true;
+    }
+
+    /** In-place heap sort (JDK sorts may allocate merge buffers; this path must not). */
+    private static void heapSort(long[] a, int n) {
+        for (int i = n / 2 - 1; i >= 0; i--) {
+            siftDown(a, i, n);
+        }
+        for (int end = n - 1; end > 0; end--) {
+            long t = a[0];
+            a[0] = a[end];
+            a[end] = t;
+            siftDown(a, 0, end);
+        }
+    }
+
+    private static void siftDown(long[] a, int i, int n) {
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= n) {
+                return;
+            }
+            if (c + 1 < n && a[c + 1] > a[c]) {
+                c++;
+            }
+            if (a[i] >= a[c]) {
+                return;
+            }
+            long t = a[i];
+            a[i] = a[c];
+            a[c] = t;
+            i = c;
+        }
+    }
+
+    private void grow(int cap) {
+        order = Arrays.copyOf(order, cap);
+        kSrc = Arrays.copyOf(kSrc, cap);
+        vSrc = Arrays.copyOf(vSrc, cap);
+        kAt = Arrays.copyOf(kAt, cap);
+        vAt = Arrays.copyOf(vAt, cap);
+        kRows = Arrays.copyOf(kRows, cap);
+        vRows = Arrays.copyOf(vRows, cap);
+        kOff = Arrays.copyOf(kOff, cap);
+        vOff = Arrays.copyOf(vOff, cap);
+        att = Arrays.copyOf(att, cap);
+    }
+}

@@ -1,0 +1,484 @@
+package dev.icecache.kvcache.policy;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.metrics.AttendedPositions;
+import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageKey;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.page.PagePool;
+import dev.icecache.kvcache.page.PageStore;
+import dev.icecache.kvcache.select.PageSelector;
+import dev.icecache.kvcache.select.SelectorSpec;
+import dev.icecache.kvcache.transfer.ResidentSet;
+import dev.icecache.kvcache.transfer.TransferPlan;
+import dev.icecache.kvcache.tree.Projection;
+import java.util.Arrays;
+
+/**
+ * The KV cache of one sequence under a selection policy, with a bounded resident pool and every
+ * page in a {@link PageStore} (icecache.md "Data layout"; issue 3).
+ *
+ * <pre>
+ *   positions of a sparse layer:
+ *   | sink (pinned) | indexed: pages of the policy's index, in the store   | window (pinned) | chunk |
+ *   0          sinkTokens                                              windowStart       committed  length
+ *
+ *   attend(p):  sink + pages selected for p (fetched into the pool by a TransferPlan) + window
+ *               + chunk rows committed..p, sorted by position, HeadAttention numerics
+ *   append after attend: the chunk is committed: rows enter sink and window; each window page
+ *               pushed out (16 tokens) is added to the index, whose move log is applied to the store
+ *   dense layers (the first denseLayers): every position, on the heap, flushed to the store
+ * </pre>
+ *
+ * Resident memory is the pool (sink + window + retrieved pages of every sparse (layer, KV head))
+ * plus the rows of one chunk; it does not grow with the sequence. Outputs do not depend on the
+ * pool's history: restoring a snapshot gives the same subsequent outputs.
+ *
+ * <p>NOTE: checks on the per-token path ({@code append}, {@code attend} and what they call in
+ * page, select, transfer and attention) are explicit {@code if}s rather than {@code Checks}
+ * calls: varargs messages would box and allocate an array on every call, taken or not.
+ */
+public final class PagedKvCache implements KvCache {
+
+    /** Store id of sink page i of a stream: SINK_ID_BASE + i (index pages have ids &gt;= 0). */
+    static final int SINK_ID_BASE = Integer.MIN_VALUE;
+    /** Store id of window ring entry w of a stream: WINDOW_ID_BASE + w. */
+    static final int WINDOW_ID_BASE = Integer.MIN_VALUE + 1024;
+
+    final CacheShape shape;
+    final CacheConfig config;
+    final PageStore store;
+    final PageLayout layout;
+    final PageSelector selector;
+    final PagePool pool;
+    final int firstSparse;
+    final int sinkPages;
+    final int windowPages;
+    final int sinkTokens;
+    final int retrieved;               // pages selected per sparse (layer, KV head) and step
+    final int[] length;                // [layer] positions appended
+    final int[] committed;             // [layer] positions placed in sink / window / index
+    final int[] windowFirst;           // [layer] positional page index of the oldest window page
+    private final boolean[] attending; // [layer] an attend came after the last append
+    private float[][] chunkK;        // [layer][(position - committed) * kvDim]
+    private float[][] chunkV;
+    final int[][] sinkSlots;           // [sparse stream][sinkPages] pinned pool slots
+    final int[][] windowSlots;         // [sparse stream][windowPages] pinned pool slots, page j at j % windowPages
+    private final ResidentSet[] resident;  // [sparse stream]
+    private final TransferPlan plan;
+    private final PageMoves moves;
+    final DenseLayers dense;
+    private final SparseAttention attention;
+    final CacheMetrics metrics = new CacheMetrics();
+    private final int[][] selected;    // [kvHead][retrieved]
+    private final int[] selectedCount; // [kvHead]
+    private final int[] pageRows;      // [rowsPerPage] tokens of one page
+    private final float[] rowK;        // [kvDim] rounded rows of one append
+    private final float[] rowV;
+    private final EvictionBatch evictions;
+    private AttendedPositions observer;      // null: nobody listens
+    private int[] observed = new int[0];     // positions handed to the observer
+
+    /**
+     * An empty cache.
+     *
+     * @param store the slow tier; its layout must be 16 rows of {@code shape.headDim()} and its format
+     *              the config's; owned by the caller (this cache never closes it)
+     * @param projection the shared projection direction (IceCache policies; may be null otherwise)
+     */
+    public PagedKvCache(CacheShape shape, CacheConfig config, PageStore store, Projection projection) {
+        Checks.checkArgument(shape != null && config != null && store != null, "shape, config, store must not be null");
+        this.layout = PageLayout.of(shape.headDim());
+        Checks.checkArgument(store.layout().equals(layout), "store layout=%s does not match the cache's %s",
+                store.layout(), layout);
+        Checks.checkArgument(store.format() == config.pageFormat(),
+                "store format=%s differs from config pageFormat=%s; use one format for both", store.format(),
+                config.pageFormat());
+        Checks.checkArgument(config.denseLayers() <= shape.nLayers(), "denseLayers=%d exceeds nLayers=%d",
+                config.denseLayers(), shape.nLayers());
+        this.shape = shape;
+        this.config = config;
+        this.store = store;
+        this.firstSparse = config.denseLayers();
+        this.sinkPages = config.sinkPages();
+        this.windowPages = config.windowPages();
+        this.sinkTokens = config.sinkTokens();
+        this.retrieved = config.policy().attendsEverything()
+                ? Math.max(1, (shape.maxTokens() + layout.rowsPerPage() - 1) / layout.rowsPerPage())
+                : config.retrievedPages();
+        this.selector = config.policy().newSelector(new SelectorSpec(shape, firstSparse, sinkTokens,
+                layout.rowsPerPage(), config.treeParams(), projection, config.policy().reuseLayers()));
+        int layers = shape.nLayers();
+        int kv = shape.nKvHeads();
+        int sparseStreams = (layers - firstSparse) * kv;
+        this.pool = new PagePool(layout, Math.max(1, sparseStreams * (sinkPages + windowPages + retrieved)));
+        this.length = new int[layers];
+        this.committed = new int[layers];
+        this.windowFirst = new int[layers];
+        this.attending = new boolean[layers];
+        this.chunkK = new float[layers][0];
+        this.chunkV = new float[layers][0];
+        this.sinkSlots = new int[sparseStreams][];
+        this.windowSlots = new int[sparseStreams][];
+        this.resident = new ResidentSet[sparseStreams];
+        Checks.checkState(pool.tryReserve(sparseStreams * (sinkPages + windowPages)),
+                "pool too small for sink and window");
+        for (int l = firstSparse; l < layers; l++) {
+            for (int h = 0; h < kv; h++) {
+                int s = sparse(l, h);
+                sinkSlots[s] = pinnedSlots(l, h, SINK_ID_BASE, sinkPages);
+                windowSlots[s] = pinnedSlots(l, h, WINDOW_ID_BASE, windowPages);
+                resident[s] = new ResidentSet(l, h, retrieved);
+            }
+        }
+        this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
+        this.moves = new PageMoves(layout);
+        this.dense = new DenseLayers(shape, layout, firstSparse);
+        this.attention = new SparseAttention(shape.headDim());
+        this.selected = new int[kv][retrieved];
+        this.selectedCount = new int[kv];
+        this.pageRows = new int[layout.rowsPerPage()];
+        this.evictions = new EvictionBatch(layout, kv);
+        this.rowK = new float[shape.kvDim()];
+        this.rowV = new float[shape.kvDim()];
+    }
+
+    private int[] pinnedSlots(int layer, int kvHead, int idBase, int n) {
+        int[] slots = new int[n];
+        for (int i = 0; i < n; i++) {
+            slots[i] = pool.take();
+            pool.pin(slots[i]);
+            pool.assign(slots[i], PageKey.of(layer, kvHead, idBase + i));
+        }
+        return slots;
+    }
+
+    int sparse(int layer, int kvHead) {
+        return (layer - firstSparse) * shape.nKvHeads() + kvHead;
+    }
+
+    @Override
+    public CacheShape shape() {
+        return shape;
+    }
+
+    @Override
+    public int length() {
+        return length[shape.nLayers() - 1];
+    }
+
+    /** The configuration this cache was built with. */
+    public CacheConfig config() {
+        return config;
+    }
+
+    /** Counters of this cache (live object). */
+    public CacheMetrics metrics() {
+        return metrics;
+    }
+
+    /** The policy's selector (read-only use: benchmarks, tests). */
+    public PageSelector selector() {
+        return selector;
+    }
+
+    /** Pool slots taken now (sink, window and retrieved pages). */
+    public int residentPages() {
+        return pool.takenSlots();
+    }
+
+    /** The most pool slots taken at once. */
+    public int peakResidentPages() {
+        return pool.peakTakenSlots();
+    }
+
+    /** Pool capacity in pages: the resident bound. */
+    public int poolCapacityPages() {
+        return pool.capacity();
+    }
+
+    /** Bytes of the pool array (allocated once). */
+    public long poolBytes() {
+        return pool.capacityBytes();
+    }
+
+    /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
+    public int lastAttendedRows() {
+        return attention.rows();
+    }
+
+    /**
+     * Registers (or with null removes) a listener for the positions each sparse attend reduces
+     * over; costs nothing when none is set.
+     */
+    public void observeAttendedPositions(AttendedPositions listener) {
+        this.observer = listener;
+    }
+
+    /** Rows appended to a layer but not yet committed (the current chunk). */
+    public int chunkRows(int layer) {
+        return length[Checks.checkIndex(layer, shape.nLayers())] - committed[layer];
+    }
+
+    @Override
+    public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
+        Checks.checkIndex(layer, shape.nLayers());
+        if (position != length[layer]) {
+            throw new IllegalStateException(String.format("append out of order: layer=%d position=%d expected=%d",
+                    layer, position, length[layer]));
+        }
+        if (position >= shape.maxTokens()) {
+            throw new IllegalArgumentException(String.format(
+                    "position=%d exceeds maxTokens=%d; raise the context length",
+                    position, shape.maxTokens()));
+        }
+        int kvDim = shape.kvDim();
+        Checks.checkRange(kOff, kvDim, k.length);
+        Checks.checkRange(vOff, kvDim, v.length);
+        PageFormat f = config.pageFormat();
+        for (int i = 0; i < kvDim; i++) {
+            rowK[i] = f.roundTrip(k[kOff + i]);
+            rowV[i] = f.roundTrip(v[vOff + i]);
+        }
+        if (layer < firstSparse) {
+            dense.append(layer, position, rowK, 0, rowV, 0);
+        } else {
+            if (attending[layer]) {
+                commit(layer);
+                attending[layer] = false;
+            }
+            int at = (position - committed[layer]) * kvDim;
+            if (chunkK[layer].length < at + kvDim) {
+                int cap = Math.max(at + kvDim, 2 * chunkK[layer].length);
+                chunkK[layer] = Arrays.copyOf(chunkK[layer], cap);
+                chunkV[layer] = Arrays.copyOf(chunkV[layer], cap);
+            }
+            System.arraycopy(rowK, 0, chunkK[layer], at, kvDim);
+            System.arraycopy(rowV, 0, chunkV[layer], at, kvDim);
+        }
+        length[layer] = position + 1;
+    }
+
+    /** Places the chunk rows of a sparse layer into sink and window, evicting full window pages into the index. */
+    void commit(int layer) {
+        int kv = shape.nKvHeads();
+        int hd = shape.headDim();
+        int rows = layout.rowsPerPage();
+        int from = committed[layer];
+        float[] data = pool.data();
+        evictions.clear();
+        for (int p = from; p < length[layer]; p++) {
+            int src = (p - from) * shape.kvDim();
+            int[][] slots = p < sinkTokens ? sinkSlots : windowSlots;
+            int slotIndex = p / rows;
+            int row = p % rows;
+            if (p >= sinkTokens) {
+                int j = (p - sinkTokens) / rows;
+                while (j >= windowFirst[layer] + windowPages) {
+                    evictOldestWindowPage(layer);
+                }
+                slotIndex = j % windowPages;
+                row = (p - sinkTokens) % rows;
+            }
+            for (int h = 0; h < kv; h++) {
+                int at = pool.offset(slots[sparse(layer, h)][slotIndex]);
+                System.arraycopy(chunkK[layer], src + h * hd, data, at + layout.keyOffset(row), hd);
+                System.arraycopy(chunkV[layer], src + h * hd, data, at + layout.valueOffset(row), hd);
+            }
+        }
+        committed[layer] = length[layer];
+        int n = evictions.size();
+        if (n > 0) {
+            int first = evictions.tokens()[0];
+            for (int h = 0; h < kv; h++) {
+                selector.add(layer, h, evictions.keys(h), 0, evictions.tokens(), 0, n);
+                metrics.pagesWritten += moves.apply(selector, layer, h, store, pool, evictions.keys(h),
+                        evictions.values(h), first);
+            }
+        }
+    }
+
+    private void evictOldestWindowPage(int layer) {
+        int j = windowFirst[layer];
+        evictions.beginPage(sinkTokens + j * layout.rowsPerPage());
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            evictions.copyHead(h, pool.data(), pool.offset(windowSlots[sparse(layer, h)][j % windowPages]));
+        }
+        evictions.endPage();
+        windowFirst[layer] = j + 1;
+    }
+
+    @Override
+    public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
+        Checks.checkIndex(layer, shape.nLayers());
+        if (position >= length[layer]) {
+            throw new IllegalStateException(String.format("attend before append: layer=%d position=%d appended=%d",
+                    layer, position, length[layer]));
+        }
+        Checks.checkRange(qOff, shape.qDim(), q.length);
+        Checks.checkRange(outOff, shape.qDim(), out.length);
+        int hd = shape.headDim();
+        int group = shape.groupSize();
+        if (layer < firstSparse) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                attention.clear();
+                dense.addRows(attention, layer, h, position);
+                for (int g = 0; g < group; g++) {
+                    int qh = h * group + g;
+                    attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
+                }
+            }
+            return;
+        }
+        if (position < committed[layer]) {
+            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
+                + "(first position %d); attend each position after appending it and before the next chunk",
+                    layer, position, committed[layer]));
+        }
+        attending[layer] = true;
+        metrics.beginStep();
+        long t0 = System.nanoTime();
+        long dots0 = selector.exactDots();
+        selectPages(layer, position, q, qOff);
+        long t1 = System.nanoTime();
+        movePages(layer);
+        long t2 = System.nanoTime();
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            gatherRows(layer, h, position);
+            for (int g = 0; g < group; g++) {
+                int qh = h * group + g;
+                attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
+            }
+            if (observer != null) {
+                notifyObserver(layer, h, position);
+            }
+        }
+        long t3 = System.nanoTime();
+        metrics.stepExactDots = selector.exactDots() - dots0;
+        metrics.stepIndexNanos = t1 - t0;
+        metrics.stepMoveNanos = t2 - t1;
+        metrics.stepAttentionNanos = t3 - t2;
+        metrics.endStep();
+    }
+
+    private void notifyObserver(int layer, int kvHead, int position) {
+        int n = attention.rows();
+        if (observed.length < n) {
+            observed = new int[Math.max(n, 2 * observed.length)];
+        }
+        for (int i = 0; i < n; i++) {
+            observed[i] = attention.position(i);
+        }
+        observer.accept(layer, kvHead, position, observed, n);
+    }
+
+    private void selectPages(int layer, int position, float[] q, int qOff) {
+        int hd = shape.headDim();
+        int group = shape.groupSize();
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            int limit = selector.pageIdLimit(layer, h);
+            int n;
+            if (limit <= retrieved) {
+                // everything indexed fits in the budget: attend all of it, no search needed
+                n = 0;
+                for (int page = 0; page < limit; page++) {
+                    if (selector.pageSize(layer, h, page) > 0) {
+                        selected[h][n++] = page;
+                    }
+                }
+            } else {
+                n = selector.select(layer, h, position, q, qOff + h * group * hd, group, retrieved, selected[h]);
+            }
+            selectedCount[h] = n;
+            metrics.stepPagesSelected += n;
+        }
+    }
+
+    private void movePages(int layer) {
+        plan.clear();
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            boolean planned = plan.plan(resident[sparse(layer, h)], selected[h], selectedCount[h]);
+            if (!planned) {
+                throw new IllegalStateException(String.format(
+                        "resident pool exhausted: capacity=%d taken=%d; the pool is sized for the "
+                    + "budget, so this is a bug", pool.capacity(), pool.takenSlots()));
+            }
+        }
+        plan.execute(store);
+        metrics.stepPagesMoved = plan.fetchCount();
+        metrics.stepResidentHits = plan.keptCount();
+        metrics.stepBytesMoved = plan.bytesMoved();
+    }
+
+    private void gatherRows(int layer, int kvHead, int position) {
+        int s = sparse(layer, kvHead);
+        int hd = shape.headDim();
+        int rows = layout.rowsPerPage();
+        float[] data = pool.data();
+        int done = committed[layer];
+        attention.clear();
+        for (int p = 0; p < Math.min(sinkTokens, done); p++) {
+            int at = pool.offset(sinkSlots[s][p / rows]);
+            attention.addRow(p, data, at + layout.keyOffset(p % rows), data, at + layout.valueOffset(p % rows));
+        }
+        for (int i = 0; i < selectedCount[kvHead]; i++) {
+            int page = selected[kvHead][i];
+            int slot = pool.slotOf(PageKey.of(layer, kvHead, page));
+            int n = selector.pageTokens(layer, kvHead, page, pageRows);
+            attention.addPage(layout, data, pool.offset(slot), pageRows, n, position);
+        }
+        for (int p = Math.max(sinkTokens, sinkTokens + windowFirst[layer] * rows); p < done; p++) {
+            int j = (p - sinkTokens) / rows;
+            int r = (p - sinkTokens) % rows;
+            int at = pool.offset(windowSlots[s][j % windowPages]);
+            attention.addRow(p, data, at + layout.keyOffset(r), data, at + layout.valueOffset(r));
+        }
+        for (int p = done; p <= position; p++) {
+            int at = (p - done) * shape.kvDim() + kvHead * hd;
+            attention.addRow(p, chunkK[layer], at, chunkV[layer], at);
+        }
+    }
+
+    /**
+     * Writes sink and window pages and the dense layers to the store and returns the metadata
+     * header plus the index cells changed since the last snapshot. Call at element boundaries:
+     * every appended position must have been attended (it commits the current chunks).
+     */
+    public CacheSnapshot snapshot() {
+        for (int l = firstSparse; l < shape.nLayers(); l++) {
+            if (committed[l] != length[l] && !attending[l]) {
+                throw new IllegalStateException(String.format("snapshot mid-chunk: layer=%d has positions "
+                    + "%d..%d appended but not attended; snapshot at element boundaries",
+                        l, committed[l], length[l] - 1));
+            }
+            commit(l);
+        }
+        metrics.pagesWritten += dense.flush(store, length);
+        metrics.pagesWritten += CacheSnapshots.writeEdgePages(this);
+        return CacheSnapshots.capture(this);
+    }
+
+    /**
+     * A cache that continues exactly where the snapshot's cache stood, reading pages from
+     * {@code store} (which must hold every page written up to that snapshot).
+     *
+     * @param header {@link CacheSnapshot#header()} of the latest snapshot
+     * @param cells the latest bytes of every index cell from all snapshots so far
+     * @throws IllegalArgumentException when the header is corrupt or was written for another shape or config
+     */
+    public static PagedKvCache restore(CacheShape shape, CacheConfig config, PageStore store, Projection projection,
+                                       byte[] header, CacheSnapshot.CellSource cells) {
+        PagedKvCache cache = new PagedKvCache(shape, config, store, projection);
+        CacheSnapshots.restoreInto(cache, header, cells);
+        return cache;
+    }
+
+    /** The cache keeps nothing off-heap; the store belongs to the caller and stays open. */
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,46 @@
+package dev.icecache.kvcache.select;
+
+import java.util.Arrays;
+
+/**
+ * Merges the ranked page lists of the query heads that share a KV head, rank by rank
+ * (icecache.md "Selecting pages", step 4): head0 rank0, head1 rank0, ..., head0 rank1, ...,
+ * keeping the first {@code maxPages} distinct ids. Duplicate detection uses a stamp per id, so a
+ * merge costs O(total list length) and allocates only when ids grow past every earlier id.
+ */
+final class GqaMerge {
+
+    private int[] stamp = new int[64]; // [id] generation in which the id was last taken
+    private int generation;
+
+    /**
+     * @param lists per head ranked ids: head h's list at {@code lists[h*stride ..]}, {@code counts[h]} long
+     * @return the number of ids written to {@code out}
+     */
+    int merge(int[] lists, int stride, int[] counts, int heads, int maxPages, int[] out) {
+        if (++generation == Integer.MAX_VALUE) {
+            Arrays.fill(stamp, 0);
+            generation = 1;
+        }
+        int written = 0;
+        int longest = 0;
+        for (int h = 0; h < heads; h++) {
+            longest = Math.max(longest, counts[h]);
+        }
+        for (int rank = 0; rank < longest && written < maxPages; rank++) {
+            for (int h = 0; h < heads && written < maxPages; h++) {
+                if (rank < counts[h]) {
+                    int id = lists[h * stride + rank];
+                    if (id >= stamp.length) {
+                        stamp = Arrays.copyOf(stamp, Math.max(id + 1, stamp.length * 2));
+                    }
+                    if (stamp[id] != generation) {
+                        stamp[id] = generation;
+                        out[written++] = id;
+                    }
+                }
+            }
+        }
+        return written;
+    }
+}

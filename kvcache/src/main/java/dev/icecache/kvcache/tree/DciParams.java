@@ -1,0 +1,73 @@
+package dev.icecache.kvcache.tree;
+
+import dev.icecache.kvcache.Checks;
+
+/**
+ * Parameters of one DCI tree and of its search, named as in {@code ../shared/design/icecache.md}
+ * ("The tree", "Selecting pages", "Defaults").
+ *
+ * <pre>
+ *   p0                    share of level-0 tokens promoted to level 1 (0.01)
+ *   p1                    share of level-l nodes promoted to level l+1, l &gt;= 1 (0.2)
+ *   leafCapacity          children per B+-tree leaf = rows per page (16); splits are half + half
+ *   exactParentThreshold  the parent is found exactly when the level above has at most this many nodes (3000)
+ *   anchorInterval        beyond the threshold every anchorInterval-th token is an exact "anchor" (60)
+ *   scanProportion        share of a cell scanned outward from the query's projection (0.8)
+ *   minFieldOfView        nodes kept per level during search, at least (30)
+ *   fieldOfViewFraction   nodes kept per level, as a share of the tokens indexed (0.0015)
+ * </pre>
+ *
+ * Promotion is deterministic and evenly spread in token order; for streams it continues at the
+ * same ratios as tokens arrive [ours].
+ *
+ * @param p0 share promoted from level 0 to level 1, in (0, 1)
+ * @param p1 share promoted from each level &gt;= 1 to the next, in (0, 1)
+ * @param leafCapacity rows per page, even and in [2, 127]
+ * @param exactParentThreshold upper-level size up to which parents are found exactly (&gt;= 1)
+ * @param anchorInterval spacing of exact-parent anchors beyond the threshold (&gt;= 1)
+ * @param scanProportion share of a cell scored during search, in (0, 1]
+ * @param minFieldOfView nodes kept per level, at least (&gt;= 1)
+ * @param fieldOfViewFraction nodes kept per level as a share of the tokens, in [0, 1]; a value
+ *                            &gt;= 1 keeps every node (exhaustive search)
+ */
+public record DciParams(double p0, double p1, int leafCapacity, int exactParentThreshold, int anchorInterval,
+                        double scanProportion, int minFieldOfView, double fieldOfViewFraction) {
+
+    public DciParams {
+        Checks.checkArgument(p0 > 0 && p0 < 1, "p0=%s must be in (0, 1)", p0);
+        Checks.checkArgument(p1 > 0 && p1 < 1, "p1=%s must be in (0, 1)", p1);
+        Checks.checkArgument(leafCapacity >= 2 && leafCapacity <= 127 && leafCapacity % 2 == 0,
+                "leafCapacity=%d must be even and in [2, 127]", leafCapacity);
+        Checks.checkArgument(exactParentThreshold >= 1, "exactParentThreshold=%d must be >= 1", exactParentThreshold);
+        Checks.checkArgument(anchorInterval >= 1, "anchorInterval=%d must be >= 1", anchorInterval);
+        Checks.checkArgument(scanProportion > 0 && scanProportion <= 1,
+                "scanProportion=%s must be in (0, 1]", scanProportion);
+        Checks.checkArgument(minFieldOfView >= 1, "minFieldOfView=%d must be >= 1", minFieldOfView);
+        Checks.checkArgument(fieldOfViewFraction >= 0 && fieldOfViewFraction <= 1,
+                "fieldOfViewFraction=%s must be in [0, 1]", fieldOfViewFraction);
+    }
+
+    /** The reference settings of icecache.md "Defaults". */
+    public static DciParams defaults() {
+        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015);
+    }
+
+    /**
+     * The same tree with a search that keeps every node of every level and scans every cell
+     * completely: its selection equals the brute-force best pages (icecache.md "Sanity check").
+     */
+    public DciParams withExhaustiveSearch() {
+        return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, 1.0, Integer.MAX_VALUE, 1.0);
+    }
+
+    /** True when search scores every token (full scan, unbounded field of view). */
+    public boolean exhaustive() {
+        return scanProportion >= 1.0 && fieldOfViewFraction >= 1.0;
+    }
+
+    /** Nodes kept per level for a tree of {@code n} tokens: max(minFieldOfView, fieldOfViewFraction*n). */
+    public int fieldOfView(int n) {
+        long byShare = (long) Math.ceil(fieldOfViewFraction * n);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(minFieldOfView, byShare));
+    }
+}

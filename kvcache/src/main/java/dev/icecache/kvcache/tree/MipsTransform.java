@@ -1,0 +1,90 @@
+package dev.icecache.kvcache.tree;
+
+/**
+ * The MIPS-to-NN transform of icecache.md "The MIPS-&gt;NN transform", with a running maximum
+ * squared key norm M^2.
+ *
+ * <pre>
+ *   key k    -&gt; [k, sqrt(M^2 - |k|^2)]       every transformed key has norm M
+ *   query q  -&gt; [q/|q|, 0]
+ *   keyDistance(k1, k2) = M^2 - k1.k2 - sqrt((M^2-|k1|^2)(M^2-|k2|^2))   (half the squared
+ *                         Euclidean distance of the transformed keys; smaller is closer)
+ * </pre>
+ *
+ * Everything here is double precision: the augmented term sqrt(M^2 - |k|^2) is a difference of
+ * nearly equal numbers for the largest keys, and projection fix-ups after M^2 grows depend on it.
+ */
+final class MipsTransform {
+
+    private final Projection projection;
+    private double m2; // the largest squared key norm seen so far
+
+    MipsTransform(Projection projection, double m2) {
+        this.projection = projection;
+        this.m2 = m2;
+    }
+
+    Projection projection() {
+        return projection;
+    }
+
+    /** The current M^2. */
+    double m2() {
+        return m2;
+    }
+
+    /** Raises M^2 to at least {@code norm2}; returns true when it grew. */
+    boolean observe(double norm2) {
+        if (norm2 > m2) {
+            m2 = norm2;
+            return true;
+        }
+        return false;
+    }
+
+    /** The augmented coordinate sqrt(M^2 - |k|^2) under the current M^2. */
+    double augmented(double norm2) {
+        return augmented(norm2, m2);
+    }
+
+    /** The augmented coordinate under a given M^2 (clamped at 0 against rounding). */
+    static double augmented(double norm2, double m2) {
+        return Math.sqrt(Math.max(0.0, m2 - norm2));
+    }
+
+    /** A key's projection u[0..d).k + sqrt(m2 - |k|^2) u[d], from its precomputed head part. */
+    double keyProjection(double headProjection, double norm2, double cellM2) {
+        return headProjection + augmented(norm2, cellM2) * projection.last();
+    }
+
+    /** u[0..d).k of one key row, in double. */
+    double headProjection(float[] keys, int off) {
+        return projection.dotHead(keys, off);
+    }
+
+    /** A query's projection u[0..d).q/|q| (0 for the zero query). */
+    double queryProjection(float[] q, int off, int headDim) {
+        double n2 = 0;
+        for (int i = 0; i < headDim; i++) {
+            n2 += (double) q[off + i] * q[off + i];
+        }
+        return n2 == 0 ? 0.0 : projection.dotHead(q, off) / Math.sqrt(n2);
+    }
+
+    /**
+     * The inner product of two transformed keys, k1.k2 + sqrt(M^2-|k1|^2) sqrt(M^2-|k2|^2): the
+     * larger, the closer (keyDistance = M^2 - this).
+     */
+    double augmentedDot(float[] keys, int off1, double norm2a, int off2, double norm2b, int headDim) {
+        double s = 0;
+        for (int i = 0; i < headDim; i++) {
+            s += (double) keys[off1 + i] * keys[off2 + i];
+        }
+        return s + augmented(norm2a) * augmented(norm2b);
+    }
+
+    /** keyDistance of two stored key rows under the current M^2. */
+    double keyDistance(float[] keys, int off1, double norm2a, int off2, double norm2b, int headDim) {
+        return m2 - augmentedDot(keys, off1, norm2a, off2, norm2b, headDim);
+    }
+}

@@ -1,0 +1,143 @@
+package dev.icecache.kvcache.tree;
+
+import java.util.Arrays;
+
+/**
+ * Chooses a node's parent one level up: the nearest node under the key-key distance of
+ * {@link MipsTransform} (icecache.md "The tree").
+ *
+ * <pre>
+ *   level above has &lt;= exactParentThreshold nodes   exact: scan them all
+ *   otherwise                                        anchor shortcut: ranks that are multiples of
+ *       anchorInterval are anchors and get the exact parent; any other node takes the closer of
+ *       its two neighbouring anchors' parents if that distance is within 1.02x the largest
+ *       distance of that parent's children so far, else the exact parent.
+ * </pre>
+ *
+ * In a stream the anchor after a node may not exist yet; then only the one before is tried.
+ * Ties go to the lower node id, so the choice is deterministic.
+ */
+final class ParentFinder {
+
+    /** Slack on a parent's largest child distance for accepting an anchor's parent (icecache.md). */
+    static final double ANCHOR_SLACK = 1.02;
+
+    private final TreeCore core;
+    private double[] maxChildDist = new double[0]; // [node] largest distance of a child assigned to it
+
+    ParentFinder(TreeCore core) {
+        this.core = core;
+    }
+
+    void ensureCapacity(int nodeCapacity) {
+        if (maxChildDist.length < nodeCapacity) {
+            maxChildDist = Arrays.copyOf(maxChildDist, nodeCapacity);
+        }
+    }
+
+    double maxChildDistance(int node) {
+        return maxChildDist[node];
+    }
+
+    void restoreMaxChildDistance(int node, double d) {
+        maxChildDist[node] = d;
+    }
+
+    /** Records that {@code child} now hangs under {@code parent}. */
+    void noteChild(int child, int parent) {
+        maxChildDist[parent] = Math.max(maxChildDist[parent], distance(child, parent));
+    }
+
+    /** Key-key distance of two nodes under the current M^2. */
+    double distance(int a, int b) {
+        Nodes n = core.nodes;
+        return core.mips.keyDistance(n.keys, n.keyOff(a), n.norm2[a], n.keyOff(b), n.norm2[b], core.headDim);
+    }
+
+    /**
+     * The parent of {@code node} among {@code above}, using the anchor shortcut beyond the exact
+     * threshold.
+     *
+     * @param own the node's own level (for its rank and its anchors)
+     */
+    int find(int node, DciLevel own, DciLevel above) {
+        DciParams params = core.params;
+        if (above.count() <= params.exactParentThreshold()) {
+            return exact(node, above);
+        }
+        int rank = own.rankOf(node);
+        int interval = params.anchorInterval();
+        if (rank % interval == 0) {
+            return exact(node, above);
+        }
+        int best = -1;
+        double bestDist = Double.POSITIVE_INFINITY;
+        int before = rank - rank % interval;
+        for (int anchorRank = before; anchorRank <= before + interval; anchorRank += interval) {
+            if (anchorRank >= own.count()) {
+                break;
+            }
+            int p = core.nodes.parent[own.node(anchorRank)];
+            if (p == Nodes.ROOT || core.nodes.level[p] != core.nodes.level[node] + 1) {
+                continue;
+            }
+            double d = distance(node, p);
+            if (d < bestDist || (d == bestDist && p < best)) {
+                bestDist = d;
+                best = p;
+            }
+        }
+        if (best >= 0 && bestDist <= ANCHOR_SLACK * maxChildDist[best]) {
+            return best;
+        }
+        return exact(node, above);
+    }
+
+    /** The exact nearest node of {@code level} to {@code node}; ties to the lower id. */
+    int exact(int node, DciLevel level) {
+        Nodes n = core.nodes;
+        int best = -1;
+        double bestDot = Double.NEGATIVE_INFINITY;
+        int off = n.keyOff(node);
+        double norm = n.norm2[node];
+        for (int r = 0, c = level.count(); r < c; r++) {
+            int y = level.node(r);
+            double dot = core.mips.augmentedDot(n.keys, off, norm, n.keyOff(y), n.norm2[y], core.headDim);
+            if (dot > bestDot) {
+                bestDot = dot;
+                best = y;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The {@code k} nearest nodes of {@code level} to {@code node} other than itself, nearest
+     * first, into {@code out}; returns how many (fewer when the level is small).
+     */
+    int nearest(int node, DciLevel level, int k, int[] out, double[] outDot) {
+        Nodes n = core.nodes;
+        int found = 0;
+        int off = n.keyOff(node);
+        for (int r = 0, c = level.count(); r < c; r++) {
+            int y = level.node(r);
+            if (y == node) {
+                continue;
+            }
+            double dot = core.mips.augmentedDot(n.keys, off, n.norm2[node], n.keyOff(y), n.norm2[y], core.headDim);
+            int i = found < k ? found++ : k;
+            while (i > 0 && outDot[i - 1] < dot) {
+                if (i < k) {
+                    out[i] = out[i - 1];
+                    outDot[i] = outDot[i - 1];
+                }
+                i--;
+            }
+            if (i < k) {
+                out[i] = y;
+                outDot[i] = dot;
+            }
+        }
+        return found;
+    }
+}

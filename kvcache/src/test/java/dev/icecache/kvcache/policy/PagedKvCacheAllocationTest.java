@@ -1,0 +1,61 @@
+package dev.icecache.kvcache.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.tree.Projection;
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The per-token attend path (select, plan, move, gather, attend) allocates nothing once warm:
+ * counted with the JVM's per-thread allocation counter, which also counts allocations that the
+ * JIT could remove, so a varargs check or a boxed value on the path fails this test.
+ */
+class PagedKvCacheAllocationTest {
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void shouldNotAllocateWhenAttending(Policy policy) {
+        var threads = ManagementFactory.getThreadMXBean();
+        assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
+        var counter = (com.sun.management.ThreadMXBean) threads;
+        CacheShape shape = new CacheShape(2, 4, 2, 16, 2048);
+        int n = 1500;
+        CacheDriver data = new CacheDriver(shape, 8, n);
+        PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(policy, 128).withDenseLayers(1),
+                new InMemoryPageStore(PageLayout.of(16), PageFormat.F32), new Projection(16, new SplittableRandom(1)));
+        data.run(cache, 0, n, new int[] {700, 1}, data.newOutputs(n));
+        float[] out = new float[shape.qDim()];
+        SplittableRandom rnd = new SplittableRandom(2);
+        float[][] queries = new float[64][shape.qDim()];
+        for (float[] q : queries) {
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (float) rnd.nextGaussian();
+            }
+        }
+        for (int i = 0; i < 200; i++) { // warm-up: scratch buffers reach their sizes
+            cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
+            cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
+        }
+        // a one-off event (a buffer reaching a new size, objects the JIT had scalar-replaced being
+        // materialised on deoptimisation) may land in one window; an allocation per call lands in all
+        long tid = Thread.currentThread().getId();
+        long fewest = Long.MAX_VALUE;
+        for (int window = 0; window < 5; window++) {
+            long before = counter.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 200; i++) {
+                cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
+                cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
+            }
+            fewest = Math.min(fewest, counter.getThreadAllocatedBytes(tid) - before);
+        }
+        assertEquals(0, fewest, policy + ": bytes allocated by 400 attends in the quietest of 5 windows");
+    }
+}

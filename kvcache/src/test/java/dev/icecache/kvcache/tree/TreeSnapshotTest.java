@@ -1,0 +1,127 @@
+package dev.icecache.kvcache.tree;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TreeSnapshotTest {
+
+    private static final int D = 8;
+
+    private static Map<Integer, byte[]> snapshot(DciTree tree) {
+        Map<Integer, byte[]> cells = new HashMap<>();
+        int[] ids = new int[tree.dirtyCellCount()];
+        int n = tree.drainDirtyCells(ids);
+        for (int i = 0; i < n; i++) {
+            cells.put(ids[i], tree.cellBytes(ids[i]));
+        }
+        return cells;
+    }
+
+    private static DciTree grown(long seed, int n) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        DciTree tree = new DciTree(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)));
+        float[] keys = TreeKeys.clustered(n, D, rnd);
+        for (int i = 0; i < n; i += 50) {
+            tree.add(keys, i * D, TreeKeys.positions(n, 0), i, Math.min(50, n - i));
+        }
+        return tree;
+    }
+
+    @Test
+    void shouldRestoreAnEmptyTree() {
+        DciTree empty = new DciTree(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)));
+        DciTree back = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), snapshot(empty)::get);
+        back.checkInvariants();
+        assertEquals(0, back.size());
+        assertEquals(0, back.dirtyCellCount());
+    }
+
+    @Test
+    void shouldGrowIdenticallyAfterRestore() {
+        DciTree tree = grown(3, 1500);
+        int pending = tree.pendingMoves();
+        tree.drainMoves(new int[pending], new int[pending], new int[pending], new int[pending], new int[pending]);
+        Map<Integer, byte[]> cells = snapshot(tree);
+        DciTree back = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), cells::get);
+        float[] more = TreeKeys.clustered(700, D, new SplittableRandom(4));
+        int[] tokens = TreeKeys.positions(700, 1500);
+        tree.add(more, 0, tokens, 0, 700);
+        back.add(more, 0, tokens, 0, 700);
+        back.checkInvariants();
+        assertEquals(tree.pendingMoves(), back.pendingMoves());
+        int[] rowsA = new int[16];
+        int[] rowsB = new int[16];
+        assertEquals(tree.pageIdLimit(), back.pageIdLimit());
+        for (int p = 0; p < tree.pageIdLimit(); p++) {
+            assertEquals(tree.pageTokens(p, rowsA), back.pageTokens(p, rowsB), "page=" + p);
+            assertArrayEquals(rowsA, rowsB, "page=" + p);
+        }
+    }
+
+    @Test
+    void shouldRejectAnotherVersion() {
+        Map<Integer, byte[]> cells = snapshot(grown(6, 400));
+        cells.get(DirtyCells.HEADER)[0] = 9;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), cells::get));
+        assertTrue(e.getMessage().contains("version=9"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectTruncatedCell() {
+        Map<Integer, byte[]> cells = snapshot(grown(7, 400));
+        int id = DirtyCells.childIndexId(Nodes.ROOT);
+        cells.put(id, java.util.Arrays.copyOf(cells.get(id), cells.get(id).length - 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), cells::get));
+        assertTrue(e.getMessage().contains("truncated or corrupt"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectANodeListedTwice() {
+        DciTree tree = grown(8, 400);
+        Map<Integer, byte[]> cells = snapshot(tree);
+        // the first two pages of the root's cell both claim the first row of page one
+        byte[] root = cells.get(DirtyCells.childIndexId(Nodes.ROOT));
+        int firstRow = 2 + 4 + 8 + 8 + 4 + 4 + 4 + 1; // version, kind, owner, cellM2, maxChild, children, leaves, page, rows
+        int secondRow = firstRow + 4;
+        System.arraycopy(root, firstRow, root, secondRow, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), cells::get));
+        assertTrue(e.getMessage().startsWith("tree snapshot corrupt"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectOtherBuildParameters() {
+        Map<Integer, byte[]> cells = snapshot(grown(9, 300));
+        DciParams other = new DciParams(0.02, 0.2, 16, 3000, 60, 0.8, 30, 0.0015);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DciTree.restore(D, other, new Projection(D, new SplittableRandom(5)), cells::get));
+        assertTrue(e.getMessage().contains("params differ"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectAMissingCell() {
+        Map<Integer, byte[]> cells = snapshot(grown(10, 600));
+        cells.remove(DirtyCells.chunkId(1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), cells::get));
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void shouldStartEveryCellWithTheFormatVersion() {
+        Map<Integer, byte[]> cells = snapshot(grown(11, 600));
+        for (Map.Entry<Integer, byte[]> c : cells.entrySet()) {
+            assertEquals(TreeSnapshot.VERSION, c.getValue()[0], "cell=" + c.getKey());
+            assertEquals(DirtyCells.kind(c.getKey()), c.getValue()[1], "cell=" + c.getKey());
+        }
+    }
+}
