@@ -15,6 +15,20 @@ public interface Tokenizer {
      */
     int[] encode(String text);
 
+    /**
+     * Encodes text without BOS or EOS; with {@code parseSpecial}, the pieces of control tokens
+     * written in the text (such as {@code <s>}) become those tokens, as llama.cpp's
+     * {@code parse_special} does. Without it this is {@link #encode(String)}.
+     *
+     * @throws UnsupportedOperationException when this tokenizer cannot parse special tokens
+     */
+    default int[] encode(String text, boolean parseSpecial) {
+        if (parseSpecial) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " does not parse special tokens");
+        }
+        return encode(text);
+    }
+
     /** The bytes of one token as they belong in the output (byte tokens give their byte). */
     byte[] tokenBytes(int token);
 

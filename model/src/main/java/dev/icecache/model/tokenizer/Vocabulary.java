@@ -22,6 +22,42 @@ import java.util.List;
 public record Vocabulary(String model, String pre, String[] tokens, float[] scores, int[] tokenTypes,
                          List<String> merges, int bos, int eos, int unk, boolean addBos) {
 
+    /**
+     * Checks that the parts agree.
+     *
+     * @throws IllegalArgumentException naming the first inconsistency
+     */
+    public Vocabulary {
+        if (tokens == null || tokens.length == 0) {
+            throw new IllegalArgumentException("vocabulary has no tokens; the tokenizer data is missing");
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] == null) {
+                throw new IllegalArgumentException("vocabulary token " + i + " is null");
+            }
+        }
+        if (scores != null && scores.length != tokens.length) {
+            throw new IllegalArgumentException("vocabulary has " + scores.length + " scores for "
+                    + tokens.length + " tokens; the tokenizer data is corrupt");
+        }
+        if (tokenTypes != null && tokenTypes.length != tokens.length) {
+            throw new IllegalArgumentException("vocabulary has " + tokenTypes.length + " token types for "
+                    + tokens.length + " tokens; the tokenizer data is corrupt");
+        }
+        merges = merges == null ? List.of() : merges;
+        checkSpecial("bos", bos, tokens.length);
+        checkSpecial("eos", eos, tokens.length);
+        checkSpecial("unk", unk, tokens.length);
+    }
+
+    private static void checkSpecial(String name, int id, int size) {
+        if (id < -1 || id >= size) {
+            throw new IllegalArgumentException("vocabulary " + name + " token id=" + id
+                    + " is outside [0, " + size + "); use -1 for none");
+        }
+    }
+
+    /** Number of tokens. */
     public int size() {
         return tokens.length;
     }

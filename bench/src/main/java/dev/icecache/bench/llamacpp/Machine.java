@@ -1,0 +1,26 @@
+package dev.icecache.bench.llamacpp;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** What the benchmark ran on, for the report. */
+final class Machine {
+
+    private Machine() {
+    }
+
+    /** The CPU model name from /proc/cpuinfo, or os.arch when it cannot be read. */
+    static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return System.getProperty("os.arch") + " (cpuinfo unreadable: " + e.getMessage() + ")";
+        }
+        return System.getProperty("os.arch");
+    }
+}

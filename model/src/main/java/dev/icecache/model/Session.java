@@ -1,0 +1,87 @@
+package dev.icecache.model;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.KvCache;
+
+/**
+ * One sequence being run through a {@link LlamaModel}: its KV cache, its position and its
+ * scratch buffers. Not thread-safe; many sessions may share one model from different threads.
+ */
+public final class Session {
+
+    /** Positions per forward pass in {@link #prefill} (system property {@code icecache.prefill.batch}). */
+    static final int PREFILL_BATCH = Math.max(1, Integer.getInteger("icecache.prefill.batch", 32));
+
+    private final LlamaModel model;
+    private final KvCache cache;
+    private final InferenceState state;
+    private int position;
+
+    Session(LlamaModel model, KvCache cache) {
+        CacheShape want = model.cacheShape();
+        CacheShape got = cache.shape();
+        if (got.nLayers() != want.nLayers() || got.nHeads() != want.nHeads() || got.nKvHeads() != want.nKvHeads()
+                || got.headDim() != want.headDim()) {
+            throw new IllegalArgumentException("cache shape " + got + " does not fit the model's " + want
+                    + "; build the cache from model.cacheShape()");
+        }
+        this.model = model;
+        this.cache = cache;
+        this.state = new InferenceState(model.config(), model.weights(), PREFILL_BATCH, model.pool());
+        this.position = cache.length();
+    }
+
+    /** The next position to be filled (tokens run so far, including any the cache already held). */
+    public int position() {
+        return position;
+    }
+
+    /** The KV cache this session appends to. */
+    public KvCache cache() {
+        return cache;
+    }
+
+    /**
+     * Runs {@code tokens[off .. off+len)} at the next positions, in batches of
+     * {@link #PREFILL_BATCH} (matrix products batched, attention per position).
+     *
+     * @param wantLogits whether to return the logits after the last token
+     * @return the logits of the last token (vocabulary size floats, owned by this session and
+     *         overwritten by the next call), or null when not wanted or len is 0
+     * @throws IllegalArgumentException when a token id is outside the vocabulary or the
+     *         sequence would exceed the cache's maximum length
+     */
+    public float[] prefill(int[] tokens, int off, int len, boolean wantLogits) {
+        if (off < 0 || len < 0 || (long) off + len > tokens.length) {
+            throw new IndexOutOfBoundsException("off=" + off + " len=" + len + " tokens.length=" + tokens.length);
+        }
+        int vocab = model.config().vocabSize();
+        for (int i = off; i < off + len; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new IllegalArgumentException("token id=" + tokens[i] + " at index " + i
+                        + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        int max = cache.shape().maxTokens();
+        if ((long) position + len > max) {
+            throw new IllegalArgumentException("position=" + position + " + " + len + " tokens exceeds the context length="
+                    + max + "; raise --context or shorten the input");
+        }
+        for (int done = 0; done < len; ) {
+            int n = Math.min(PREFILL_BATCH, len - done);
+            boolean last = done + n == len;
+            Transformer.forward(model.config(), model.weights(), state, cache, tokens, off + done, n, position,
+                    wantLogits && last);
+            position += n;
+            done += n;
+        }
+        return wantLogits && len > 0 ? state.logits : null;
+    }
+
+    /** Runs one token at the next position and returns its logits (owned by this session). */
+    public float[] step(int token) {
+        int[] one = state.oneToken;
+        one[0] = token;
+        return prefill(one, 0, 1, true);
+    }
+}

@@ -1,0 +1,139 @@
+package dev.icecache.model;
+
+import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.compute.MatMul;
+
+/**
+ * The Llama forward pass over a batch of consecutive positions (one position = a decode
+ * step, many = a prefill chunk), after llama2.c's {@code forward}. Attention goes only through
+ * the {@link KvCache}: per layer the post-RoPE K and V of the batch are appended, then each
+ * position attends causally. Allocates nothing.
+ */
+final class Transformer {
+
+    private Transformer() {
+    }
+
+    /**
+     * Runs tokens {@code tokens[off .. off+n)} at positions {@code position ..} through the model.
+     *
+     * @param wantLogits whether to compute the logits of the last position into {@code s.logits}
+     */
+    static void forward(ModelConfig c, LlamaWeights w, InferenceState s, KvCache cache,
+                        int[] tokens, int off, int n, int position, boolean wantLogits) {
+        final int dim = c.dim();
+        final int kvDim = c.kvDim();
+        final int hidden = c.hiddenDim();
+        final float eps = c.rmsEps();
+        final MatMul mm = s.matmul;
+
+        // token embeddings
+        for (int t = 0; t < n; t++) {
+            w.tokenEmbedding().copyTo((long) tokens[off + t] * dim, s.x, t * dim, dim);
+        }
+
+        for (int l = 0; l < c.nLayers(); l++) {
+            // attention rmsnorm
+            for (int t = 0; t < n; t++) {
+                rmsnorm(s.xb, t * dim, s.x, t * dim, w.rmsAtt()[l], dim, eps);
+            }
+
+            // qkv matmuls
+            mm.apply(w.wq()[l], dim, dim, s.xb, s.q, n);
+            mm.apply(w.wk()[l], kvDim, dim, s.xb, s.k, n);
+            mm.apply(w.wv()[l], kvDim, dim, s.xb, s.v, n);
+
+            // RoPE: rotate adjacent pairs of every q and k head by the position's angles
+            for (int t = 0; t < n; t++) {
+                ropeAngles(s, position + t);
+                rope(s.q, t * dim, dim, s, c.headDim());
+                rope(s.k, t * kvDim, kvDim, s, c.headDim());
+            }
+
+            // save k and v of the batch in the cache
+            for (int t = 0; t < n; t++) {
+                cache.append(l, position + t, s.k, t * kvDim, s.v, t * kvDim);
+            }
+
+            // multi-head attention through the cache; position+t sees positions <= itself
+            for (int t = 0; t < n; t++) {
+                cache.attend(l, position + t, s.q, t * dim, s.att, t * dim);
+            }
+
+            // output projection of attention
+            mm.apply(w.wo()[l], dim, dim, s.att, s.xb2, n);
+
+            // residual connection
+            add(s.x, s.xb2, n * dim);
+
+            // ffn rmsnorm
+            for (int t = 0; t < n; t++) {
+                rmsnorm(s.xb, t * dim, s.x, t * dim, w.rmsFfn()[l], dim, eps);
+            }
+
+            // gate (w1) and up (w3) projections
+            mm.apply(w.w1()[l], hidden, dim, s.xb, s.hb, n);
+            mm.apply(w.w3()[l], hidden, dim, s.xb, s.hb2, n);
+
+            // SwiGLU: silu(gate) * up
+            for (int i = 0; i < n * hidden; i++) {
+                float g = s.hb[i];
+                s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
+            }
+
+            // down projection (w2)
+            mm.apply(w.w2()[l], dim, hidden, s.hb, s.xb, n);
+
+            // residual connection
+            add(s.x, s.xb, n * dim);
+        }
+
+        if (wantLogits) {
+            // final rmsnorm of the last position
+            rmsnorm(s.xb, 0, s.x, (n - 1) * dim, w.rmsFinal(), dim, eps);
+            // classifier into logits
+            mm.apply(w.classifier(), c.vocabSize(), dim, s.xb, s.logits, 1);
+        }
+    }
+
+    /** out = weight * x / sqrt(mean(x^2) + eps), over {@code size} floats. */
+    static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int size, float eps) {
+        double ss = 0;
+        for (int i = 0; i < size; i++) {
+            float xi = x[xOff + i];
+            ss += xi * xi;
+        }
+        float scale = (float) (1.0 / Math.sqrt(ss / size + eps));
+        for (int i = 0; i < size; i++) {
+            out[outOff + i] = weight[i] * (scale * x[xOff + i]);
+        }
+    }
+
+    private static void ropeAngles(InferenceState s, int position) {
+        for (int i = 0; i < s.ropeFrequencies.length; i++) {
+            double angle = (double) position * s.ropeFrequencies[i];
+            s.ropeCos[i] = (float) Math.cos(angle);
+            s.ropeSin[i] = (float) Math.sin(angle);
+        }
+    }
+
+    /** Rotates pairs (2i, 2i+1) of each head in {@code vec[off .. off+size)} by angle i (GGUF "llama" / llama2.c layout). */
+    private static void rope(float[] vec, int off, int size, InferenceState s, int headDim) {
+        for (int h = off; h < off + size; h += headDim) {
+            for (int i = 0; i < headDim / 2; i++) {
+                float cos = s.ropeCos[i];
+                float sin = s.ropeSin[i];
+                float v0 = vec[h + 2 * i];
+                float v1 = vec[h + 2 * i + 1];
+                vec[h + 2 * i] = v0 * cos - v1 * sin;
+                vec[h + 2 * i + 1] = v0 * sin + v1 * cos;
+            }
+        }
+    }
+
+    private static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            x[i] += y[i];
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.icecache.model.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/** A tensor of bfloat16 elements (the upper 16 bits of a binary32). */
+public final class BF16Tensor extends FloatTensor {
+
+    private static final VectorSpecies<Short> HALF_SPECIES = SPECIES == null ? null
+            : VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.length() * Short.SIZE));
+
+    BF16Tensor(String name, ByteBuffer data, long size) {
+        super(name, data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.BF16;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        return Float16.bf16ToFloat(data.getShort(Math.toIntExact(index * Short.BYTES)));
+    }
+
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        int len = SPECIES.length();
+        int base = Math.toIntExact(offset * Short.BYTES);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int upper = n - len; i <= upper; i += len) {
+            IntVector h = (IntVector) ShortVector.fromByteBuffer(HALF_SPECIES, data, base + i * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, SPECIES.withLanes(int.class), 0);
+            FloatVector w = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = w.fma(FloatVector.fromArray(SPECIES, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += getFloat(offset + i) * x[xOff + i];
+        }
+        return sum;
+    }
+}
