@@ -21,8 +21,8 @@ final class InferenceState {
     final float[] att;     // [T][dim] attention output, per head the weighted sum of values
     final float[] logits;  // [vocab] output of the last position
     final float[] ropeFrequencies; // [headDim/2] theta^(-2i/headDim), divided by the scaling factors
-    final float[] ropeCos;         // [headDim/2] cos(position * frequency) of the position being rotated
-    final float[] ropeSin;         // [headDim/2] sin of the same
+    final float[] ropeCos;         // [T][headDim/2] cos(position * frequency) of each position in the batch
+    final float[] ropeSin;         // [T][headDim/2] sin of the same
     final MatMul matmul;
     final int[] oneToken = new int[1]; // the token of a decode step
 
@@ -40,8 +40,8 @@ final class InferenceState {
         att = new float[batch * dim];
         logits = new float[c.vocabSize()];
         ropeFrequencies = new float[c.headDim() / 2];
-        ropeCos = new float[c.headDim() / 2];
-        ropeSin = new float[c.headDim() / 2];
+        ropeCos = new float[batch * (c.headDim() / 2)];
+        ropeSin = new float[batch * (c.headDim() / 2)];
         float[] factors = weights.ropeFrequencyFactors();
         for (int i = 0; i < ropeFrequencies.length; i++) {
             double f = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tokenizer.Llama2cTokenizerFile;
 import dev.icecache.model.tokenizer.Vocabulary;
 
 /**
@@ -42,8 +43,9 @@ final class Llama2cModelReader {
                         + HEADER_BYTES + " bytes) and it is not GGUF; file truncated or not a model");
             }
             ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            while (header.hasRemaining() && ch.read(header, header.position()) >= 0) {
-                // read until the header is complete; the size check above guarantees it is there
+            int read = 0;
+            while (header.hasRemaining() && read >= 0) { // the size check above guarantees the bytes are there
+                read = ch.read(header, header.position());
             }
             header.flip();
             int dim = header.getInt();
@@ -101,10 +103,7 @@ final class Llama2cModelReader {
             }
             tokenizer = sibling;
         }
-        if (!Files.isRegularFile(tokenizer)) {
-            throw new java.nio.file.NoSuchFileException(tokenizer.toString(), null, "tokenizer file not found");
-        }
-        return null; // the tokenizer.bin reader arrives with the tokenizer package (branch tok)
+        return Llama2cTokenizerFile.read(tokenizer, vocab);
     }
 
     private static void checkHeader(String file, int dim, int hidden, int layers, int heads, int kvHeads, int vocab,

@@ -15,6 +15,7 @@ import dev.icecache.kvcache.KvCache;
 import dev.icecache.model.compute.ComputePool;
 import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.tokenizer.Tokenizer;
+import dev.icecache.model.tokenizer.Tokenizers;
 import dev.icecache.model.tokenizer.Vocabulary;
 
 /**
@@ -41,8 +42,9 @@ public final class LlamaModel implements AutoCloseable {
     private LlamaModel(LoadedModel loaded, ComputePool pool) {
         this.config = loaded.config();
         this.weights = loaded.weights();
-        this.vocabulary = loaded.vocabulary();
-        this.tokenizer = null;
+        Vocabulary vocabulary = loaded.vocabulary();
+        this.vocabulary = vocabulary;
+        this.tokenizer = vocabulary == null ? null : Tokenizers.create(vocabulary);
         this.pool = pool;
     }
 
@@ -54,14 +56,22 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static LlamaModel load(Path modelFile, LoadOptions options) throws IOException {
         long start = System.nanoTime();
-        LoadedModel loaded = isGguf(modelFile) ? GgufModelReader.read(modelFile, options)
-                : Llama2cModelReader.read(modelFile, options);
+        LoadedModel loaded = isGguf(modelFile) ? GgufModelReader.read(modelFile, options) : readLlama2c(modelFile, options);
         LlamaModel model = new LlamaModel(loaded, ComputePool.shared());
         ModelConfig c = model.config;
         LOG.info("model loaded: name={} weights={} params={} layers={} dim={} context={} threads={} in {} ms",
                 c.name(), c.weightType(), c.parameterCount(loaded.weights().classifier() == loaded.weights().tokenEmbedding()),
                 c.nLayers(), c.dim(), c.contextLength(), model.pool.parallelism(), (System.nanoTime() - start) / 1_000_000);
         return model;
+    }
+
+    /** A file without the GGUF magic must be a llama2.c checkpoint; if it is not, say both. */
+    private static LoadedModel readLlama2c(Path modelFile, LoadOptions options) throws IOException {
+        try {
+            return Llama2cModelReader.read(modelFile, options);
+        } catch (ModelFormatException e) {
+            throw new ModelFormatException(e.getMessage() + " (the file does not start with the GGUF magic \"GGUF\" either)", e);
+        }
     }
 
     private static boolean isGguf(Path file) throws IOException {

@@ -27,9 +27,10 @@ final class Transformer {
         final float eps = c.rmsEps();
         final MatMul mm = s.matmul;
 
-        // token embeddings
+        // token embeddings, and the RoPE angles of every position (shared by all layers)
         for (int t = 0; t < n; t++) {
             w.tokenEmbedding().copyTo((long) tokens[off + t] * dim, s.x, t * dim, dim);
+            ropeAngles(s, t, position + t);
         }
 
         for (int l = 0; l < c.nLayers(); l++) {
@@ -45,9 +46,8 @@ final class Transformer {
 
             // RoPE: rotate adjacent pairs of every q and k head by the position's angles
             for (int t = 0; t < n; t++) {
-                ropeAngles(s, position + t);
-                rope(s.q, t * dim, dim, s, c.headDim());
-                rope(s.k, t * kvDim, kvDim, s, c.headDim());
+                rope(s.q, t * dim, dim, s, t, c.headDim());
+                rope(s.k, t * kvDim, kvDim, s, t, c.headDim());
             }
 
             // save k and v of the batch in the cache
@@ -109,20 +109,26 @@ final class Transformer {
         }
     }
 
-    private static void ropeAngles(InferenceState s, int position) {
-        for (int i = 0; i < s.ropeFrequencies.length; i++) {
+    /** cos and sin of position * frequency_i into row t of the angle tables. */
+    private static void ropeAngles(InferenceState s, int t, int position) {
+        int pairs = s.ropeFrequencies.length;
+        for (int i = 0; i < pairs; i++) {
             double angle = (double) position * s.ropeFrequencies[i];
-            s.ropeCos[i] = (float) Math.cos(angle);
-            s.ropeSin[i] = (float) Math.sin(angle);
+            s.ropeCos[t * pairs + i] = (float) Math.cos(angle);
+            s.ropeSin[t * pairs + i] = (float) Math.sin(angle);
         }
     }
 
-    /** Rotates pairs (2i, 2i+1) of each head in {@code vec[off .. off+size)} by angle i (GGUF "llama" / llama2.c layout). */
-    private static void rope(float[] vec, int off, int size, InferenceState s, int headDim) {
+    /**
+     * Rotates pairs (2i, 2i+1) of each head in {@code vec[off .. off+size)} by angle i of batch row t
+     * (GGUF "llama" / llama2.c layout).
+     */
+    private static void rope(float[] vec, int off, int size, InferenceState s, int t, int headDim) {
+        int pairs = headDim / 2;
         for (int h = off; h < off + size; h += headDim) {
-            for (int i = 0; i < headDim / 2; i++) {
-                float cos = s.ropeCos[i];
-                float sin = s.ropeSin[i];
+            for (int i = 0; i < pairs; i++) {
+                float cos = s.ropeCos[t * pairs + i];
+                float sin = s.ropeSin[t * pairs + i];
                 float v0 = vec[h + 2 * i];
                 float v1 = vec[h + 2 * i + 1];
                 vec[h + 2 * i] = v0 * cos - v1 * sin;

@@ -66,7 +66,7 @@ class CorruptModelTest {
         bytes[0] = 'X';
         String msg = loadError(bytes);
         // without the GGUF magic the file is read as llama2.c, whose header cannot match
-        assertTrue(msg.contains("llama2.c header"), msg);
+        assertTrue(msg.contains("llama2.c header") && msg.contains("does not start with the GGUF magic"), msg);
     }
 
     @Test

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.icecache.kvcache.FullCache;
 
@@ -35,7 +39,9 @@ class ReferenceOutputTest {
             assertEquals(512, model.config().contextLength());
             assertEquals(64, model.config().dim());
             assertEquals(4, model.config().nKvHeads());
-            assertArrayEquals(expected, greedyFromBos(model, 1, expected.length));
+            int[] ids = greedyFromBos(model, model.tokenizer().bos(), expected.length);
+            assertArrayEquals(expected, ids);
+            assertEquals(referenceText(), withoutLeadingSpace(model.tokenizer().decode(ids)));
         }
     }
 
@@ -46,7 +52,43 @@ class ReferenceOutputTest {
         int[] expected = TestModels.readIds(TestModels.require("stories260K/reference-greedy.ids"));
         try (LlamaModel model = LlamaModel.load(file, new LoadOptions(tok, 0))) {
             assertEquals(512, model.config().contextLength());
-            assertArrayEquals(expected, greedyFromBos(model, 1, expected.length));
+            int[] ids = greedyFromBos(model, model.tokenizer().bos(), expected.length);
+            assertArrayEquals(expected, ids);
+            assertEquals(referenceText(), withoutLeadingSpace(model.tokenizer().decode(ids)));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"iceeval-1m/iceeval-1m.gguf", "iceeval-1m/iceeval-1m.bin"})
+    void shouldReproduceIceevalReferenceAfterPrompt(String modelFile) throws IOException {
+        Path file = TestModels.require(modelFile);
+        int[] expected = TestModels.readIds(TestModels.require("iceeval-1m/reference-greedy.ids"));
+        String prompt = Files.readString(TestModels.require("iceeval-1m/reference-prompt.txt"));
+        LoadOptions options = modelFile.endsWith(".bin")
+                ? new LoadOptions(TestModels.require("iceeval-1m/tokenizer.bin"), 0) : LoadOptions.defaults();
+        try (LlamaModel model = LlamaModel.load(file, options)) {
+            assertEquals(32, model.config().headDim());
+            int[] text = model.tokenizer().encode(prompt.strip());
+            int[] tokens = new int[text.length + 1];
+            tokens[0] = model.tokenizer().bos();
+            System.arraycopy(text, 0, tokens, 1, text.length);
+            Session s = model.newSession(new FullCache(model.cacheShape()));
+            Sampler greedy = new Sampler(0f, 1f, 0);
+            float[] logits = s.prefill(tokens, 0, tokens.length, true);
+            int[] got = new int[expected.length];
+            for (int i = 0; i < got.length; i++) {
+                got[i] = greedy.sample(logits);
+                logits = s.step(got[i]);
+            }
+            assertArrayEquals(expected, got, "prompt ids " + Arrays.toString(tokens));
+        }
+    }
+
+    private static String referenceText() throws IOException {
+        return Files.readString(TestModels.require("stories260K/reference-greedy.txt"));
+    }
+
+    private static String withoutLeadingSpace(String text) {
+        return text.startsWith(" ") ? text.substring(1) : text;
     }
 }

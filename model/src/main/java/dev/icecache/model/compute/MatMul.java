@@ -20,7 +20,7 @@ public final class MatMul implements ComputePool.RangeTask {
     private static final int DECODE_ROW_BATCH = 4;
 
     private final ComputePool pool;
-    private final float[][] rowScratch; // [part][maxCols]
+    private final float[][] rowScratch; // [part][2][maxCols]: two decoded rows
 
     private FloatTensor w;
     private float[] x;
@@ -32,7 +32,7 @@ public final class MatMul implements ComputePool.RangeTask {
     /** Scratch for rows of up to {@code maxCols} columns. */
     public MatMul(ComputePool pool, int maxCols) {
         this.pool = pool;
-        this.rowScratch = new float[pool.parallelism()][maxCols];
+        this.rowScratch = new float[pool.parallelism()][2 * maxCols];
     }
 
     /**
@@ -68,9 +68,26 @@ public final class MatMul implements ComputePool.RangeTask {
             return;
         }
         float[] row = rowScratch[part];
-        for (int r = from; r < to; r++) {
+        int r = from;
+        // pairs of rows against groups of four vectors: the 2x4 register tile
+        for (; r + 2 <= to; r += 2) {
+            w.copyTo((long) r * cols, row, 0, 2 * cols);
+            int t = 0;
+            for (; t + 4 <= batch; t += 4) {
+                FloatTensor.dot2x4(row, 0, cols, x, t * cols, cols, cols, out, t * rows + r, rows);
+            }
+            for (; t < batch; t++) {
+                out[t * rows + r] = FloatTensor.dot(row, 0, x, t * cols, cols);
+                out[t * rows + r + 1] = FloatTensor.dot(row, cols, x, t * cols, cols);
+            }
+        }
+        for (; r < to; r++) {
             w.copyTo((long) r * cols, row, 0, cols);
-            for (int t = 0; t < batch; t++) {
+            int t = 0;
+            for (; t + 4 <= batch; t += 4) {
+                FloatTensor.dot4(row, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
+            }
+            for (; t < batch; t++) {
                 out[t * rows + r] = FloatTensor.dot(row, 0, x, t * cols, cols);
             }
         }

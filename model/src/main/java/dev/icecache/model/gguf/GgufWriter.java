@@ -49,30 +49,37 @@ public final class GgufWriter {
         return putUInt32("general.alignment", alignment);
     }
 
+    /** Sets metadata {@code key} to a string value (replacing an earlier value of the key). */
     public GgufWriter putString(String key, String value) {
         return put(key, new Value(GgufValues.STRING, -1, value));
     }
 
+    /** Sets metadata {@code key} to a uint32 value (replacing an earlier value of the key). */
     public GgufWriter putUInt32(String key, int value) {
         return put(key, new Value(GgufValues.UINT32, -1, value));
     }
 
+    /** Sets metadata {@code key} to a float32 value (replacing an earlier value of the key). */
     public GgufWriter putFloat32(String key, float value) {
         return put(key, new Value(GgufValues.FLOAT32, -1, value));
     }
 
+    /** Sets metadata {@code key} to a bool value (replacing an earlier value of the key). */
     public GgufWriter putBool(String key, boolean value) {
         return put(key, new Value(GgufValues.BOOL, -1, value));
     }
 
+    /** Sets metadata {@code key} to an array of strings (replacing an earlier value of the key). */
     public GgufWriter putStrings(String key, String[] values) {
         return put(key, new Value(GgufValues.ARRAY, GgufValues.STRING, values.clone()));
     }
 
+    /** Sets metadata {@code key} to an array of float32 (replacing an earlier value of the key). */
     public GgufWriter putFloat32s(String key, float[] values) {
         return put(key, new Value(GgufValues.ARRAY, GgufValues.FLOAT32, values.clone()));
     }
 
+    /** Sets metadata {@code key} to an array of int32 (replacing an earlier value of the key). */
     public GgufWriter putInt32s(String key, int[] values) {
         return put(key, new Value(GgufValues.ARRAY, GgufValues.INT32, values.clone()));
     }

@@ -16,6 +16,8 @@ public final class F16Tensor extends FloatTensor {
 
     private static final VectorSpecies<Short> HALF_SPECIES = SPECIES == null ? null
             : VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.length() * Short.SIZE));
+    // a constant, so that C2 intrinsifies the conversions (a species computed per call boxes every vector)
+    private static final VectorSpecies<Integer> INT_SPECIES = SPECIES == null ? null : SPECIES.withLanes(int.class);
 
     F16Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -39,7 +41,7 @@ public final class F16Tensor extends FloatTensor {
         int i = 0;
         for (int upper = n - len; i <= upper; i += len) {
             IntVector h = (IntVector) ShortVector.fromByteBuffer(HALF_SPECIES, data, base + i * Short.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, SPECIES.withLanes(int.class), 0);
+                    .convertShape(VectorOperators.S2I, INT_SPECIES, 0);
             acc = toFloats(h).fma(FloatVector.fromArray(SPECIES, x, xOff + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);

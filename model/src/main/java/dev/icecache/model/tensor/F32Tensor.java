@@ -2,6 +2,7 @@ package dev.icecache.model.tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -9,8 +10,12 @@ import jdk.incubator.vector.VectorOperators;
 /** A tensor of IEEE binary32 elements. */
 public final class F32Tensor extends FloatTensor {
 
+    /** Float view of the data, kept so that bulk copies (absolute, thread-safe) allocate nothing. */
+    private final FloatBuffer floats;
+
     F32Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
+        this.floats = this.data.asFloatBuffer();
     }
 
     @Override
@@ -25,7 +30,7 @@ public final class F32Tensor extends FloatTensor {
 
     @Override
     public void copyTo(long offset, float[] dst, int dstOff, int n) {
-        data.asFloatBuffer().get(Math.toIntExact(offset), dst, dstOff, n);
+        floats.get(Math.toIntExact(offset), dst, dstOff, n);
     }
 
     @Override

@@ -61,21 +61,35 @@ public final class Q4_0Tensor extends FloatTensor {
         float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
-        int len = SPECIES.length();
-        FloatVector acc = FloatVector.zero(SPECIES);
-        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
-            ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = packed.and((byte) 0x0f).sub((byte) 8);
-            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8);
-            FloatVector blockSum = FloatVector.zero(SPECIES);
-            for (int part = 0; part < 16 / len; part++) {
-                FloatVector wLo = (FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part);
-                FloatVector wHi = (FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part);
-                blockSum = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
-                blockSum = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 16 + part * len), blockSum);
-            }
-            acc = blockSum.fma(FloatVector.broadcast(SPECIES, Float16.toFloat(data.getShort(block))), acc);
+        // two blocks per iteration into two accumulators, so consecutive fmas do not wait on each other
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xi += 2 * BLOCK) {
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+            acc1 = blockDot(block + BLOCK_BYTES, x, xi + BLOCK)
+                    .fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + BLOCK_BYTES))), acc1);
         }
+        if (b < blocks) {
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+        }
+        FloatVector acc = acc0.add(acc1);
         return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise products of one block's 4-bit values (minus 8) with x, summed per lane (scale not applied). */
+    private FloatVector blockDot(int block, float[] x, int xi) {
+        int len = SPECIES.length();
+        ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + 2, ByteOrder.LITTLE_ENDIAN);
+        ByteVector lo = packed.and((byte) 0x0f).sub((byte) 8);
+        ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).sub((byte) 8);
+        FloatVector blockSum = FloatVector.zero(SPECIES);
+        for (int part = 0; part < 16 / len; part++) {
+            FloatVector wLo = (FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part);
+            FloatVector wHi = (FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part);
+            blockSum = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
+            blockSum = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 16 + part * len), blockSum);
+        }
+        return blockSum;
     }
 }

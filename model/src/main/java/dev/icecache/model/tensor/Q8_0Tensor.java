@@ -17,6 +17,7 @@ public final class Q8_0Tensor extends FloatTensor {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> BYTES_32 = ByteVector.SPECIES_256;
 
     Q8_0Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -42,9 +43,20 @@ public final class Q8_0Tensor extends FloatTensor {
         }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
         for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
-            float scale = Float16.toFloat(data.getShort(block));
-            for (int j = 0; j < BLOCK; j++) {
-                dst[dstOff + i + j] = data.get(block + 2 + j) * scale;
+            float scale = Float16.lookup(data.getShort(block));
+            if (SPECIES == null) {
+                for (int j = 0; j < BLOCK; j++) {
+                    dst[dstOff + i + j] = data.get(block + 2 + j) * scale;
+                }
+                continue;
+            }
+            int len = SPECIES.length();
+            for (int half = 0; half < 2; half++) {
+                ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, block + 2 + 16 * half, ByteOrder.LITTLE_ENDIAN);
+                for (int part = 0; part < 16 / len; part++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part)).mul(scale)
+                            .intoArray(dst, dstOff + i + 16 * half + part * len);
+                }
             }
         }
     }
@@ -56,19 +68,32 @@ public final class Q8_0Tensor extends FloatTensor {
         float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
-        int len = SPECIES.length();
-        FloatVector acc = FloatVector.zero(SPECIES);
-        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
-            FloatVector blockSum = FloatVector.zero(SPECIES);
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, block + 2 + 16 * half, ByteOrder.LITTLE_ENDIAN);
-                for (int part = 0; part < 16 / len; part++) {
-                    FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part);
-                    blockSum = w.fma(FloatVector.fromArray(SPECIES, x, xi + 16 * half + part * len), blockSum);
-                }
-            }
-            acc = blockSum.fma(FloatVector.broadcast(SPECIES, Float16.toFloat(data.getShort(block))), acc);
+        // two blocks per iteration into two accumulators, so consecutive fmas do not wait on each other
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xi += 2 * BLOCK) {
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+            acc1 = blockDot(block + BLOCK_BYTES, x, xi + BLOCK)
+                    .fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + BLOCK_BYTES))), acc1);
         }
+        if (b < blocks) {
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+        }
+        FloatVector acc = acc0.add(acc1);
         return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane-wise products of one block's int8 values with x, summed per lane (scale not applied). */
+    private FloatVector blockDot(int block, float[] x, int xi) {
+        int len = SPECIES.length();
+        // one load of all 32 int8 values; each part widens the next len of them to floats
+        ByteVector q = ByteVector.fromByteBuffer(BYTES_32, data, block + 2, ByteOrder.LITTLE_ENDIAN);
+        FloatVector blockSum = FloatVector.zero(SPECIES);
+        for (int part = 0; part < BLOCK / len; part++) {
+            FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part);
+            blockSum = w.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
+        }
+        return blockSum;
     }
 }

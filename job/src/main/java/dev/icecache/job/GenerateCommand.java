@@ -1,0 +1,145 @@
+package dev.icecache.job;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import dev.icecache.kvcache.FullCache;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.LoadOptions;
+import dev.icecache.model.Sampler;
+import dev.icecache.model.Session;
+import dev.icecache.model.tokenizer.Tokenizer;
+
+/**
+ * {@code icecache generate}: continues a prompt with a model (full KV cache), printing the text
+ * as it is generated and a tokens/s line on stderr.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continue a prompt with a Llama model (GGUF, or llama2.c .bin + --tokenizer).")
+public final class GenerateCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
+    Path model;
+
+    @Option(names = "--prompt", defaultValue = "", paramLabel = "TEXT", description = "Text to continue (default: empty, start from BOS).")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "256", paramLabel = "N", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default).")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.9", paramLabel = "P", description = "Nucleus mass in (0, 1] when sampling (default: ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Random seed for sampling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
+    int context;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
+    Path tokenizerFile;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Compute threads (0 = all processors).")
+    int threads;
+
+    @Override
+    public Integer call() throws IOException {
+        validate();
+        if (threads > 0) {
+            // read once when the shared compute pool is created during the load below
+            System.setProperty("icecache.threads", Integer.toString(threads));
+        }
+        PrintStream out = System.out;
+        try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(tokenizerFile, context))) {
+            Tokenizer tokenizer = llama.tokenizer();
+            int[] promptTokens = promptTokens(tokenizer, llama.vocabulary().addBos());
+            if (promptTokens.length == 0) {
+                throw new IllegalArgumentException("empty prompt and the vocabulary has no BOS token; pass --prompt TEXT");
+            }
+            if (promptTokens.length >= llama.config().contextLength()) {
+                throw new IllegalArgumentException("prompt of " + promptTokens.length + " tokens does not fit the context length="
+                        + llama.config().contextLength() + "; shorten it or raise --context");
+            }
+            Session session = llama.newSession(new FullCache(llama.cacheShape()));
+            Sampler sampler = new Sampler(temperature, topP, seed);
+            long start = System.nanoTime();
+            float[] logits = session.prefill(promptTokens, 0, promptTokens.length, true);
+            long prefilled = System.nanoTime();
+            int previous = promptTokens[promptTokens.length - 1];
+            int generated = 0;
+            int steps = 0; // forward passes after the prompt; the first token comes from the prompt's logits
+            while (generated < maxTokens && session.position() < llama.config().contextLength()) {
+                int token = sampler.sample(logits);
+                generated++;
+                if (token == tokenizer.eos()) {
+                    break;
+                }
+                printPiece(out, tokenizer, previous, token);
+                previous = token;
+                if (generated < maxTokens && session.position() < llama.config().contextLength()) {
+                    logits = session.step(token);
+                    steps++;
+                }
+            }
+            out.println();
+            out.flush();
+            double seconds = (System.nanoTime() - prefilled) / 1e9;
+            String rate = steps == 0 ? "no decode steps"
+                    : String.format(Locale.ROOT, "%.1f tokens/s over %d decode steps", steps / Math.max(seconds, 1e-9), steps);
+            System.err.printf(Locale.ROOT, "generated %d tokens in %.2f s (%s); prompt %d tokens in %.2f s%n",
+                    generated, seconds, rate, promptTokens.length, (prefilled - start) / 1e9);
+        }
+        return 0;
+    }
+
+    private int[] promptTokens(Tokenizer tokenizer, boolean addBos) {
+        int[] text = prompt.isEmpty() ? new int[0] : tokenizer.encode(prompt);
+        boolean bos = (addBos || prompt.isEmpty()) && tokenizer.bos() >= 0;
+        int[] tokens = new int[text.length + (bos ? 1 : 0)];
+        if (bos) {
+            tokens[0] = tokenizer.bos();
+        }
+        System.arraycopy(text, 0, tokens, bos ? 1 : 0, text.length);
+        return tokens;
+    }
+
+    /** Writes a token's bytes; SentencePiece's leading space right after BOS is dropped, as llama2.c does. */
+    private static void printPiece(PrintStream out, Tokenizer tokenizer, int previous, int token) {
+        byte[] bytes = tokenizer.tokenBytes(token);
+        int from = previous == tokenizer.bos() && bytes.length > 0 && bytes[0] == ' ' ? 1 : 0;
+        out.write(bytes, from, bytes.length - from);
+        out.flush();
+    }
+
+    private void validate() {
+        CommandLine cli = spec.commandLine();
+        if (maxTokens < 0) {
+            throw new CommandLine.ParameterException(cli, "--max-tokens=" + maxTokens + " must be >= 0");
+        }
+        if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
+            throw new CommandLine.ParameterException(cli, "--temperature=" + temperature + " must be a finite number >= 0");
+        }
+        if (!(topP > 0f && topP <= 1f)) {
+            throw new CommandLine.ParameterException(cli, "--top-p=" + topP + " must be within (0, 1]");
+        }
+        if (context < 0) {
+            throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");
+        }
+        if (threads < 0 || threads > 1024) {
+            throw new CommandLine.ParameterException(cli, "--threads=" + threads + " must be within [0, 1024] (0 = all processors)");
+        }
+    }
+}

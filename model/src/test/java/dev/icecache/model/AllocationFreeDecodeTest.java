@@ -1,0 +1,127 @@
+package dev.icecache.model;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.HeadAttention;
+import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.tensor.GgmlType;
+
+/**
+ * Decode steps allocate nothing once compiled (style rule 11): the bytes this thread allocates
+ * over 150 steps stay below what a single 8-byte allocation per step would cost. The cache is a
+ * preallocated full cache local to this test, so that only the engine is measured.
+ */
+class AllocationFreeDecodeTest {
+
+    /** Full attention over arrays sized for the whole context up front; allocates nothing after construction. */
+    static final class PreallocatedCache implements KvCache {
+        private final CacheShape shape;
+        private final float[][] keys;   // [layer][position*kvDim]
+        private final float[][] values; // [layer][position*kvDim]
+        private final int[] lengths;
+        private final float[] att;
+        private final float[][] kRows;
+        private final float[][] vRows;
+        private final int[] rowOff;
+
+        PreallocatedCache(CacheShape shape) {
+            this.shape = shape;
+            keys = new float[shape.nLayers()][shape.maxTokens() * shape.kvDim()];
+            values = new float[shape.nLayers()][shape.maxTokens() * shape.kvDim()];
+            lengths = new int[shape.nLayers()];
+            att = new float[shape.maxTokens()];
+            kRows = new float[shape.maxTokens()][];
+            vRows = new float[shape.maxTokens()][];
+            rowOff = new int[shape.maxTokens()];
+        }
+
+        @Override
+        public CacheShape shape() {
+            return shape;
+        }
+
+        @Override
+        public int length() {
+            return lengths[shape.nLayers() - 1];
+        }
+
+        @Override
+        public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
+            System.arraycopy(k, kOff, keys[layer], position * shape.kvDim(), shape.kvDim());
+            System.arraycopy(v, vOff, values[layer], position * shape.kvDim(), shape.kvDim());
+            lengths[layer] = position + 1;
+        }
+
+        @Override
+        public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
+            int hd = shape.headDim();
+            for (int h = 0; h < shape.nHeads(); h++) {
+                int kvh = h / shape.groupSize();
+                for (int i = 0; i <= position; i++) {
+                    kRows[i] = keys[layer];
+                    vRows[i] = values[layer];
+                    rowOff[i] = i * shape.kvDim() + kvh * hd;
+                }
+                HeadAttention.attend(q, qOff + h * hd, kRows, rowOff, vRows, rowOff, position + 1, hd, att, out, outOff + h * hd);
+            }
+        }
+    }
+
+    @TempDir
+    static Path dir;
+
+    @Test
+    void shouldNotAllocatePerDecodeStepOnStories260k() throws IOException {
+        Path file = TestModels.require("stories260K/stories260Ktok512.gguf");
+        try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512))) {
+            assertNoAllocation(model, "stories260K");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws IOException {
+        // dim 256 makes the larger products run on the compute pool
+        Path file = dir.resolve("alloc-" + type + ".gguf");
+        RandomModels.write(file, new RandomModels.Shape(256, 512, 2, 8, 4, 1000, 512), type, 1, false);
+        try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
+            assertNoAllocation(model, type.name());
+        }
+    }
+
+    private static void assertNoAllocation(LlamaModel model, String what) {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "thread allocation counter not available");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        Sampler greedy = new Sampler(0f, 1f, 0);
+        long allocated = 0;
+        for (int round = 0; round < 12; round++) {
+            Session s = model.newSession(new PreallocatedCache(model.cacheShape()));
+            int token = 1;
+            for (int i = 0; i < 300; i++) {
+                token = greedy.sample(s.step(token));
+            }
+            long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+            for (int i = 0; i < 150; i++) {
+                token = greedy.sample(s.step(token));
+            }
+            allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+            if (allocated == 0) {
+                break; // compiled and allocation-free; earlier rounds warm the JIT up
+            }
+        }
+        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up");
+    }
+}

@@ -1,0 +1,80 @@
+package dev.icecache.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.FullCache;
+import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.tensor.GgmlType;
+
+/** Positions, resumption from a filled cache, and rejection of bad calls. */
+class SessionTest {
+
+    private static final RandomModels.Shape SHAPE = new RandomModels.Shape(32, 64, 2, 4, 2, 360, 8);
+
+    @TempDir
+    static Path dir;
+    private static LlamaModel model;
+
+    @BeforeAll
+    static void load() throws IOException {
+        Path file = dir.resolve("m.gguf");
+        RandomModels.write(file, SHAPE, GgmlType.F32, 3, true);
+        model = LlamaModel.load(file, LoadOptions.defaults());
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    @Test
+    void shouldContinueFromTheCacheLengthOfAnEarlierSession() {
+        int[] tokens = {5, 77, 300, 12, 9};
+        FullCache cache = new FullCache(model.cacheShape());
+        Session first = model.newSession(cache);
+        assertNull(first.prefill(tokens, 0, 3, false));
+        assertEquals(3, first.position());
+        Session resumed = model.newSession(cache);
+        assertEquals(3, resumed.position());
+        float[] got = resumed.prefill(tokens, 3, 2, true).clone();
+        Session whole = model.newSession(new FullCache(model.cacheShape()));
+        assertArrayEquals(whole.prefill(tokens, 0, 5, true), got, 0f);
+    }
+
+    @Test
+    void shouldRejectTokenOutsideTheVocabulary() {
+        Session s = model.newSession(new FullCache(model.cacheShape()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.step(360));
+        assertTrue(e.getMessage().contains("token id=360"), e.getMessage());
+        assertEquals(0, s.position());
+    }
+
+    @Test
+    void shouldRejectRunningPastTheContextLength() {
+        Session s = model.newSession(new FullCache(model.cacheShape()));
+        s.prefill(new int[8], 0, 8, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.step(1));
+        assertTrue(e.getMessage().contains("exceeds the context length=8"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectACacheOfAnotherShape() {
+        CacheShape other = new CacheShape(2, 4, 4, 8, 8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> model.newSession(new FullCache(other)));
+        assertTrue(e.getMessage().contains("does not fit the model"), e.getMessage());
+    }
+}
