@@ -23,6 +23,51 @@ public final class Checks {
         }
     }
 
+    // Fixed-arity int overloads: on the per-token path the varargs forms above would box their
+    // arguments and allocate an Object[] on every call, even when the check passes.
+
+    /** {@link #checkArgument(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkArgument(boolean cond, String fmt, int a) {
+        if (!cond) {
+            throw new IllegalArgumentException(String.format(fmt, a));
+        }
+    }
+
+    /** {@link #checkArgument(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkArgument(boolean cond, String fmt, int a, int b) {
+        if (!cond) {
+            throw new IllegalArgumentException(String.format(fmt, a, b));
+        }
+    }
+
+    /** {@link #checkArgument(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkArgument(boolean cond, String fmt, int a, int b, int c) {
+        if (!cond) {
+            throw new IllegalArgumentException(String.format(fmt, a, b, c));
+        }
+    }
+
+    /** {@link #checkState(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkState(boolean cond, String fmt, int a) {
+        if (!cond) {
+            throw new IllegalStateException(String.format(fmt, a));
+        }
+    }
+
+    /** {@link #checkState(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkState(boolean cond, String fmt, int a, int b) {
+        if (!cond) {
+            throw new IllegalStateException(String.format(fmt, a, b));
+        }
+    }
+
+    /** {@link #checkState(boolean, String, Object...)} without allocation when the check passes. */
+    public static void checkState(boolean cond, String fmt, int a, int b, int c) {
+        if (!cond) {
+            throw new IllegalStateException(String.format(fmt, a, b, c));
+        }
+    }
+
     /** Checks {@code 0 <= index < size}; the message reports both. */
     public static int checkIndex(int index, int size) {
         if (index < 0 || index >= size) {

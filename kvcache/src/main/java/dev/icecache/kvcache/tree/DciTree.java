@@ -185,8 +185,10 @@ public final class DciTree {
     /** Tokens of {@code page} by slot ({@code out[slot] = token}); returns the page size. */
     public int pageTokens(int page, int[] out) {
         int n = pageSize(page);
-        Checks.checkArgument(out != null && out.length >= n, "out holds %s ints; page=%d has %d rows",
-                out == null ? "null" : out.length, page, n);
+        if (out == null || out.length < n) { // not Checks.checkArgument: its varargs would allocate per call
+            throw new IllegalArgumentException("out holds " + (out == null ? "null" : out.length)
+                    + " ints; page=" + page + " has " + n + " rows");
+        }
         for (int s = 0; s < n; s++) {
             out[s] = core.nodes.token[core.pages.node(page, s)];
         }
