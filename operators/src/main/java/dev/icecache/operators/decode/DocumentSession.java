@@ -28,10 +28,10 @@ import dev.icecache.model.Session;
 public final class DocumentSession {
 
     /**
-     * Positions per engine forward batch in prefill. It must equal the engine's
-     * ({@code Session.PREFILL_BATCH}, system property {@code icecache.prefill.batch}, default 32).
+     * Positions per engine forward batch in prefill: the engine's own, so prefill batches end
+     * where a run of the engine alone would end them (IceCache output depends on it).
      */
-    public static final int PREFILL_BATCH = Math.max(1, Integer.getInteger("icecache.prefill.batch", 32));
+    public static final int PREFILL_BATCH = Session.PREFILL_BATCH;
 
     private final Session session;
     private final GenerationSettings settings;
