@@ -56,7 +56,7 @@ public final class SummarizeCommand implements Callable<Integer> {
     Integer budget;
 
     @Option(names = "--policy", paramLabel = "NAME",
-            description = "KV-cache policy: ${COMPLETION-CANDIDATES} (default: FULL; the decoder runs FULL today).")
+            description = "KV-cache policy: ${COMPLETION-CANDIDATES} (default: ICECACHE).")
     Policy policy;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens generated per document (default: 128).")
