@@ -1,0 +1,67 @@
+// Paged sparse attention of one query position over resident page slots (icecache.md "Moving
+// pages": sink + selected + window, valid rows only), with grouped-query attention.
+//
+//   pool      [slot][2][rowsPerPage][headDim]   K rows then V rows of a page (PageLayout)
+//   pageSlot  [kvHead][maxPages]                slot of the e-th attended page of a KV head
+//   pageRows  [kvHead][maxPages]                its valid rows (a prefix of the page's rows)
+//   pageCount [kvHead]                          attended pages of the KV head (>= 1)
+//   q, out    [nHeads][headDim]                 query head qh reads KV head qh / group
+//   att       [nHeads][maxPages*rowsPerPage]    scratch: scores, then softmax weights
+//
+// grid = (nHeads), block = 128 (AttentionLaunch.java). Row i of a head's list is row i % rowsPerPage
+// of page i / rowsPerPage; rows at or past the page's valid count get weight 0.
+// The host lists only rows at positions <= the query's (sink and window pages are filled in
+// position order, so a prefix count does it; retrieved pages hold only older positions).
+#include "common.cuh"
+
+extern "C" __global__ void paged_attention(const float* pool, const int* pageSlot, const int* pageRows,
+                                           const int* pageCount, const float* q, float* out, float* att,
+                                           int group, int headDim, int rowsPerPage, int maxPages, float scale) {
+    __shared__ float scratch[32];
+    int qh = blockIdx.x;
+    int kvh = qh / group;
+    const float* qv = q + (long)qh * headDim;
+    const int* slots = pageSlot + (long)kvh * maxPages;
+    const int* valid = pageRows + (long)kvh * maxPages;
+    int n = pageCount[kvh] * rowsPerPage;
+    long floatsPerPage = 2L * rowsPerPage * headDim;
+    float* a = att + (long)qh * maxPages * rowsPerPage;
+
+    float localMax = -INFINITY;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        int e = i / rowsPerPage;
+        int r = i % rowsPerPage;
+        float s = -INFINITY;
+        if (r < valid[e]) {
+            const float* k = pool + slots[e] * floatsPerPage + (long)r * headDim;
+            float dot = 0.0f;
+            for (int d = 0; d < headDim; d++) dot += qv[d] * k[d];
+            s = dot * scale;
+        }
+        a[i] = s;
+        localMax = fmaxf(localMax, s);
+    }
+    float max = block_max(localMax, scratch);
+
+    float localSum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float e = a[i] == -INFINITY ? 0.0f : expf(a[i] - max);
+        a[i] = e;
+        localSum += e;
+    }
+    float inv = 1.0f / block_sum(localSum, scratch);  // block_sum's barriers also publish a[]
+    __syncthreads();
+
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+        float o = 0.0f;
+        for (int i = 0; i < n; i++) {
+            float w = a[i];
+            if (w != 0.0f) {
+                int e = i / rowsPerPage;
+                int r = i % rowsPerPage;
+                o += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
+            }
+        }
+        out[(long)qh * headDim + d] = o;
+    }
+}

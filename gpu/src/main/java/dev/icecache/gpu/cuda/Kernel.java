@@ -1,0 +1,46 @@
+package dev.icecache.gpu.cuda;
+
+/**
+ * Every kernel entry point, with the PTX module that holds it: module {@code m} is the resource
+ * {@code dev/icecache/gpu/kernels/m.ptx}, compiled from {@code src/main/cuda/m.cu}.
+ */
+public enum Kernel {
+    MATMUL_F32("matmul", "matmul_f32"),
+    MATMUL_F16("matmul", "matmul_f16"),
+    MATMUL_Q8_0("matmul", "matmul_q8_0"),
+    MATMUL_Q4_0("matmul", "matmul_q4_0"),
+    RMSNORM("ops", "rmsnorm"),
+    ROPE("ops", "rope"),
+    SWIGLU("ops", "swiglu"),
+    ADD_INTO("ops", "add_into"),
+    SOFTMAX("ops", "softmax"),
+    PAGED_ATTENTION("attention", "paged_attention"),
+    SCATTER_PAGES("pages", "scatter_pages"),
+    WRITE_ROWS("pages", "write_rows");
+
+    /** Folder of the PTX resources on the class path. */
+    public static final String RESOURCE_DIR = "dev/icecache/gpu/kernels/";
+
+    private final String module;
+    private final String entry;
+
+    Kernel(String module, String entry) {
+        this.module = module;
+        this.entry = entry;
+    }
+
+    /** Base name of the .cu source and the .ptx resource. */
+    public String module() {
+        return module;
+    }
+
+    /** The {@code extern "C"} entry name. */
+    public String entry() {
+        return entry;
+    }
+
+    /** Class-path resource of the module's PTX. */
+    public String resource() {
+        return RESOURCE_DIR + module + ".ptx";
+    }
+}

@@ -1,0 +1,105 @@
+package dev.icecache.gpu;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
+import static org.junit.platform.launcher.TagFilter.includeTags;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * The runner of {@code gpu/check.sh}: probes the device, then runs every JUnit test tagged
+ * {@code gpu} and prints one line per check: {@code CHECK <name>: PASS|FAIL|SKIP <figures or reason>}.
+ * Exit status 0 when all passed, 1 when one failed, 2 when there is no usable GPU.
+ */
+public final class GpuCheck {
+
+    private GpuCheck() {
+    }
+
+    /** Runs the checks; {@code --list} only lists them (works without a GPU: verifies the bundle). */
+    public static void main(String[] args) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("dev.icecache.gpu")).filters(includeTags("gpu")).build();
+        Launcher launcher = LauncherFactory.create();
+        if (args.length > 0 && args[0].equals("--list")) {
+            TestPlan plan = launcher.discover(request);
+            for (TestIdentifier root : plan.getRoots()) {
+                for (TestIdentifier id : plan.getDescendants(root)) {
+                    if (id.isTest()) {
+                        System.out.println("CHECK " + id.getDisplayName() + " (" + id.getLegacyReportingName() + ")");
+                    }
+                }
+            }
+            return;
+        }
+        int index = Integer.getInteger("icecache.gpu.device", 0);
+        GpuStatus status = GpuProbe.probe(index);
+        if (!status.available()) {
+            System.out.println("GPU check: no GPU: " + status.reason());
+            System.exit(2);
+        }
+        System.out.println("GPU check: device " + index + " '" + status.deviceName() + "' compute "
+                + status.computeCapability() + ", " + (status.totalMemoryBytes() >> 20) + " MiB, " + status.reason());
+        Lines lines = new Lines();
+        launcher.execute(request, lines);
+        System.out.println("GPU check: " + lines.passed + " passed, " + lines.failed + " failed, " + lines.skipped
+                + " skipped");
+        System.exit(lines.failed > 0 ? 1 : 0);
+    }
+
+    /** Collects each test's published "summary" and prints one line when it finishes. */
+    private static final class Lines implements TestExecutionListener {
+        private final Map<String, String> summaries = new HashMap<>();
+        int passed;
+        int failed;
+        int skipped;
+
+        @Override
+        public void reportingEntryPublished(TestIdentifier id, ReportEntry entry) {
+            entry.getKeyValuePairs().forEach((k, v) -> summaries.merge(id.getUniqueId(), v, (a, b) -> a + "; " + b));
+        }
+
+        @Override
+        public void executionSkipped(TestIdentifier id, String reason) {
+            if (id.isTest()) {
+                skipped++;
+                System.out.println("CHECK " + id.getDisplayName() + ": SKIP " + reason);
+            }
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (!id.isTest()) {
+                return;
+            }
+            String summary = summaries.getOrDefault(id.getUniqueId(), "");
+            switch (result.getStatus()) {
+                case SUCCESSFUL -> {
+                    passed++;
+                    System.out.println("CHECK " + id.getDisplayName() + ": PASS " + summary);
+                }
+                case ABORTED -> {
+                    skipped++;
+                    System.out.println("CHECK " + id.getDisplayName() + ": SKIP "
+                            + result.getThrowable().map(Throwable::getMessage).orElse(""));
+                }
+                case FAILED -> {
+                    failed++;
+                    System.out.println("CHECK " + id.getDisplayName() + ": FAIL "
+                            + result.getThrowable().map(t -> t.getClass().getSimpleName() + ": " + t.getMessage()).orElse("")
+                            + (summary.isEmpty() ? "" : " [" + summary + "]"));
+                }
+            }
+        }
+    }
+}
