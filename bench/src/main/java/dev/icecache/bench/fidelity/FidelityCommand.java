@@ -75,6 +75,10 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of IceCache's projection direction (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
+            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
+    boolean exhaustiveSearch;
+
     @Override
     public Integer call() throws IOException {
         List<CacheConfig> configs = validate();
@@ -151,6 +155,10 @@ public final class FidelityCommand implements Callable<Integer> {
                         + " context %d; teacher-forced over BOS + the first %d tokens of the text; projection seed %d%n",
                 shape.nLayers(), denseLayers, shape.nLayers() - denseLayers, shape.nHeads(), shape.nKvHeads(),
                 shape.headDim(), shape.maxTokens(), tokens - 1, seed));
+        if (exhaustiveSearch) {
+            sb.append("- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
+                    + " fieldOfView max(30, 0.0015 n) and 80% scan\n");
+        }
         sb.append("- top-1, KL, ppl ratio, attn recall and top-").append(topK).append(" recall are over **all** ")
                 .append(tokens).append(" positions; the \"> budget\" columns only over positions p with p + 1 > budget")
                 .append(" (more cached tokens than the budget holds; before that every policy attends to everything")
@@ -203,6 +211,7 @@ public final class FidelityCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
                     + CacheConfig.PAGE_ROWS + " and at least " + edge + " (e.g. 64,128,256)");
         }
-        return CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
+        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
+        return exhaustiveSearch ? config.withTreeParams(config.treeParams().withExhaustiveSearch()) : config;
     }
 }
