@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "icecache", mixinStandardHelpOptions = true, version = "icecache 0.1.0",
         description = "LLM decoding over very long documents with the IceCache KV cache.",
-        subcommands = {GenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, SummarizeCommand.class, CommandLine.HelpCommand.class})
 public final class IceCacheCli implements Runnable {
 
     /** Exit code for bad input: a missing or corrupt file, or a request the model cannot serve. */

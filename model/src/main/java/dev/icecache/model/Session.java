@@ -10,7 +10,7 @@ import dev.icecache.kvcache.KvCache;
 public final class Session {
 
     /** Positions per forward pass in {@link #prefill} (system property {@code icecache.prefill.batch}). */
-    static final int PREFILL_BATCH = Math.max(1, Integer.getInteger("icecache.prefill.batch", 32));
+    public static final int PREFILL_BATCH = Math.max(1, Integer.getInteger("icecache.prefill.batch", 32));
 
     private final LlamaModel model;
     private final KvCache cache;

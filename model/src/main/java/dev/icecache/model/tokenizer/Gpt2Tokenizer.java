@@ -1,6 +1,5 @@
 package dev.icecache.model.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 
 /**
  * Byte-level BPE as GPT-2 and Llama 3 use it (GGUF {@code tokenizer.ggml.model = gpt2}), the
@@ -24,8 +23,7 @@ public final class Gpt2Tokenizer implements Tokenizer {
     private final PieceTable pieces;
     private final MergeRanks ranks;
     private final SpecialTokens specialTokens;
-    // [token] the bytes a token stands for in decoded output
-    private final byte[][] output;
+    private final DecodeTable decodeTable;
 
     /**
      * @throws IllegalArgumentException for an unknown {@code tokenizer.ggml.pre} or a merge
@@ -36,12 +34,13 @@ public final class Gpt2Tokenizer implements Tokenizer {
         this.preTokenizer = PreTokenizer.forName(vocabulary.pre());
         String[] tokens = vocabulary.tokens();
         boolean[] fromText = new boolean[tokens.length];
-        output = new byte[tokens.length][];
+        byte[][] output = new byte[tokens.length][];
         for (int id = 0; id < tokens.length; id++) {
             int type = TokenType.of(vocabulary, id);
             fromText[id] = TokenType.reachableFromText(type);
             output[id] = outputBytes(tokens[id], type);
         }
+        decodeTable = new DecodeTable(output);
         pieces = new PieceTable(tokens, fromText);
         ranks = new MergeRanks(vocabulary.merges());
         specialTokens = new SpecialTokens(vocabulary);
@@ -98,26 +97,12 @@ public final class Gpt2Tokenizer implements Tokenizer {
 
     @Override
     public byte[] tokenBytes(int token) {
-        checkToken(token);
-        return output[token].clone();
+        return decodeTable.tokenBytes(token);
     }
 
     @Override
     public String decode(int[] tokens) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(tokens.length * 4);
-        for (int token : tokens) {
-            checkToken(token);
-            bytes.writeBytes(output[token]);
-        }
-        byte[] all = bytes.toByteArray();
-        return Utf8.decode(all, all.length);
-    }
-
-    private void checkToken(int token) {
-        if (token < 0 || token >= output.length) {
-            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, "
-                    + output.length + ")");
-        }
+        return decodeTable.decode(tokens);
     }
 
     /** Scratch state of one {@link #encode} call. */

@@ -1,6 +1,5 @@
 package dev.icecache.model.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 
 /**
  * SentencePiece BPE with byte fallback, the algorithm of llama.cpp's SPM tokenizer (GGUF
@@ -28,8 +27,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final int[] priority;
     // [byte] the token of a raw byte under byte fallback
     private final int[] byteToken;
-    // [token] the bytes a token stands for in decoded output
-    private final byte[][] output;
+    private final DecodeTable decodeTable;
 
     /** A tokenizer that adds the leading space, as llama.cpp does for Llama vocabularies. */
     public SentencePieceTokenizer(Vocabulary vocabulary) {
@@ -47,13 +45,14 @@ public final class SentencePieceTokenizer implements Tokenizer {
         int n = tokens.length;
         boolean[] fromText = new boolean[n];
         priority = new int[n];
-        output = new byte[n][];
+        byte[][] output = new byte[n][];
         for (int id = 0; id < n; id++) {
             int type = TokenType.of(vocabulary, id);
             fromText[id] = TokenType.reachableFromText(type);
             priority[id] = priorityOf(vocabulary, id);
             output[id] = outputBytes(tokens[id], type);
         }
+        decodeTable = new DecodeTable(output);
         pieces = new PieceTable(tokens, fromText);
         specialTokens = new SpecialTokens(vocabulary);
         byteToken = new int[256];
@@ -123,26 +122,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     @Override
     public byte[] tokenBytes(int token) {
-        checkToken(token);
-        return output[token].clone();
+        return decodeTable.tokenBytes(token);
     }
 
     @Override
     public String decode(int[] tokens) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(tokens.length * 4);
-        for (int token : tokens) {
-            checkToken(token);
-            bytes.writeBytes(output[token]);
-        }
-        byte[] all = bytes.toByteArray();
-        return Utf8.decode(all, all.length);
-    }
-
-    private void checkToken(int token) {
-        if (token < 0 || token >= output.length) {
-            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, "
-                    + output.length + ")");
-        }
+        return decodeTable.decode(tokens);
     }
 
     /** Scratch state of one {@link #encode} call. */

@@ -1,0 +1,153 @@
+package dev.icecache.job;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.config.IceCacheOptions;
+
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.PrintSink;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code icecache summarize}: the Flink summarization job over a directory or file of
+ * documents. Runs on an embedded mini-cluster under {@code bin/icecache} (RocksDB state and
+ * checkpoints in a temporary directory unless {@code --checkpoint-dir} is given); the same jar
+ * submits to a cluster with {@code flink run icecache-job.jar summarize ...}.
+ */
+@Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run the summarization job: one generation per document, JSON lines "
+                + "{doc, seq, text, final, stats} to --output (exactly-once files) or stdout.")
+public final class SummarizeCommand implements Callable<Integer> {
+
+    @Option(names = "--input", required = true, paramLabel = "DIR|FILE",
+            description = "A document file, or a directory whose files are documents (id = file name).")
+    Path input;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE",
+            description = "GGUF model (or llama2.c .bin with tokenizer.bin beside it), readable on every TaskManager.")
+    Path model;
+
+    @Option(names = "--output", paramLabel = "DIR",
+            description = "Directory for exactly-once part-*.jsonl files (default: print the lines to stdout).")
+    Path output;
+
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N",
+            description = "Positions a document may reach, prompt plus generation (0 = the model file's).")
+    int context;
+
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "Prompt template; '{document}' marks the document, else TEXT follows it after a blank line"
+                    + " (default: \"{document}\\n\\nSummary:\").")
+    String prompt;
+
+    @Option(names = "--budget", paramLabel = "TOKENS",
+            description = "Resident tokens per (sparse layer, KV head), a multiple of 16 (default: 256).")
+    Integer budget;
+
+    @Option(names = "--policy", paramLabel = "NAME",
+            description = "KV-cache policy: ${COMPLETION-CANDIDATES} (default: ICECACHE).")
+    Policy policy;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens generated per document (default: 128).")
+    Integer maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default).")
+    Float temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus mass in (0, 1] when sampling (default: 0.9).")
+    Float topP;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Base sampling seed (default: 42).")
+    Long seed;
+
+    @Option(names = "--chunk-chars", paramLabel = "N", description = "Most characters per document chunk (default: 4096).")
+    Integer chunkChars;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "Job parallelism (default: Flink's).")
+    Integer parallelism;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Checkpoint directory (default: a temporary one embedded; the cluster's under flink run).")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-interval", defaultValue = "10s", paramLabel = "DURATION",
+            description = "Checkpoint interval, e.g. 200ms or 10s (default: ${DEFAULT-VALUE}).")
+    String checkpointInterval;
+
+    @Option(names = "--state-backend", defaultValue = "rocksdb", paramLabel = "rocksdb|hashmap",
+            description = "Keyed state backend (default: ${DEFAULT-VALUE}).")
+    String stateBackend;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "Any further Flink or icecache.* option, repeatable (e.g. --conf icecache.decode.slice-tokens=8).")
+    Map<String, String> extra = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.exists(input)) {
+            throw new IllegalArgumentException("--input " + input + " does not exist; give a document file or a directory");
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new IllegalArgumentException("--model " + model + " is not a file; give a GGUF or llama2.c model");
+        }
+        if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
+            throw new IllegalArgumentException("--state-backend " + stateBackend + " is unknown; use rocksdb or hashmap");
+        }
+        Configuration config = toConfiguration(embedded());
+        Sink<String> sink = output == null ? new PrintSink<>() : SummarizeJob.fileSink(output);
+        new SummarizeJob(SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS)), sink, config).execute();
+        return 0;
+    }
+
+    /** True under {@code java}/{@code bin/icecache} (embedded mini-cluster), false under {@code flink run}. */
+    private static boolean embedded() {
+        return StreamExecutionEnvironment.getExecutionEnvironment() instanceof LocalStreamEnvironment;
+    }
+
+    /** The job configuration: Flink keys for state and checkpoints, then every icecache.* option given. */
+    Configuration toConfiguration(boolean embedded) throws IOException {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("state.backend.type", stateBackend);
+        c.put("execution.checkpointing.interval", checkpointInterval);
+        c.put("execution.checkpointing.incremental", "true");
+        // NOTE: prefill is slow per element, so aligned barriers would wait behind every buffered chunk
+        c.put("execution.checkpointing.unaligned.enabled", "true");
+        if (checkpointDir != null) {
+            c.put("execution.checkpointing.dir", checkpointDir.toAbsolutePath().toUri().toString());
+        } else if (embedded) {
+            c.put("execution.checkpointing.dir", Files.createTempDirectory("icecache-checkpoints").toUri().toString());
+        }
+        if (parallelism != null) {
+            c.put("parallelism.default", parallelism.toString());
+        }
+        c.put(IceCacheOptions.MODEL_PATH.key(), model.toAbsolutePath().toString());
+        c.put(IceCacheOptions.MODEL_CONTEXT.key(), Integer.toString(context));
+        putIf(c, IceCacheOptions.PROMPT.key(), prompt);
+        putIf(c, IceCacheOptions.BUDGET_TOKENS.key(), budget);
+        putIf(c, IceCacheOptions.POLICY.key(), policy);
+        putIf(c, IceCacheOptions.MAX_TOKENS.key(), maxTokens);
+        putIf(c, IceCacheOptions.TEMPERATURE.key(), temperature);
+        putIf(c, IceCacheOptions.TOP_P.key(), topP);
+        putIf(c, IceCacheOptions.SEED.key(), seed);
+        putIf(c, IceCacheOptions.CHUNK_CHARS.key(), chunkChars);
+        c.putAll(extra);
+        return Configuration.fromMap(c);
+    }
+
+    private static void putIf(Map<String, String> c, String key, Object value) {
+        if (value != null) {
+            c.put(key, value.toString());
+        }
+    }
+}

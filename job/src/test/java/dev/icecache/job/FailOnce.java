@@ -1,0 +1,107 @@
+package dev.icecache.job;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+
+/**
+ * Injects failures, each once (a marker file makes it once across restarts):
+ * <ul>
+ *   <li>a line {@link Trigger} throws when a line contains all its fragments and a checkpoint
+ *       has completed (in this attempt, or before the {@link Quiet} failure), so the restart
+ *       has state to restore;</li>
+ *   <li>a {@link Quiet} trigger throws when the {@code n}-th checkpoint of an attempt completes
+ *       while no line of its document has been seen yet: the document is still in prefill, and
+ *       the checkpoints hold its partial prefill.</li>
+ * </ul>
+ */
+final class FailOnce implements MapFunction<String, String>, CheckpointListener {
+
+    private static final long serialVersionUID = 1L;
+
+    /** One failure: the marker file it creates and the fragments a line must contain. */
+    record Trigger(String marker, String... fragments) implements Serializable {
+        Trigger(Path marker, String... fragments) {
+            this(marker.toString(), fragments);
+        }
+
+        boolean matches(String line) {
+            for (String s : fragments) {
+                if (!line.contains(s)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        boolean fired() {
+            return Files.exists(Path.of(marker));
+        }
+    }
+
+    /** Fails at the {@code checkpoints}-th completed checkpoint if no line contained {@code docFragment}. */
+    record Quiet(String marker, int checkpoints, String docFragment) implements Serializable {
+        Quiet(Path marker, int checkpoints, String docFragment) {
+            this(marker.toString(), checkpoints, docFragment);
+        }
+
+        boolean fired() {
+            return Files.exists(Path.of(marker));
+        }
+    }
+
+    private final Quiet quiet;
+    private final Trigger[] triggers;
+    private transient boolean checkpointed;
+    private transient int completed;
+    private transient boolean docSeen;
+
+    FailOnce(Quiet quiet, Trigger... triggers) {
+        this.quiet = quiet;
+        this.triggers = triggers;
+    }
+
+    @Override
+    public String map(String line) {
+        if (quiet != null && line.contains(quiet.docFragment())) {
+            docSeen = true;
+        }
+        if (!checkpointed && (quiet == null || !quiet.fired())) {
+            return line; // no checkpoint to restore from yet
+        }
+        for (Trigger t : triggers) {
+            if (t.matches(line)) {
+                if (firstTime(t.marker())) {
+                    throw new IllegalStateException("injected failure (" + t.marker() + ") at " + line);
+                }
+            }
+        }
+        return line;
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        checkpointed = true;
+        completed++;
+        if (quiet != null && !docSeen && completed >= quiet.checkpoints() && firstTime(quiet.marker())) {
+            throw new IllegalStateException("injected failure (" + quiet.marker() + ") at checkpoint " + checkpointId);
+        }
+    }
+
+    private static boolean firstTime(String marker) {
+        try {
+            Files.createFile(Path.of(marker));
+            return true;
+        } catch (FileAlreadyExistsException alreadyFired) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create failure marker " + marker, e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.icecache.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.state.DocumentCache;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.LoadOptions;
+import dev.icecache.model.Sampler;
+import dev.icecache.model.Session;
+import dev.icecache.operators.tokenize.PromptTemplate;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Documents, configuration, output reading and the engine-alone reference for the job tests. */
+final class JobFixtures {
+
+    static final String PROMPT = "{document}\n\nSummary:";
+    static final int CONTEXT = 4096;
+    static final int MAX_TOKENS = 48;
+    static final int BUDGET_TOKENS = 64;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private JobFixtures() {
+    }
+
+    /** stories260K, or a skip (a failure when CI=true) when the shared models are missing. */
+    static Path model() {
+        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models"))
+                .resolve("stories260K/stories260Ktok512.gguf");
+        if (!Files.isRegularFile(p)) {
+            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(msg);
+            }
+            assumeTrue(false, msg);
+        }
+        return p;
+    }
+
+    /** Three documents of different lengths (about 1.4, 3 and 6.1 KB) from the examples, in {@code dir}. */
+    static Path writeDocuments(Path dir) throws IOException {
+        Path examples = Path.of(System.getProperty("icecache.examples.dir", "../examples/documents"));
+        String garden = Files.readString(examples.resolve("garden.txt"));
+        String lighthouse = Files.readString(examples.resolve("lighthouse.txt"));
+        String clockmaker = Files.readString(examples.resolve("clockmaker.txt"));
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("short.txt"), garden);
+        Files.writeString(dir.resolve("medium.txt"), lighthouse + "\n" + lighthouse);
+        Files.writeString(dir.resolve("long.txt"), (clockmaker + "\n").repeat(4));
+        return dir;
+    }
+
+    /** RocksDB, incremental unaligned checkpoints every 200 ms, restarts on, parallelism 2, IceCache at 64 tokens. */
+    static Configuration config(Path checkpoints) {
+        Configuration c = Configuration.fromMap(Map.of(
+                "state.backend.type", "rocksdb",
+                "execution.checkpointing.dir", checkpoints.toUri().toString(),
+                "execution.checkpointing.interval", "200 ms",
+                "execution.checkpointing.incremental", "true",
+                "execution.checkpointing.unaligned.enabled", "true",
+                "restart-strategy.type", "fixed-delay",
+                "restart-strategy.fixed-delay.attempts", "4",
+                "restart-strategy.fixed-delay.delay", "200 ms",
+                "parallelism.default", "2"));
+        c.setString("icecache.model.path", model().toString());
+        c.setString("icecache.model.context", Integer.toString(CONTEXT));
+        c.setString("icecache.prompt", PROMPT);
+        c.setString("icecache.generate.max-tokens", Integer.toString(MAX_TOKENS));
+        c.setString("icecache.decode.slice-tokens", "2");
+        c.setString("icecache.chunk.chars", "256");
+        c.setString("icecache.cache.policy", "ICECACHE");
+        c.setString("icecache.budget.tokens", Integer.toString(BUDGET_TOKENS));
+        return c;
+    }
+
+    /** One output line. */
+    record Piece(String doc, int seq, String text, boolean last, long tokensIn, long tokensOut) {
+    }
+
+    /** Every committed line under {@code outputDir} (hidden in-progress files excluded), per document, by seq. */
+    static Map<String, List<Piece>> readOutput(Path outputDir) throws IOException {
+        Map<String, List<Piece>> byDoc = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(outputDir)) {
+            for (Path f : files.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    JsonNode n = JSON.readTree(line);
+                    JsonNode stats = n.get("stats");
+                    Piece p = new Piece(n.get("doc").asText(), n.get("seq").asInt(), n.get("text").asText(),
+                            n.get("final").asBoolean(), stats == null ? 0 : stats.get("tokens_in").asLong(),
+                            stats == null ? 0 : stats.get("tokens_out").asLong());
+                    byDoc.computeIfAbsent(p.doc(), d -> new ArrayList<>()).add(p);
+                }
+            }
+        }
+        byDoc.values().forEach(l -> l.sort((a, b) -> Integer.compare(a.seq(), b.seq())));
+        return byDoc;
+    }
+
+    /** Checks pieces are 0..n-1, once each, only the last final; returns the joined text. */
+    static String text(List<Piece> pieces) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < pieces.size(); i++) {
+            assertEquals(i, pieces.get(i).seq(), "piece seq gap or duplicate in " + pieces.get(i).doc());
+            assertEquals(i == pieces.size() - 1, pieces.get(i).last(), "final flag of " + pieces.get(i).doc());
+            sb.append(pieces.get(i).text());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * What the engine alone generates for a document with the same policy and budget: BOS +
+     * tokenize(template(doc)) in one prefill over a PagedKvCache on an in-memory store, then greedy.
+     */
+    static String engineAlone(Path document) {
+        try {
+            LlamaModel model = LlamaModel.load(model(), new LoadOptions(null, CONTEXT));
+            String prompt = PromptTemplate.parse(PROMPT).apply(Files.readString(document));
+            int[] tokens = model.tokenizer().encode(prompt);
+            int[] all = new int[tokens.length + 1];
+            all[0] = model.tokenizer().bos();
+            System.arraycopy(tokens, 0, all, 1, tokens.length);
+            CacheConfig config = CacheConfig.of(Policy.ICECACHE, BUDGET_TOKENS);
+            PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
+                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
+                    DocumentCache.projection(model.config().headDim()));
+            Session s = model.newSession(cache);
+            float[] logits = s.prefill(all, 0, all.length, true);
+            Sampler greedy = new Sampler(0f, 1f, 0);
+            int[] out = new int[MAX_TOKENS];
+            int n = 0;
+            for (int i = 0; i < MAX_TOKENS; i++) {
+                int t = greedy.sample(logits);
+                if (t == model.tokenizer().eos()) {
+                    break;
+                }
+                out[n++] = t;
+                if (i + 1 < MAX_TOKENS) {
+                    logits = s.step(t);
+                }
+            }
+            assertTrue(n > 0, "the engine generated nothing for " + document);
+            return model.tokenizer().decode(java.util.Arrays.copyOf(out, n));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.icecache.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.icecache.operators.config.IceCacheOptions;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Options, exit codes and one-line errors of {@code icecache summarize} (no job is run). */
+class SummarizeCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = IceCacheCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        return cli.execute(args);
+    }
+
+    private Path model() throws IOException {
+        return Files.writeString(dir.resolve("model.gguf"), "not read before the options are checked");
+    }
+
+    @Test
+    void shouldExitWithOneLineErrorWhenInputIsMissing() throws IOException {
+        assertEquals(1, run("summarize", "--input", dir.resolve("nope").toString(), "--model", model().toString()));
+        assertTrue(err.toString().startsWith("icecache: --input "), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+
+    @Test
+    void shouldExitWithUsageErrorWhenModelIsNotGiven() {
+        assertEquals(2, run("summarize", "--input", dir.toString()));
+        assertTrue(err.toString().contains("--model"), err.toString());
+    }
+
+    @Test
+    void shouldExitWithUsageErrorWhenPolicyIsUnknown() throws IOException {
+        assertEquals(2, run("summarize", "--input", dir.toString(), "--model", model().toString(), "--policy", "LRU"));
+        assertTrue(err.toString().contains("LRU"), err.toString());
+    }
+
+    @Test
+    void shouldRejectAnUnknownStateBackend() throws IOException {
+        assertEquals(1, run("summarize", "--input", dir.toString(), "--model", model().toString(),
+                "--state-backend", "memory"));
+        assertTrue(err.toString().contains("--state-backend memory"), err.toString());
+    }
+
+    @Test
+    void shouldNameTheOptionWhenTheBudgetIsNotAMultipleOfSixteen() throws IOException {
+        assertEquals(1, run("summarize", "--input", dir.toString(), "--model", model().toString(), "--budget", "70"));
+        assertTrue(err.toString().contains(IceCacheOptions.BUDGET_TOKENS.key()), err.toString());
+    }
+
+    @Test
+    void shouldMapFlagsToFlinkAndIceCacheKeys() throws IOException {
+        SummarizeCommand cmd = new SummarizeCommand();
+        new CommandLine(cmd).parseArgs("--input", dir.toString(), "--model", model().toString(), "--budget", "128",
+                "--policy", "QUEST", "--max-tokens", "7", "--parallelism", "3", "--state-backend", "hashmap",
+                "--checkpoint-dir", dir.resolve("cp").toString(), "--conf", "icecache.decode.slice-tokens=5");
+        Configuration c = cmd.toConfiguration(true);
+        assertEquals("hashmap", c.getString("state.backend.type", null));
+        assertEquals(dir.resolve("cp").toUri().toString(), c.getString("execution.checkpointing.dir", null));
+        assertEquals("3", c.getString("parallelism.default", null));
+        assertEquals(128, c.get(IceCacheOptions.BUDGET_TOKENS));
+        assertEquals("QUEST", c.get(IceCacheOptions.POLICY).name());
+        assertEquals(7, c.get(IceCacheOptions.MAX_TOKENS));
+        assertEquals(5, c.get(IceCacheOptions.SLICE_TOKENS));
+        assertEquals(model().toAbsolutePath().toString(), c.get(IceCacheOptions.MODEL_PATH));
+    }
+}

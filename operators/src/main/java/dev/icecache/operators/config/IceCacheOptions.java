@@ -1,0 +1,96 @@
+package dev.icecache.operators.config;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.Policy;
+
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * Every option of the summarization job, under the {@code icecache.} prefix. They can be set in
+ * a cluster's {@code config.yaml}, in the job configuration, or through {@code bin/icecache
+ * summarize} flags; {@link DecoderSettings#from} is the one place that reads them.
+ */
+public final class IceCacheOptions {
+
+    private IceCacheOptions() {
+    }
+
+    /** The model file. */
+    public static final ConfigOption<String> MODEL_PATH = key("icecache.model.path").stringType().noDefaultValue()
+            .withDescription("Model file: GGUF (F32, F16, BF16, Q8_0, Q4_0) or llama2.c .bin with its tokenizer.bin"
+                    + " beside it. It must be readable at this path on every TaskManager. Required.");
+
+    /** Context length override. */
+    public static final ConfigOption<Integer> MODEL_CONTEXT = key("icecache.model.context").intType().defaultValue(0)
+            .withDescription("Positions one document may reach (prompt plus generated tokens), overriding the"
+                    + " model file's context length; 0 keeps the file's. Documents longer than this fail.");
+
+    /** Characters per chunk read from a document. */
+    public static final ConfigOption<Integer> CHUNK_CHARS = key("icecache.chunk.chars").intType().defaultValue(4096)
+            .withDescription("Most characters per document chunk (>= 16). Chunks end at a paragraph break, else a"
+                    + " sentence end, else a space; the tokens do not depend on this value.");
+
+    /** The prompt template. */
+    public static final ConfigOption<String> PROMPT = key("icecache.prompt").stringType()
+            .defaultValue("{document}\n\nSummary:")
+            .withDescription("Plain text around each document. '{document}' marks where the document goes; text"
+                    + " without it is an instruction placed after the document and a blank line.");
+
+    /** Tokens generated per document. */
+    public static final ConfigOption<Integer> MAX_TOKENS = key("icecache.generate.max-tokens").intType()
+            .defaultValue(128)
+            .withDescription("Most tokens generated per document (>= 0); generation also stops at end-of-sequence.");
+
+    /** Sampling temperature. */
+    public static final ConfigOption<Float> TEMPERATURE = key("icecache.generate.temperature").floatType()
+            .defaultValue(0f)
+            .withDescription("Sampling temperature; 0 decodes greedily. With > 0, '" + "icecache.generate.top-p"
+                    + "' and 'icecache.generate.seed' apply.");
+
+    /** Nucleus mass. */
+    public static final ConfigOption<Float> TOP_P = key("icecache.generate.top-p").floatType().defaultValue(0.9f)
+            .withDescription("Nucleus sampling mass in (0, 1] when the temperature is > 0.");
+
+    /** Sampling seed. */
+    public static final ConfigOption<Long> SEED = key("icecache.generate.seed").longType().defaultValue(42L)
+            .withDescription("Base seed of sampling; each document and step derive theirs from it, so output"
+                    + " after a restore equals output without the failure.");
+
+    /** Tokens per decode slice. */
+    public static final ConfigOption<Integer> SLICE_TOKENS = key("icecache.decode.slice-tokens").intType()
+            .defaultValue(16)
+            .withDescription("Tokens generated per timer callback (>= 1); each slice emits one text piece and lets"
+                    + " checkpoints through between slices.");
+
+    /** The cache policy. */
+    public static final ConfigOption<Policy> POLICY = key("icecache.cache.policy").enumType(Policy.class)
+            .defaultValue(Policy.ICECACHE)
+            .withDescription("KV-cache page selection: FULL attends to every position; ICECACHE is the paper's"
+                    + " DCI-tree selection; STREAMING, QUEST, ORACLE, ICECACHE_REUSE are the baselines/variants."
+                    + " All but FULL keep a bounded resident pool of '" + "icecache.budget.tokens" + "' per stream.");
+
+    /** Resident tokens per layer and KV head. */
+    public static final ConfigOption<Integer> BUDGET_TOKENS = key("icecache.budget.tokens").intType()
+            .defaultValue(256)
+            .withDescription("Resident tokens per (sparse layer, KV head): a multiple of " + CacheConfig.PAGE_ROWS
+                    + ", at least 64. Ignored by FULL.");
+
+    /** Dense layers. */
+    public static final ConfigOption<Integer> DENSE_LAYERS = key("icecache.cache.dense-layers").intType()
+            .defaultValue(CacheConfig.DEFAULT_DENSE_LAYERS)
+            .withDescription("Leading layers that attend to every position whatever the policy (>= 0).");
+
+    /** Live documents per decoder subtask. */
+    public static final ConfigOption<Integer> WORKING_SET_DOCUMENTS = key("icecache.working-set.documents").intType()
+            .defaultValue(8)
+            .withDescription("Documents per decoder subtask kept live in memory (model scratch and the host copy"
+                    + " of their pages, >= 1). Others live only in keyed state and are rebuilt on their next element.");
+
+    /** Page format in state. */
+    public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)
+            .defaultValue(PageFormat.F32)
+            .withDescription("How KV pages are rounded before they are stored: F32 exact, BF16 rounded to bfloat16.");
+}

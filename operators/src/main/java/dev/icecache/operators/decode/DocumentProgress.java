@@ -1,0 +1,21 @@
+package dev.icecache.operators.decode;
+
+/**
+ * Where one document stands, as keyed state stores it between elements (the KV pages are
+ * stored apart, one map entry each). Together with the pages this is everything needed to
+ * continue the document after a restore without recomputing its prefill.
+ *
+ * @param cacheLength positions in the KV cache (prompt tokens run, then generated tokens fed back)
+ * @param heldTokens prompt tokens seen but not yet run (1 to {@link DocumentSession#PREFILL_BATCH}
+ *                   of them; BOS at the start of a document): prefill runs whole engine batches
+ *                   at absolute positions, and the final chunk always has a token whose logits
+ *                   start the generation
+ * @param promptTokens prompt tokens seen so far, BOS and the held token included
+ * @param decoding true once the whole prompt is in and generation runs
+ * @param nextToken when decoding: the token sampled but not yet emitted or fed back
+ * @param generated tokens emitted so far
+ * @param finished true when generation has ended (limit or EOS)
+ */
+public record DocumentProgress(int cacheLength, int[] heldTokens, long promptTokens, boolean decoding,
+                               int nextToken, int generated, boolean finished) {
+}

@@ -1,0 +1,245 @@
+package dev.icecache.operators.decode;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.tree.Projection;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.operators.config.DecoderSettings;
+import dev.icecache.operators.output.DocumentStats;
+import dev.icecache.operators.output.SummaryPiece;
+import dev.icecache.operators.state.MapStatePageStore;
+import dev.icecache.operators.state.PageSerializer;
+import dev.icecache.operators.state.DocumentCache;
+import dev.icecache.operators.state.StoredPage;
+import dev.icecache.operators.tokenize.TokenChunk;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The keyed IceCache decoder (key = document id): a thin adapter that moves one document's
+ * {@link DocumentSession} in and out of keyed state around each element.
+ *
+ * <pre>
+ *   token chunk  → prefill it; on the last chunk register a processing-time timer
+ *   timer        → decode one slice, emit its text piece, register the next timer;
+ *                  at the end emit the final piece with stats and clear all state
+ *   after each   → write the pages and the progress back to state (element boundary)
+ * </pre>
+ *
+ * Live sessions (model scratch and the host copy of their pages) stay in a bounded in-memory
+ * working set shared by the subtask's documents; anything evicted or lost in a failure is
+ * rebuilt from state on its next element, continuing where the state says without recomputing.
+ * Run it through {@link DecoderOperator}, which finishes pending generations at end of input.
+ */
+public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChunk, SummaryPiece> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(IceCacheDecoder.class);
+
+    /** Name of the per-document value state. */
+    static final String DOCUMENT_STATE = "icecache-document";
+    /** Name of the per-document KV page map state. */
+    static final String PAGES_STATE = "icecache-pages";
+    /** Name of the per-document index cell map state. */
+    static final String CELLS_STATE = "icecache-cells";
+
+    private final DecoderSettings settings;
+
+    /** Owned by {@link SharedModels}; acquired in open, released in close. */
+    private transient LlamaModel model;
+    private transient TextAssembler text;
+    private transient ValueState<StoredDocument> documents;
+    private transient MapState<Long, StoredPage> pages;
+    private transient MapState<Long, byte[]> cells;
+    private transient Projection projection;
+    private transient CacheConfig cacheConfig;
+    private transient Map<String, LiveDocument> live;
+    private transient int[] sliceBuffer;
+    private transient Counter prefilledTokens;
+    private transient Counter generatedTokens;
+    private transient Counter documentsResumed;
+    private transient Counter documentsFinished;
+
+    /** @param settings the job's settings */
+    public IceCacheDecoder(DecoderSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
+        text = new TextAssembler(model.tokenizer()::tokenBytes);
+        documents = getRuntimeContext().getState(
+                new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
+        pages = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>(PAGES_STATE, LongSerializer.INSTANCE, PageSerializer.INSTANCE));
+        cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(CELLS_STATE, LongSerializer.INSTANCE,
+                BytePrimitiveArraySerializer.INSTANCE));
+        projection = DocumentCache.projection(model.config().headDim());
+        cacheConfig = settings.cacheConfig();
+        live = new LinkedHashMap<>(16, 0.75f, true);
+        sliceBuffer = new int[settings.generation().sliceTokens()];
+        var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
+        prefilledTokens = metrics.counter("prefilledTokens");
+        generatedTokens = metrics.counter("generatedTokens");
+        documentsResumed = metrics.counter("documentsResumed");
+        documentsFinished = metrics.counter("documentsFinished");
+    }
+
+    @Override
+    public void close() {
+        if (model != null) {
+            SharedModels.release(settings.modelPath(), settings.contextLength());
+            model = null;
+        }
+    }
+
+    @Override
+    public void processElement(TokenChunk chunk, Context ctx, Collector<SummaryPiece> out) throws Exception {
+        long start = System.nanoTime();
+        LiveDocument doc = liveDocument(ctx.getCurrentKey());
+        prefilledTokens.inc(doc.session.prefill(chunk.tokens(), chunk.last()));
+        if (chunk.last()) {
+            ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime());
+        }
+        writeBack(doc, start);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<SummaryPiece> out) throws Exception {
+        long start = System.nanoTime();
+        String docId = ctx.getCurrentKey();
+        if (documents.value() == null && !live.containsKey(docId)) {
+            return; // a timer of a document already finished (at most one per document)
+        }
+        LiveDocument doc = liveDocument(docId);
+        int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
+        generatedTokens.inc(n);
+        boolean finished = doc.session.finished();
+        TextAssembler.Piece piece = text.append(doc.pendingText, sliceBuffer, 0, n, finished);
+        doc.pendingText = piece.pending();
+        if (finished) {
+            doc.nanos += System.nanoTime() - start;
+            DocumentStats stats = doc.stats();
+            out.collect(new SummaryPiece(docId, doc.pieceSeq, piece.text(), true, stats));
+            LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
+                            + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
+                    stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
+                    countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
+                    stats.seconds());
+            documentsFinished.inc();
+            live.remove(docId);
+            doc.store.close();
+            documents.clear();
+            pages.clear();
+            cells.clear();
+            return;
+        }
+        if (!piece.text().isEmpty()) {
+            out.collect(new SummaryPiece(docId, doc.pieceSeq++, piece.text(), false, DocumentStats.NONE));
+        }
+        // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
+        // mailbox) sees one slice per tick instead of a whole generation in one call
+        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
+        writeBack(doc, start);
+    }
+
+    /** The document's live session: from the working set, else resumed from state, else new. */
+    private LiveDocument liveDocument(String docId) throws Exception {
+        LiveDocument doc = live.get(docId);
+        if (doc != null) {
+            return doc;
+        }
+        StoredDocument stored = documents.value();
+        PageLayout layout = PageLayout.of(model.config().headDim());
+        if (stored == null) {
+            MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
+            DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
+            doc = new LiveDocument(DocumentSession.start(model, cache.kvCache(), settings.generation(), docId), cache,
+                    store, 0, new byte[0], 0);
+            LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
+                    cacheConfig.budgetTokens());
+        } else {
+            long restoreStart = System.nanoTime();
+            MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), stored.pageCount());
+            DocumentProgress p = stored.progress();
+            DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
+                    p.cacheLength(), stored.cacheHeader(), cells);
+            doc = new LiveDocument(DocumentSession.resume(model, cache.kvCache(), settings.generation(), docId, p),
+                    cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
+            documentsResumed.inc();
+            LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={} restore_ms={}"
+                    + " (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(), p.decoding(),
+                    p.generated(), (System.nanoTime() - restoreStart) / 1_000_000.0);
+        }
+        live.put(docId, doc);
+        evictBeyondWorkingSet();
+        return doc;
+    }
+
+    private void writeBack(LiveDocument doc, long start) throws Exception {
+        byte[] header = doc.cache.writeBack(cells);
+        doc.store.flush();
+        doc.nanos += System.nanoTime() - start;
+        documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
+                doc.store.pageCount(), doc.nanos, header));
+    }
+
+    /** Entries in the current document's page map state (logged at its end, read once). */
+    private long countPagesInState() throws Exception {
+        long n = 0;
+        for (Long ignored : pages.keys()) {
+            n++;
+        }
+        return n;
+    }
+
+    private void evictBeyondWorkingSet() {
+        var it = live.values().iterator();
+        while (live.size() > settings.workingSetDocuments() && it.hasNext()) {
+            LiveDocument oldest = it.next();
+            it.remove();
+            oldest.store.close(); // everything was written back at its last element boundary
+        }
+    }
+
+    /** A document's objects while it is in the working set. */
+    private static final class LiveDocument {
+        final DocumentSession session;
+        final DocumentCache cache;
+        final MapStatePageStore store;
+        int pieceSeq;
+        byte[] pendingText;
+        long nanos;
+
+        LiveDocument(DocumentSession session, DocumentCache cache, MapStatePageStore store, int pieceSeq,
+                     byte[] pendingText, long nanos) {
+            this.session = session;
+            this.cache = cache;
+            this.store = store;
+            this.pieceSeq = pieceSeq;
+            this.pendingText = pendingText;
+            this.nanos = nanos;
+        }
+
+        DocumentStats stats() {
+            return new DocumentStats(session.promptTokens(), session.generated(), cache.pagesMoved(),
+                    cache.residentHitRate(), nanos / 1e9);
+        }
+    }
+}
