@@ -5,13 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** What the benchmark ran on, for the report. */
-final class Machine {
+public final class Machine {
 
     private Machine() {
     }
 
     /** The CPU model name from /proc/cpuinfo, or os.arch when it cannot be read. */
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {

@@ -1,0 +1,217 @@
+package dev.icecache.bench.fidelity;
+
+import dev.icecache.bench.llamacpp.Machine;
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.LoadOptions;
+import dev.icecache.model.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench fidelity}: teacher-forced fidelity of cache policies against the full cache over
+ * the first N positions of a text (BOS + its tokens), one CSV row per (policy, budget) and a
+ * Markdown section (issue 3; evaluation.md "Fidelity of a cache policy").
+ */
+@Command(name = "fidelity", mixinStandardHelpOptions = true,
+        description = "Fidelity of KV-cache policies against the full cache, teacher-forced over a text.")
+public final class FidelityCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
+    Path model;
+
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
+    int context;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
+    Path tokenizerFile;
+
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text to teacher-force.")
+    Path text;
+
+    @Option(names = "--tokens", required = true, paramLabel = "N", description = "Positions to compare: BOS + the first N-1 tokens of the text.")
+    int tokens;
+
+    @Option(names = "--policies", split = ",", paramLabel = "LIST",
+            defaultValue = "FULL,STREAMING,QUEST,ORACLE,ICECACHE,ICECACHE_REUSE",
+            description = "Comma-separated policies (default: ${DEFAULT-VALUE}).")
+    List<String> policies;
+
+    @Option(names = "--budgets", split = ",", paramLabel = "LIST", defaultValue = "64,128,256",
+            description = "Comma-separated budgets in tokens, multiples of 16 (default: ${DEFAULT-VALUE}).")
+    List<Integer> budgets;
+
+    @Option(names = "--csv", required = true, paramLabel = "OUT", description = "CSV file to write (overwritten).")
+    Path csv;
+
+    @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE (e.g. BENCHMARKS.md).")
+    Path markdown;
+
+    @Option(names = "--dense-layers", defaultValue = "2", paramLabel = "N", description = "Leading layers with full attention (default: ${DEFAULT-VALUE}).")
+    int denseLayers;
+
+    @Option(names = "--topk", defaultValue = "16", paramLabel = "K", description = "k of the top-k token recall (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of IceCache's projection direction (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
+            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
+    boolean exhaustiveSearch;
+
+    @Override
+    public Integer call() throws IOException {
+        List<CacheConfig> configs = validate();
+        String body = Files.readString(text, StandardCharsets.UTF_8);
+        try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(tokenizerFile, context))) {
+            CacheShape shape = llama.cacheShape();
+            if (tokens > shape.maxTokens()) {
+                throw new IllegalArgumentException("--tokens=" + tokens + " exceeds the context length=" + shape.maxTokens()
+                        + "; raise --context or lower --tokens");
+            }
+            if (denseLayers > shape.nLayers()) {
+                throw new IllegalArgumentException("--dense-layers=" + denseLayers + " exceeds the model's "
+                        + shape.nLayers() + " layers");
+            }
+            int[] sequence = sequence(llama.tokenizer(), body);
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "fidelity: full-cache reference over %d positions of %s...%n", tokens, text);
+            err.flush();
+            FidelityRun run = new FidelityRun(llama, sequence, tokens);
+            List<FidelityResult> results = new ArrayList<>();
+            for (CacheConfig config : configs) {
+                FidelityResult r = run.measure(config, topK, seed);
+                results.add(r);
+                err.println(FidelityReport.progressLine(r));
+                err.flush();
+            }
+            write(shape, results);
+        }
+        return 0;
+    }
+
+    /** BOS + the text's tokens, cut to {@code tokens} positions plus the next token when the text has it. */
+    private int[] sequence(Tokenizer tokenizer, String body) {
+        int[] textTokens = tokenizer.encode(body);
+        boolean bos = tokenizer.bos() >= 0;
+        int available = textTokens.length + (bos ? 1 : 0);
+        if (available < tokens) {
+            throw new IllegalArgumentException("text " + text + " has " + available + " tokens" + (bos ? " with BOS" : "")
+                    + ", fewer than --tokens=" + tokens + "; use a longer text or lower --tokens");
+        }
+        int[] seq = new int[Math.min(available, tokens + 1)];
+        if (bos) {
+            seq[0] = tokenizer.bos();
+        }
+        System.arraycopy(textTokens, 0, seq, bos ? 1 : 0, seq.length - (bos ? 1 : 0));
+        return seq;
+    }
+
+    private void write(CacheShape shape, List<FidelityResult> results) throws IOException {
+        Path parent = csv.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(csv, FidelityReport.csv(results, topK), StandardCharsets.UTF_8);
+        String section = section(shape, results);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(section);
+        out.flush();
+        if (markdown != null) {
+            Files.writeString(markdown, section, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+    }
+
+    private String section(CacheShape shape, List<FidelityResult> results) {
+        String command = "bin/icecache bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        StringBuilder sb = new StringBuilder();
+        sb.append("\n## fidelity: ").append(model.getFileName()).append(", ").append(tokens).append(" positions of ")
+                .append(text.getFileName()).append("\n\n");
+        sb.append("- command: `").append(command).append("`\n");
+        sb.append("- machine: ").append(Machine.cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())
+                .append(" cores available\n");
+        sb.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("\n");
+        sb.append(String.format(Locale.ROOT, "- model: %d layers (%d dense, %d sparse), %d heads, %d KV heads, head size %d,"
+                        + " context %d; teacher-forced over BOS + the first %d tokens of the text; projection seed %d%n",
+                shape.nLayers(), denseLayers, shape.nLayers() - denseLayers, shape.nHeads(), shape.nKvHeads(),
+                shape.headDim(), shape.maxTokens(), tokens - 1, seed));
+        if (exhaustiveSearch) {
+            sb.append("- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
+                    + " fieldOfView max(30, 0.0015 n) and 80% scan\n");
+        }
+        sb.append("- top-1, KL, ppl ratio, attn recall and top-").append(topK).append(" recall are over **all** ")
+                .append(tokens).append(" positions; the \"> budget\" columns only over positions p with p + 1 > budget")
+                .append(" (more cached tokens than the budget holds; before that every policy attends to everything")
+                .append(" except where a semantic index splits the tokens into more pages than it may select).\n");
+        sb.append("- attn recall: share of the full softmax mass of each query head over all cached positions that the")
+                .append(" attended positions hold; top-k recall: |exact top-k ∩ attended| / k; both over sparse layers,")
+                .append(" averaged over query heads and positions. rows useful: share of the rows of selected index pages")
+                .append(" (not sink, window or the query itself) that are in the exact top-k of one of their KV head's")
+                .append(" query heads, pooled; pages moved/step: pages fetched from the store per sparse (layer, position).\n\n");
+        sb.append(FidelityReport.markdownTable(results, topK));
+        return sb.toString();
+    }
+
+    private List<CacheConfig> validate() {
+        CommandLine cli = spec.commandLine();
+        if (tokens < 1) {
+            throw new CommandLine.ParameterException(cli, "--tokens=" + tokens + " must be >= 1");
+        }
+        if (context < 0) {
+            throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");
+        }
+        if (denseLayers < 0) {
+            throw new CommandLine.ParameterException(cli, "--dense-layers=" + denseLayers + " must be >= 0");
+        }
+        if (topK < 1) {
+            throw new CommandLine.ParameterException(cli, "--topk=" + topK + " must be >= 1");
+        }
+        List<CacheConfig> configs = new ArrayList<>();
+        for (String name : policies) {
+            Policy policy = policy(cli, name);
+            for (int budget : budgets) {
+                configs.add(config(cli, policy, budget));
+            }
+        }
+        return configs;
+    }
+
+    private static Policy policy(CommandLine cli, String name) {
+        try {
+            return Policy.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, "--policies: unknown policy '" + name + "'; use one of "
+                    + Arrays.toString(Policy.values()).replaceAll("[\\[\\] ]", ""));
+        }
+    }
+
+    private CacheConfig config(CommandLine cli, Policy policy, int budget) {
+        int edge = 2 * CacheConfig.PAGE_ROWS; // one sink page and one window page, the least a budget holds
+        if (budget < edge || budget % CacheConfig.PAGE_ROWS != 0) {
+            throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
+                    + CacheConfig.PAGE_ROWS + " and at least " + edge + " (e.g. 64,128,256)");
+        }
+        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
+        return exhaustiveSearch ? config.withTreeParams(config.treeParams().withExhaustiveSearch()) : config;
+    }
+}

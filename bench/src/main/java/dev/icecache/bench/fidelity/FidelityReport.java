@@ -1,0 +1,83 @@
+package dev.icecache.bench.fidelity;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Writes fidelity results as CSV (one row per (policy, budget); the first eight columns are
+ * fixed by issue 3) and as a Markdown table.
+ */
+public final class FidelityReport {
+
+    /** The CSV header; columns after {@code topk_recall} are extras. */
+    public static final String CSV_HEADER = "policy,budget,top1_agreement,kl_mean,kl_p99,ppl_ratio,attention_recall,"
+            + "topk_recall,positions,positions_over_budget,top1_over_budget,kl_mean_over_budget,kl_p99_over_budget,"
+            + "ppl_ratio_over_budget,attention_recall_over_budget,topk_recall_over_budget,rows_useful,"
+            + "pages_moved_per_step,resident_hit_rate,topk,seconds";
+
+    private FidelityReport() {
+    }
+
+    /** The CSV text: header and one line per result, '\n' line ends. */
+    public static String csv(List<FidelityResult> results, int topK) {
+        StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
+        for (FidelityResult r : results) {
+            FidelityMetrics a = r.all();
+            FidelityMetrics o = r.overBudget();
+            sb.append(r.policy()).append(',').append(r.budgetTokens());
+            for (double v : new double[] {a.top1Agreement(), a.klMean(), a.klP99(), a.pplRatio(), a.attentionRecall(),
+                a.topKRecall()}) {
+                sb.append(',').append(number(v));
+            }
+            sb.append(',').append(a.positions()).append(',').append(o.positions());
+            for (double v : new double[] {o.top1Agreement(), o.klMean(), o.klP99(), o.pplRatio(), o.attentionRecall(),
+                o.topKRecall(), r.rowsUseful(), r.pagesMovedPerStep(), r.residentHitRate()}) {
+                sb.append(',').append(number(v));
+            }
+            sb.append(',').append(topK).append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** The Markdown table (header, separator, one line per result). */
+    public static String markdownTable(List<FidelityResult> results, int topK) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| policy | budget | top-1 | KL mean | KL p99 | ppl ratio | attn recall | top-").append(topK)
+                .append(" recall | positions > budget | top-1 > budget | KL mean > budget | rows useful | pages moved/step |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (FidelityResult r : results) {
+            FidelityMetrics a = r.all();
+            FidelityMetrics o = r.overBudget();
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |%n",
+                    r.policy(), r.budgetTokens(), percent(a.top1Agreement()), kl(a.klMean()), kl(a.klP99()),
+                    fixed(a.pplRatio(), 4), percent(a.attentionRecall()), percent(a.topKRecall()), o.positions(),
+                    percent(o.top1Agreement()), kl(o.klMean()), percent(r.rowsUseful()), fixed(r.pagesMovedPerStep(), 2)));
+        }
+        return sb.toString();
+    }
+
+    /** One result as the progress line printed after its run. */
+    public static String progressLine(FidelityResult r) {
+        FidelityMetrics a = r.all();
+        return String.format(Locale.ROOT, "fidelity %s@%d: top1=%s kl_mean=%s ppl_ratio=%s attention_recall=%s "
+                        + "topk_recall=%s (%d positions, %d over budget; %.1f s)", r.policy(), r.budgetTokens(),
+                percent(a.top1Agreement()), kl(a.klMean()), fixed(a.pplRatio(), 4), percent(a.attentionRecall()),
+                percent(a.topKRecall()), a.positions(), r.overBudget().positions(), r.seconds());
+    }
+
+    private static String number(double v) {
+        return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.6g", v);
+    }
+
+    private static String percent(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
+    }
+
+    private static String kl(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2e", v);
+    }
+
+    private static String fixed(double v, int digits) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%." + digits + "f", v);
+    }
+}

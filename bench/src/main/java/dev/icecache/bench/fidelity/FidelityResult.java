@@ -1,0 +1,20 @@
+package dev.icecache.bench.fidelity;
+
+import dev.icecache.kvcache.policy.Policy;
+
+/**
+ * One row of the fidelity table: a policy at a budget, teacher-forced against the full cache.
+ *
+ * @param policy the policy
+ * @param budgetTokens resident tokens per (sparse layer, KV head)
+ * @param all metrics over every position
+ * @param overBudget metrics over the positions p with p + 1 &gt; budget only (where the policy must choose)
+ * @param rowsUseful share of the rows of retrieved pages that are in the exact top-k of their KV
+ *                   head's query heads; NaN when no page was retrieved
+ * @param pagesMovedPerStep pages fetched from the store per sparse (layer, position) attend
+ * @param residentHitRate selected pages already resident and unchanged / selected
+ * @param seconds wall time of the run
+ */
+public record FidelityResult(Policy policy, int budgetTokens, FidelityMetrics all, FidelityMetrics overBudget,
+                             double rowsUseful, double pagesMovedPerStep, double residentHitRate, double seconds) {
+}

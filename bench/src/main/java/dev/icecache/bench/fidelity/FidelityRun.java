@@ -1,0 +1,99 @@
+package dev.icecache.bench.fidelity;
+
+import dev.icecache.kvcache.FullCache;
+import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.tree.Projection;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.Session;
+import java.util.SplittableRandom;
+
+/**
+ * Teacher-forced fidelity of cache policies on one model and one token sequence: every run
+ * steps the same tokens one position at a time, so every policy is compared at the same
+ * positions with the same inputs (evaluation.md "Fidelity of a cache policy").
+ *
+ * <pre>
+ *   tokens[0 .. positions)    stepped (tokens[0] is BOS)
+ *   tokens[positions]         when present, the true next token of the last position (perplexity)
+ *   reference                 FullCache logits at every position
+ *   policy run                PagedKvCache(policy, budget) inside a KeyRecordingCache, compared
+ *                             position by position; AttentionRecall scores every sparse attend
+ * </pre>
+ */
+public final class FidelityRun {
+
+    private final LlamaModel model;
+    private final int[] tokens;
+    private final int positions;
+    private final float[][] reference;
+
+    /**
+     * Runs the full-cache reference over {@code tokens[0..positions)}.
+     *
+     * @param tokens the token sequence; may hold one more token than {@code positions} (the last one's next)
+     * @param positions positions to step, 1 .. context length
+     */
+    public FidelityRun(LlamaModel model, int[] tokens, int positions) {
+        int context = model.cacheShape().maxTokens();
+        if (positions < 1 || positions > tokens.length || positions > context) {
+            throw new IllegalArgumentException("positions=" + positions + " must be within [1, min(tokens="
+                    + tokens.length + ", context=" + context + ")]; shorten --tokens or raise --context");
+        }
+        this.model = model;
+        this.tokens = tokens.clone();
+        this.positions = positions;
+        this.reference = new float[positions][];
+        Session session = model.newSession(new FullCache(model.cacheShape()));
+        for (int p = 0; p < positions; p++) {
+            reference[p] = session.step(tokens[p]).clone();
+        }
+    }
+
+    /** Positions stepped per run. */
+    public int positions() {
+        return positions;
+    }
+
+    /** The full cache's logits at {@code position} (read only). */
+    public float[] referenceLogits(int position) {
+        return reference[position];
+    }
+
+    /**
+     * Steps the sequence through a {@link PagedKvCache} of {@code config} and compares it with
+     * the reference.
+     *
+     * @param topK k of the top-k token recall
+     * @param seed seed of the IceCache projection direction
+     */
+    public FidelityResult measure(CacheConfig config, int topK, long seed) {
+        long start = System.nanoTime();
+        PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
+                new InMemoryPageStore(PageLayout.of(model.cacheShape().headDim()), config.pageFormat()),
+                new Projection(model.cacheShape().headDim(), new SplittableRandom(seed)));
+        KeyRecordingCache recorder = new KeyRecordingCache(cache);
+        AttentionRecall recall = new AttentionRecall(recorder, config, topK);
+        cache.observeAttendedPositions(recall);
+        LogitComparison all = new LogitComparison();
+        LogitComparison overBudget = new LogitComparison();
+        Session session = model.newSession(recorder);
+        for (int p = 0; p < positions; p++) {
+            float[] logits = session.step(tokens[p]);
+            int next = p + 1 < tokens.length ? tokens[p + 1] : -1;
+            all.add(reference[p], logits, next);
+            if (p + 1 > config.budgetTokens()) {
+                overBudget.add(reference[p], logits, next);
+            }
+        }
+        recorder.close();
+        CacheMetrics m = cache.metrics();
+        double movedPerStep = m.steps == 0 ? 0 : (double) m.pagesMoved / m.steps;
+        return new FidelityResult(config.policy(), config.budgetTokens(),
+                FidelityMetrics.of(all, recall.all()), FidelityMetrics.of(overBudget, recall.overBudget()),
+                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9);
+    }
+}
