@@ -4,6 +4,7 @@ import dev.icecache.bench.llamacpp.Machine;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.tokenizer.Tokenizer;
@@ -78,6 +79,10 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
             + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
     boolean exhaustiveSearch;
+
+    @Option(names = "--paper-search", description = "IceCache policies search every tree with the paper's settings"
+            + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens).")
+    boolean paperSearch;
 
     @Override
     public Integer call() throws IOException {
@@ -158,6 +163,12 @@ public final class FidelityCommand implements Callable<Integer> {
         if (exhaustiveSearch) {
             sb.append("- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
                     + " fieldOfView max(30, 0.0015 n) and 80% scan\n");
+        } else if (paperSearch) {
+            sb.append("- IceCache trees searched with the paper's settings alone: fieldOfView max(30, 0.0015 n), 80% scan,"
+                    + " at every tree size (DciParams.paper())\n");
+        } else {
+            sb.append("- IceCache trees searched with the defaults: the paper's fieldOfView max(30, 0.0015 n) and 80% scan,"
+                    + " except that trees of <= 1024 tokens are searched exhaustively [ours]\n");
         }
         sb.append("- top-1, KL, ppl ratio, attn recall and top-").append(topK).append(" recall are over **all** ")
                 .append(tokens).append(" positions; the \"> budget\" columns only over positions p with p + 1 > budget")
@@ -212,6 +223,9 @@ public final class FidelityCommand implements Callable<Integer> {
                     + CacheConfig.PAGE_ROWS + " and at least " + edge + " (e.g. 64,128,256)");
         }
         CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
-        return exhaustiveSearch ? config.withTreeParams(config.treeParams().withExhaustiveSearch()) : config;
+        if (exhaustiveSearch) {
+            return config.withTreeParams(config.treeParams().withExhaustiveSearch());
+        }
+        return paperSearch ? config.withTreeParams(DciParams.paper()) : config;
     }
 }

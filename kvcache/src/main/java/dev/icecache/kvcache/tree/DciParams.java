@@ -15,7 +15,13 @@ import dev.icecache.kvcache.Checks;
  *   scanProportion        share of a cell scanned outward from the query's projection (0.8)
  *   minFieldOfView        nodes kept per level during search, at least (30)
  *   fieldOfViewFraction   nodes kept per level, as a share of the tokens indexed (0.0015)
+ *   exactSearchBelow      [ours] trees of at most this many tokens are searched exhaustively (1024)
  * </pre>
+ *
+ * NOTE: exactSearchBelow is ours, not the paper's. Below about a thousand keys the reference
+ * search already scores most keys (80% of each cell on every level it descends), so scoring
+ * all of them costs little more and removes the search's misses on short documents, where a
+ * budget of 64-256 tokens is a large share of the context. {@link #paper()} turns it off.
  *
  * Promotion is deterministic and evenly spread in token order; for streams it continues at the
  * same ratios as tokens arrive [ours].
@@ -29,9 +35,11 @@ import dev.icecache.kvcache.Checks;
  * @param minFieldOfView nodes kept per level, at least (&gt;= 1)
  * @param fieldOfViewFraction nodes kept per level as a share of the tokens, in [0, 1]; a value
  *                            &gt;= 1 keeps every node (exhaustive search)
+ * @param exactSearchBelow trees of at most this many tokens are searched exhaustively (&gt;= 0; 0 = never)
  */
 public record DciParams(double p0, double p1, int leafCapacity, int exactParentThreshold, int anchorInterval,
-                        double scanProportion, int minFieldOfView, double fieldOfViewFraction) {
+                        double scanProportion, int minFieldOfView, double fieldOfViewFraction,
+                        int exactSearchBelow) {
 
     public DciParams {
         Checks.checkArgument(p0 > 0 && p0 < 1, "p0=%s must be in (0, 1)", p0);
@@ -45,11 +53,17 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
         Checks.checkArgument(minFieldOfView >= 1, "minFieldOfView=%d must be >= 1", minFieldOfView);
         Checks.checkArgument(fieldOfViewFraction >= 0 && fieldOfViewFraction <= 1,
                 "fieldOfViewFraction=%s must be in [0, 1]", fieldOfViewFraction);
+        Checks.checkArgument(exactSearchBelow >= 0, "exactSearchBelow=%d must be >= 0", exactSearchBelow);
     }
 
-    /** The reference settings of icecache.md "Defaults". */
+    /** The reference settings of icecache.md "Defaults" and no exhaustive search of small trees. */
+    public static DciParams paper() {
+        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 0);
+    }
+
+    /** The reference settings of icecache.md "Defaults", with trees of up to 1024 tokens searched exhaustively [ours]. */
     public static DciParams defaults() {
-        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015);
+        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024);
     }
 
     /**
@@ -57,12 +71,18 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
      * completely: its selection equals the brute-force best pages (icecache.md "Sanity check").
      */
     public DciParams withExhaustiveSearch() {
-        return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, 1.0, Integer.MAX_VALUE, 1.0);
+        return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, 1.0, Integer.MAX_VALUE, 1.0,
+                exactSearchBelow);
     }
 
     /** True when search scores every token (full scan, unbounded field of view). */
     public boolean exhaustive() {
         return scanProportion >= 1.0 && fieldOfViewFraction >= 1.0;
+    }
+
+    /** True when a tree of {@code n} tokens is searched exhaustively: always, or because it is small. */
+    public boolean exhaustive(int n) {
+        return exhaustive() || n <= exactSearchBelow;
     }
 
     /** Nodes kept per level for a tree of {@code n} tokens: max(minFieldOfView, fieldOfViewFraction*n). */

@@ -31,6 +31,7 @@ final class TreeSearch {
     private int touchedCount;
     private ChildIndex[] frontier = new ChildIndex[64];
     private ChildIndex[] nextFrontier = new ChildIndex[64];
+    private boolean scanAll;                     // this call scores every token (DciParams.exhaustive(n))
 
     TreeSearch(DciTree tree) {
         this.tree = tree;
@@ -40,7 +41,8 @@ final class TreeSearch {
         TreeCore core = tree.core;
         ensurePages(core.pages.limit());
         double qp = core.mips.queryProjection(q, qOff, core.headDim);
-        int fov = core.params.fieldOfView(core.nodes.size);
+        scanAll = core.params.exhaustive(core.nodes.size);
+        int fov = scanAll ? Integer.MAX_VALUE : core.params.fieldOfView(core.nodes.size);
         int frontierCount = 0;
         frontier[frontierCount++] = tree.root;
         long dots = 0;
@@ -92,7 +94,8 @@ final class TreeSearch {
         if (leafCount == 0) {
             return 0;
         }
-        int want = (int) Math.min(cell.childCount(), Math.ceil(tree.core.params.scanProportion() * cell.childCount()));
+        int want = scanAll ? cell.childCount()
+                : (int) Math.min(cell.childCount(), Math.ceil(tree.core.params.scanProportion() * cell.childCount()));
         int left = cell.findLeaf(qp);
         int right = left + 1;
         int scored = scoreLeaf(cell.leaf(left), q, qOff);

@@ -43,7 +43,7 @@ class CacheConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> CacheConfig.of(Policy.QUEST, 0)).getMessage());
         assertEquals("denseLayers=-1 must be >= 0", assertThrows(IllegalArgumentException.class,
                 () -> CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(-1)).getMessage());
-        DciParams leaves8 = new DciParams(0.01, 0.2, 8, 3000, 60, 0.8, 30, 0.0015);
+        DciParams leaves8 = new DciParams(0.01, 0.2, 8, 3000, 60, 0.8, 30, 0.0015, 0);
         assertEquals("treeParams.leafCapacity=8 must equal the page size 16: tree leaves are the pages",
                 assertThrows(IllegalArgumentException.class,
                         () -> new CacheConfig(Policy.ICECACHE, 64, 2, PageFormat.F32, leaves8)).getMessage());

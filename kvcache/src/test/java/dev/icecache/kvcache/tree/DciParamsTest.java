@@ -10,7 +10,8 @@ class DciParamsTest {
 
     @Test
     void shouldHoldTheReferenceDefaults() {
-        assertEquals(new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015), DciParams.defaults());
+        assertEquals(new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024), DciParams.defaults());
+        assertEquals(new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 0), DciParams.paper());
     }
 
     @Test
@@ -32,12 +33,12 @@ class DciParamsTest {
     @Test
     void shouldRejectOddLeafCapacity() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new DciParams(0.01, 0.2, 15, 3000, 60, 0.8, 30, 0.0015));
+                () -> new DciParams(0.01, 0.2, 15, 3000, 60, 0.8, 30, 0.0015, 0));
         assertTrue(e.getMessage().contains("leafCapacity=15"), e.getMessage());
     }
 
     @Test
     void shouldRejectPromotionShareOutsideUnitInterval() {
-        assertThrows(IllegalArgumentException.class, () -> new DciParams(1.0, 0.2, 16, 3000, 60, 0.8, 30, 0.0015));
+        assertThrows(IllegalArgumentException.class, () -> new DciParams(1.0, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 0));
     }
 }

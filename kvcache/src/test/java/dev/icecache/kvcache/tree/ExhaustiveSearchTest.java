@@ -57,6 +57,20 @@ class ExhaustiveSearchTest {
         assertSearchesMatchBruteForce(tree, keys, 0, n, d, rnd, "seed=" + seed);
     }
 
+    @ParameterizedTest(name = "seed={0} n={1}")
+    @CsvSource({"21, 300", "22, 1024"})
+    void shouldSearchSmallTreesExhaustivelyWithDefaults(long seed, int n) {
+        // DciParams.defaults().exactSearchBelow() = 1024 [ours]: small trees need no approximation
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int d = 16;
+        float[] keys = TreeKeys.clustered(n, d, rnd);
+        DciTree tree = new DciTree(d, DciParams.defaults(), new Projection(d, rnd.split()));
+        for (int i = 0; i < n; i += 16) {
+            tree.add(keys, i * d, TreeKeys.positions(n, 32), i, Math.min(16, n - i));
+        }
+        assertSearchesMatchBruteForce(tree, keys, 32, n, d, rnd, "seed=" + seed);
+    }
+
     static void assertSearchesMatchBruteForce(DciTree tree, float[] keys, int firstToken, int n, int d,
                                               SplittableRandom rnd, String what) {
         for (int maxPages : new int[] {1, 4, 12, 1000}) {

@@ -46,7 +46,7 @@ class TreeGrowthProperties {
             this.n = 1 + rnd.nextInt(rnd.nextBoolean() ? 300 : 3000);
             // small thresholds and a high p0 exercise the anchor shortcut and deep trees at small n
             this.params = rnd.nextBoolean() ? DciParams.defaults()
-                    : new DciParams(0.05, 0.3, 16, 3, 4, 0.8, 5, 0.0015);
+                    : new DciParams(0.05, 0.3, 16, 3, 4, 0.8, 5, 0.0015, 0);
             this.keys = rnd.nextBoolean() ? TreeKeys.clustered(n, d, rnd) : TreeKeys.gaussian(n, d, rnd);
             this.tokens = new int[n];
             int t = rnd.nextInt(100);

@@ -101,7 +101,7 @@ class TreeSnapshotTest {
     @Test
     void shouldRejectOtherBuildParameters() {
         Map<Integer, byte[]> cells = snapshot(grown(9, 300));
-        DciParams other = new DciParams(0.02, 0.2, 16, 3000, 60, 0.8, 30, 0.0015);
+        DciParams other = new DciParams(0.02, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DciTree.restore(D, other, new Projection(D, new SplittableRandom(5)), cells::get));
         assertTrue(e.getMessage().contains("params differ"), e.getMessage());
