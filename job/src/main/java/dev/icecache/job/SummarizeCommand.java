@@ -16,7 +16,6 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.PrintSink;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -122,7 +121,7 @@ public final class SummarizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--state-backend " + stateBackend + " is unknown; use rocksdb or hashmap");
         }
         Configuration config = toConfiguration(embedded());
-        Sink<String> sink = output == null ? new PrintSink<>() : SummarizeJob.fileSink(output);
+        Sink<String> sink = output == null ? new StdoutLineSink() : SummarizeJob.fileSink(output);
         new SummarizeJob(SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS)), sink, config).execute();
         return 0;
     }
