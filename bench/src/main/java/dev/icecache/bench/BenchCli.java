@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
-        subcommands = {CompareLlamaCppCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CompareLlamaCppCommand.class, dev.icecache.bench.report.ReportCommand.class, CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 
     @CommandLine.Spec
