@@ -2,6 +2,7 @@ package dev.icecache.bench;
 
 import dev.icecache.bench.fidelity.FidelityCommand;
 import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
+import dev.icecache.bench.report.ReportCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
-        subcommands = {FidelityCommand.class, CompareLlamaCppCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {FidelityCommand.class, CompareLlamaCppCommand.class, ReportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 
     /** Exit code for bad input: a missing or corrupt file, or a request the model cannot serve. */

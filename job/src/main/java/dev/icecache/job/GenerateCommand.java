@@ -10,6 +10,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.icecache.job.progress.ProgressMeter;
+import dev.icecache.job.progress.ProgressMode;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
@@ -22,13 +24,20 @@ import dev.icecache.model.tokenizer.Tokenizer;
  * as it is generated and a tokens/s line on stderr.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue a prompt with a Llama model (GGUF, or llama2.c .bin + --tokenizer).")
+        description = "Continue a prompt with a Llama model (GGUF, or llama2.c .bin + --tokenizer).",
+        footer = {"", "Examples:",
+            "  icecache generate --model ../shared/models/stories260K/stories260Ktok512.gguf --context 512 \\",
+            "      --prompt \"Once upon a time\" --max-tokens 100",
+            "  icecache generate --model model.gguf --prompt \"The sea\" --temperature 0.8 --top-p 0.95 --seed 7",
+            "  icecache generate --model stories260K.bin --tokenizer tok512.bin --context 512"})
 public final class GenerateCommand implements Callable<Integer> {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GenerateCommand.class);
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint (required; no default).")
     Path model;
 
     @Option(names = "--prompt", defaultValue = "", paramLabel = "TEXT", description = "Text to continue (default: empty, start from BOS).")
@@ -37,7 +46,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "256", paramLabel = "N", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default).")
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
     float temperature;
 
     @Option(names = "--top-p", defaultValue = "0.9", paramLabel = "P", description = "Nucleus mass in (0, 1] when sampling (default: ${DEFAULT-VALUE}).")
@@ -46,14 +55,19 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Random seed for sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's; 0 = the file's (default: ${DEFAULT-VALUE}).")
     int context;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model (default: none; GGUF files carry their own).")
     Path tokenizerFile;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Compute threads (0 = all processors).")
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Compute threads; 0 = all processors (default: ${DEFAULT-VALUE}).")
     int threads;
+
+    @Option(names = "--progress", defaultValue = "AUTO", paramLabel = "MODE",
+            description = "Prefill and decode progress on stderr: ${COMPLETION-CANDIDATES}; AUTO draws a bar on a"
+                    + " terminal, else logs a line every few seconds (default: ${DEFAULT-VALUE}).")
+    ProgressMode progress;
 
     @Override
     public Integer call() throws IOException {
@@ -75,8 +89,10 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             Session session = llama.newSession(new FullCache(llama.cacheShape()));
             Sampler sampler = new Sampler(temperature, topP, seed);
+            ProgressMeter meter = meter();
             long start = System.nanoTime();
-            float[] logits = session.prefill(promptTokens, 0, promptTokens.length, true);
+            float[] logits = prefill(session, promptTokens, meter);
+            meter.startPhase("decode");
             long prefilled = System.nanoTime();
             int previous = promptTokens[promptTokens.length - 1];
             int generated = 0;
@@ -92,8 +108,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 if (generated < maxTokens && session.position() < llama.config().contextLength()) {
                     logits = session.step(token);
                     steps++;
+                    meter.update(steps, maxTokens - 1L, Double.NaN);
                 }
             }
+            meter.endLine();
             out.println();
             out.flush();
             double seconds = (System.nanoTime() - prefilled) / 1e9;
@@ -103,6 +121,28 @@ public final class GenerateCommand implements Callable<Integer> {
                     generated, seconds, rate, promptTokens.length, (prefilled - start) / 1e9);
         }
         return 0;
+    }
+
+    /** Runs the prompt in slices of whole engine batches (same result as one call) to show progress. */
+    private static float[] prefill(Session session, int[] tokens, ProgressMeter meter) {
+        int slice = 4 * Session.PREFILL_BATCH;
+        meter.startPhase("prefill");
+        for (int done = 0; done < tokens.length - slice; done += slice) {
+            session.prefill(tokens, done, slice, false);
+            meter.update(done + slice, tokens.length, Double.NaN);
+        }
+        int from = session.position();
+        float[] logits = session.prefill(tokens, from, tokens.length - from, true);
+        meter.update(tokens.length, tokens.length, Double.NaN);
+        return logits;
+    }
+
+    /** The meter {@code --progress} asks for; the full cache has no hit rate to show. */
+    private ProgressMeter meter() {
+        boolean bar = progress.drawsBar();
+        java.util.function.Consumer<String> sink = progress == ProgressMode.OFF ? line -> { }
+                : bar ? line -> { System.err.print(line); System.err.flush(); } : LOG::info;
+        return new ProgressMeter(bar, sink, System::nanoTime, bar ? 200_000_000L : 5_000_000_000L);
     }
 
     private int[] promptTokens(Tokenizer tokenizer, boolean addBos) {

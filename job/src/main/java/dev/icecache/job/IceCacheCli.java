@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "icecache", mixinStandardHelpOptions = true, version = "icecache 0.1.0",
         description = "LLM decoding over very long documents with the IceCache KV cache.",
-        subcommands = {GenerateCommand.class, SummarizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, SummarizeCommand.class, InspectModelCommand.class,
+                CommandLine.HelpCommand.class})
 public final class IceCacheCli implements Runnable {
 
     /** Exit code for bad input: a missing or corrupt file, or a request the model cannot serve. */
@@ -45,6 +46,7 @@ public final class IceCacheCli implements Runnable {
         CommandLine cli = e.getCommandLine();
         PrintWriter err = cli.getErr();
         err.println("icecache: " + e.getMessage() + " (see: " + cli.getCommandSpec().qualifiedName() + " --help)");
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.flush();
         return cli.getCommandSpec().exitCodeOnInvalidInput();
     }

@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import dev.icecache.job.progress.JobProgressReporter;
+import dev.icecache.job.progress.ProgressMode;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.operators.config.IceCacheOptions;
 
@@ -14,7 +16,6 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.PrintSink;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,15 +28,23 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run the summarization job: one generation per document, JSON lines "
-                + "{doc, seq, text, final, stats} to --output (exactly-once files) or stdout.")
+                + "{doc, seq, text, final, stats} to --output (exactly-once files) or stdout.",
+        footer = {"", "Examples:",
+            "  icecache summarize --input examples/documents \\",
+            "      --model ../shared/models/stories260K/stories260Ktok512.gguf --context 2048 --max-tokens 64",
+            "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
+            "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
+            "  flink run job/target/icecache-job-0.1.0-SNAPSHOT.jar summarize --input /data/docs \\",
+            "      --model /models/model.gguf --context 8192 --output /data/summaries",
+            "", "Exit codes: 0 done, 1 bad input or job failure, 2 bad option."})
 public final class SummarizeCommand implements Callable<Integer> {
 
     @Option(names = "--input", required = true, paramLabel = "DIR|FILE",
-            description = "A document file, or a directory whose files are documents (id = file name).")
+            description = "A document file, or a directory whose files are documents (id = file name); required.")
     Path input;
 
     @Option(names = "--model", required = true, paramLabel = "FILE",
-            description = "GGUF model (or llama2.c .bin with tokenizer.bin beside it), readable on every TaskManager.")
+            description = "GGUF model (or llama2.c .bin with tokenizer.bin beside it), readable on every TaskManager; required.")
     Path model;
 
     @Option(names = "--output", paramLabel = "DIR",
@@ -43,7 +52,7 @@ public final class SummarizeCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "--context", defaultValue = "0", paramLabel = "N",
-            description = "Positions a document may reach, prompt plus generation (0 = the model file's).")
+            description = "Positions a document may reach, prompt plus generation; 0 = the model file's (default: ${DEFAULT-VALUE}).")
     int context;
 
     @Option(names = "--prompt", paramLabel = "TEXT",
@@ -62,7 +71,7 @@ public final class SummarizeCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens generated per document (default: 128).")
     Integer maxTokens;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default).")
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default: 0.0).")
     Float temperature;
 
     @Option(names = "--top-p", paramLabel = "P", description = "Nucleus mass in (0, 1] when sampling (default: 0.9).")
@@ -90,8 +99,15 @@ public final class SummarizeCommand implements Callable<Integer> {
     String stateBackend;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE",
-            description = "Any further Flink or icecache.* option, repeatable (e.g. --conf icecache.decode.slice-tokens=8).")
+            description = "Any further Flink or icecache.* option, repeatable, e.g. --conf icecache.decode.slice-tokens=8"
+                    + " (default: none; docs/configuration.md lists the icecache.* keys).")
     Map<String, String> extra = new LinkedHashMap<>();
+
+    @Option(names = "--progress", defaultValue = "AUTO", paramLabel = "MODE",
+            description = "Job progress (tokens prefilled and generated, rates, documents done) on stderr when run"
+                    + " embedded: ${COMPLETION-CANDIDATES}; AUTO draws a line on a terminal, else logs every"
+                    + " 10 s (default: ${DEFAULT-VALUE}).")
+    ProgressMode progress = ProgressMode.AUTO;
 
     @Override
     public Integer call() throws Exception {
@@ -105,7 +121,7 @@ public final class SummarizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--state-backend " + stateBackend + " is unknown; use rocksdb or hashmap");
         }
         Configuration config = toConfiguration(embedded());
-        Sink<String> sink = output == null ? new PrintSink<>() : SummarizeJob.fileSink(output);
+        Sink<String> sink = output == null ? new StdoutLineSink() : SummarizeJob.fileSink(output);
         new SummarizeJob(SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS)), sink, config).execute();
         return 0;
     }
@@ -141,6 +157,10 @@ public final class SummarizeCommand implements Callable<Integer> {
         putIf(c, IceCacheOptions.TOP_P.key(), topP);
         putIf(c, IceCacheOptions.SEED.key(), seed);
         putIf(c, IceCacheOptions.CHUNK_CHARS.key(), chunkChars);
+        if (embedded && progress != ProgressMode.OFF) {
+            boolean bar = progress.drawsBar();
+            c.putAll(JobProgressReporter.configure(bar, bar ? "1 s" : "10 s"));
+        }
         c.putAll(extra);
         return Configuration.fromMap(c);
     }

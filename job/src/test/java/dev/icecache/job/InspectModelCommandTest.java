@@ -1,0 +1,94 @@
+package dev.icecache.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.icecache.model.gguf.GgufFile;
+import dev.icecache.model.gguf.GgufTensorInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code icecache inspect-model} on stories260K, whose shape the shared models' README documents. */
+class InspectModelCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = IceCacheCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(out, true));
+        return cli.execute(args);
+    }
+
+    private List<String> lines() {
+        return out.toString().lines().toList();
+    }
+
+    @Test
+    void shouldDescribeStories260kShapeVocabularyAndContext() {
+        Path model = JobFixtures.model();
+        assertEquals(0, run("inspect-model", model.toString(), "--context", "512"), err.toString());
+        // shape and vocabulary as listed in ../shared/models/README.md
+        assertTrue(lines().contains("shape:      dim=64 hidden=172 layers=5 heads=8 kv_heads=4 head_dim=8 vocab=512"), out.toString());
+        assertTrue(lines().contains("context:    512 (from --context; the file says 128)"), out.toString());
+        assertTrue(lines().contains(
+                "vocabulary: SentencePiece (llama), 512 tokens, bos=1 \"<s>\" eos=2 \"</s>\" unk=0 \"<unk>\", add_bos=true"),
+                out.toString());
+    }
+
+    @Test
+    void shouldGiveKvBytesPerTokenAndMemoryAtTheContext() {
+        Path model = JobFixtures.model();
+        assertEquals(0, run("inspect-model", model.toString(), "--context", "512"), err.toString());
+        // 2 (K, V) x 5 layers x 4 KV heads x 8 floats x 4 bytes = 1280; BF16 half of it
+        assertTrue(lines().contains("KV cache:   1,280 bytes/token as F32, 640 as BF16 (K and V, all layers)"), out.toString());
+        // 512 x 1280 = 655,360 B
+        assertTrue(lines().contains("  full KV cache, F32           640.0 KiB (655,360 B)"), out.toString());
+        // 2 dense layers x 512 x 256 B + 3 sparse layers x 256 budget x 256 B = 458,752 B
+        assertTrue(out.toString().contains("  IceCache resident, F32       448.0 KiB (458,752 B) (budget 256 tokens, 2 dense"),
+                out.toString());
+    }
+
+    @Test
+    void shouldListEveryTensorAndCountParametersAsTheTensorsHold() throws IOException {
+        Path model = JobFixtures.model();
+        assertEquals(0, run("inspect-model", model.toString()), err.toString());
+        GgufFile gguf = GgufFile.read(model);
+        long elements = 0;
+        for (GgufTensorInfo t : gguf.tensors().values()) {
+            elements += t.elementCount();
+            String name = t.name();
+            assertTrue(lines().stream().anyMatch(l -> l.startsWith("  " + name + " ") && l.contains(" F32 ")
+                    && l.endsWith(String.format(java.util.Locale.ROOT, "%,d", t.byteSize()))), name + "\n" + out);
+        }
+        assertTrue(lines().contains("tensors (" + gguf.tensors().size() + "):"), out.toString());
+        String params = String.format(java.util.Locale.ROOT, "weights:    F32, %,d parameters", elements);
+        assertTrue(lines().stream().anyMatch(l -> l.startsWith(params)), params + "\n" + out);
+    }
+
+    @Test
+    void shouldExitWithOneWhenTheFileIsNotAModel() throws IOException {
+        Path junk = Files.writeString(dir.resolve("junk.gguf"), "this is not a model at all, just some text");
+        assertEquals(1, run("inspect-model", junk.toString()));
+        assertTrue(err.toString().startsWith("icecache: "), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+
+    @Test
+    void shouldExitWithTwoWhenTheBudgetIsNotAMultipleOfSixteen() {
+        assertEquals(2, run("inspect-model", "model.gguf", "--budget", "100"));
+        assertTrue(err.toString().contains("--budget=100"), err.toString());
+    }
+}
