@@ -1,6 +1,7 @@
 package dev.icecache.job.inspect;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,7 +73,7 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
     }
 
     /** The directory holding {@code _metadata}, or a one-line error saying what to pass instead. */
-    static Path checkpointDir(Path dir) throws IOException {
+    static Path checkpointDir(Path dir) {
         if (Files.isRegularFile(dir) && dir.getFileName().toString().equals(METADATA)) {
             return dir.toAbsolutePath().getParent();
         }
@@ -87,6 +88,8 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
         try (Stream<Path> found = Files.find(dir, 3, (p, a) -> a.isRegularFile()
                 && p.getFileName().toString().equals(METADATA))) {
             inside = found.map(p -> dir.relativize(p.getParent()).toString()).sorted().toList();
+        } catch (IOException | UncheckedIOException unreadable) {
+            inside = List.of(); // only a hint: an unreadable subdirectory must not hide the real error
         }
         String hint = inside.isEmpty() ? "" : "; it holds " + inside.size() + " (e.g. "
                 + String.join(", ", inside.subList(Math.max(0, inside.size() - 3), inside.size()))
