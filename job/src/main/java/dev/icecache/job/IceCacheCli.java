@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 
+import dev.icecache.operators.config.InvalidOptionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +22,8 @@ public final class IceCacheCli implements Runnable {
 
     /** Exit code for bad input: a missing or corrupt file, or a request the model cannot serve. */
     public static final int EXIT_BAD_INPUT = 1;
+    /** Exit code for a bad option value or usage. */
+    public static final int EXIT_BAD_OPTION = 2;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -52,9 +55,15 @@ public final class IceCacheCli implements Runnable {
         return cli.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    /** User errors become one line on stderr and exit code 1; bugs keep their stack trace. */
+    /** Bad option values exit with 2, other user errors with 1, each as one line on stderr; bugs keep their stack trace. */
     private static int handleFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) throws Exception {
         PrintWriter err = cli.getErr();
+        if (e instanceof InvalidOptionException badOption) {
+            err.println("icecache: " + badOption.getMessage() + " (see: " + cli.getCommandSpec().qualifiedName()
+                    + " --help)");
+            err.flush();
+            return EXIT_BAD_OPTION;
+        }
         if (e instanceof NoSuchFileException missing) {
             err.println("icecache: file not found: " + missing.getFile());
         } else if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {

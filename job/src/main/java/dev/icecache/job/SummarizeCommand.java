@@ -10,7 +10,9 @@ import java.util.concurrent.Callable;
 import dev.icecache.job.progress.JobProgressReporter;
 import dev.icecache.job.progress.ProgressMode;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.config.IceCacheOptions;
+import dev.icecache.operators.config.InvalidOptionException;
 
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
@@ -118,9 +120,10 @@ public final class SummarizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model " + model + " is not a file; give a GGUF or llama2.c model");
         }
         if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
-            throw new IllegalArgumentException("--state-backend " + stateBackend + " is unknown; use rocksdb or hashmap");
+            throw new InvalidOptionException("--state-backend", stateBackend, "rocksdb or hashmap");
         }
         Configuration config = toConfiguration(embedded());
+        DecoderSettings.from(config); // every icecache.* option checked before Flink starts
         Sink<String> sink = output == null ? new StdoutLineSink() : SummarizeJob.fileSink(output);
         new SummarizeJob(SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS)), sink, config).execute();
         return 0;

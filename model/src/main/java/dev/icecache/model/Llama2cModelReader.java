@@ -103,7 +103,12 @@ final class Llama2cModelReader {
             }
             tokenizer = sibling;
         }
-        return Llama2cTokenizerFile.read(tokenizer, vocab);
+        try {
+            return Llama2cTokenizerFile.read(tokenizer, vocab);
+        } catch (IllegalArgumentException e) {
+            // a corrupt tokenizer.bin is a corrupt model for callers of LlamaModel.load
+            throw new ModelFormatException(e.getMessage(), e);
+        }
     }
 
     private static void checkHeader(String file, int dim, int hidden, int layers, int heads, int kvHeads, int vocab,

@@ -57,7 +57,13 @@ public final class LlamaModel implements AutoCloseable {
     public static LlamaModel load(Path modelFile, LoadOptions options) throws IOException {
         long start = System.nanoTime();
         LoadedModel loaded = isGguf(modelFile) ? GgufModelReader.read(modelFile, options) : readLlama2c(modelFile, options);
-        LlamaModel model = new LlamaModel(loaded, ComputePool.shared());
+        LlamaModel model;
+        try {
+            model = new LlamaModel(loaded, ComputePool.shared());
+        } catch (IllegalArgumentException e) {
+            // the tokenizer refuses the file's vocabulary (NaN score, unknown model, ...): a corrupt file
+            throw new ModelFormatException(modelFile + ": vocabulary: " + e.getMessage(), e);
+        }
         ModelConfig c = model.config;
         LOG.info("model loaded: name={} weights={} params={} layers={} dim={} context={} threads={} in {} ms",
                 c.name(), c.weightType(), c.parameterCount(loaded.weights().classifier() == loaded.weights().tokenEmbedding()),

@@ -1,14 +1,18 @@
 package dev.icecache.operators.config;
 
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.operators.decode.GenerationSettings;
+import dev.icecache.operators.document.TextChunker;
 import dev.icecache.operators.tokenize.PromptTemplate;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
 
 /**
@@ -32,34 +36,60 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
 
     public DecoderSettings {
         if (workingSetDocuments < 1) {
-            throw new IllegalArgumentException(IceCacheOptions.WORKING_SET_DOCUMENTS.key() + "=" + workingSetDocuments
-                    + " must be >= 1");
+            throw new InvalidOptionException(IceCacheOptions.WORKING_SET_DOCUMENTS.key(), workingSetDocuments,
+                    "an integer >= 1");
         }
     }
 
+    /** Budgets below this many tokens leave no page to retrieve beyond sink and window. */
+    static final int MIN_BUDGET_TOKENS = 64;
+    /** Context lengths above this are not a Llama model's (the model reader's own limit). */
+    static final int MAX_CONTEXT = 1 << 24;
+
     /**
-     * Reads and validates every option; a bad value fails here, naming its key.
+     * Reads and validates every option; a bad value fails here, naming its key, the value and
+     * the allowed range.
      *
-     * @throws IllegalArgumentException naming the first invalid option
+     * @throws InvalidOptionException naming the first invalid option
      */
     public static DecoderSettings from(ReadableConfig config) {
-        String model = config.getOptional(IceCacheOptions.MODEL_PATH).orElseThrow(() -> new IllegalArgumentException(
-                IceCacheOptions.MODEL_PATH.key() + " is not set; give the model file (--model FILE)"));
-        int context = config.get(IceCacheOptions.MODEL_CONTEXT);
-        require(context >= 0, IceCacheOptions.MODEL_CONTEXT.key(), context, "must be >= 0");
-        int chunk = config.get(IceCacheOptions.CHUNK_CHARS);
-        require(chunk >= 16, IceCacheOptions.CHUNK_CHARS.key(), chunk, "must be >= 16");
-        PromptTemplate prompt = named(IceCacheOptions.PROMPT.key(),
-                () -> PromptTemplate.parse(config.get(IceCacheOptions.PROMPT)));
-        GenerationSettings generation = named("icecache.generate.*", () -> new GenerationSettings(
-                config.get(IceCacheOptions.MAX_TOKENS), config.get(IceCacheOptions.TEMPERATURE),
-                config.get(IceCacheOptions.TOP_P), config.get(IceCacheOptions.SEED),
-                config.get(IceCacheOptions.SLICE_TOKENS)));
-        DecoderSettings settings = new DecoderSettings(model, context, chunk, prompt, generation,
-                config.get(IceCacheOptions.POLICY), config.get(IceCacheOptions.BUDGET_TOKENS),
-                config.get(IceCacheOptions.DENSE_LAYERS), config.get(IceCacheOptions.PAGE_FORMAT),
-                config.get(IceCacheOptions.WORKING_SET_DOCUMENTS));
-        named(IceCacheOptions.BUDGET_TOKENS.key(), settings::cacheConfig);
+        String model = config.getOptional(IceCacheOptions.MODEL_PATH).orElseThrow(() -> new InvalidOptionException(
+                IceCacheOptions.MODEL_PATH.key(), null, "the path of a GGUF or llama2.c model file (--model FILE)"));
+        if (!Files.isRegularFile(Path.of(model)) || !Files.isReadable(Path.of(model))) {
+            throw new InvalidOptionException(IceCacheOptions.MODEL_PATH.key(), model,
+                    "an existing, readable model file (this one is missing or not a file)");
+        }
+        int context = get(config, IceCacheOptions.MODEL_CONTEXT);
+        require(context >= 0 && context <= MAX_CONTEXT, IceCacheOptions.MODEL_CONTEXT, context,
+                "0 (the model file's) or a length in [1, " + MAX_CONTEXT + "]");
+        int chunk = get(config, IceCacheOptions.CHUNK_CHARS);
+        require(chunk >= TextChunker.MIN_CHUNK_CHARS, IceCacheOptions.CHUNK_CHARS, chunk,
+                "an integer >= " + TextChunker.MIN_CHUNK_CHARS);
+        String template = get(config, IceCacheOptions.PROMPT);
+        require(template.indexOf(PromptTemplate.PLACEHOLDER) == template.lastIndexOf(PromptTemplate.PLACEHOLDER),
+                IceCacheOptions.PROMPT, template, "text with '" + PromptTemplate.PLACEHOLDER + "' at most once");
+        int maxTokens = get(config, IceCacheOptions.MAX_TOKENS);
+        require(maxTokens >= 0, IceCacheOptions.MAX_TOKENS, maxTokens, "an integer >= 0");
+        float temperature = get(config, IceCacheOptions.TEMPERATURE);
+        require(temperature >= 0f && Float.isFinite(temperature), IceCacheOptions.TEMPERATURE, temperature,
+                "a finite number >= 0 (0 = greedy)");
+        float topP = get(config, IceCacheOptions.TOP_P);
+        require(topP > 0f && topP <= 1f, IceCacheOptions.TOP_P, topP, "a number in (0, 1]");
+        int slice = get(config, IceCacheOptions.SLICE_TOKENS);
+        require(slice >= 1, IceCacheOptions.SLICE_TOKENS, slice, "an integer >= 1");
+        Policy policy = get(config, IceCacheOptions.POLICY);
+        int budget = get(config, IceCacheOptions.BUDGET_TOKENS);
+        require(budget >= MIN_BUDGET_TOKENS && budget % CacheConfig.PAGE_ROWS == 0, IceCacheOptions.BUDGET_TOKENS,
+                budget, "a multiple of the page size " + CacheConfig.PAGE_ROWS + ", at least " + MIN_BUDGET_TOKENS
+                        + " (sink + window + retrieved pages)");
+        int dense = get(config, IceCacheOptions.DENSE_LAYERS);
+        require(dense >= 0, IceCacheOptions.DENSE_LAYERS, dense, "an integer >= 0");
+        PageFormat format = get(config, IceCacheOptions.PAGE_FORMAT);
+        int workingSet = get(config, IceCacheOptions.WORKING_SET_DOCUMENTS);
+        DecoderSettings settings = new DecoderSettings(model, context, chunk, PromptTemplate.parse(template),
+                new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice),
+                policy, budget, dense, format, workingSet);
+        settings.cacheConfig(); // kvcache's own checks, already implied by the ones above
         return settings;
     }
 
@@ -68,17 +98,27 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         return new CacheConfig(policy, budgetTokens, denseLayers, pageFormat, DciParams.defaults());
     }
 
-    private static void require(boolean ok, String key, Object value, String rule) {
+    private static void require(boolean ok, ConfigOption<?> option, Object value, String allowed) {
         if (!ok) {
-            throw new IllegalArgumentException(key + "=" + value + " " + rule);
+            throw new InvalidOptionException(option.key(), value, allowed);
         }
     }
 
-    private static <T> T named(String key, java.util.function.Supplier<T> build) {
+    /** The option's value; a value that does not parse (e.g. an unknown policy) is named with its key. */
+    private static <T> T get(ReadableConfig config, ConfigOption<T> option) {
         try {
-            return build.get();
+            return config.get(option);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid " + key + ": " + e.getMessage(), e);
+            String raw = config.toMap().get(option.key());
+            throw new InvalidOptionException(option.key(), raw, allowedValues(option));
         }
+    }
+
+    private static String allowedValues(ConfigOption<?> option) {
+        Object fallback = option.hasDefaultValue() ? option.defaultValue() : "";
+        if (fallback instanceof Enum<?> e) {
+            return "one of " + java.util.Arrays.toString(e.getDeclaringClass().getEnumConstants());
+        }
+        return "a value of type " + fallback.getClass().getSimpleName();
     }
 }

@@ -14,8 +14,26 @@ package dev.icecache.operators.decode;
  * @param decoding true once the whole prompt is in and generation runs
  * @param nextToken when decoding: the token sampled but not yet emitted or fed back
  * @param generated tokens emitted so far
- * @param finished true when generation has ended (limit or EOS)
+ * @param finished true when generation has ended (limit, EOS or context length); with
+ *                 {@code decoding} false: the document was rejected (see {@link #rejected()})
  */
 public record DocumentProgress(int cacheLength, int[] heldTokens, long promptTokens, boolean decoding,
                                int nextToken, int generated, boolean finished) {
+
+    /**
+     * A document whose prompt does not fit in the context: nothing is cached, and its further
+     * chunks are only counted until the last one, which reports it.
+     * NOTE: encoded as finished-without-decoding, a combination no running document has, so
+     * the stored state keeps its schema.
+     *
+     * @param promptTokens prompt tokens seen so far, BOS included
+     */
+    public static DocumentProgress rejected(long promptTokens) {
+        return new DocumentProgress(0, new int[0], promptTokens, false, -1, 0, true);
+    }
+
+    /** True for a document made by {@link #rejected(long)}. */
+    public boolean rejected() {
+        return finished && !decoding;
+    }
 }

@@ -98,6 +98,19 @@ public final class DocumentSession {
         return run;
     }
 
+    /**
+     * True when {@code moreTokens} further prompt tokens would take the prompt past the
+     * context (the positions the cache can hold); such a document cannot be run.
+     */
+    public boolean exceedsContext(int moreTokens) {
+        return promptTokens + moreTokens > maxPositions();
+    }
+
+    /** Positions the cache can hold: the context length. */
+    public int maxPositions() {
+        return session.cache().shape().maxTokens();
+    }
+
     /** The most of {@code available} tokens that end a forward batch at an absolute multiple of the batch. */
     static int alignedRun(int position, int available) {
         int end = position + available;
@@ -119,7 +132,9 @@ public final class DocumentSession {
             }
             out[produced++] = nextToken;
             generated++;
-            if (generated < settings.maxTokens()) {
+            // NOTE: generation stops at the context length as at max-tokens: the token just
+            // emitted needs no position of its own, feeding it back would
+            if (generated < settings.maxTokens() && session.position() < maxPositions()) {
                 nextToken = sample(session.step(nextToken));
             } else {
                 finished = true;

@@ -8,6 +8,7 @@ import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.tree.Projection;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.operators.config.DecoderSettings;
+import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.output.DocumentStats;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.state.MapStatePageStore;
@@ -74,6 +75,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient Counter generatedTokens;
     private transient Counter documentsResumed;
     private transient Counter documentsFinished;
+    private transient Counter documentsRejected;
+    private transient int peakLiveDocuments;
 
     /** @param settings the job's settings */
     public IceCacheDecoder(DecoderSettings settings) {
@@ -99,6 +102,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         generatedTokens = metrics.counter("generatedTokens");
         documentsResumed = metrics.counter("documentsResumed");
         documentsFinished = metrics.counter("documentsFinished");
+        documentsRejected = metrics.counter("documentsRejected");
     }
 
     @Override
@@ -112,7 +116,23 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     @Override
     public void processElement(TokenChunk chunk, Context ctx, Collector<SummaryPiece> out) throws Exception {
         long start = System.nanoTime();
-        LiveDocument doc = liveDocument(ctx.getCurrentKey());
+        String docId = ctx.getCurrentKey();
+        StoredDocument stored = live.containsKey(docId) ? null : documents.value();
+        if (stored != null && stored.progress().rejected()) {
+            countRejected(docId, stored.progress().promptTokens() + chunk.tokens().length, stored.nanos(), chunk, start,
+                    out);
+            return;
+        }
+        LiveDocument doc = liveDocument(docId);
+        if (doc.session.exceedsContext(chunk.tokens().length)) {
+            // the prompt cannot fit: drop what is cached now; later chunks are only counted
+            live.remove(docId);
+            doc.store.close();
+            pages.clear();
+            cells.clear();
+            countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.nanos, chunk, start, out);
+            return;
+        }
         prefilledTokens.inc(doc.session.prefill(chunk.tokens(), chunk.last()));
         if (chunk.last()) {
             ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime());
@@ -159,6 +179,28 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         writeBack(doc, start);
     }
 
+    /**
+     * A document whose prompt exceeds the context: keeps counting its prompt tokens and, at its
+     * last chunk, emits one final piece whose {@code error} says so, then clears its state.
+     */
+    private void countRejected(String docId, long promptTokens, long nanos, TokenChunk chunk, long start,
+                               Collector<SummaryPiece> out) throws Exception {
+        long spent = nanos + System.nanoTime() - start;
+        if (!chunk.last()) {
+            documents.update(new StoredDocument(DocumentProgress.rejected(promptTokens), 0, new byte[0], 0, spent,
+                    new byte[0]));
+            return;
+        }
+        int context = model.cacheShape().maxTokens();
+        String error = "document rejected: its prompt has " + promptTokens + " tokens (BOS and template included) but "
+                + IceCacheOptions.MODEL_CONTEXT.key() + " allows " + context + " positions; raise --context (up to"
+                + " the model's training length) or split the document";
+        out.collect(SummaryPiece.rejected(docId, 0, new DocumentStats(promptTokens, 0, 0, 0.0, spent / 1e9), error));
+        LOG.warn("document {} rejected: prompt_tokens={} context={}", docId, promptTokens, context);
+        documentsRejected.inc();
+        documents.clear();
+    }
+
     /** The document's live session: from the working set, else resumed from state, else new. */
     private LiveDocument liveDocument(String docId) throws Exception {
         LiveDocument doc = live.get(docId);
@@ -189,6 +231,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         live.put(docId, doc);
         evictBeyondWorkingSet();
+        peakLiveDocuments = Math.max(peakLiveDocuments, live.size());
         return doc;
     }
 
@@ -198,6 +241,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
+    }
+
+    /** The most documents this instance held live at once (the working set's high-water mark). */
+    int peakLiveDocuments() {
+        return peakLiveDocuments;
     }
 
     /** Entries in the current document's page map state (logged at its end, read once). */

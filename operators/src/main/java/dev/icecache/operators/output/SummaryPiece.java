@@ -9,8 +9,23 @@ package dev.icecache.operators.output;
  * @param text the characters produced by this piece (complete UTF-8 characters only)
  * @param last true on the document's final piece, the only one whose {@code stats} count
  * @param stats figures for the whole document; {@link DocumentStats#NONE} unless {@code last}
+ * @param error why the document was rejected (on its only, final, piece), or null
  */
-public record SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats) {
+public record SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats, String error) {
+
+    /** A piece of a document that was not rejected. */
+    public SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats) {
+        this(docId, seq, text, last, stats, null);
+    }
+
+    /**
+     * The final piece of a rejected document: no text, the reason in {@code error}.
+     *
+     * @param stats figures up to the rejection (tokens_in = prompt tokens seen, nothing generated)
+     */
+    public static SummaryPiece rejected(String docId, int seq, DocumentStats stats, String error) {
+        return new SummaryPiece(docId, seq, "", true, stats, error);
+    }
 
     /** This piece as one JSON object on one line (no trailing newline), fields as in the README. */
     public String toJsonLine() {
@@ -29,6 +44,10 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
             out.append(",\"seconds\":");
             JsonText.appendNumber(out, stats.seconds());
             out.append('}');
+        }
+        if (error != null) {
+            out.append(",\"error\":");
+            JsonText.appendString(out, error);
         }
         return out.append('}').toString();
     }

@@ -4,10 +4,18 @@ import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.decode.SharedModels;
 import dev.icecache.operators.document.DocumentChunk;
 
+import java.time.Duration;
+
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -16,6 +24,11 @@ import org.apache.flink.util.Collector;
  * and tokenizes it with {@link StreamingTokenizer}, keeping the unfinished tail in keyed state,
  * so the tokens equal tokenizing the whole prompt text at once. State is cleared at the
  * document's last chunk.
+ *
+ * <p>Chunks are taken in {@code seq} order whatever order they arrive in: a chunk seen before
+ * (at-least-once sources replay) is dropped, one that arrives early waits in keyed state until
+ * the chunks before it came. A finished document leaves only a small marker, kept for
+ * {@link #FINISHED_MARKER_TTL}, so a replay of it is dropped too.
  */
 public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentChunk, TokenChunk> {
 
@@ -23,10 +36,22 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
 
     /** Name of the per-document carry state. */
     static final String CARRY_STATE = "icecache-tokenizer-carry";
+    /** Name of the per-document state holding the seq of the next chunk to take. */
+    static final String NEXT_CHUNK_STATE = "icecache-tokenizer-next-chunk";
+    /** Name of the per-document map state of chunks that arrived before their turn. */
+    static final String EARLY_CHUNKS_STATE = "icecache-tokenizer-early-chunks";
+    /** The next-chunk value of a finished document. */
+    static final int FINISHED = -1;
+    /** How long the marker of a finished document (and an idle document's position) is kept. */
+    static final Duration FINISHED_MARKER_TTL = Duration.ofDays(1);
 
     private final DecoderSettings settings;
     private transient StreamingTokenizer tokenizer;
     private transient ValueState<TokenizerCarry> carries;
+    private transient ValueState<Integer> nextChunk;
+    private transient MapState<Integer, DocumentChunk> earlyChunks;
+    private transient Counter chunksDropped;
+    private transient Counter chunksReordered;
 
     /** @param settings the job's settings (model and prompt template) */
     public ChunkTokenizer(DecoderSettings settings) {
@@ -39,6 +64,14 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
                 SharedModels.acquire(settings.modelPath(), settings.contextLength()).tokenizer());
         carries = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(CARRY_STATE, TypeInformation.of(TokenizerCarry.class)));
+        ValueStateDescriptor<Integer> next = new ValueStateDescriptor<>(NEXT_CHUNK_STATE, IntSerializer.INSTANCE);
+        next.enableTimeToLive(StateTtlConfig.newBuilder(FINISHED_MARKER_TTL).build());
+        nextChunk = getRuntimeContext().getState(next);
+        earlyChunks = getRuntimeContext().getMapState(new MapStateDescriptor<>(EARLY_CHUNKS_STATE,
+                Types.INT, TypeInformation.of(DocumentChunk.class)));
+        var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
+        chunksDropped = metrics.counter("chunksDropped");
+        chunksReordered = metrics.counter("chunksReordered");
     }
 
     @Override
@@ -51,6 +84,35 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
 
     @Override
     public void processElement(DocumentChunk chunk, Context ctx, Collector<TokenChunk> out) throws Exception {
+        Integer stored = nextChunk.value();
+        int expected = stored == null ? 0 : stored;
+        if (expected == FINISHED || chunk.seq() < expected) {
+            chunksDropped.inc(); // seen before: a replay
+            return;
+        }
+        if (chunk.seq() > expected) {
+            chunksReordered.inc();
+            earlyChunks.put(chunk.seq(), chunk);
+            return;
+        }
+        DocumentChunk next = chunk;
+        while (next != null) {
+            tokenize(next, out);
+            if (next.last()) {
+                earlyChunks.clear();
+                nextChunk.update(FINISHED);
+                return;
+            }
+            expected++;
+            next = earlyChunks.get(expected);
+            if (next != null) {
+                earlyChunks.remove(expected);
+            }
+        }
+        nextChunk.update(expected);
+    }
+
+    private void tokenize(DocumentChunk chunk, Collector<TokenChunk> out) throws Exception {
         TokenizerCarry carry = carries.value();
         if (carry == null) {
             carry = TokenizerCarry.START;

@@ -1,0 +1,90 @@
+package dev.icecache.operators.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** Every option is checked when the job is built, and a bad one is named with its value and allowed range. */
+class DecoderSettingsValidationTest {
+
+    @TempDir
+    Path dir;
+    private Path model;
+
+    @BeforeEach
+    void model() throws IOException {
+        model = Files.writeString(dir.resolve("model.gguf"), "options are checked before the model is read");
+    }
+
+    private InvalidOptionException rejected(Map<String, String> options) {
+        Configuration c = Configuration.fromMap(options);
+        if (!options.containsKey(IceCacheOptions.MODEL_PATH.key())) {
+            c.set(IceCacheOptions.MODEL_PATH, model.toString());
+        }
+        InvalidOptionException e = assertThrows(InvalidOptionException.class, () -> DecoderSettings.from(c));
+        assertEquals(-1, e.getMessage().indexOf('\n'), "one line: " + e.getMessage());
+        return e;
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', value = {
+        "icecache.budget.tokens|70|a multiple of the page size 16, at least 64",
+        "icecache.budget.tokens|48|a multiple of the page size 16, at least 64",
+        "icecache.budget.tokens|-64|a multiple of the page size 16, at least 64",
+        "icecache.model.context|-1|0 (the model file's) or a length in [1, 16777216]",
+        "icecache.chunk.chars|-5|an integer >= 16",
+        "icecache.chunk.chars|8|an integer >= 16",
+        "icecache.generate.max-tokens|-1|an integer >= 0",
+        "icecache.generate.temperature|-0.5|a finite number >= 0",
+        "icecache.generate.top-p|1.5|a number in (0, 1]",
+        "icecache.generate.top-p|0.0|a number in (0, 1]",
+        "icecache.decode.slice-tokens|0|an integer >= 1",
+        "icecache.cache.dense-layers|-2|an integer >= 0",
+        "icecache.working-set.documents|0|an integer >= 1",
+        "icecache.cache.policy|LRU|one of [FULL, STREAMING, QUEST, ORACLE, ICECACHE, ICECACHE_REUSE]",
+        "icecache.page.format|F8|one of [F32, BF16]",
+        "icecache.budget.tokens|lots|a value of type Integer",
+        "icecache.prompt|{document} and {document}|text with '{document}' at most once",
+    })
+    void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
+        InvalidOptionException e = rejected(Map.of(key, value));
+        assertEquals(key, e.option());
+        assertTrue(e.getMessage().startsWith(key + "=" + value + " is invalid; allowed: "), e.getMessage());
+        assertTrue(e.getMessage().contains(allowed), e.getMessage());
+    }
+
+    @Test
+    void shouldNameTheModelOptionWhenItIsMissing() {
+        Configuration c = new Configuration();
+        InvalidOptionException e = assertThrows(InvalidOptionException.class, () -> DecoderSettings.from(c));
+        assertTrue(e.getMessage().startsWith("icecache.model.path is not set; allowed: "), e.getMessage());
+    }
+
+    @Test
+    void shouldNameTheModelOptionWhenTheFileDoesNotExist() {
+        String missing = dir.resolve("nope.gguf").toString();
+        InvalidOptionException e = rejected(Map.of(IceCacheOptions.MODEL_PATH.key(), missing));
+        assertTrue(e.getMessage().startsWith("icecache.model.path=" + missing + " is invalid"), e.getMessage());
+    }
+
+    @Test
+    void shouldAcceptTheDefaults() {
+        Configuration c = new Configuration();
+        c.set(IceCacheOptions.MODEL_PATH, model.toString());
+        DecoderSettings s = DecoderSettings.from(c);
+        assertEquals(256, s.budgetTokens());
+        assertEquals(4096, s.chunkChars());
+    }
+}
