@@ -80,7 +80,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
             return;
         }
         DocumentProgress p = stored.progress();
-        String phase = p.finished() ? "done" : p.decoding() ? "decode" : "prefill";
+        String phase = p.rejected() ? "rejected" : p.finished() ? "done" : p.decoding() ? "decode" : "prefill";
         out.collect(new DocumentState(docId, phase, p.cacheLength(), p.promptTokens(), p.heldTokens().length,
                 p.generated(), stored.pieceSeq(), stored.pageCount(), pageCount, pageBytes, pageRows,
                 stored.cacheHeader() == null ? 0 : stored.cacheHeader().length, cellCount, cellBytes, trees, nodes,

@@ -5,8 +5,9 @@ package dev.icecache.job.inspect;
  * Byte counts are serialized value sizes (keys and backend overhead excluded).
  *
  * @param docId the document id (the state key)
- * @param phase {@code prefill}, {@code decode}, {@code done}, or {@code unknown} when the
- *              document value is missing
+ * @param phase {@code prefill}, {@code decode}, {@code done}, {@code rejected} (its prompt does
+ *              not fit in the context; only counted until its last chunk), or {@code unknown}
+ *              when the document value is missing
  * @param position positions in the KV cache: prompt tokens run, then generated tokens fed back
  * @param promptTokens prompt tokens seen (BOS included), run or held
  * @param heldTokens prompt tokens seen but not yet run

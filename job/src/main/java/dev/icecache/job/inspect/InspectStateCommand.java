@@ -131,15 +131,18 @@ public final class InspectStateCommand implements Callable<Integer> {
         int prefill = 0;
         int decode = 0;
         int done = 0;
+        int rejected = 0;
         for (DocumentState d : documents) {
             switch (d.phase()) {
                 case "prefill" -> prefill++;
                 case "decode" -> decode++;
                 case "done" -> done++;
+                case "rejected" -> rejected++;
                 default -> { }
             }
         }
-        return prefill + " prefill, " + decode + " decode, " + done + " done";
+        return prefill + " prefill, " + decode + " decode, " + done + " done"
+                + (rejected == 0 ? "" : ", " + rejected + " rejected (prompt beyond the context)");
     }
 
     private static ObjectNode toJson(StateContents c) {
