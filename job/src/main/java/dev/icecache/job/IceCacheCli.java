@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "icecache", mixinStandardHelpOptions = true, version = "icecache 0.1.0",
         description = "LLM decoding over very long documents with the IceCache KV cache.",
         subcommands = {GenerateCommand.class, SummarizeCommand.class, InspectModelCommand.class,
+                dev.icecache.job.inspect.InspectStateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class IceCacheCli implements Runnable {
 

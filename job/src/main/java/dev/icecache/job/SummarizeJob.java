@@ -49,7 +49,7 @@ public final class SummarizeJob {
     /** Stable operator ids (savepoint compatibility): never change them. */
     static final String SOURCE_UID = "icecache-documents";
     static final String TOKENIZE_UID = "icecache-tokenize";
-    static final String DECODER_UID = "icecache-decoder";
+    public static final String DECODER_UID = "icecache-decoder";
     static final String JSON_UID = "icecache-to-json";
     static final String SINK_UID = "icecache-sink";
 

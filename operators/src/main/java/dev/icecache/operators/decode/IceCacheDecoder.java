@@ -53,11 +53,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private static final Logger LOG = LoggerFactory.getLogger(IceCacheDecoder.class);
 
     /** Name of the per-document value state. */
-    static final String DOCUMENT_STATE = "icecache-document";
+    public static final String DOCUMENT_STATE = "icecache-document";
     /** Name of the per-document KV page map state. */
-    static final String PAGES_STATE = "icecache-pages";
+    public static final String PAGES_STATE = "icecache-pages";
     /** Name of the per-document index cell map state. */
-    static final String CELLS_STATE = "icecache-cells";
+    public static final String CELLS_STATE = "icecache-cells";
 
     private final DecoderSettings settings;
 

@@ -1,0 +1,46 @@
+package dev.icecache.job.inspect;
+
+/**
+ * What the decoder's keyed state holds for one document, as {@code inspect-state} reports it.
+ * Byte counts are serialized value sizes (keys and backend overhead excluded).
+ *
+ * @param docId the document id (the state key)
+ * @param phase {@code prefill}, {@code decode}, {@code done}, {@code rejected} (its prompt does
+ *              not fit in the context; only counted until its last chunk), or {@code unknown}
+ *              when the document value is missing
+ * @param position positions in the KV cache: prompt tokens run, then generated tokens fed back
+ * @param promptTokens prompt tokens seen (BOS included), run or held
+ * @param heldTokens prompt tokens seen but not yet run
+ * @param generated tokens generated so far
+ * @param pieces text pieces emitted so far
+ * @param recordedPages the page count the document value records
+ * @param pages entries in the page map state
+ * @param pageBytes serialized bytes of those pages
+ * @param pageRows K/V rows in those pages, summed over layers and KV heads
+ * @param headerBytes bytes of the cache header in the document value (0 for the FULL policy)
+ * @param cells entries in the index-cell map state
+ * @param cellBytes bytes of those cells
+ * @param trees index trees (one header cell each)
+ * @param nodes tree nodes listed by the node-chunk cells
+ * @param nodesPerLevel nodes per tree level, index = level, summed over trees
+ */
+public record DocumentState(String docId, String phase, long position, long promptTokens, long heldTokens,
+                            long generated, long pieces, long recordedPages, long pages, long pageBytes, long pageRows,
+                            long headerBytes, long cells, long cellBytes, long trees, long nodes,
+                            long[] nodesPerLevel) {
+
+    /** Tree levels in use: one more than the highest level with a node, 0 without trees. */
+    public int levels() {
+        for (int l = nodesPerLevel.length - 1; l >= 0; l--) {
+            if (nodesPerLevel[l] > 0) {
+                return l + 1;
+            }
+        }
+        return 0;
+    }
+
+    /** Bytes of pages, cells and cache header together. */
+    public long totalBytes() {
+        return pageBytes + cellBytes + headerBytes;
+    }
+}
