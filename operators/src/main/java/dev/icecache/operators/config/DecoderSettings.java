@@ -25,16 +25,32 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param denseLayers leading full-attention layers
  * @param pageFormat rounding of stored pages
  * @param workingSetDocuments live documents per decoder subtask
+ * @param gpuEnabled whether the decoder may run on a GPU it finds
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
-                              PageFormat pageFormat, int workingSetDocuments) implements Serializable {
+                              PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled)
+        implements Serializable {
 
     public DecoderSettings {
         if (workingSetDocuments < 1) {
             throw new IllegalArgumentException(IceCacheOptions.WORKING_SET_DOCUMENTS.key() + "=" + workingSetDocuments
                     + " must be >= 1");
         }
+    }
+
+    /** Settings with the GPU enabled (the option's default). */
+    public DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
+                           GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
+                           PageFormat pageFormat, int workingSetDocuments) {
+        this(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens, denseLayers, pageFormat,
+                workingSetDocuments, IceCacheOptions.GPU_ENABLED.defaultValue());
+    }
+
+    /** These settings with {@code gpuEnabled} replaced. */
+    public DecoderSettings withGpuEnabled(boolean enabled) {
+        return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
+                denseLayers, pageFormat, workingSetDocuments, enabled);
     }
 
     /**
@@ -60,7 +76,7 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
                 config.get(IceCacheOptions.DENSE_LAYERS), config.get(IceCacheOptions.PAGE_FORMAT),
                 config.get(IceCacheOptions.WORKING_SET_DOCUMENTS));
         named(IceCacheOptions.BUDGET_TOKENS.key(), settings::cacheConfig);
-        return settings;
+        return settings.withGpuEnabled(config.get(IceCacheOptions.GPU_ENABLED));
     }
 
     /** The kvcache configuration these settings stand for. */
