@@ -24,7 +24,6 @@ final class InferenceState {
     final float[] ropeCos;         // [T][headDim/2] cos(position * frequency) of each position in the batch
     final float[] ropeSin;         // [T][headDim/2] sin of the same
     final MatMul matmul;
-    final int[] oneToken = new int[1]; // the token of a decode step
 
     InferenceState(ModelConfig c, LlamaWeights weights, int batch, ComputePool pool) {
         this.batch = batch;

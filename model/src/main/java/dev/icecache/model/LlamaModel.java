@@ -24,7 +24,7 @@ import dev.icecache.model.tokenizer.Vocabulary;
  *
  * <pre>
  *   LlamaModel model = LlamaModel.load(path, LoadOptions.defaults());
- *   Session s = model.newSession(new FullCache(model.cacheShape()));
+ *   Session s = model.newSession(new FullCache(model.cacheShape()));   // CPU; or newSession(cache, pass)
  *   float[] logits = s.prefill(promptTokens, 0, promptTokens.length, true);
  *   int next = sampler.sample(logits); logits = s.step(next); ...
  * </pre>
@@ -123,9 +123,23 @@ public final class LlamaModel implements AutoCloseable {
                 config.contextLength());
     }
 
-    /** A new sequence over {@code cache}, starting at position {@code cache.length()}. */
+    /**
+     * A new sequence over {@code cache}, starting at position {@code cache.length()}, with its own
+     * CPU forward pass.
+     */
     public Session newSession(KvCache cache) {
-        return new Session(this, cache);
+        return new Session(this, cache, ComputeBackend.cpu().newForwardPass(this, Session.PREFILL_BATCH));
+    }
+
+    /**
+     * A new sequence over {@code cache} computed by {@code pass} (any backend's, possibly shared
+     * with other sessions of the calling thread; the caller closes it).
+     *
+     * @throws IllegalArgumentException when the pass is another model's, or its maxBatch is below
+     *         {@link Session#PREFILL_BATCH}, or the cache does not fit the model
+     */
+    public Session newSession(KvCache cache, ForwardPass pass) {
+        return new Session(this, cache, pass);
     }
 
     ComputePool pool() {

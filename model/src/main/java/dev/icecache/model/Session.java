@@ -4,8 +4,9 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
 
 /**
- * One sequence being run through a {@link LlamaModel}: its KV cache, its position and its
- * scratch buffers. Not thread-safe; many sessions may share one model from different threads.
+ * One sequence being run through a {@link LlamaModel}: its KV cache, its position and the
+ * {@link ForwardPass} that computes it (its own CPU pass, or one shared with other sessions of
+ * the same thread). Not thread-safe; many sessions may share one model from different threads.
  */
 public final class Session {
 
@@ -14,10 +15,11 @@ public final class Session {
 
     private final LlamaModel model;
     private final KvCache cache;
-    private final InferenceState state;
+    private final ForwardPass pass;
+    private final int[] oneToken = new int[1]; // the token of a decode step
     private int position;
 
-    Session(LlamaModel model, KvCache cache) {
+    Session(LlamaModel model, KvCache cache, ForwardPass pass) {
         CacheShape want = model.cacheShape();
         CacheShape got = cache.shape();
         if (got.nLayers() != want.nLayers() || got.nHeads() != want.nHeads() || got.nKvHeads() != want.nKvHeads()
@@ -25,9 +27,18 @@ public final class Session {
             throw new IllegalArgumentException("cache shape " + got + " does not fit the model's " + want
                     + "; build the cache from model.cacheShape()");
         }
+        if (pass.model() != model) {
+            throw new IllegalArgumentException("forward pass of model '" + pass.model().config().name()
+                    + "' cannot run a session of model '" + model.config().name()
+                    + "'; create the pass with backend.newForwardPass(model, ...)");
+        }
+        if (pass.maxBatch() < PREFILL_BATCH) {
+            throw new IllegalArgumentException("forward pass maxBatch=" + pass.maxBatch() + " is below the prefill batch "
+                    + PREFILL_BATCH + "; create it with maxBatch Session.PREFILL_BATCH");
+        }
         this.model = model;
         this.cache = cache;
-        this.state = new InferenceState(model.config(), model.weights(), PREFILL_BATCH, model.pool());
+        this.pass = pass;
         this.position = cache.length();
     }
 
@@ -46,8 +57,8 @@ public final class Session {
      * {@link #PREFILL_BATCH} (matrix products batched, attention per position).
      *
      * @param wantLogits whether to return the logits after the last token
-     * @return the logits of the last token (vocabulary size floats, owned by this session and
-     *         overwritten by the next call), or null when not wanted or len is 0
+     * @return the logits of the last token (vocabulary size floats, owned by the forward pass and
+     *         overwritten by its next call), or null when not wanted or len is 0
      * @throws IllegalArgumentException when a token id is outside the vocabulary or the
      *         sequence would exceed the cache's maximum length
      */
@@ -67,20 +78,20 @@ public final class Session {
             throw new IllegalArgumentException("position=" + position + " + " + len + " tokens exceeds the context length="
                     + max + "; raise --context or shorten the input");
         }
+        float[] logits = null;
         for (int done = 0; done < len; ) {
             int n = Math.min(PREFILL_BATCH, len - done);
             boolean last = done + n == len;
-            Transformer.forward(model.config(), model.weights(), state, cache, tokens, off + done, n, position,
-                    wantLogits && last);
+            logits = pass.forward(cache, tokens, off + done, n, position, wantLogits && last);
             position += n;
             done += n;
         }
-        return wantLogits && len > 0 ? state.logits : null;
+        return wantLogits ? logits : null;
     }
 
-    /** Runs one token at the next position and returns its logits (owned by this session). */
+    /** Runs one token at the next position and returns its logits (owned by the forward pass). */
     public float[] step(int token) {
-        int[] one = state.oneToken;
+        int[] one = oneToken;
         one[0] = token;
         return prefill(one, 0, 1, true);
     }

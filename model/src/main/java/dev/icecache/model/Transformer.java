@@ -4,14 +4,43 @@ import dev.icecache.kvcache.KvCache;
 import dev.icecache.model.compute.MatMul;
 
 /**
- * The Llama forward pass over a batch of consecutive positions (one position = a decode
- * step, many = a prefill chunk), after llama2.c's {@code forward}. Attention goes only through
- * the {@link KvCache}: per layer the post-RoPE K and V of the batch are appended, then each
- * position attends causally. Allocates nothing.
+ * The CPU backend's forward pass over a batch of consecutive positions (one position = a
+ * decode step, many = a prefill chunk), after llama2.c's {@code forward}. Attention goes only
+ * through the {@link KvCache}: per layer the post-RoPE K and V of the batch are appended, then
+ * each position attends causally. Allocates nothing per call.
  */
-final class Transformer {
+final class Transformer implements ForwardPass {
 
-    private Transformer() {
+    private final LlamaModel model;
+    private final InferenceState state;
+
+    Transformer(LlamaModel model, int maxBatch) {
+        this.model = model;
+        this.state = new InferenceState(model.config(), model.weights(), maxBatch, model.pool());
+    }
+
+    @Override
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public int maxBatch() {
+        return state.batch;
+    }
+
+    @Override
+    public float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits) {
+        if (n < 1 || n > state.batch) {
+            throw new IllegalArgumentException("n=" + n + " positions must be in [1, maxBatch=" + state.batch + "]");
+        }
+        forward(model.config(), model.weights(), state, cache, tokens, off, n, position, wantLogits);
+        return wantLogits ? state.logits : null;
+    }
+
+    @Override
+    public void close() {
+        // heap buffers only
     }
 
     /**
@@ -19,8 +48,8 @@ final class Transformer {
      *
      * @param wantLogits whether to compute the logits of the last position into {@code s.logits}
      */
-    static void forward(ModelConfig c, LlamaWeights w, InferenceState s, KvCache cache,
-                        int[] tokens, int off, int n, int position, boolean wantLogits) {
+    private static void forward(ModelConfig c, LlamaWeights w, InferenceState s, KvCache cache,
+                                int[] tokens, int off, int n, int position, boolean wantLogits) {
         final int dim = c.dim();
         final int kvDim = c.kvDim();
         final int hidden = c.hiddenDim();

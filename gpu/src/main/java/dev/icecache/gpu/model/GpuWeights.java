@@ -1,6 +1,5 @@
 package dev.icecache.gpu.model;
 
-import java.io.IOException;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -10,7 +9,6 @@ import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
 import dev.icecache.model.LlamaWeights;
 import dev.icecache.model.ModelConfig;
-import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
 
@@ -42,7 +40,7 @@ public final class GpuWeights implements AutoCloseable {
     final DeviceBuffer[] rmsFfn;   // [layer] -> [dim]
     final DeviceBuffer rmsFinal;   // [dim]
 
-    private GpuWeights(CudaContext cuda, ModelConfig c, LlamaWeights w, GgufFile file) throws IOException {
+    private GpuWeights(CudaContext cuda, ModelConfig c, LlamaWeights w) {
         this.cuda = cuda;
         this.source = w;
         int layers = c.nLayers();
@@ -59,42 +57,40 @@ public final class GpuWeights implements AutoCloseable {
         rmsAtt = new DeviceBuffer[layers];
         rmsFfn = new DeviceBuffer[layers];
         for (int l = 0; l < layers; l++) {
-            wq[l] = upload(w.wq()[l], dim, dim, file);
-            wk[l] = upload(w.wk()[l], kvDim, dim, file);
-            wv[l] = upload(w.wv()[l], kvDim, dim, file);
-            wo[l] = upload(w.wo()[l], dim, dim, file);
-            w1[l] = upload(w.w1()[l], hidden, dim, file);
-            w2[l] = upload(w.w2()[l], dim, hidden, file);
-            w3[l] = upload(w.w3()[l], hidden, dim, file);
+            wq[l] = upload(w.wq()[l], dim, dim);
+            wk[l] = upload(w.wk()[l], kvDim, dim);
+            wv[l] = upload(w.wv()[l], kvDim, dim);
+            wo[l] = upload(w.wo()[l], dim, dim);
+            w1[l] = upload(w.w1()[l], hidden, dim);
+            w2[l] = upload(w.w2()[l], dim, hidden);
+            w3[l] = upload(w.w3()[l], hidden, dim);
             rmsAtt[l] = floats(w.rmsAtt()[l]);
             rmsFfn[l] = floats(w.rmsFfn()[l]);
         }
-        classifier = upload(w.classifier(), c.vocabSize(), dim, file);
+        classifier = upload(w.classifier(), c.vocabSize(), dim);
         rmsFinal = floats(w.rmsFinal());
     }
 
     /**
-     * The device copy of {@code w} on {@code cuda}, uploaded on the first call.
-     *
-     * @param file the GGUF file the model was mapped from (needed for Q8_0/Q4_0), or null
+     * The device copy of {@code w} on {@code cuda}, uploaded on the first call (quantized blocks
+     * straight from the tensors' {@link FloatTensor#rawBytes()}).
      */
-    public static synchronized GpuWeights acquire(CudaContext cuda, ModelConfig c, LlamaWeights w, GgufFile file)
-            throws IOException {
+    public static synchronized GpuWeights acquire(CudaContext cuda, ModelConfig c, LlamaWeights w) {
         Map<LlamaWeights, GpuWeights> onDevice = SHARED.computeIfAbsent(cuda, k -> new IdentityHashMap<>());
         GpuWeights g = onDevice.get(w);
         if (g == null) {
-            g = new GpuWeights(cuda, c, w, file);
+            g = new GpuWeights(cuda, c, w);
             onDevice.put(w, g);
         }
         g.references++;
         return g;
     }
 
-    private static Matrix upload(FloatTensor t, int rows, int cols, GgufFile file) throws IOException {
-        TensorBytes b = TensorBytes.of(t, file);
+    private static Matrix upload(FloatTensor t, int rows, int cols) {
+        TensorBytes b = TensorBytes.of(t);
         long bytes = b.type().byteSizeFor((long) rows * cols);
-        if (b.bytes().capacity() < bytes) {
-            throw new IllegalArgumentException("tensor '" + t.name() + "' holds " + b.bytes().capacity()
+        if (b.bytes().remaining() < bytes) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' holds " + b.bytes().remaining()
                     + " bytes, fewer than a " + rows + "x" + cols + " " + b.type() + " matrix needs (" + bytes + ")");
         }
         DeviceBuffer d = new DeviceBuffer(bytes);

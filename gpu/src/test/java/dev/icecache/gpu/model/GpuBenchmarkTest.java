@@ -16,7 +16,6 @@ import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
-import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.tensor.GgmlType;
 
@@ -52,7 +51,7 @@ class GpuBenchmarkTest {
             }
             double cpuTps = DECODE / ((System.nanoTime() - t0) / 1e9);
 
-            try (GpuWeights weights = GpuWeights.acquire(cuda, model.config(), model.weights(), GgufFile.read(file));
+            try (GpuWeights weights = GpuWeights.acquire(cuda, model.config(), model.weights());
                  GpuTransformer gpu = new GpuTransformer(cuda, model.config(), model.weights(), weights, PROMPT)) {
                 FullCache cache = new FullCache(model.cacheShape());
                 int[] one = {greedy.sample(gpu.forward(cache, prompt, 0, PROMPT, 0, true))};

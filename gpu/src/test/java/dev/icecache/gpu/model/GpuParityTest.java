@@ -27,7 +27,6 @@ import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
-import dev.icecache.model.gguf.GgufFile;
 
 /** The GPU forward pass against the CPU backend (the oracle) on the real stories260K model. */
 @Tag("gpu")
@@ -48,7 +47,7 @@ class GpuParityTest {
         try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512));
              CudaContext cuda = new CudaContext(device)) {
             Run cpu = cpuRun(model, new FullCache(model.cacheShape()), reference.length);
-            Run gpu = gpuRun(model, cuda, GgufFile.read(file), new FullCache(model.cacheShape()), reference.length);
+            Run gpu = gpuRun(model, cuda, new FullCache(model.cacheShape()), reference.length);
             assertArrayEquals(reference, cpu.ids(), "CPU greedy ids differ from the reference");
             assertArrayEquals(cpu.ids(), gpu.ids(), "GPU greedy ids differ from the CPU's");
             float maxDiff = maxDiff(cpu.logits(), gpu.logits());
@@ -66,7 +65,7 @@ class GpuParityTest {
         try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512));
              CudaContext cuda = new CudaContext(device)) {
             Run cpu = cpuRun(model, iceCache(model), steps);
-            Run gpu = gpuRun(model, cuda, GgufFile.read(file), iceCache(model), steps);
+            Run gpu = gpuRun(model, cuda, iceCache(model), steps);
             assertArrayEquals(cpu.ids(), gpu.ids(), "GPU greedy ids under IceCache differ from the CPU's");
             assertEquals(cpu.attendedDigest(), gpu.attendedDigest(), "attended positions differ");
             reporter.publishEntry("summary", "IceCache(128 tokens) over " + steps
@@ -99,9 +98,9 @@ class GpuParityTest {
         return new Run(ids, logits, digest[0]);
     }
 
-    static Run gpuRun(LlamaModel model, CudaContext cuda, GgufFile file, KvCache cache, int steps) throws IOException {
+    static Run gpuRun(LlamaModel model, CudaContext cuda, KvCache cache, int steps) {
         long[] digest = observe(cache);
-        try (GpuWeights weights = GpuWeights.acquire(cuda, model.config(), model.weights(), file);
+        try (GpuWeights weights = GpuWeights.acquire(cuda, model.config(), model.weights());
              GpuTransformer gpu = new GpuTransformer(cuda, model.config(), model.weights(), weights, 1)) {
             Sampler greedy = new Sampler(0f, 1f, 0);
             int[] ids = new int[steps];

@@ -70,6 +70,18 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
         return name;
     }
 
+    /**
+     * The tensor's bytes in its ggml layout ({@code type().byteSizeFor(size())} of them,
+     * little-endian): a read-only view of the mapped data, not a copy, with its own position, so
+     * an accelerator can upload quantized blocks as they are stored.
+     */
+    public final ByteBuffer rawBytes() {
+        long bytes = type().byteSizeFor(size);
+        ByteBuffer view = data.asReadOnlyBuffer();
+        view.position(0).limit(Math.toIntExact(bytes));
+        return view.slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** The element at a flat index: the reference decoding of the format. */
     public abstract float getFloat(long index);
 

@@ -29,10 +29,12 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param denseLayers leading full-attention layers
  * @param pageFormat rounding of stored pages
  * @param workingSetDocuments live documents per decoder subtask
+ * @param gpuEnabled whether the decoder may run on a GPU it finds
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
-                              PageFormat pageFormat, int workingSetDocuments) implements Serializable {
+                              PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled)
+        implements Serializable {
 
     public DecoderSettings {
         if (workingSetDocuments < 1) {
@@ -45,6 +47,20 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
     static final int MIN_BUDGET_TOKENS = 64;
     /** Context lengths above this are not a Llama model's (the model reader's own limit). */
     static final int MAX_CONTEXT = 1 << 24;
+
+    /** Settings with the GPU enabled (the option's default). */
+    public DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
+                           GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
+                           PageFormat pageFormat, int workingSetDocuments) {
+        this(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens, denseLayers, pageFormat,
+                workingSetDocuments, IceCacheOptions.GPU_ENABLED.defaultValue());
+    }
+
+    /** These settings with {@code gpuEnabled} replaced. */
+    public DecoderSettings withGpuEnabled(boolean enabled) {
+        return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
+                denseLayers, pageFormat, workingSetDocuments, enabled);
+    }
 
     /**
      * Reads and validates every option; a bad value fails here, naming its key, the value and
@@ -90,7 +106,7 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
                 new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice),
                 policy, budget, dense, format, workingSet);
         settings.cacheConfig(); // kvcache's own checks, already implied by the ones above
-        return settings;
+        return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED));
     }
 
     /** The kvcache configuration these settings stand for. */

@@ -90,6 +90,14 @@ public final class IceCacheOptions {
             .withDescription("Documents per decoder subtask kept live in memory (model scratch and the host copy"
                     + " of their pages, >= 1). Others live only in keyed state and are rebuilt on their next element.");
 
+    /** Whether the decoder may run on a GPU. */
+    public static final ConfigOption<Boolean> GPU_ENABLED = key("icecache.gpu.enabled").booleanType()
+            .defaultValue(true)
+            .withDescription("Run the model on a GPU when one is found: the device Flink's 'gpu' external resource"
+                    + " assigns (device 0 when none is declared), if the job jar's gpu backend can open it (CUDA >= 13"
+                    + " driver, compute capability >= 9.0). Otherwise, or with false, the CPU runs with the same results."
+                    + " Each decoder subtask logs the backend it chose and why.");
+
     /** Page format in state. */
     public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)
             .defaultValue(PageFormat.F32)

@@ -2,6 +2,7 @@ package dev.icecache.operators.decode;
 
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.ForwardPass;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
@@ -45,12 +46,12 @@ public final class DocumentSession {
     private int generated;
     private boolean finished;
 
-    private DocumentSession(LlamaModel model, KvCache cache, GenerationSettings settings, long documentSeed,
-                            DocumentProgress progress) {
+    private DocumentSession(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                            long documentSeed, DocumentProgress progress) {
         Checks.checkArgument(cache.length() == progress.cacheLength(),
                 "cache holds %d positions but the document's progress says %d; state is inconsistent",
                 cache.length(), progress.cacheLength());
-        this.session = model.newSession(cache);
+        this.session = pass == null ? model.newSession(cache) : model.newSession(cache, pass);
         this.settings = settings;
         this.documentSeed = documentSeed;
         this.eos = model.vocabulary().eos();
@@ -63,18 +64,33 @@ public final class DocumentSession {
         this.finished = progress.finished();
     }
 
-    /** A new document over an empty cache. */
+    /** A new document over an empty cache, on its own CPU forward pass. */
     public static DocumentSession start(LlamaModel model, KvCache cache, GenerationSettings settings, String docId) {
+        return start(model, null, cache, settings, docId);
+    }
+
+    /**
+     * A new document over an empty cache, computed by {@code pass} (shared with the subtask's other
+     * documents), or by its own CPU pass when {@code pass} is null.
+     */
+    public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                        String docId) {
         int bos = model.vocabulary().bos();
         Checks.checkArgument(bos >= 0, "the model's vocabulary has no BOS token; it cannot start a document");
         DocumentProgress fresh = new DocumentProgress(0, new int[] {bos}, 1, false, 0, 0, false);
-        return new DocumentSession(model, cache, settings, seedOf(settings, docId), fresh);
+        return new DocumentSession(model, pass, cache, settings, seedOf(settings, docId), fresh);
     }
 
     /** A document restored from state; {@code cache} already holds its positions. */
     public static DocumentSession resume(LlamaModel model, KvCache cache, GenerationSettings settings, String docId,
                                          DocumentProgress progress) {
-        return new DocumentSession(model, cache, settings, seedOf(settings, docId), progress);
+        return resume(model, null, cache, settings, docId, progress);
+    }
+
+    /** As {@link #resume(LlamaModel, KvCache, GenerationSettings, String, DocumentProgress)}, computed by {@code pass}. */
+    public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                         String docId, DocumentProgress progress) {
+        return new DocumentSession(model, pass, cache, settings, seedOf(settings, docId), progress);
     }
 
     /**

@@ -63,6 +63,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     /** Owned by {@link SharedModels}; acquired in open, released in close. */
     private transient LlamaModel model;
+    /** The backend and the forward pass all documents of this subtask share. */
+    private transient SubtaskCompute compute;
     private transient TextAssembler text;
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
@@ -86,6 +88,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     @Override
     public void open(OpenContext openContext) {
         model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
+        compute = SubtaskCompute.open(model, settings.gpuEnabled(),
+                getRuntimeContext().getExternalResourceInfos(AssignedDevice.GPU_RESOURCE),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         text = new TextAssembler(model.tokenizer()::tokenBytes);
         documents = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
@@ -107,6 +112,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     @Override
     public void close() {
+        if (compute != null) {
+            compute.close();
+            compute = null;
+        }
         if (model != null) {
             SharedModels.release(settings.modelPath(), settings.contextLength());
             model = null;
@@ -212,7 +221,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         if (stored == null) {
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
-            doc = new LiveDocument(DocumentSession.start(model, cache.kvCache(), settings.generation(), docId), cache,
+            doc = new LiveDocument(DocumentSession.start(model, compute.pass(), cache.kvCache(), settings.generation(),
+                    docId), cache,
                     store, 0, new byte[0], 0);
             LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
                     cacheConfig.budgetTokens());
@@ -222,7 +232,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentProgress p = stored.progress();
             DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
                     p.cacheLength(), stored.cacheHeader(), cells);
-            doc = new LiveDocument(DocumentSession.resume(model, cache.kvCache(), settings.generation(), docId, p),
+            doc = new LiveDocument(DocumentSession.resume(model, compute.pass(), cache.kvCache(), settings.generation(),
+                    docId, p),
                     cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
             LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={} restore_ms={}"
@@ -246,6 +257,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     /** The most documents this instance held live at once (the working set's high-water mark). */
     int peakLiveDocuments() {
         return peakLiveDocuments;
+    }
+
+    /** The compute this subtask chose in {@link #open} (for tests: backend and reason). */
+    SubtaskCompute compute() {
+        return compute;
     }
 
     /** Entries in the current document's page map state (logged at its end, read once). */

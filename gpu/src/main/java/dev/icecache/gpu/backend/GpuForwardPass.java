@@ -1,0 +1,50 @@
+package dev.icecache.gpu.backend;
+
+import dev.icecache.gpu.model.GpuTransformer;
+import dev.icecache.gpu.model.GpuWeights;
+import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.ForwardPass;
+import dev.icecache.model.LlamaModel;
+
+/** A {@link GpuTransformer} as the model's {@link ForwardPass}; holds one reference to the weights. */
+final class GpuForwardPass implements ForwardPass {
+
+    private final LlamaModel model;
+    private final GpuWeights weights;
+    private final GpuTransformer transformer;
+    private final int maxBatch;
+    private boolean closed;
+
+    GpuForwardPass(LlamaModel model, GpuWeights weights, GpuTransformer transformer, int maxBatch) {
+        this.model = model;
+        this.weights = weights;
+        this.transformer = transformer;
+        this.maxBatch = maxBatch;
+    }
+
+    @Override
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    @Override
+    public float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits) {
+        return transformer.forward(cache, tokens, off, n, position, wantLogits);
+    }
+
+    /** Frees the activation buffers, then drops the weights reference (the last one frees them). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        transformer.close();
+        weights.close();
+    }
+}

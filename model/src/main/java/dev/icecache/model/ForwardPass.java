@@ -1,0 +1,36 @@
+package dev.icecache.model;
+
+import dev.icecache.kvcache.KvCache;
+
+/**
+ * The Llama forward pass of one model on one compute backend, with its own activation buffers:
+ * runs a batch of consecutive positions (one position = a decode step, many = a prefill chunk),
+ * appending their K and V to a {@link KvCache} and attending through it.
+ *
+ * <p>One thread at a time. Several {@link Session}s may share one pass (a Flink subtask decodes
+ * its documents one after another), because a session reads the returned logits before its next
+ * call; the logits belong to the pass and the next {@link #forward} overwrites them.
+ */
+public interface ForwardPass extends AutoCloseable {
+
+    /** The model whose weights this pass runs. */
+    LlamaModel model();
+
+    /** The most positions one {@link #forward} call accepts. */
+    int maxBatch();
+
+    /**
+     * Runs {@code tokens[off .. off+n)} at positions {@code position ..}: per layer the batch's
+     * post-RoPE K and V are appended to {@code cache}, then each position attends causally.
+     * Token ids and n are checked by the caller ({@link Session}).
+     *
+     * @param wantLogits whether to compute the logits of the last position
+     * @return the logits of the last position (vocabulary size floats, owned by this pass), or
+     *         null when not wanted
+     */
+    float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits);
+
+    /** Frees what the pass holds on its device (nothing on the CPU). */
+    @Override
+    void close();
+}
