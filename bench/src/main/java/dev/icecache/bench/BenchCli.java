@@ -1,6 +1,7 @@
 package dev.icecache.bench;
 
 import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
+import dev.icecache.bench.speed.SpeedCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
-        subcommands = {CompareLlamaCppCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CompareLlamaCppCommand.class,
+                SpeedCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 
     @CommandLine.Spec
