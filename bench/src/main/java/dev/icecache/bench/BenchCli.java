@@ -1,6 +1,8 @@
 package dev.icecache.bench;
 
 import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
+import dev.icecache.bench.index.IndexCommand;
+import dev.icecache.bench.memory.MemoryCommand;
 import dev.icecache.bench.speed.SpeedCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,6 +15,8 @@ import picocli.CommandLine.Command;
         description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
         subcommands = {CompareLlamaCppCommand.class,
                 SpeedCommand.class,
+                IndexCommand.class,
+                MemoryCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 

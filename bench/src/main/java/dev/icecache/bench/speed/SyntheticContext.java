@@ -87,7 +87,7 @@ public final class SyntheticContext {
     }
 
     /** K and V rows of positions {@code start .. start+n-1} of one layer, [position][kvHead][headDim]. */
-    void rows(int layer, int start, int n, float[] k, float[] v) {
+    public void rows(int layer, int start, int n, float[] k, float[] v) {
         int hd = shape.headDim();
         int kv = shape.nKvHeads();
         for (int i = 0; i < n; i++) {
@@ -106,8 +106,8 @@ public final class SyntheticContext {
         }
     }
 
-    /** A query near one of the layer's clusters for every head. */
-    void query(int layer, int position, float[] q) {
+    /** A query near one of the layer's clusters for every head ({@code shape.qDim()} floats into q). */
+    public void query(int layer, int position, float[] q) {
         int hd = shape.headDim();
         long state = mix(seed * 31 + ((long) layer << 40) + position);
         for (int h = 0; h < shape.nHeads(); h++) {
