@@ -2,7 +2,10 @@ package dev.icecache.bench;
 
 import dev.icecache.bench.fidelity.FidelityCommand;
 import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
+import dev.icecache.bench.index.IndexCommand;
+import dev.icecache.bench.memory.MemoryCommand;
 import dev.icecache.bench.report.ReportCommand;
+import dev.icecache.bench.speed.SpeedCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
-        subcommands = {FidelityCommand.class, CompareLlamaCppCommand.class, ReportCommand.class,
+        subcommands = {FidelityCommand.class, CompareLlamaCppCommand.class, SpeedCommand.class, IndexCommand.class,
+                MemoryCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * forked JVM on this class path and reads llama.cpp's own {@code eval time} lines (decode
  * only, prompt excluded) and the streamed wall-clock figures from its output.
  */
-final class LlamaCppDecodeBenchmark {
+public final class LlamaCppDecodeBenchmark {
 
     /** llama.cpp's timing line, e.g. {@code eval time = 81.14 ms / 64 tokens (...)}; "prompt eval" lines do not match. */
     static final Pattern EVAL_TIME = Pattern.compile("(?m)^\\s*eval time =\\s*([0-9.]+) ms /\\s*([0-9]+) (?:tokens|runs)");
@@ -23,13 +23,13 @@ final class LlamaCppDecodeBenchmark {
     private static final long TIMEOUT_MINUTES = 60;
 
     /** Both llama.cpp figures of one benchmark. */
-    record Result(DecodeSpeed evalTime, DecodeSpeed wall) {
+    public record Result(DecodeSpeed evalTime, DecodeSpeed wall) {
     }
 
     private LlamaCppDecodeBenchmark() {
     }
 
-    static Result measure(Path model, String prompt, int context, int tokens, int threads, int runs)
+    public static Result measure(Path model, String prompt, int context, int tokens, int threads, int runs)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("icecache-llamacpp-", ".log");
         try {

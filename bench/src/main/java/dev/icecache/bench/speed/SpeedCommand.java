@@ -1,0 +1,144 @@
+package dev.icecache.bench.speed;
+
+import dev.icecache.bench.llamacpp.LlamaCppDecodeBenchmark;
+import dev.icecache.bench.plot.ProgressBar;
+import dev.icecache.bench.plot.RunInfo;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.LoadOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench speed}: per-token decode latency against context length for each policy, split
+ * into index / moves / attention / append / model, beside llama.cpp where its prefill is
+ * feasible, with the machine's measured memory bandwidth (issue 5 "Long-context speed").
+ */
+@Command(name = "speed", mixinStandardHelpOptions = true,
+        description = "Decode latency against context length per policy (synthetic K/V context), beside llama.cpp.")
+public final class SpeedCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "GGUF model (e.g. a RandomModels 1B-shape Q8_0 file)")
+    Path model;
+
+    @Option(names = "--contexts", split = ",", defaultValue = "1024,4096,16384,65536",
+            description = "context lengths (default ${DEFAULT-VALUE})")
+    int[] contexts;
+
+    @Option(names = "--policies", split = ",", defaultValue = "FULL,QUEST,ICECACHE,ICECACHE_REUSE",
+            description = "policies (default ${DEFAULT-VALUE})")
+    Policy[] policies;
+
+    @Option(names = "--budget", defaultValue = "256", description = "resident tokens per sparse stream (default ${DEFAULT-VALUE})")
+    int budget;
+
+    @Option(names = "--steps", defaultValue = "5", description = "measured decode steps per point (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "unmeasured steps first (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--threads", description = "compute threads (default: available processors)")
+    Integer threads;
+
+    @Option(names = "--llamacpp-contexts", split = ",", defaultValue = "1024",
+            description = "contexts at which llama.cpp prefills a prompt and decodes (default ${DEFAULT-VALUE}; 0 = none)")
+    int[] llamaContexts;
+
+    @Option(names = "--llamacpp-tokens", defaultValue = "8", description = "llama.cpp decode tokens per run (default ${DEFAULT-VALUE})")
+    int llamaTokens;
+
+    @Option(names = "--llamacpp-runs", defaultValue = "5", description = "llama.cpp measured runs (default ${DEFAULT-VALUE})")
+    int llamaRuns;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic context (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "bench/results", description = "folder for CSV and PNG (default ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE (e.g. BENCHMARKS.md)")
+    Path markdown;
+
+    @Override
+    public Integer call() throws Exception {
+        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (contexts.length == 0 || policies.length == 0 || steps < 1 || warmup < 0 || threadCount < 1) {
+            throw new IllegalArgumentException("need at least one context and policy, --steps >= 1, --warmup >= 0, --threads >= 1");
+        }
+        System.setProperty("icecache.threads", String.valueOf(threadCount));
+        RunInfo info = RunInfo.now();
+        System.err.println("measuring memory bandwidth (triad, " + threadCount + " threads)...");
+        double bandwidth = MemoryBandwidth.triad(threadCount, 32 << 20, 5);
+        int maxContext = 0;
+        for (int c : contexts) {
+            maxContext = Math.max(maxContext, c);
+        }
+        List<LongContextSpeed.Point> points = new ArrayList<>();
+        try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(null, maxContext + warmup + steps + 16))) {
+            LongContextSpeed speed = new LongContextSpeed(llama, budget, seed);
+            ProgressBar bar = ProgressBar.stderr(contexts.length * policies.length);
+            for (int context : contexts) {
+                for (Policy policy : policies) {
+                    String label = policy + " " + context;
+                    bar.show(label + " filling");
+                    points.add(speed.measure(context, policy, warmup, steps,
+                            filled -> bar.show(label + " filled " + filled)));
+                    bar.step(label);
+                    System.gc(); // let the next fill start from a clean heap rather than on top of this cache
+                }
+            }
+        }
+        List<double[]> llama = measureLlamaCpp(threadCount);
+        SpeedReport report = new SpeedReport(points, llama, bandwidth, Files.size(model));
+        report.writeCsv(out.resolve("speed.csv"));
+        report.writePlots(out);
+        String section = report.markdown(command(threadCount), info, threadCount);
+        System.out.print(section);
+        if (markdown != null) {
+            Files.writeString(markdown, section, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        return 0;
+    }
+
+    /** {context, prompt tokens, median decode tok/s} per llama.cpp context. */
+    private List<double[]> measureLlamaCpp(int threadCount) throws Exception {
+        List<double[]> rows = new ArrayList<>();
+        for (int context : llamaContexts) {
+            if (context <= 0) {
+                continue;
+            }
+            System.err.println("llama.cpp: prefilling about " + context + " tokens, " + (llamaRuns + 1) + " times...");
+            String prompt = LlamaCppPrompt.ofWords(context);
+            LlamaCppDecodeBenchmark.Result r = LlamaCppDecodeBenchmark.measure(model, prompt,
+                    context + llamaTokens + 64, llamaTokens, threadCount, llamaRuns);
+            rows.add(new double[] {context, r.evalTime().median()});
+        }
+        return rows;
+    }
+
+    private String command(int threadCount) {
+        StringBuilder sb = new StringBuilder("bin/icecache bench speed --model ").append(model).append(" --contexts ");
+        for (int i = 0; i < contexts.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(contexts[i]);
+        }
+        sb.append(" --policies ");
+        for (int i = 0; i < policies.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(policies[i]);
+        }
+        sb.append(String.format(Locale.ROOT, " --budget %d --steps %d --warmup %d --threads %d --llamacpp-contexts ",
+                budget, steps, warmup, threadCount));
+        for (int i = 0; i < llamaContexts.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(llamaContexts[i]);
+        }
+        return sb.toString();
+    }
+}
