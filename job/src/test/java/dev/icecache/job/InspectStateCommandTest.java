@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
@@ -26,7 +25,6 @@ import dev.icecache.model.Session;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,9 +67,8 @@ class InspectStateCommandTest {
                     SummarizeJob.fileSink(shared.resolve("out")), JobFixtures.config(shared.resolve("cp")))
                     .executeAsync();
             assertTrue(log.awaitLine("document long.txt started", Duration.ofMinutes(2)), "long.txt never started");
-            savepoint = Path.of(java.net.URI.create(job.stopWithSavepoint(false,
-                    shared.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-                    .get(2, TimeUnit.MINUTES)));
+            savepoint = Path.of(java.net.URI.create(
+                    JobFixtures.stopWithSavepoint(job, shared.resolve("savepoints"))));
         }
         InspectStateCommandTest t = new InspectStateCommandTest();
         assertEquals(0, t.run("inspect-state", savepoint.toString(), "--json"), t.err.toString());

@@ -22,7 +22,6 @@ import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -152,8 +151,7 @@ public final class JobBenchmark {
             if (!log.awaitLine("document long.txt started", Duration.ofMinutes(2))) {
                 throw new IllegalStateException("long.txt never started");
             }
-            savepoint = first.stopWithSavepoint(false, dir.resolve("sp").toUri().toString(),
-                    SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+            savepoint = JobFixtures.stopWithSavepoint(first, dir.resolve("sp"));
         }
         Configuration resumed = JobFixtures.config(dir.resolve("cp2"));
         resumed.setString("execution.state-recovery.path", savepoint);

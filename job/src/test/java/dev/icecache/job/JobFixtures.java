@@ -28,6 +28,8 @@ import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
 import dev.icecache.operators.tokenize.PromptTemplate;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
@@ -166,5 +168,34 @@ final class JobFixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Stops a job with a canonical savepoint. A subtask still in {@code open()} (loading the
+     * model) cannot take the barrier and Flink aborts the savepoint ("not all required tasks
+     * are currently running"): that answer is retried, a bounded number of times, each try
+     * being a round trip to the JobManager; any other failure is thrown.
+     */
+    static String stopWithSavepoint(JobClient job, Path dir) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return job.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(2, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt >= 500 || !causeSays(e, "not all required tasks are currently running")) {
+                    throw e;
+                }
+                job.getJobStatus().get(); // one more round trip before the next try
+            }
+        }
+    }
+
+    private static boolean causeSays(Throwable t, String text) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().toLowerCase(java.util.Locale.ROOT).contains(text)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

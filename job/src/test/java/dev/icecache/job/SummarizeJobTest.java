@@ -8,11 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.BeforeAll;
@@ -117,8 +115,7 @@ class SummarizeJobTest {
             JobClient first = new SummarizeJob(SummarizeJob.fileSource(documents, 256, Duration.ofSeconds(1)),
                     SummarizeJob.fileSink(out), JobFixtures.config(dir.resolve("cp1"))).executeAsync();
             assertTrue(log.awaitLine("document long.txt started", Duration.ofMinutes(2)), "long.txt never started");
-            savepoint = first.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
-                    SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+            savepoint = JobFixtures.stopWithSavepoint(first, dir.resolve("savepoints"));
         }
         Configuration resumed = JobFixtures.config(dir.resolve("cp2"));
         resumed.setString("execution.state-recovery.path", savepoint);
