@@ -25,16 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
  * (one JobManager, one TaskManager process with 2 slots, RocksDB checkpoints), and once a
  * checkpoint has completed and some output is committed the TaskManager is killed with SIGKILL
  * and a fresh one started. The job must restore from the checkpoint, finish, and write every
- * document exactly once with the engine-alone text. {@code -Dicecache.tmkill.kills=K} kills K
- * TaskManagers in turn: every kill after the first comes while the job recovers from the one
- * before (once the fresh TaskManager has finished a document), so the same checkpoint is
- * restored again. {@code -Dicecache.tmkill.documents=N} and {@code -Dicecache.tmkill.seed=S}
- * change the input.
+ * document exactly once with the engine-alone text. {@code -Dicecache.tmkill.kills=K} makes the
+ * first test kill K TaskManagers in turn: every kill after the first comes while the job recovers
+ * from the one before (once the fresh TaskManager has finished a document), so the same
+ * checkpoint is restored again. {@code -Dicecache.tmkill.documents=N} (documents for one kill, half as many more per further kill) and
+ * {@code -Dicecache.tmkill.seed=S} change the input.
  */
 class TaskManagerKillIT {
 
     private static final int KILLS = Integer.getInteger("icecache.tmkill.kills", 1);
-    private static final int DOCUMENTS = Integer.getInteger("icecache.tmkill.documents", 8 * KILLS);
+    private static final int DOCUMENTS_PER_KILL = Integer.getInteger("icecache.tmkill.documents", 8);
     private static final long SEED = Long.getLong("icecache.tmkill.seed", 6L);
     private static final Duration STEP_TIMEOUT = Duration.ofMinutes(3);
     private static final String DOCUMENT_FINISHED = " finished: tokens_in=";
@@ -47,6 +47,8 @@ class TaskManagerKillIT {
     private Process taskManager;
     private String job;
     private Path output;
+    private int documents;
+    private boolean checkpointsDuringRecovery;
 
     @AfterEach
     void stopCluster() throws InterruptedException {
@@ -62,6 +64,22 @@ class TaskManagerKillIT {
 
     @Test
     void shouldWriteTheFailureFreeOutputAfterTheTaskManagerProcessIsKilled() throws Exception {
+        soak(KILLS, false);
+    }
+
+    /**
+     * With {@code execution.checkpointing.during-recovery.enabled} a checkpoint completes while
+     * the decoder still replays its recovered in-flight input; the second kill comes right after
+     * one, so the job restores from a checkpoint taken during recovery.
+     */
+    @Test
+    void shouldRestoreACheckpointTakenDuringRecoveryAfterASecondKill() throws Exception {
+        soak(2, true);
+    }
+
+    private void soak(int killCount, boolean duringRecovery) throws Exception {
+        documents = DOCUMENTS_PER_KILL + DOCUMENTS_PER_KILL / 2 * (killCount - 1);
+        checkpointsDuringRecovery = duringRecovery;
         Path model = JobFixtures.model();
         Path jar = StandaloneCluster.jobJar();
         Path docs = writeDocuments(dir.resolve("docs"), new SplittableRandom(SEED));
@@ -73,7 +91,7 @@ class TaskManagerKillIT {
         }
         output = dir.resolve("out");
         cluster = StandaloneCluster.configure(dir, Map.of(
-                "restart-strategy.fixed-delay.attempts", Integer.toString(2 * KILLS + 3),
+                "restart-strategy.fixed-delay.attempts", Integer.toString(2 * killCount + 3),
                 // a killed TaskManager refuses heartbeat RPCs: lost after 2 failed ones, 1 s apart
                 "heartbeat.interval", "1000",
                 "heartbeat.timeout", "20000",
@@ -85,8 +103,8 @@ class TaskManagerKillIT {
         submit(jar, model, docs);
 
         List<Kill> kills = new ArrayList<>();
-        for (int k = 1; k <= KILLS; k++) {
-            kills.add(killAndReplace(k));
+        for (int k = 1; k <= killCount; k++) {
+            kills.add(killAndReplace(k, kills.isEmpty() ? -1 : kills.get(kills.size() - 1).restoredCheckpoint()));
         }
         long restored = kills.get(kills.size() - 1).restoredCheckpoint();
         long[] checkpointSeenAt = {-1};
@@ -99,25 +117,35 @@ class TaskManagerKillIT {
         long end = System.currentTimeMillis();
 
         Map<String, List<JobFixtures.Piece>> out = JobFixtures.readOutput(output);
-        assertEquals(expected.keySet(), out.keySet(), "documents in the output after " + KILLS + " kill(s)");
+        assertEquals(expected.keySet(), out.keySet(), "documents in the output after " + killCount + " kill(s)");
         for (var e : out.entrySet()) {
             assertEquals(expected.get(e.getKey()), JobFixtures.text(e.getValue()),
-                    "document " + e.getKey() + " after " + KILLS + " TaskManager kill(s); seed=" + SEED);
+                    "document " + e.getKey() + " after " + killCount + " TaskManager kill(s); seed=" + SEED);
         }
-        assertTrue(Files.readString(cluster.log("taskmanager-" + KILLS)).contains(DOCUMENT_FINISHED),
+        assertTrue(Files.readString(cluster.log("taskmanager-" + killCount)).contains(DOCUMENT_FINISHED),
                 "the last fresh TaskManager finished no document\n"
-                        + StandaloneCluster.tail(cluster.log("taskmanager-" + KILLS)));
+                        + StandaloneCluster.tail(cluster.log("taskmanager-" + killCount)));
+        if (duringRecovery) {
+            assertTrue(kills.get(1).restoredCheckpoint() > kills.get(0).restoredCheckpoint(),
+                    "the second restore used a checkpoint taken after the first restore: " + kills);
+        }
         report(kills, start, checkpointSeenAt[0], end);
     }
 
     /** {@code flink run --detached}, then the job id from {@code /jobs/overview}. */
     private void submit(Path jar, Path model, Path docs) throws Exception {
-        Process client = cluster.flink("run", List.of("--detached", jar.toString(), "summarize",
+        List<String> args = new ArrayList<>(List.of("--detached", jar.toString(), "summarize",
                 "--input", docs.toString(), "--model", model.toString(), "--output", output.toString(),
                 "--context", Integer.toString(JobFixtures.CONTEXT), "--policy", "ICECACHE",
                 "--budget", Integer.toString(JobFixtures.BUDGET_TOKENS),
                 "--max-tokens", Integer.toString(JobFixtures.MAX_TOKENS), "--parallelism", "2",
                 "--chunk-chars", "256", "--checkpoint-interval", "300ms"));
+        if (checkpointsDuringRecovery) {
+            // Flink 2.3 needs both: output buffers recovered downstream, then checkpoints may start
+            args.addAll(List.of("--conf", "execution.checkpointing.unaligned.recover-output-on-downstream.enabled=true",
+                    "--conf", "execution.checkpointing.during-recovery.enabled=true"));
+        }
+        Process client = cluster.flink("run", args);
         assertTrue(client.waitFor(2, TimeUnit.MINUTES), "flink run --detached did not return in 2 minutes\n"
                 + cluster.logs());
         assertEquals(0, client.exitValue(), "flink run --detached failed\n" + cluster.logs());
@@ -130,8 +158,9 @@ class TaskManagerKillIT {
      * Waits for the kill point, kills the TaskManager (SIGKILL), starts a fresh one and waits
      * until the JobManager has restored the job from a checkpoint.
      */
-    private Kill killAndReplace(int k) throws Exception {
-        String when = cluster.await("the point of kill " + k, STEP_TIMEOUT, jobManager, () -> killPoint(k));
+    private Kill killAndReplace(int k, long restoredBefore) throws Exception {
+        String when = cluster.await("the point of kill " + k, STEP_TIMEOUT, jobManager,
+                () -> killPoint(k, restoredBefore));
         taskManager.destroyForcibly();
         assertTrue(taskManager.waitFor(1, TimeUnit.MINUTES), "the killed TaskManager did not exit");
         long killedAt = System.currentTimeMillis();
@@ -151,11 +180,13 @@ class TaskManagerKillIT {
     }
 
     /**
-     * Kill 1: once a checkpoint has completed and some output is committed. Later kills: once
-     * the fresh TaskManager has finished a document while recovering. Empty until then; fails
-     * if every document is committed first (the job is too short to be killed mid-way).
+     * Kill 1: once a checkpoint has completed and some output is committed. Later kills, while
+     * the job recovers from the kill before: once a checkpoint newer than the restored one has
+     * completed (with checkpoints during recovery), else once the fresh TaskManager has finished
+     * a document. Empty until then; fails if every document is committed first (the job is too
+     * short to be killed mid-way).
      */
-    private Optional<String> killPoint(int k) throws Exception {
+    private Optional<String> killPoint(int k, long restoredBefore) throws Exception {
         JsonNode completed = latest("completed");
         if (ended() || !completed.isObject() || !Files.isDirectory(output)) {
             return Optional.empty();
@@ -166,15 +197,24 @@ class TaskManagerKillIT {
             lines += pieces.size();
             finals += pieces.get(pieces.size() - 1).last() ? 1 : 0;
         }
-        if (finals == DOCUMENTS) {
+        if (finals == documents) {
             fail("every document was committed before kill " + k + ": the job is too short for this machine;"
-                    + " raise -Dicecache.tmkill.documents (now " + DOCUMENTS + ")");
+                    + " raise -Dicecache.tmkill.documents (now " + DOCUMENTS_PER_KILL + " for one kill)");
         }
-        boolean ready = k == 1 ? lines > 0
-                : Files.readString(cluster.log("taskmanager-" + (k - 1))).contains(DOCUMENT_FINISHED);
-        String when = (k == 1 ? "after checkpoint " + completed.get("id").asLong() + " completed"
-                : "during the recovery from kill " + (k - 1)) + ", " + lines + " lines committed, " + finals
-                + " of " + DOCUMENTS + " documents final";
+        long checkpoint = completed.get("id").asLong();
+        boolean ready;
+        String when;
+        if (k == 1) {
+            ready = lines > 0;
+            when = "after checkpoint " + checkpoint + " completed";
+        } else if (checkpointsDuringRecovery) {
+            ready = checkpoint > restoredBefore;
+            when = "during the recovery from kill " + (k - 1) + ", after checkpoint " + checkpoint + " completed";
+        } else {
+            ready = Files.readString(cluster.log("taskmanager-" + (k - 1))).contains(DOCUMENT_FINISHED);
+            when = "during the recovery from kill " + (k - 1) + ", after the fresh TaskManager finished a document";
+        }
+        when += " (committed: " + lines + " lines, " + finals + " of " + documents + " documents final)";
         return ready ? Optional.of(when) : Optional.empty();
     }
 
@@ -194,10 +234,10 @@ class TaskManagerKillIT {
 
     private void report(List<Kill> kills, long start, long checkpointSeenAt, long end) {
         Kill last = kills.get(kills.size() - 1);
-        StringBuilder sb = new StringBuilder(String.format("TaskManager kill soak: %d documents, parallelism 2,"
+        StringBuilder sb = new StringBuilder(String.format("TaskManager kill soak (checkpoints during recovery: %s): %d documents, parallelism 2,"
                 + " seed=%d: %d TaskManager process(es) killed, %d survived (output equal to the engine alone,"
                 + " every document once); %.1f s from submission to FINISHED; after the last kill: first new"
-                + " checkpoint %s, FINISHED +%.1f s", DOCUMENTS, SEED, kills.size(), kills.size(),
+                + " checkpoint %s, FINISHED +%.1f s", checkpointsDuringRecovery, documents, SEED, kills.size(), kills.size(),
                 (end - start) / 1000.0, checkpointSeenAt < 0 ? "none (finished first)"
                         : String.format("+%.1f s", (checkpointSeenAt - last.killedAt()) / 1000.0),
                 (end - last.killedAt()) / 1000.0));
@@ -210,13 +250,13 @@ class TaskManagerKillIT {
     }
 
     /** Seeded slices (600 to 2,000 characters) of the example documents, one file each. */
-    private static Path writeDocuments(Path dir, SplittableRandom random) throws Exception {
+    private Path writeDocuments(Path dir, SplittableRandom random) throws Exception {
         Path examples = Path.of(System.getProperty("icecache.examples.dir", "../examples/documents"));
         String all = Files.readString(examples.resolve("garden.txt")) + "\n\n"
                 + Files.readString(examples.resolve("lighthouse.txt")) + "\n\n"
                 + Files.readString(examples.resolve("clockmaker.txt"));
         Files.createDirectories(dir);
-        for (int d = 0; d < DOCUMENTS; d++) {
+        for (int d = 0; d < documents; d++) {
             int length = 600 + random.nextInt(1400);
             int from = random.nextInt(all.length() - length);
             Files.writeString(dir.resolve(String.format("doc-%02d.txt", d)), all.substring(from, from + length));
