@@ -142,6 +142,10 @@ public final class SummarizeCommand implements Callable<Integer> {
         c.put("execution.checkpointing.incremental", "true");
         // NOTE: prefill is slow per element, so aligned barriers would wait behind every buffered chunk
         c.put("execution.checkpointing.unaligned.enabled", "true");
+        // NOTE: checkpoints may complete while a restored decoder replays its in-flight input, so a
+        // second failure soon after a first does not restore the same checkpoint again
+        c.put("execution.checkpointing.during-recovery.enabled", "true");
+        c.put("execution.checkpointing.unaligned.recover-output-on-downstream.enabled", "true");
         if (checkpointDir != null) {
             c.put("execution.checkpointing.dir", checkpointDir.toAbsolutePath().toUri().toString());
         } else if (embedded) {
