@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** Format v1 of stored pages, read from a file written by an independent writer (Python struct). */
 class PageSerializerGoldenTest {
 
-    /** What golden/page-v1/page-2x3.bin holds: validRows 2, headDim 3, K rows then V rows. */
+    /** What golden/page-v1/page-2x3.golden holds: validRows 2, headDim 3, K rows then V rows. */
     private static final float[] GOLDEN_ROWS = {1.0f, -2.5f, Float.NaN, Float.POSITIVE_INFINITY,
         Float.NEGATIVE_INFINITY, -0.0f, Float.MIN_VALUE, Float.MAX_VALUE, 0.1f, -7.25f, 65504.0f, 0x1p-20f};
 
@@ -66,9 +66,9 @@ class PageSerializerGoldenTest {
     }
 
     private static byte[] golden() {
-        try (InputStream in = PageSerializerGoldenTest.class.getResourceAsStream("/golden/page-v1/page-2x3.bin")) {
+        try (InputStream in = PageSerializerGoldenTest.class.getResourceAsStream("/golden/page-v1/page-2x3.golden")) {
             if (in == null) {
-                throw new IllegalStateException("golden/page-v1/page-2x3.bin missing from test resources");
+                throw new IllegalStateException("golden/page-v1/page-2x3.golden missing from test resources");
             }
             return in.readAllBytes();
         } catch (IOException e) {
