@@ -67,6 +67,7 @@ public final class MatMul implements ComputePool.RangeTask {
         this.rows = rows;
         this.cols = cols;
         this.batch = batch;
+        this.q8w = null; // also after a call that threw
         if (w instanceof Q8_0Tensor q && batch < DECODE_ROW_BATCH && cols % Q8Activations.BLOCK == 0
                 && (long) batch * cols <= quantizedX.capacity()) {
             for (int t = 0; t < batch; t++) {
