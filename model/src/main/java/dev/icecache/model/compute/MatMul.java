@@ -2,12 +2,22 @@ package dev.icecache.model.compute;
 
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.Q8Activations;
+import dev.icecache.model.tensor.Q8_0Tensor;
 
 /**
  * Matrix products {@code out[t][r] = W[r] . x[t]} of a weight matrix (rows x cols, row-major
  * in a {@link FloatTensor}) with a batch of vectors, spread over a {@link ComputePool} by rows.
  * Each weight row is read once for the whole batch: quantized rows are decoded once into
  * per-part scratch and then reused for every vector, F32 rows stay in cache between vectors.
+ *
+ * <p>Q8_0 weights times fewer vectors than that (decoding) take llama.cpp's route when the
+ * system property {@code icecache.q8.int8-activations} is true: each vector is
+ * quantized to Q8_0 once per call and every row is an int8 x int8 dot product
+ * ({@link Q8_0Tensor#dotQ8}). That changes results by the activations' quantization error (at
+ * most half a block scale per element, as in llama.cpp; about 1% of a logit's scale on the
+ * random test models, beyond the 1e-4 of the scalar-reference tests), so the default, false,
+ * keeps the float dot.
  *
  * <p>One instance per sequence (it holds the scratch and the operands of the running call);
  * not thread-safe.
@@ -18,21 +28,32 @@ public final class MatMul implements ComputePool.RangeTask {
     private static final long PARALLEL_THRESHOLD = 1L << 15;
     /** Batches at least this large decode each quantized row once rather than per vector. */
     private static final int DECODE_ROW_BATCH = 4;
+    /** Whether Q8_0 decode products quantize the vectors and multiply in int8. */
+    private static final boolean INT8_ACTIVATIONS = Boolean.getBoolean("icecache.q8.int8-activations");
 
     private final ComputePool pool;
     private final float[][] rowScratch; // [part][2][maxCols]: two decoded rows
+    private final Q8Activations quantizedX; // the batch's vectors, back to back, on the int8 path
 
     private FloatTensor w;
+    private Q8_0Tensor q8w; // w while the int8 path runs, else null
     private float[] x;
     private float[] out;
     private int rows;
     private int cols;
     private int batch;
 
-    /** Scratch for rows of up to {@code maxCols} columns. */
+    /** Scratch for rows of up to {@code maxCols} columns; the int8 path as the system property says. */
     public MatMul(ComputePool pool, int maxCols) {
+        this(pool, maxCols, INT8_ACTIVATIONS);
+    }
+
+    /** Scratch for rows of up to {@code maxCols} columns; {@code int8Activations} picks the Q8_0 decode path. */
+    public MatMul(ComputePool pool, int maxCols, boolean int8Activations) {
         this.pool = pool;
         this.rowScratch = new float[pool.parallelism()][2 * maxCols];
+        int blocks = (maxCols + Q8Activations.BLOCK - 1) / Q8Activations.BLOCK;
+        this.quantizedX = new Q8Activations(int8Activations ? (DECODE_ROW_BATCH - 1) * blocks * Q8Activations.BLOCK : 0);
     }
 
     /**
@@ -46,18 +67,36 @@ public final class MatMul implements ComputePool.RangeTask {
         this.rows = rows;
         this.cols = cols;
         this.batch = batch;
+        this.q8w = null; // also after a call that threw
+        if (w instanceof Q8_0Tensor q && batch < DECODE_ROW_BATCH && cols % Q8Activations.BLOCK == 0
+                && (long) batch * cols <= quantizedX.capacity()) {
+            for (int t = 0; t < batch; t++) {
+                quantizedX.quantize(x, t * cols, cols, t * cols);
+            }
+            this.q8w = q;
+        }
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             run(0, rows, 0);
         } else {
             pool.run(rows, this);
         }
         this.w = null;
+        this.q8w = null;
         this.x = null;
         this.out = null;
     }
 
     @Override
     public void run(int from, int to, int part) {
+        if (q8w != null) {
+            for (int r = from; r < to; r++) {
+                long rowOffset = (long) r * cols;
+                for (int t = 0; t < batch; t++) {
+                    out[t * rows + r] = q8w.dotQ8(rowOffset, quantizedX, t * cols, cols);
+                }
+            }
+            return;
+        }
         if (batch < DECODE_ROW_BATCH || w.type() == GgmlType.F32) {
             for (int r = from; r < to; r++) {
                 long rowOffset = (long) r * cols;

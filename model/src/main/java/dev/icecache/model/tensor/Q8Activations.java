@@ -1,0 +1,61 @@
+package dev.icecache.model.tensor;
+
+/**
+ * A float vector quantized to Q8_0 blocks (32 int8 values and one float scale per block), as
+ * ggml quantizes the activation vector before an int8 x int8 matrix-vector product. The
+ * buffers are allocated once for a maximum length and refilled by {@link #quantize}, so a
+ * decode step allocates nothing.
+ *
+ * <p>Each element is rounded to the nearest multiple of its block's scale {@code d = max|x| / 127},
+ * so it is off by at most {@code d / 2}.
+ */
+public final class Q8Activations {
+
+    /** Elements per block; equals the Q8_0 weight block so that blocks pair up one to one. */
+    public static final int BLOCK = 32;
+
+    final byte[] quants;
+    final float[] scales;
+
+    /** Buffers for vectors of up to {@code capacity} elements (a multiple of {@link #BLOCK}). */
+    public Q8Activations(int capacity) {
+        if (capacity < 0 || capacity % BLOCK != 0) {
+            throw new IllegalArgumentException("capacity " + capacity + " must be a non-negative multiple of " + BLOCK);
+        }
+        this.quants = new byte[capacity];
+        this.scales = new float[capacity / BLOCK];
+    }
+
+    /** Elements the buffers hold at most. */
+    public int capacity() {
+        return quants.length;
+    }
+
+    /**
+     * Quantizes {@code x[xOff .. xOff+n)} into these buffers at element {@code at} (a block
+     * boundary), so several vectors can share one buffer.
+     */
+    public void quantize(float[] x, int xOff, int n, int at) {
+        if (n % BLOCK != 0 || at % BLOCK != 0 || at < 0 || (long) at + n > quants.length) {
+            throw new IllegalArgumentException("cannot quantize " + n + " elements at " + at + " into capacity "
+                    + quants.length + ": both must be multiples of " + BLOCK + " and fit");
+        }
+        for (int b = 0; b < n; b += BLOCK) {
+            float amax = 0f;
+            for (int i = 0; i < BLOCK; i++) {
+                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
+            }
+            float d = amax / 127f;
+            float inv = d == 0f ? 0f : 1f / d;
+            scales[(at + b) / BLOCK] = d;
+            for (int i = 0; i < BLOCK; i++) {
+                quants[at + b + i] = (byte) Math.round(x[xOff + b + i] * inv);
+            }
+        }
+    }
+
+    /** The quantized value of element i: scale times int8. */
+    public float get(int i) {
+        return scales[i / BLOCK] * quants[i];
+    }
+}

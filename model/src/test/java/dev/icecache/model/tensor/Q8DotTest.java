@@ -1,0 +1,129 @@
+package dev.icecache.model.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The int8 x int8 Q8_0 dot ({@link Q8_0Tensor#dotQ8}) against brute force: exactly the block
+ * formula up to float rounding, and within the activations' quantization error of the float dot.
+ */
+class Q8DotTest {
+
+    /** A Q8_0 tensor of n elements with random int8 values and random f16 scales. */
+    static Q8_0Tensor randomTensor(SplittableRandom rnd, int n) {
+        ByteBuffer b = ByteBuffer.allocate(n / 32 * 34).order(ByteOrder.LITTLE_ENDIAN);
+        for (int block = 0; block < n / 32; block++) {
+            b.putShort(Float16.fromFloat((float) (0.001 + rnd.nextDouble() * 0.05)));
+            for (int j = 0; j < 32; j++) {
+                b.put((byte) rnd.nextInt(-128, 128));
+            }
+        }
+        b.flip();
+        return (Q8_0Tensor) FloatTensor.of("w", GgmlType.Q8_0, b, n);
+    }
+
+    static float[] randomVector(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            // mixed magnitudes, so some blocks have one large value and many small ones
+            x[i] = (float) (rnd.nextGaussian() * (rnd.nextInt(8) == 0 ? 20 : 1));
+        }
+        return x;
+    }
+
+    @Test
+    void shouldQuantizeEachElementWithinHalfItsBlockScale() {
+        for (long seed = 1; seed <= 20; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = 32 * (1 + rnd.nextInt(10));
+            float[] x = randomVector(rnd, n);
+            Q8Activations q = new Q8Activations(n);
+            q.quantize(x, 0, n, 0);
+            for (int b = 0; b < n; b += 32) {
+                float amax = 0f;
+                for (int i = b; i < b + 32; i++) {
+                    amax = Math.max(amax, Math.abs(x[i]));
+                }
+                float d = amax / 127f;
+                for (int i = b; i < b + 32; i++) {
+                    assertTrue(Math.abs(q.quants[i]) <= 127, "seed=" + seed + " i=" + i);
+                    assertTrue(Math.abs(x[i] - q.get(i)) <= d / 2 * (1 + 1e-5f),
+                            "seed=" + seed + " i=" + i + ": " + x[i] + " -> " + q.get(i) + " (scale " + d + ")");
+                    if (Math.abs(x[i]) == amax && amax > 0) {
+                        assertEquals(127, Math.abs(q.quants[i]), "seed=" + seed + ": the block's largest maps to +-127");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldQuantizeAllZeroBlockToZeros() {
+        Q8Activations q = new Q8Activations(64);
+        q.quantize(new float[64], 0, 64, 0);
+        for (int i = 0; i < 64; i++) {
+            assertEquals(0, q.quants[i]);
+        }
+        assertEquals(0f, q.scales[0]);
+    }
+
+    @Test
+    void shouldMatchBlockFormulaAndStayWithinQuantizationErrorOfFloatDot() {
+        for (long seed = 1; seed <= 60; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int cols = 32 * (1 + rnd.nextInt(40));
+            int rows = 1 + rnd.nextInt(4);
+            Q8_0Tensor w = randomTensor(rnd, rows * cols);
+            float[] x = randomVector(rnd, cols);
+            Q8Activations q = new Q8Activations(cols);
+            q.quantize(x, 0, cols, 0);
+            ByteBuffer raw = w.rawBytes();
+            for (int r = 0; r < rows; r++) {
+                long off = (long) r * cols;
+                float got = w.dotQ8(off, q, 0, cols);
+                double exact = 0;        // sum_b dw*dx*int_sum, in double
+                double magnitude = 0;    // sum |w_i * xq_i|, for the rounding slack
+                double quantError = 0;   // sum_b dw * sum|qw| * dx/2: bound on |quantized - float x| terms
+                double floatDot = 0;
+                for (int b = 0; b < cols; b += 32) {
+                    int block = (int) ((off + b) / 32 * 34);
+                    double dw = Float16.toFloat(raw.getShort(block));
+                    long isum = 0;
+                    long absW = 0;
+                    for (int j = b; j < b + 32; j++) {
+                        int qw = raw.get(block + 2 + j - b);
+                        isum += (long) qw * q.quants[j];
+                        absW += Math.abs(qw);
+                        magnitude += Math.abs((double) w.getFloat(off + j) * q.get(j));
+                        floatDot += (double) w.getFloat(off + j) * x[j];
+                    }
+                    exact += dw * q.scales[b / 32] * isum;
+                    quantError += dw * absW * q.scales[b / 32] / 2;
+                }
+                String where = "seed=" + seed + " row=" + r + " cols=" + cols;
+                assertEquals(exact, got, 1e-5 * magnitude + 1e-30, where + ": int8 dot vs block formula");
+                assertTrue(Math.abs(got - floatDot) <= quantError * (1 + 1e-4) + 1e-5 * magnitude,
+                        where + ": |" + got + " - " + floatDot + "| exceeds the quantization bound " + quantError);
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectRangesOffBlockBoundaries() {
+        Q8_0Tensor w = randomTensor(new SplittableRandom(3), 128);
+        Q8Activations q = new Q8Activations(64);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.dotQ8(16, q, 0, 32));
+        assertTrue(e.getMessage().contains("multiples of 32"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> w.dotQ8(0, q, 0, 96)); // longer than the vector
+        assertThrows(IllegalArgumentException.class, () -> w.dotQ8(96, q, 0, 64)); // past the tensor
+        assertThrows(IllegalArgumentException.class, () -> q.quantize(new float[40], 0, 40, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Q8Activations(33));
+    }
+}
