@@ -18,8 +18,8 @@ import picocli.CommandLine.Command;
         subcommands = {GenerateCommand.class, SummarizeCommand.class, InspectModelCommand.class,
                 dev.icecache.job.inspect.InspectStateCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = {"", "Benchmarks (fidelity, compare-llamacpp, speed, index, memory, report) run from the",
-                "bench jar through the same launcher: bin/icecache bench --help"})
+        footer = "%nBenchmarks (fidelity, compare-llamacpp, speed, index, memory, report) run from the bench"
+                + " jar through the same launcher: bin/icecache bench --help")
 public final class IceCacheCli implements Runnable {
 
     /** Exit code for bad input: a missing or corrupt file, or a request the model cannot serve. */
