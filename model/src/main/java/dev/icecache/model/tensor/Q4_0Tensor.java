@@ -54,6 +54,11 @@ public final class Q4_0Tensor extends FloatTensor {
         }
     }
 
+    // NOTE: Q4_0Tensor and Q8_0Tensor share the shape of vectorDot (two blocks per iteration,
+    // two accumulators) on purpose and differ in blockDot and the block size. A shared base
+    // class would call blockDot virtually inside the hot loop; with both types in one model the
+    // call site turns bimorphic and C2 stops keeping the vectors in registers (the boxing seen
+    // while tuning: every decode step then allocates). Keep the two in step by hand.
     @Override
     float vectorDot(long offset, float[] x, int xOff, int n) {
         int head = headBeforeBlock(offset, n, BLOCK);
