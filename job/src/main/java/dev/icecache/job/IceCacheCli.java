@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "icecache", mixinStandardHelpOptions = true, version = "icecache 0.1.0",
         description = "LLM decoding over very long documents with the IceCache KV cache.",
         subcommands = {GenerateCommand.class, SummarizeCommand.class, InspectModelCommand.class,
-                dev.icecache.job.inspect.InspectStateCommand.class,
+                dev.icecache.job.inspect.InspectStateCommand.class, dev.icecache.job.kafka.ProduceCommand.class,
                 CommandLine.HelpCommand.class},
         footer = "%nBenchmarks (fidelity, compare-llamacpp, speed, index, memory, report) run from the bench"
                 + " jar through the same launcher: bin/icecache bench --help")

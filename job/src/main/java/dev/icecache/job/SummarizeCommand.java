@@ -13,8 +13,10 @@ import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.config.InvalidOptionException;
+import dev.icecache.operators.document.DocumentChunk;
 
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -24,7 +26,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code icecache summarize}: the Flink summarization job over a directory or file of
- * documents. Runs on an embedded mini-cluster under {@code bin/icecache} (RocksDB state and
+ * documents, or over a Kafka topic of chunk records ({@code icecache produce} writes them). Runs on an embedded mini-cluster under {@code bin/icecache} (RocksDB state and
  * checkpoints in a temporary directory unless {@code --checkpoint-dir} is given); the same jar
  * submits to a cluster with {@code flink run icecache-job.jar summarize ...}.
  */
@@ -34,6 +36,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
             "  icecache summarize --input examples/documents \\",
             "      --model ../shared/models/stories260K/stories260Ktok512.gguf --context 2048 --max-tokens 64",
+            "  icecache summarize --kafka-bootstrap localhost:9092 --kafka-topic docs --kafka-bounded \\",
+            "      --model ../shared/models/stories260K/stories260Ktok512.gguf --output /tmp/summaries",
             "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
             "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
             "  flink run job/target/icecache-job-0.1.0-SNAPSHOT.jar summarize --input /data/docs \\",
@@ -41,9 +45,29 @@ import picocli.CommandLine.Option;
             "", "Exit codes: 0 done, 1 bad input or job failure, 2 bad option."})
 public final class SummarizeCommand implements Callable<Integer> {
 
-    @Option(names = "--input", required = true, paramLabel = "DIR|FILE",
-            description = "A document file, or a directory whose files are documents (id = file name); required.")
+    @Option(names = "--input", paramLabel = "DIR|FILE",
+            description = "A document file, or a directory whose files are documents (id = file name); this or"
+                    + " --kafka-bootstrap is required (default: none).")
     Path input;
+
+    @Option(names = "--kafka-bootstrap", paramLabel = "HOST:PORT[,...]",
+            description = "Read documents from Kafka instead of --input: the bootstrap servers (default: none).")
+    String kafkaBootstrap;
+
+    @Option(names = "--kafka-topic", paramLabel = "TOPIC",
+            description = "The topic of chunk records (key = document id, value = {doc, seq, text, last} JSON, as"
+                    + " 'icecache produce' writes); required with --kafka-bootstrap (default: none).")
+    String kafkaTopic;
+
+    @Option(names = "--kafka-group", defaultValue = "icecache-summarize", paramLabel = "GROUP",
+            description = "Consumer group; its offsets are committed on each checkpoint, and a new run starts"
+                    + " from them (earliest when it has none) (default: ${DEFAULT-VALUE}).")
+    String kafkaGroup;
+
+    @Option(names = "--kafka-bounded",
+            description = "Stop at the latest offsets seen at start (drain the topic, then end) instead of reading"
+                    + " forever (default: false).")
+    boolean kafkaBounded;
 
     @Option(names = "--model", required = true, paramLabel = "FILE",
             description = "GGUF model (or llama2.c .bin with tokenizer.bin beside it), readable on every TaskManager; required.")
@@ -113,7 +137,8 @@ public final class SummarizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.exists(input)) {
+        checkOneSource();
+        if (input != null && !Files.exists(input)) {
             throw new IllegalArgumentException("--input " + input + " does not exist; give a document file or a directory");
         }
         if (!Files.isRegularFile(model)) {
@@ -125,8 +150,31 @@ public final class SummarizeCommand implements Callable<Integer> {
         Configuration config = toConfiguration(embedded());
         DecoderSettings.from(config); // every icecache.* option checked before Flink starts
         Sink<String> sink = output == null ? new StdoutLineSink() : SummarizeJob.fileSink(output);
-        new SummarizeJob(SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS)), sink, config).execute();
+        Source<DocumentChunk, ?, ?> source = input != null
+                ? SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS))
+                : SummarizeJob.kafkaSource(kafkaBootstrap, kafkaTopic, kafkaGroup, kafkaBounded);
+        new SummarizeJob(source, sink, config).execute();
         return 0;
+    }
+
+    /** Exactly one of --input and --kafka-bootstrap, and the Kafka options only with Kafka. */
+    void checkOneSource() {
+        boolean kafka = kafkaBootstrap != null;
+        if (input != null && kafka) {
+            throw new InvalidOptionException("--kafka-bootstrap", kafkaBootstrap,
+                    "only without --input; read either files (--input) or Kafka (--kafka-bootstrap), not both");
+        }
+        if (input == null && !kafka) {
+            throw new InvalidOptionException("--input", null,
+                    "a document file or directory, or --kafka-bootstrap HOST:PORT with --kafka-topic TOPIC");
+        }
+        if (kafka && (kafkaTopic == null || kafkaTopic.isBlank())) {
+            throw new InvalidOptionException("--kafka-topic", kafkaTopic, "the topic to read, with --kafka-bootstrap");
+        }
+        if (!kafka && (kafkaTopic != null || kafkaBounded)) {
+            throw new InvalidOptionException("--kafka-bootstrap", null,
+                    "HOST:PORT when --kafka-topic or --kafka-bounded is given");
+        }
     }
 
     /** True under {@code java}/{@code bin/icecache} (embedded mini-cluster), false under {@code flink run}. */

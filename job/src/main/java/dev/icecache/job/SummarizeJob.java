@@ -3,6 +3,7 @@ package dev.icecache.job;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import dev.icecache.job.kafka.ChunkRecordDeserializer;
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.decode.DecoderOperator;
 import dev.icecache.operators.decode.IceCacheDecoder;
@@ -10,6 +11,7 @@ import dev.icecache.operators.document.DocumentChunk;
 import dev.icecache.operators.document.DocumentFileFormat;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.tokenize.ChunkTokenizer;
+import dev.icecache.operators.tokenize.DocumentEnd;
 import dev.icecache.operators.tokenize.TokenChunk;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -24,21 +26,30 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The summarization job: documents → chunks → tokens (keyed) → IceCache decoder (keyed) →
  * JSON lines. The source and sink are parameters so tests can plug in their own;
- * {@link #fileSource} and {@link #fileSink} are the production ends.
+ * {@link #fileSource}, {@link #kafkaSource} and {@link #fileSink} are the production ends.
  *
  * <pre>
- *   documents ─► tokenize (keyBy doc) ─► icecache-decoder (keyBy doc) ─► to-json ─► sink
+ *   documents ─► tokenize (keyBy doc) ─► icecache-decoder (keyBy doc) ─► document-end ─► to-json ─► sink
+ *                   └── side output: one DocumentEnd per document (keyBy doc) ──┘
  * </pre>
+ *
+ * The document-end step ({@link DocumentEndJoin}) puts the tokenizer's note (a document ended
+ * by the idle timeout or by a malformed record) on the document's final line.
  *
  * Every operator has a stable {@code uid}, so savepoints survive changes to the job graph.
  * The environment comes from {@link StreamExecutionEnvironment#getExecutionEnvironment(Configuration)}:
@@ -50,6 +61,7 @@ public final class SummarizeJob {
     static final String SOURCE_UID = "icecache-documents";
     static final String TOKENIZE_UID = "icecache-tokenize";
     public static final String DECODER_UID = "icecache-decoder";
+    static final String END_UID = "icecache-document-end";
     static final String JSON_UID = "icecache-to-json";
     static final String SINK_UID = "icecache-sink";
 
@@ -93,14 +105,19 @@ public final class SummarizeJob {
 
     private StreamExecutionEnvironment build() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
-        DataStream<String> lines = env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents").uid(SOURCE_UID)
+        SingleOutputStreamOperator<TokenChunk> tokens = env
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "documents").uid(SOURCE_UID)
                 .keyBy(DocumentChunk::docId, Types.STRING)
                 .process(new ChunkTokenizer(settings), TypeInformation.of(TokenChunk.class))
-                .name("tokenize").uid(TOKENIZE_UID)
-                .keyBy(TokenChunk::docId, Types.STRING)
+                .name("tokenize").uid(TOKENIZE_UID);
+        DataStream<SummaryPiece> pieces = tokens.keyBy(TokenChunk::docId, Types.STRING)
                 .transform("icecache-decoder", TypeInformation.of(SummaryPiece.class),
                         new DecoderOperator(new IceCacheDecoder(settings)))
-                .uid(DECODER_UID)
+                .uid(DECODER_UID);
+        DataStream<String> lines = pieces.connect(tokens.getSideOutput(ChunkTokenizer.DOCUMENT_ENDS))
+                .keyBy(SummaryPiece::docId, DocumentEnd::docId, Types.STRING)
+                .process(new DocumentEndJoin(), TypeInformation.of(SummaryPiece.class))
+                .name("document-end").uid(END_UID)
                 .map(SummaryPiece::toJsonLine, Types.STRING).name("to-json").uid(JSON_UID);
         if (beforeSink != null) {
             lines = lines.map(beforeSink, Types.STRING).name("test-hook").uid("icecache-test-hook");
@@ -123,6 +140,39 @@ public final class SummarizeJob {
                 new org.apache.flink.core.fs.Path(input.toAbsolutePath().toUri()));
         if (watchInterval != null) {
             builder.monitorContinuously(watchInterval);
+        }
+        return builder.build();
+    }
+
+    /**
+     * Reads documents from a Kafka topic whose records are chunks: key = document id (UTF-8),
+     * value = {@link dev.icecache.operators.document.DocumentChunkJson} (what {@code icecache
+     * produce} writes). A record that cannot be read becomes a malformed chunk (never an
+     * exception), reported in the output naming its topic, partition and offset.
+     *
+     * <p>Offsets are part of Flink's checkpoints (exactly-once with {@link #fileSink}) and are
+     * also committed to the group on each checkpoint; a new run of the same group starts at
+     * the group's committed offsets, or at the earliest ones when it has none.
+     *
+     * @param bootstrap Kafka bootstrap servers, {@code host:port[,host:port...]}
+     * @param topic the topic to read
+     * @param groupId the consumer group whose offsets are committed
+     * @param bounded true: stop at the latest offsets seen when the job starts ("drain the
+     *                topic"); false: read forever
+     */
+    public static KafkaSource<DocumentChunk> kafkaSource(String bootstrap, String topic, String groupId,
+                                                         boolean bounded) {
+        KafkaSourceBuilder<DocumentChunk> builder = KafkaSource.<DocumentChunk>builder()
+                .setBootstrapServers(bootstrap)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new ChunkRecordDeserializer())
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                // NOTE: only records of committed producer transactions; an idempotent producer's are all committed
+                .setProperty("isolation.level", "read_committed");
+        if (bounded) {
+            builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
     }

@@ -3,6 +3,7 @@ package dev.icecache.operators.config;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -30,10 +31,13 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param pageFormat rounding of stored pages
  * @param workingSetDocuments live documents per decoder subtask
  * @param gpuEnabled whether the decoder may run on a GPU it finds
+ * @param documentIdleTimeout how long an unfinished document may go without a chunk before the
+ *                            tokenizer ends it; zero = wait forever
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
-                              PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled)
+                              PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled,
+                              Duration documentIdleTimeout)
         implements Serializable {
 
     public DecoderSettings {
@@ -41,6 +45,18 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
             throw new InvalidOptionException(IceCacheOptions.WORKING_SET_DOCUMENTS.key(), workingSetDocuments,
                     "an integer >= 1");
         }
+        if (documentIdleTimeout == null || documentIdleTimeout.isNegative()) {
+            throw new InvalidOptionException(IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key(), documentIdleTimeout,
+                    "a duration >= 0 (0 = wait forever), e.g. '10 min'");
+        }
+    }
+
+    /** Settings without an idle timeout (the option's default). */
+    public DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
+                           GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
+                           PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled) {
+        this(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens, denseLayers, pageFormat,
+                workingSetDocuments, gpuEnabled, IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.defaultValue());
     }
 
     /** Budgets below this many tokens leave no page to retrieve beyond sink and window. */
@@ -59,7 +75,13 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
     /** These settings with {@code gpuEnabled} replaced. */
     public DecoderSettings withGpuEnabled(boolean enabled) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, enabled);
+                denseLayers, pageFormat, workingSetDocuments, enabled, documentIdleTimeout);
+    }
+
+    /** These settings with {@code documentIdleTimeout} replaced. */
+    public DecoderSettings withDocumentIdleTimeout(Duration timeout) {
+        return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, timeout);
     }
 
     /**
@@ -106,7 +128,10 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
                 new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice),
                 policy, budget, dense, format, workingSet);
         settings.cacheConfig(); // kvcache's own checks, already implied by the ones above
-        return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED));
+        Duration idle = get(config, IceCacheOptions.DOCUMENT_IDLE_TIMEOUT);
+        require(!idle.isNegative(), IceCacheOptions.DOCUMENT_IDLE_TIMEOUT, config.toMap().get(
+                IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key()), "a duration >= 0 (0 = wait forever), e.g. '10 min'");
+        return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED)).withDocumentIdleTimeout(idle);
     }
 
     /** The kvcache configuration these settings stand for. */
@@ -134,6 +159,9 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         Object fallback = option.hasDefaultValue() ? option.defaultValue() : "";
         if (fallback instanceof Enum<?> e) {
             return "one of " + java.util.Arrays.toString(e.getDeclaringClass().getEnumConstants());
+        }
+        if (fallback instanceof Duration) {
+            return "a duration >= 0 such as '30 s' or '10 min'";
         }
         return "a value of type " + fallback.getClass().getSimpleName();
     }

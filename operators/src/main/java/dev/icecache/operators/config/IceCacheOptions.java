@@ -6,6 +6,8 @@ import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 
+import java.time.Duration;
+
 import org.apache.flink.configuration.ConfigOption;
 
 /**
@@ -33,6 +35,16 @@ public final class IceCacheOptions {
     public static final ConfigOption<Integer> CHUNK_CHARS = key("icecache.chunk.chars").intType().defaultValue(4096)
             .withDescription("Most characters per document chunk (>= 16). Chunks end at a paragraph break, else a"
                     + " sentence end, else a space; the tokens do not depend on this value.");
+
+    /** How long a document may wait for its next chunk. */
+    public static final ConfigOption<Duration> DOCUMENT_IDLE_TIMEOUT = key("icecache.document.idle-timeout")
+            .durationType().defaultValue(Duration.ZERO)
+            .withDescription("How long a document that has received chunks but not its last one may go without a"
+                    + " new chunk (processing time, e.g. '10 min'); then it is ended with the chunks that arrived,"
+                    + " summarized, and its final output line's 'error' says 'ended after idle timeout of ...: no"
+                    + " final chunk received'. Chunks of it arriving later are dropped. 0 waits forever (the"
+                    + " default; right for files, which always end). Meant for streams such as Kafka where a"
+                    + " producer may die mid-document. Not negative.");
 
     /** The prompt template. */
     public static final ConfigOption<String> PROMPT = key("icecache.prompt").stringType()
