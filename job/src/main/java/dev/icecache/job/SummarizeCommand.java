@@ -164,16 +164,16 @@ public final class SummarizeCommand implements Callable<Integer> {
             throw new InvalidOptionException("--kafka-bootstrap", kafkaBootstrap,
                     "only without --input; read either files (--input) or Kafka (--kafka-bootstrap), not both");
         }
+        if (!kafka && (kafkaTopic != null || kafkaBounded)) {
+            throw new InvalidOptionException("--kafka-bootstrap", null,
+                    "HOST:PORT when --kafka-topic or --kafka-bounded is given");
+        }
         if (input == null && !kafka) {
             throw new InvalidOptionException("--input", null,
                     "a document file or directory, or --kafka-bootstrap HOST:PORT with --kafka-topic TOPIC");
         }
         if (kafka && (kafkaTopic == null || kafkaTopic.isBlank())) {
             throw new InvalidOptionException("--kafka-topic", kafkaTopic, "the topic to read, with --kafka-bootstrap");
-        }
-        if (!kafka && (kafkaTopic != null || kafkaBounded)) {
-            throw new InvalidOptionException("--kafka-bootstrap", null,
-                    "HOST:PORT when --kafka-topic or --kafka-bounded is given");
         }
     }
 

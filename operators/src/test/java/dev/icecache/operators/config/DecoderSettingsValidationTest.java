@@ -57,6 +57,8 @@ class DecoderSettingsValidationTest {
         "icecache.page.format|F8|one of [F32, BF16]",
         "icecache.budget.tokens|lots|a value of type Integer",
         "icecache.prompt|{document} and {document}|text with '{document}' at most once",
+        "icecache.document.idle-timeout|-5 s|a duration >= 0",
+        "icecache.document.idle-timeout|soon|a duration >= 0",
     })
     void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
         InvalidOptionException e = rejected(Map.of(key, value));
@@ -86,5 +88,14 @@ class DecoderSettingsValidationTest {
         DecoderSettings s = DecoderSettings.from(c);
         assertEquals(256, s.budgetTokens());
         assertEquals(4096, s.chunkChars());
+        assertEquals(java.time.Duration.ZERO, s.documentIdleTimeout(), "no idle timeout unless asked");
+    }
+
+    @Test
+    void shouldReadTheIdleTimeout() {
+        Configuration c = new Configuration();
+        c.set(IceCacheOptions.MODEL_PATH, model.toString());
+        c.setString(IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key(), "90 s");
+        assertEquals(java.time.Duration.ofSeconds(90), DecoderSettings.from(c).documentIdleTimeout());
     }
 }
