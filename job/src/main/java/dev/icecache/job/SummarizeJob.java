@@ -13,6 +13,7 @@ import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.tokenize.ChunkTokenizer;
 import dev.icecache.operators.tokenize.DocumentEnd;
 import dev.icecache.operators.tokenize.TokenChunk;
+import dev.icecache.operators.tokenize.TokenizerOperator;
 
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -49,7 +50,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * </pre>
  *
  * The document-end step ({@link DocumentEndJoin}) puts the tokenizer's note (a document ended
- * by the idle timeout or by a malformed record) on the document's final line.
+ * by the idle timeout, by a malformed record, or by the end of a bounded input before its last
+ * chunk) on the document's final line.
  *
  * Every operator has a stable {@code uid}, so savepoints survive changes to the job graph.
  * The environment comes from {@link StreamExecutionEnvironment#getExecutionEnvironment(Configuration)}:
@@ -108,8 +110,9 @@ public final class SummarizeJob {
         SingleOutputStreamOperator<TokenChunk> tokens = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "documents").uid(SOURCE_UID)
                 .keyBy(DocumentChunk::docId, Types.STRING)
-                .process(new ChunkTokenizer(settings), TypeInformation.of(TokenChunk.class))
-                .name("tokenize").uid(TOKENIZE_UID);
+                .transform("tokenize", TypeInformation.of(TokenChunk.class),
+                        new TokenizerOperator(new ChunkTokenizer(settings)))
+                .uid(TOKENIZE_UID);
         DataStream<SummaryPiece> pieces = tokens.keyBy(TokenChunk::docId, Types.STRING)
                 .transform("icecache-decoder", TypeInformation.of(SummaryPiece.class),
                         new DecoderOperator(new IceCacheDecoder(settings)))

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import dev.icecache.job.kafka.ChunkProducer;
+import dev.icecache.operators.document.DocumentChunk;
+import dev.icecache.operators.document.DocumentChunkJson;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -39,7 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * written by the {@code produce} code path (interleaved, keyed over several partitions), the
  * job bounded on a 2-slot MiniCluster with RocksDB and 200 ms checkpoints. Its JSON lines must
  * equal those of the same documents read by the file source, also when a failure is injected
- * mid-decode; malformed records become one rejected line each, naming partition and offset.
+ * mid-decode; malformed records become one rejected line each, naming partition and offset,
+ * and a document whose last chunk never came is summarized from what arrived when the
+ * bounded input ends, its final line saying so.
  */
 class KafkaSourceJobTest {
 
@@ -118,9 +122,17 @@ class KafkaSourceJobTest {
         assertTrue(ChunkProducer.createTopicIfMissing(kafka.bootstrapServers(), topic, 2), "topic created");
         RecordMetadata badJson;
         RecordMetadata noKey;
+        String partialText = Files.readString(documents.resolve("short.txt"));
+        String first = partialText.substring(0, 300);
+        String second = partialText.substring(300, 700);
         try (Producer<byte[], byte[]> raw = ChunkProducer.idempotentProducer(kafka.bootstrapServers())) {
             badJson = raw.send(new ProducerRecord<>(topic, bytes("bad.txt"), bytes("{\"doc\":\"bad.txt\",\"seq\":0"))).get();
             noKey = raw.send(new ProducerRecord<>(topic, null, bytes("no key"))).get();
+            // a document whose producer never wrote its last chunk
+            raw.send(new ProducerRecord<>(topic, bytes("partial.txt"),
+                    bytes(DocumentChunkJson.write(new DocumentChunk("partial.txt", 0, first, false))))).get();
+            raw.send(new ProducerRecord<>(topic, bytes("partial.txt"),
+                    bytes(DocumentChunkJson.write(new DocumentChunk("partial.txt", 1, second, false))))).get();
         }
         try (ChunkProducer producer = new ChunkProducer(
                 ChunkProducer.idempotentProducer(kafka.bootstrapServers()), topic, 256)) {
@@ -132,7 +144,7 @@ class KafkaSourceJobTest {
 
         Map<String, List<JobFixtures.Piece>> lines = JobFixtures.readOutput(out);
         String noKeyId = topic + "/" + noKey.partition() + "@" + noKey.offset();
-        assertEquals(List.of("bad.txt", noKeyId, "short.txt"), List.copyOf(lines.keySet()));
+        assertEquals(List.of("bad.txt", noKeyId, "partial.txt", "short.txt"), List.copyOf(lines.keySet()));
         assertEquals(fromFiles.get("short.txt"), lines.get("short.txt"), "the good document is unaffected");
         Map<String, String> errors = errors(out);
         assertEquals("malformed Kafka record " + topic + "/" + badJson.partition() + "@" + badJson.offset()
@@ -140,7 +152,12 @@ class KafkaSourceJobTest {
                 + " no chunk of the document arrived", errors.get("bad.txt"));
         assertEquals("malformed Kafka record " + noKeyId + ": it has no key; the key must be the document id;"
                 + " no chunk of the document arrived", errors.get(noKeyId));
-        assertEquals(2, errors.size(), "only the malformed records have errors: " + errors);
+        assertEquals("the input ended before its final chunk; summarized the 2 chunk(s) that arrived",
+                errors.get("partial.txt"));
+        Path arrived = Files.writeString(dir.resolve("partial.txt"), first + second);
+        assertEquals(JobFixtures.engineAlone(arrived), JobFixtures.text(lines.get("partial.txt")),
+                "the unfinished document is summarized from the chunks that arrived");
+        assertEquals(3, errors.size(), "only the malformed records and the unfinished document have errors: " + errors);
         for (String id : List.of("bad.txt", noKeyId)) {
             assertEquals(1, lines.get(id).size(), "one line for " + id);
             assertTrue(lines.get(id).get(0).last() && lines.get(id).get(0).text().isEmpty(), "rejected: " + id);

@@ -44,7 +44,9 @@ import org.apache.flink.util.TimeUtils;
  *       came for that long;</li>
  *   <li>malformed: a {@linkplain DocumentChunk#isMalformed malformed chunk} of the document.</li>
  * </ul>
- * Every document's end is also sent as a {@link DocumentEnd} on {@link #DOCUMENT_ENDS}.
+ * and, run by {@link TokenizerOperator}, when a bounded input ends with documents still
+ * unfinished. Every document's end is also sent as a {@link DocumentEnd} on
+ * {@link #DOCUMENT_ENDS}.
  */
 public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentChunk, TokenChunk> {
 
@@ -66,6 +68,15 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
     static final int FINISHED = -1;
     /** How long the marker of a finished document (and an idle document's position) is kept. */
     static final Duration FINISHED_MARKER_TTL = Duration.ofDays(1);
+
+    /** Where a document's end goes: the side output, and the timer service to drop its idle timer. */
+    interface Ends {
+        /** Sends the document's end on {@link #DOCUMENT_ENDS}. */
+        void send(DocumentEnd end);
+
+        /** Deletes the current document's processing-time timer at {@code time}. */
+        void deleteTimer(long time);
+    }
 
     private final DecoderSettings settings;
     private transient StreamingTokenizer tokenizer;
@@ -112,7 +123,7 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
     @Override
     public void processElement(DocumentChunk chunk, Context ctx, Collector<TokenChunk> out) throws Exception {
         if (chunk.isMalformed()) {
-            endEarly(chunk.docId(), chunk.text(), ctx, out);
+            endEarly(chunk.docId(), chunk.text(), ends(ctx), out);
             return;
         }
         Integer stored = nextChunk.value();
@@ -131,7 +142,7 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
         while (next != null) {
             tokenize(next.docId(), next.text(), next.seq() == 0, next.last(), out);
             if (next.last()) {
-                finish(next.docId(), null, true, ctx);
+                finish(next.docId(), null, true, ends(ctx));
                 return;
             }
             expected++;
@@ -151,8 +162,38 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
             return; // a timer replaced by a later chunk's, or of a document that already ended
         }
         endEarly(ctx.getCurrentKey(), "ended after idle timeout of "
-                + TimeUtils.formatWithHighestUnit(settings.documentIdleTimeout()) + ": no final chunk received", ctx,
-                out);
+                + TimeUtils.formatWithHighestUnit(settings.documentIdleTimeout()) + ": no final chunk received",
+                ends(ctx), out);
+    }
+
+    /**
+     * Ends the current document, if it has started and not ended, because the input ended
+     * before its last chunk (a bounded Kafka source drained, or a job stopped with drain).
+     * Called by {@link TokenizerOperator} for each document in state.
+     */
+    void endAtEndOfInput(String docId, Ends ends, Collector<TokenChunk> out) throws Exception {
+        Integer stored = nextChunk.value();
+        if (stored != null && stored == FINISHED) {
+            return;
+        }
+        if (stored == null && earlyChunks.isEmpty()) {
+            return; // nothing of it is held
+        }
+        endEarly(docId, "the input ended before its final chunk", ends, out);
+    }
+
+    private static Ends ends(Context ctx) {
+        return new Ends() {
+            @Override
+            public void send(DocumentEnd end) {
+                ctx.output(DOCUMENT_ENDS, end);
+            }
+
+            @Override
+            public void deleteTimer(long time) {
+                ctx.timerService().deleteProcessingTimeTimer(time);
+            }
+        };
     }
 
     /**
@@ -160,13 +201,13 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
      * tokenized in {@code seq} order, then the prompt's suffix closes it. {@code why} goes into
      * the document's {@link DocumentEnd}, with how many chunks were used and missing.
      */
-    private void endEarly(String docId, String why, Context ctx, Collector<TokenChunk> out) throws Exception {
+    private void endEarly(String docId, String why, Ends ends, Collector<TokenChunk> out) throws Exception {
         documentsEndedEarly.inc();
         Integer stored = nextChunk.value();
         int expected = stored == null ? 0 : stored;
         if (expected == FINISHED) {
             // already over (a malformed record after its end): report it on its own
-            ctx.output(DOCUMENT_ENDS, new DocumentEnd(docId, why + "; the document had already ended", false));
+            ends.send(new DocumentEnd(docId, why + "; the document had already ended", false));
             return;
         }
         List<Integer> waiting = new ArrayList<>();
@@ -174,7 +215,7 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
             waiting.add(seq);
         }
         if (expected == 0 && waiting.isEmpty()) {
-            finish(docId, why + "; no chunk of the document arrived", false, ctx);
+            finish(docId, why + "; no chunk of the document arrived", false, ends);
             return;
         }
         Collections.sort(waiting);
@@ -187,19 +228,19 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
         int used = expected + waiting.size();
         int missing = waiting.isEmpty() ? 0 : waiting.get(waiting.size() - 1) + 1 - used;
         finish(docId, why + "; summarized the " + used + " chunk(s) that arrived"
-                + (missing > 0 ? " (" + missing + " missing before the last of them)" : ""), true, ctx);
+                + (missing > 0 ? " (" + missing + " missing before the last of them)" : ""), true, ends);
     }
 
     /** Marks the document finished, drops what waits for it and says so on {@link #DOCUMENT_ENDS}. */
-    private void finish(String docId, String note, boolean decoded, Context ctx) throws Exception {
+    private void finish(String docId, String note, boolean decoded, Ends ends) throws Exception {
         earlyChunks.clear();
         nextChunk.update(FINISHED);
         Long deadline = idleDeadline.value();
         if (deadline != null) {
-            ctx.timerService().deleteProcessingTimeTimer(deadline);
+            ends.deleteTimer(deadline);
             idleDeadline.clear();
         }
-        ctx.output(DOCUMENT_ENDS, new DocumentEnd(docId, note, decoded));
+        ends.send(new DocumentEnd(docId, note, decoded));
     }
 
     /** With an idle timeout, (re)starts the current document's timer from now. */

@@ -202,6 +202,43 @@ class DocumentEndHarnessTest {
         }
     }
 
+    @Test
+    void shouldEndUnfinishedDocumentsWhenABoundedInputEnds() throws Exception {
+        List<DocumentChunk> h = chunks("h");
+        List<DocumentChunk> i = chunks("i");
+        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new TokenizerOperator(new ChunkTokenizer(settings.withDocumentIdleTimeout(IDLE))),
+                DocumentChunk::docId, Types.STRING)) {
+            harness.setStateBackend(new HashMapStateBackend());
+            harness.open();
+            harness.processElement(h.get(0), 0);
+            harness.processElement(h.get(1), 0);
+            harness.processElement(i.get(2), 0); // only a chunk that waits for seq 0 and 1
+            for (DocumentChunk c : chunks("j")) {
+                harness.processElement(c, 0);
+            }
+            int before = harness.extractOutputValues().size();
+            harness.endInput();
+
+            List<TokenChunk> hTokens = new ArrayList<>();
+            List<TokenChunk> iTokens = new ArrayList<>();
+            for (TokenChunk c : harness.extractOutputValues()) {
+                (c.docId().equals("h") ? hTokens : c.docId().equals("i") ? iTokens : new ArrayList<TokenChunk>()).add(c);
+            }
+            assertTokens(PROMPT.apply(h.get(0).text() + h.get(1).text()), hTokens);
+            assertTokens(PROMPT.apply(i.get(2).text()), iTokens);
+            assertTrue(harness.extractOutputValues().size() > before, "the unfinished documents were closed");
+            List<DocumentEnd> ends = ends(harness);
+            assertEquals(List.of(new DocumentEnd("j", null, true),
+                    new DocumentEnd("h", "the input ended before its final chunk; summarized the 2 chunk(s) that"
+                            + " arrived", true),
+                    new DocumentEnd("i", "the input ended before its final chunk; summarized the 1 chunk(s) that"
+                            + " arrived (2 missing before the last of them)", true)), ends);
+            assertEquals(0, harness.numProcessingTimeTimers(), "the idle timers of the ended documents are gone");
+            assertEquals(3, harness.numKeyedStateEntries(), "only the three finished markers are left");
+        }
+    }
+
     private static void assertTokens(String promptText, List<TokenChunk> out) {
         int[] expected = model.tokenizer().encode(promptText);
         int n = 0;
