@@ -3,6 +3,9 @@ package dev.icecache.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,7 @@ import java.util.stream.Stream;
 import dev.icecache.job.kafka.ChunkProducer;
 import dev.icecache.operators.document.DocumentChunk;
 import dev.icecache.operators.document.DocumentChunkJson;
+import dev.icecache.operators.document.TextChunker;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The job fed from Kafka: an embedded KRaft broker (same version as the clients), documents
@@ -93,16 +98,20 @@ class KafkaSourceJobTest {
     @Test
     void shouldWriteTheFileSourcesLinesWhenReadFromKafkaThroughAFailure(@TempDir Path dir) throws Exception {
         String topic = "documents";
-        assertTrue(ChunkProducer.createTopicIfMissing(kafka.bootstrapServers(), topic, 3), "topic created");
-        ChunkProducer.Written written;
-        try (ChunkProducer producer = new ChunkProducer(
-                ChunkProducer.idempotentProducer(kafka.bootstrapServers()), topic, 256)) {
-            written = producer.produce(List.of(documents));
-        }
-        assertEquals(3, written.documents());
+        StringWriter printed = new StringWriter();
+        CommandLine cli = IceCacheCli.commandLine();
+        cli.setOut(new PrintWriter(printed, true));
+        assertEquals(0, cli.execute("produce", "--kafka-bootstrap", kafka.bootstrapServers(), "--kafka-topic", topic,
+                "--chunk-chars", "256", documents.toString()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "created topic documents with 3 partitions\\R+produced 3 documents as (\\d+) records to topic documents")
+                .matcher(printed.toString());
+        assertTrue(m.find(), "produce printed: " + printed);
+        long records = Long.parseLong(m.group(1));
+        assertEquals(chunkCount(documents), records, "one record per chunk the file source would read");
         Map<Integer, Long> perPartition = recordsPerPartition(topic);
-        assertEquals(written.records(), perPartition.values().stream().mapToLong(Long::longValue).sum(),
-                "every chunk is a record: " + perPartition);
+        assertEquals(records, perPartition.values().stream().mapToLong(Long::longValue).sum(),
+                "every record is on the topic: " + perPartition);
         assertTrue(perPartition.values().stream().filter(n -> n > 0).count() >= 2,
                 "the documents must spread over at least two partitions: " + perPartition);
 
@@ -162,6 +171,19 @@ class KafkaSourceJobTest {
             assertEquals(1, lines.get(id).size(), "one line for " + id);
             assertTrue(lines.get(id).get(0).last() && lines.get(id).get(0).text().isEmpty(), "rejected: " + id);
         }
+    }
+
+    private static long chunkCount(Path dir) throws Exception {
+        long n = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                TextChunker chunker = new TextChunker(new StringReader(Files.readString(f)), "x", 256);
+                while (chunker.next() != null) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private static byte[] bytes(String s) {

@@ -1,5 +1,6 @@
 package dev.icecache.job.kafka;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -8,6 +9,7 @@ import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.config.InvalidOptionException;
 import dev.icecache.operators.document.TextChunker;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,11 +22,15 @@ import picocli.CommandLine.Parameters;
         description = "Write documents to a Kafka topic as chunk records (key = document id = file name, value ="
                 + " {\"doc\",\"seq\",\"text\",\"last\"} JSON), the input of summarize --kafka-topic.",
         footer = {"", "Examples:",
-            "  icecache produce --kafka-bootstrap localhost:9092 --kafka-topic docs examples/documents",
-            "  icecache summarize --kafka-bootstrap localhost:9092 --kafka-topic docs --kafka-bounded \\",
-            "      --model ../shared/models/stories260K/stories260Ktok512.gguf --output /tmp/summaries",
+            "  icecache produce --kafka-bootstrap localhost:9092 --kafka-topic docs \\",
+            "      examples/documents",
+            "  icecache summarize --kafka-bootstrap localhost:9092 --kafka-topic docs \\",
+            "      --kafka-bounded --model model.gguf --output /tmp/summaries",
             "", "Exit codes: 0 done, 1 unreadable input or Kafka failure, 2 bad option."})
 public final class ProduceCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--kafka-bootstrap", required = true, paramLabel = "HOST:PORT[,...]",
             description = "Kafka bootstrap servers; required.")
@@ -55,13 +61,15 @@ public final class ProduceCommand implements Callable<Integer> {
             throw new InvalidOptionException("--partitions", partitions, "an integer >= 1");
         }
         ChunkProducer.documents(inputs); // a missing input fails before anything is written
+        PrintWriter out = spec.commandLine().getOut();
         if (ChunkProducer.createTopicIfMissing(bootstrap, topic, partitions)) {
-            System.out.println("created topic " + topic + " with " + partitions + " partitions");
+            out.println("created topic " + topic + " with " + partitions + " partitions");
         }
         try (ChunkProducer producer = new ChunkProducer(ChunkProducer.idempotentProducer(bootstrap), topic, chunk)) {
             ChunkProducer.Written written = producer.produce(inputs);
-            System.out.println("produced " + written.documents() + " documents as " + written.records()
+            out.println("produced " + written.documents() + " documents as " + written.records()
                     + " records to topic " + topic + " at " + bootstrap);
+            out.flush();
         }
         return 0;
     }
