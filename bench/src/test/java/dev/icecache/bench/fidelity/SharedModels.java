@@ -1,10 +1,8 @@
 package dev.icecache.bench.fidelity;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
+
+import dev.icecache.model.TestModels;
 
 /**
  * Files of the shared models dir (system property {@code icecache.models.dir}, set by surefire):
@@ -21,14 +19,6 @@ final class SharedModels {
 
     /** The path of {@code relative} under the models dir, or a skip/failure when it is missing. */
     static Path require(String relative) {
-        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models")).resolve(relative);
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+        return TestModels.require(relative);
     }
 }
