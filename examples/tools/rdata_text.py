@@ -56,7 +56,7 @@ NILVALUE_SXP, REFSXP = 254, 255
 # Singletons that carry no data; a text data set meets them only as attribute values.
 EMPTY_SINGLETONS = {241, 242, 250, 251, 252, 253}
 
-IS_OBJECT, HAS_ATTR, HAS_TAG = 1 << 8, 1 << 9, 1 << 10
+HAS_ATTR, HAS_TAG = 1 << 9, 1 << 10
 # CHARSXP encoding bits, stored in the "levels" field (flags >> 12).
 BYTES_MASK, LATIN1_MASK, UTF8_MASK, ASCII_MASK = 1 << 1, 1 << 2, 1 << 3, 1 << 6
 NA_INTEGER = -(1 << 31)
@@ -458,3 +458,6 @@ if __name__ == "__main__":
         sys.exit(f"{PROG}: {e}")
     except OSError as e:
         sys.exit(f"{PROG}: {e.strerror or e}: {e.filename or ''}".rstrip(": "))
+    except (ValueError, struct.error, RecursionError, MemoryError) as e:
+        # Corrupt input can still trip a check we did not foresee; keep the answer to one line.
+        sys.exit(f"{PROG}: cannot read the input ({type(e).__name__}: {e}); the file is probably corrupt")

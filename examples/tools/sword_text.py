@@ -164,6 +164,9 @@ class Testament:
             unpacked = zlib.decompressobj().decompress(self.data[offset:offset + size], unpacked_size)
         except zlib.error as e:
             raise SwordError(f"{self.label}.bzz block {number} cannot be decompressed ({e}); the module is corrupt")
+        if len(unpacked) != unpacked_size:
+            raise SwordError(f"{self.label}.bzz block {number} unpacks to {len(unpacked)} bytes but .bzs says"
+                             f" {unpacked_size}; the module is truncated or corrupt")
         self.cached_number, self.cached_block = number, unpacked
         return unpacked
 
@@ -214,6 +217,7 @@ def osis_to_text(markup):
         closing, name, attributes, self_closing = tag.groups()
         name = name.lower()
         if name == "div" and self_closing:
+            out.append(" ")  # a paragraph milestone separates words like any other break
             marks = dict(ATTRIBUTE.findall(attributes))
             if skipped_division is None and marks.get("type") == "book" and "eID" in marks:
                 position = len(markup)  # whatever follows the end of a book is back matter
@@ -298,3 +302,6 @@ if __name__ == "__main__":
         sys.exit(f"{PROG}: {e}")
     except OSError as e:
         sys.exit(f"{PROG}: {e.strerror or e}: {e.filename or ''}".rstrip(": "))
+    except (ValueError, struct.error, RecursionError, MemoryError) as e:
+        # Corrupt input can still trip a check we did not foresee; keep the answer to one line.
+        sys.exit(f"{PROG}: cannot read the input ({type(e).__name__}: {e}); the file is probably corrupt")
