@@ -105,4 +105,8 @@ fi
 for f in jargon.txt "${austen[@]/%/.txt}" web-bible.txt; do
   [ -f "$out/$f" ] && printf 'fetch-books: %-22s %9d bytes %7d lines\n' "$f" "$(wc -c < "$out/$f")" "$(wc -l < "$out/$f")" >&2
 done
+# Compare with published facts (chapter counts, opening lines, Genesis 1:1, the 66 books).
+if $have_python; then
+  python3 -B "$tools/check_books.py" "$out" || failed=1
+fi
 exit "$failed"
