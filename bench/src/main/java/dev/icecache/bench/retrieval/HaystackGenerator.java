@@ -139,20 +139,26 @@ public final class HaystackGenerator {
         int boundary = nearestBoundary(units, Math.round(depthPercent / 100.0 * bodyWithout));
         units.add(boundary, needles[asked]);
         int[] prompt = new int[length];
+        int needleStart = concatenate(units, boundary, bos, prompt);
+        int bodyEnd = length - question.length;
+        System.arraycopy(question, 0, prompt, bodyEnd, question.length);
+        return new Haystack(prompt, answer, values[asked], needleStart + valueOffset, needleStart, bos, bodyEnd,
+                depthPercent, keys);
+    }
+
+    /** Writes BOS (when {@code bos} is 1) and the units into {@code prompt}; returns where unit {@code marked} starts. */
+    private int concatenate(List<int[]> units, int marked, int bos, int[] prompt) {
         int at = 0;
         if (bos == 1) {
             prompt[at++] = tokenizer.bos();
         }
-        int needleStart = -1;
+        int markedStart = -1;
         for (int u = 0; u < units.size(); u++) {
-            needleStart = u == boundary ? at : needleStart;
+            markedStart = u == marked ? at : markedStart;
             System.arraycopy(units.get(u), 0, prompt, at, units.get(u).length);
             at += units.get(u).length;
         }
-        int bodyEnd = at;
-        System.arraycopy(question, 0, prompt, at, question.length);
-        return new Haystack(prompt, answer, values[asked], needleStart + valueOffset, needleStart, bos, bodyEnd,
-                depthPercent, keys);
+        return markedStart;
     }
 
     static String needleText(String word, String value) {
