@@ -52,7 +52,7 @@ public final class PolicyOptions {
      * One configuration per (policy, budget), policy-major in the order given.
      *
      * @throws CommandLine.ParameterException naming the option when a policy is unknown, a budget
-     *         is not a multiple of 16 of at least 32, or dense layers are negative
+     *         is not a multiple of 16 of at least 48, or dense layers are negative
      */
     public List<CacheConfig> configs(CommandLine cli) {
         if (denseLayers < 0) {
@@ -71,13 +71,15 @@ public final class PolicyOptions {
     /**
      * The configuration of {@code policy} at {@code budget} with these options' dense layers and search.
      *
-     * @throws CommandLine.ParameterException when the budget is not a multiple of 16 of at least 32
+     * @throws CommandLine.ParameterException when the budget is not a multiple of 16 of at least 48
      */
     public CacheConfig config(CommandLine cli, Policy policy, int budget) {
-        int edge = 2 * CacheConfig.PAGE_ROWS; // one sink page and one window page, the least a budget holds
-        if (budget < edge || budget % CacheConfig.PAGE_ROWS != 0) {
+        // one sink, one window and one selected page: CacheConfig takes 32, but a sparse policy
+        // then has no page to select and PagedKvCache refuses to build its transfer plan
+        int least = 3 * CacheConfig.PAGE_ROWS;
+        if (budget < least || budget % CacheConfig.PAGE_ROWS != 0) {
             throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
-                    + CacheConfig.PAGE_ROWS + " and at least " + edge + " (e.g. 64,128,256)");
+                    + CacheConfig.PAGE_ROWS + " and at least " + least + " (e.g. 64,128,256)");
         }
         CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
         if (exhaustiveSearch) {

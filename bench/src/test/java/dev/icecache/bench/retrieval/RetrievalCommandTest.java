@@ -125,6 +125,13 @@ class RetrievalCommandTest {
     }
 
     @Test
+    void shouldExitWithTwoForABudgetWithoutRoomForOneSelectedPage() {
+        assertEquals(2, run("retrieval", "--model", "m.gguf", "--budgets", "32,64", "--csv", dir.resolve("o.csv").toString()));
+        assertEquals("icecache: --budgets: 32 must be a multiple of 16 and at least 48 (e.g. 64,128,256)"
+                + " (see: icecache bench retrieval --help)" + System.lineSeparator(), err.toString());
+    }
+
+    @Test
     void shouldExitWithTwoNamingAnUnknownPolicy() {
         assertEquals(2, run("retrieval", "--model", "m.gguf", "--policies", "FULL,LRU", "--csv", dir.resolve("o.csv").toString()));
         assertTrue(err.toString().startsWith("icecache: --policies: unknown policy 'LRU'; use one of FULL,"), err.toString());
