@@ -5,6 +5,7 @@ import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
 import dev.icecache.bench.index.IndexCommand;
 import dev.icecache.bench.memory.MemoryCommand;
 import dev.icecache.bench.report.ReportCommand;
+import dev.icecache.bench.retrieval.RetrievalCommand;
 import dev.icecache.bench.speed.SpeedCommand;
 import dev.icecache.cli.CommandLineErrors;
 import picocli.CommandLine;
@@ -16,8 +17,8 @@ import picocli.CommandLine.Command;
  * input (missing or corrupt file, impossible request), 2 bad option or usage.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Fidelity, speed and memory benchmarks of IceCache-Flink.",
-        subcommands = {FidelityCommand.class, CompareLlamaCppCommand.class, SpeedCommand.class, IndexCommand.class,
+        description = "Fidelity, retrieval, speed and memory benchmarks of IceCache-Flink.",
+        subcommands = {FidelityCommand.class, RetrievalCommand.class, CompareLlamaCppCommand.class, SpeedCommand.class, IndexCommand.class,
                 MemoryCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
