@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run the summarization job: one generation per document, JSON lines "
-                + "{doc, seq, text, final, stats} to --output (exactly-once files) or stdout.",
+                + "{doc, seq, text, final, stats} (kind and up_to with --rolling-every) to --output (exactly-once"
+                + " files) or stdout.",
         footer = {"", "Examples:",
             "  icecache summarize --input examples/documents \\",
             "      --model ../shared/models/stories260K/stories260Ktok512.gguf --context 2048 --max-tokens 64",
