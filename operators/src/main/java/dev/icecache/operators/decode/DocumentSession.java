@@ -99,6 +99,15 @@ public final class DocumentSession {
     }
 
     /**
+     * A new document without rolling summaries over an empty cache, computed by {@code pass}
+     * (shared with the subtask's other documents), or by its own CPU pass when {@code pass} is null.
+     */
+    public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                        String docId) {
+        return start(model, pass, cache, settings, new int[0], docId);
+    }
+
+    /**
      * A new document over an empty cache, computed by {@code pass} (shared with the subtask's other
      * documents), or by its own CPU pass when {@code pass} is null.
      *
@@ -117,6 +126,12 @@ public final class DocumentSession {
     public static DocumentSession resume(LlamaModel model, KvCache cache, GenerationSettings settings, String docId,
                                          DocumentProgress progress) {
         return resume(model, null, cache, settings, new int[0], docId, progress, null);
+    }
+
+    /** As {@link #resume(LlamaModel, KvCache, GenerationSettings, String, DocumentProgress)}, computed by {@code pass}. */
+    public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                         String docId, DocumentProgress progress) {
+        return resume(model, pass, cache, settings, new int[0], docId, progress, null);
     }
 
     /**

@@ -219,8 +219,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             out.collect(new SummaryPiece(docId, doc.pieceSeq++, piece.text(), false, DocumentStats.NONE, null, kind,
                     upTo));
         }
-        if (ended && !takeWaitingChunks(docId, doc, start, out)) {
-            return; // rejected while taking them
+        if (ended) {
+            LOG.debug("document {} rolling summary up to {} tokens ended: generated={}", docId, upTo,
+                    doc.session.generated());
+            if (!takeWaitingChunks(docId, doc, start, out)) {
+                return; // rejected while taking them
+            }
         }
         // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
         // mailbox) sees one slice per tick instead of a whole generation in one call
@@ -342,9 +346,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     instruction, docId, p, rolling.value()),
                     cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
-            LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={} restore_ms={}"
-                    + " (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(), p.decoding(),
-                    p.generated(), (System.nanoTime() - restoreStart) / 1_000_000.0);
+            LOG.info("document {} resumed from state: position={} pages={} decoding={} summarizing={} generated={}"
+                    + " restore_ms={} (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(),
+                    p.decoding(), doc.session.summarizing(), p.generated(),
+                    (System.nanoTime() - restoreStart) / 1_000_000.0);
         }
         live.put(docId, doc);
         evictBeyondWorkingSet();
