@@ -38,8 +38,8 @@ max_tokens=${MAX_TOKENS:-64}
 context=${CONTEXT:-$(( chars / 2 + (chars / 2 / every + 2) * (rolling_max + 16) + max_tokens ))}
 
 # NOTE: a rolling summary starts at the first chunk boundary at or after each multiple of EVERY,
-# so chunks (characters) are kept near half the interval's tokens at about 3.5 characters a token
-chunk_chars=$(( every * 2 > 16 ? every * 2 : 16 ))
+# so chunks stay well under the interval: EVERY characters are a third to a half of EVERY tokens
+chunk_chars=$(( every > 16 ? every : 16 ))
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/icecache-rolling.XXXXXX")
 trap 'rm -rf "$out"' EXIT
