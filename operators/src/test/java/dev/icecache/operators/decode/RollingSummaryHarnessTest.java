@@ -122,6 +122,35 @@ class RollingSummaryHarnessTest {
         checkAgainstEngine(Policy.ICECACHE, b, only(pieces, "b"), "b");
     }
 
+    @Test
+    void shouldRejectTheDocumentAfterItsRollingPiecesWhenSummariesFillTheContext() throws Exception {
+        // 470 document tokens fit in 512 positions, but not with seven rolling summaries and their instructions
+        SplittableRandom random = new SplittableRandom(6);
+        int[] document = new int[470];
+        for (int i = 0; i < document.length; i++) {
+            document[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
+        }
+        List<SummaryPiece> pieces;
+        try (var harness = newHarness(settings(Policy.ICECACHE, 1))) {
+            harness.open();
+            feed(harness, "a", document, 0);
+            runTimers(harness, 1);
+            pieces = harness.extractOutputValues();
+            assertEquals(0, harness.numKeyedStateEntries(), "state cleared after the rejection");
+        }
+        SummaryPiece last = pieces.get(pieces.size() - 1);
+        assertTrue(last.last() && last.error() != null && last.error().contains("rolling summaries"),
+                String.valueOf(last));
+        assertEquals(Kind.FINAL, last.kind());
+        assertEquals(document.length + 1, last.stats().tokensIn(), "every chunk counted, BOS included");
+        assertTrue(pieces.size() > 1, "rolling pieces came before the rejection");
+        for (int i = 0; i < pieces.size() - 1; i++) {
+            assertEquals(Kind.ROLLING, pieces.get(i).kind());
+            assertEquals(i, pieces.get(i).seq());
+        }
+        assertEquals(pieces.size() - 1, last.seq(), "the error piece continues the numbering");
+    }
+
     /** Snapshots after {@code ticks} slices: mid first summary with chunks waiting, mid second, mid final. */
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 5, 9})
