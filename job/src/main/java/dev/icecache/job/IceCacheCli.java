@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {GenerateCommand.class, SummarizeCommand.class, InspectModelCommand.class,
                 dev.icecache.job.inspect.InspectStateCommand.class,
                 CommandLine.HelpCommand.class},
-        footer = "%nBenchmarks (fidelity, compare-llamacpp, speed, index, memory, report) run from the bench"
+        footer = "%nBenchmarks (fidelity, retrieval, compare-llamacpp, speed, index, memory, report) run from the bench"
                 + " jar through the same launcher: bin/icecache bench --help")
 public final class IceCacheCli implements Runnable {
 
