@@ -87,6 +87,7 @@ final class DocumentEndJoin extends KeyedCoProcessFunction<String, SummaryPiece,
             return piece;
         }
         String error = piece.error() == null ? note : piece.error() + "; " + note;
-        return new SummaryPiece(piece.docId(), piece.seq(), piece.text(), piece.last(), piece.stats(), error);
+        return new SummaryPiece(piece.docId(), piece.seq(), piece.text(), piece.last(), piece.stats(), error,
+                piece.kind(), piece.upTo());
     }
 }

@@ -32,12 +32,15 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run the summarization job: one generation per document, JSON lines "
-                + "{doc, seq, text, final, stats} to --output (exactly-once files) or stdout.",
+                + "{doc, seq, text, final, stats} (kind and up_to with --rolling-every) to --output (exactly-once"
+                + " files) or stdout.",
         footer = {"", "Examples:",
             "  icecache summarize --input examples/documents \\",
             "      --model ../shared/models/stories260K/stories260Ktok512.gguf --context 2048 --max-tokens 64",
             "  icecache summarize --kafka-bootstrap localhost:9092 --kafka-topic docs \\",
             "      --kafka-bounded --model model.gguf --output /tmp/summaries",
+            "  icecache summarize --input examples/texts --rolling-every 512 \\",
+            "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 4096 --max-tokens 64",
             "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
             "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
             "  flink run job/target/icecache-job-0.1.0-SNAPSHOT.jar summarize --input /data/docs \\",
@@ -96,6 +99,12 @@ public final class SummarizeCommand implements Callable<Integer> {
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens generated per document (default: 128).")
     Integer maxTokens;
+
+    @Option(names = "--rolling-every", paramLabel = "TOKENS",
+            description = "A rolling summary every TOKENS document tokens while the document streams in, 0 = off, else"
+                    + " >= 64; its pieces have \"kind\":\"rolling\" and stay in the model's context; their length is"
+                    + " icecache.summary.rolling-max-tokens (default: 0).")
+    Integer rollingEvery;
 
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default: 0.0).")
     Float temperature;
@@ -208,6 +217,7 @@ public final class SummarizeCommand implements Callable<Integer> {
         putIf(c, IceCacheOptions.BUDGET_TOKENS.key(), budget);
         putIf(c, IceCacheOptions.POLICY.key(), policy);
         putIf(c, IceCacheOptions.MAX_TOKENS.key(), maxTokens);
+        putIf(c, IceCacheOptions.ROLLING_EVERY.key(), rollingEvery);
         putIf(c, IceCacheOptions.TEMPERATURE.key(), temperature);
         putIf(c, IceCacheOptions.TOP_P.key(), topP);
         putIf(c, IceCacheOptions.SEED.key(), seed);

@@ -92,6 +92,7 @@ class CliConventionsTest {
         assertDefault(sub, "--seed", IceCacheOptions.SEED.defaultValue());
         assertDefault(sub, "--chunk-chars", IceCacheOptions.CHUNK_CHARS.defaultValue());
         assertDefault(sub, "--policy", IceCacheOptions.POLICY.defaultValue());
+        assertDefault(sub, "--rolling-every", IceCacheOptions.ROLLING_EVERY.defaultValue());
     }
 
     private static void assertDefault(CommandLine cli, String option, Object value) {

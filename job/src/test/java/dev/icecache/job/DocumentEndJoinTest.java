@@ -36,7 +36,8 @@ class DocumentEndJoinTest {
                     "the final piece waits for the document's end");
             h.processElement2(new DocumentEnd("a", "ended after idle timeout of 10 s", true), 0);
             assertEquals(List.of(new SummaryPiece("a", 0, "One", false, DocumentStats.NONE),
-                    new SummaryPiece("a", 1, " two", true, STATS, "ended after idle timeout of 10 s")),
+                    new SummaryPiece("a", 1, " two", true, STATS, "ended after idle timeout of 10 s",
+                            SummaryPiece.Kind.ONLY, 0)),
                     h.extractOutputValues());
             assertEquals(0, h.numKeyedStateEntries(), "nothing left once both came");
         }
@@ -59,6 +60,21 @@ class DocumentEndJoinTest {
             h.processElement1(SummaryPiece.rejected("c", 0, STATS, "document rejected: too long"), 0);
             assertEquals(List.of(SummaryPiece.rejected("c", 0, STATS,
                     "document rejected: too long; malformed Kafka record t/0@9: bad")), h.extractOutputValues());
+        }
+    }
+
+    @Test
+    void shouldKeepTheKindOfARollingDocumentsFinalPiece() throws Exception {
+        try (var h = harness()) {
+            h.processElement1(new SummaryPiece("r", 0, "So far.", false, DocumentStats.NONE, null,
+                    SummaryPiece.Kind.ROLLING, 512), 0);
+            h.processElement1(new SummaryPiece("r", 1, "In the end.", true, STATS, null, SummaryPiece.Kind.FINAL,
+                    900), 0);
+            h.processElement2(new DocumentEnd("r", "ended after idle timeout of 1 min", true), 0);
+            assertEquals(List.of(new SummaryPiece("r", 0, "So far.", false, DocumentStats.NONE, null,
+                            SummaryPiece.Kind.ROLLING, 512),
+                    new SummaryPiece("r", 1, "In the end.", true, STATS, "ended after idle timeout of 1 min",
+                            SummaryPiece.Kind.FINAL, 900)), h.extractOutputValues());
         }
     }
 

@@ -2,8 +2,6 @@ package dev.icecache.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +25,7 @@ import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
+import dev.icecache.model.TestModels;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -49,16 +48,7 @@ final class JobFixtures {
 
     /** stories260K, or a skip (a failure when CI=true) when the shared models are missing. */
     static Path model() {
-        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models"))
-                .resolve("stories260K/stories260Ktok512.gguf");
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+        return TestModels.require("stories260K/stories260Ktok512.gguf");
     }
 
     /** Three documents of different lengths (about 1.4, 3 and 6.1 KB) from the examples, in {@code dir}. */

@@ -68,10 +68,19 @@ class SummarizeCommandTest {
     }
 
     @Test
+    void shouldNameTheOptionWhenRollingSummariesAreTooClose() throws IOException {
+        assertEquals(2, run("summarize", "--input", dir.toString(), "--model", model().toString(), "--rolling-every",
+                "10"));
+        assertTrue(err.toString().contains(IceCacheOptions.ROLLING_EVERY.key() + "=10 is invalid; allowed: 0 (off) or"
+                + " an integer >= 64"), err.toString());
+    }
+
+    @Test
     void shouldMapFlagsToFlinkAndIceCacheKeys() throws IOException {
         SummarizeCommand cmd = new SummarizeCommand();
         new CommandLine(cmd).parseArgs("--input", dir.toString(), "--model", model().toString(), "--budget", "128",
-                "--policy", "QUEST", "--max-tokens", "7", "--parallelism", "3", "--state-backend", "hashmap",
+                "--policy", "QUEST", "--max-tokens", "7", "--rolling-every", "512", "--parallelism", "3",
+                "--state-backend", "hashmap",
                 "--checkpoint-dir", dir.resolve("cp").toString(), "--conf", "icecache.decode.slice-tokens=5");
         Configuration c = cmd.toConfiguration(true);
         assertEquals("hashmap", c.getString("state.backend.type", null));
@@ -80,6 +89,7 @@ class SummarizeCommandTest {
         assertEquals(128, c.get(IceCacheOptions.BUDGET_TOKENS));
         assertEquals("QUEST", c.get(IceCacheOptions.POLICY).name());
         assertEquals(7, c.get(IceCacheOptions.MAX_TOKENS));
+        assertEquals(512, c.get(IceCacheOptions.ROLLING_EVERY));
         assertEquals(5, c.get(IceCacheOptions.SLICE_TOKENS));
         assertEquals(model().toAbsolutePath().toString(), c.get(IceCacheOptions.MODEL_PATH));
     }

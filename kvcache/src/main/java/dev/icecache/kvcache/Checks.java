@@ -82,4 +82,18 @@ public final class Checks {
             throw new IndexOutOfBoundsException("offset=" + offset + " length=" + length + " capacity=" + capacity);
         }
     }
+
+    /**
+     * The common precondition of {@link KvCache#append}: rows arrive in order per layer and stay
+     * inside the context. Shared by every cache so they fail with the same messages.
+     *
+     * @param expected the layer's current length (the only position it accepts next)
+     */
+    public static void checkAppend(CacheShape shape, int layer, int position, int expected) {
+        checkIndex(layer, shape.nLayers());
+        checkState(position == expected, "append out of order: layer=%d position=%d expected=%d",
+                layer, position, expected);
+        checkArgument(position < shape.maxTokens(),
+                "position=%d exceeds maxTokens=%d; raise the context length", position, shape.maxTokens());
+    }
 }

@@ -41,11 +41,7 @@ public final class FullCache implements KvCache {
 
     @Override
     public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position == lengths[layer],
-                "append out of order: layer=%d position=%d expected=%d", layer, position, lengths[layer]);
-        Checks.checkArgument(position < shape.maxTokens(),
-                "position=%d exceeds maxTokens=%d; raise the context length", position, shape.maxTokens());
+        Checks.checkAppend(shape, layer, position, lengths[layer]);
         int hd = shape.headDim();
         for (int h = 0; h < shape.nKvHeads(); h++) {
             ensureCapacity(layer, h, (position + 1) * hd);

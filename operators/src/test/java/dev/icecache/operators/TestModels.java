@@ -1,12 +1,7 @@
 package dev.icecache.operators;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * The shared models (system property {@code icecache.models.dir}, set by surefire). A missing
@@ -25,20 +20,11 @@ public final class TestModels {
 
     /** The path of {@code relative} under the models dir, or a skip/failure when it is missing. */
     public static Path require(String relative) {
-        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models")).resolve(relative);
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+        return dev.icecache.model.TestModels.require(relative);
     }
 
     /** Space-separated ints of a reference file. */
     public static int[] readIds(Path file) throws IOException {
-        String text = Files.readString(file).trim();
-        return text.isEmpty() ? new int[0] : Arrays.stream(text.split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        return dev.icecache.model.TestModels.readIds(file);
     }
 }

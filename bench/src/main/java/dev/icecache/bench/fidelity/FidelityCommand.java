@@ -3,8 +3,6 @@ package dev.icecache.bench.fidelity;
 import dev.icecache.bench.llamacpp.Machine;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.policy.CacheConfig;
-import dev.icecache.kvcache.policy.Policy;
-import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.tokenizer.Tokenizer;
@@ -17,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -52,14 +49,8 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "Positions to compare: BOS + the first N-1 tokens of the text.")
     int tokens;
 
-    @Option(names = "--policies", split = ",", paramLabel = "LIST",
-            defaultValue = "FULL,STREAMING,QUEST,ORACLE,ICECACHE,ICECACHE_REUSE",
-            description = "Comma-separated policies (default: ${DEFAULT-VALUE}).")
-    List<String> policies;
-
-    @Option(names = "--budgets", split = ",", paramLabel = "LIST", defaultValue = "64,128,256",
-            description = "Comma-separated budgets in tokens, multiples of 16 (default: ${DEFAULT-VALUE}).")
-    List<Integer> budgets;
+    @CommandLine.Mixin
+    PolicyOptions cacheOptions;
 
     @Option(names = "--csv", required = true, paramLabel = "OUT", description = "CSV file to write (overwritten).")
     Path csv;
@@ -67,22 +58,11 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE (e.g. BENCHMARKS.md).")
     Path markdown;
 
-    @Option(names = "--dense-layers", defaultValue = "2", paramLabel = "N", description = "Leading layers with full attention (default: ${DEFAULT-VALUE}).")
-    int denseLayers;
-
     @Option(names = "--topk", defaultValue = "16", paramLabel = "K", description = "k of the top-k token recall (default: ${DEFAULT-VALUE}).")
     int topK;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of IceCache's projection direction (default: ${DEFAULT-VALUE}).")
     long seed;
-
-    @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
-            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
-    boolean exhaustiveSearch;
-
-    @Option(names = "--paper-search", description = "IceCache policies search every tree with the paper's settings"
-            + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens).")
-    boolean paperSearch;
 
     @Override
     public Integer call() throws IOException {
@@ -94,8 +74,8 @@ public final class FidelityCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--tokens=" + tokens + " exceeds the context length=" + shape.maxTokens()
                         + "; raise --context or lower --tokens");
             }
-            if (denseLayers > shape.nLayers()) {
-                throw new IllegalArgumentException("--dense-layers=" + denseLayers + " exceeds the model's "
+            if (cacheOptions.denseLayers() > shape.nLayers()) {
+                throw new IllegalArgumentException("--dense-layers=" + cacheOptions.denseLayers() + " exceeds the model's "
                         + shape.nLayers() + " layers");
             }
             int[] sequence = sequence(llama.tokenizer(), body);
@@ -158,18 +138,9 @@ public final class FidelityCommand implements Callable<Integer> {
         sb.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("\n");
         sb.append(String.format(Locale.ROOT, "- model: %d layers (%d dense, %d sparse), %d heads, %d KV heads, head size %d,"
                         + " context %d; teacher-forced over BOS + the first %d tokens of the text; projection seed %d%n",
-                shape.nLayers(), denseLayers, shape.nLayers() - denseLayers, shape.nHeads(), shape.nKvHeads(),
-                shape.headDim(), shape.maxTokens(), tokens - 1, seed));
-        if (exhaustiveSearch) {
-            sb.append("- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
-                    + " fieldOfView max(30, 0.0015 n) and 80% scan\n");
-        } else if (paperSearch) {
-            sb.append("- IceCache trees searched with the paper's settings alone: fieldOfView max(30, 0.0015 n), 80% scan,"
-                    + " at every tree size (DciParams.paper())\n");
-        } else {
-            sb.append("- IceCache trees searched with the defaults: the paper's fieldOfView max(30, 0.0015 n) and 80% scan,"
-                    + " except that trees of <= 1024 tokens are searched exhaustively [ours]\n");
-        }
+                shape.nLayers(), cacheOptions.denseLayers(), shape.nLayers() - cacheOptions.denseLayers(), shape.nHeads(),
+                shape.nKvHeads(), shape.headDim(), shape.maxTokens(), tokens - 1, seed));
+        sb.append(cacheOptions.searchNote());
         sb.append("- top-1, KL, ppl ratio, attn recall and top-").append(topK).append(" recall are over **all** ")
                 .append(tokens).append(" positions; the \"> budget\" columns only over positions p with p + 1 > budget")
                 .append(" (more cached tokens than the budget holds; before that every policy attends to everything")
@@ -191,41 +162,9 @@ public final class FidelityCommand implements Callable<Integer> {
         if (context < 0) {
             throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");
         }
-        if (denseLayers < 0) {
-            throw new CommandLine.ParameterException(cli, "--dense-layers=" + denseLayers + " must be >= 0");
-        }
         if (topK < 1) {
             throw new CommandLine.ParameterException(cli, "--topk=" + topK + " must be >= 1");
         }
-        List<CacheConfig> configs = new ArrayList<>();
-        for (String name : policies) {
-            Policy policy = policy(cli, name);
-            for (int budget : budgets) {
-                configs.add(config(cli, policy, budget));
-            }
-        }
-        return configs;
-    }
-
-    private static Policy policy(CommandLine cli, String name) {
-        try {
-            return Policy.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cli, "--policies: unknown policy '" + name + "'; use one of "
-                    + Arrays.toString(Policy.values()).replaceAll("[\\[\\] ]", ""));
-        }
-    }
-
-    private CacheConfig config(CommandLine cli, Policy policy, int budget) {
-        int edge = 2 * CacheConfig.PAGE_ROWS; // one sink page and one window page, the least a budget holds
-        if (budget < edge || budget % CacheConfig.PAGE_ROWS != 0) {
-            throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
-                    + CacheConfig.PAGE_ROWS + " and at least " + edge + " (e.g. 64,128,256)");
-        }
-        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
-        if (exhaustiveSearch) {
-            return config.withTreeParams(config.treeParams().withExhaustiveSearch());
-        }
-        return paperSearch ? config.withTreeParams(DciParams.paper()) : config;
+        return cacheOptions.configs(cli);
     }
 }

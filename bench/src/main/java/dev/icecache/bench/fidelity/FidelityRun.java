@@ -1,5 +1,6 @@
 package dev.icecache.bench.fidelity;
 
+import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.kvcache.metrics.CacheMetrics;
 import dev.icecache.kvcache.page.InMemoryPageStore;
@@ -64,6 +65,15 @@ public final class FidelityRun {
     }
 
     /**
+     * The paged cache a policy benchmark runs: {@code config} over an in-memory page store of the
+     * config's format, with the IceCache projection direction drawn from {@code seed}.
+     */
+    public static PagedKvCache newPagedCache(CacheShape shape, CacheConfig config, long seed) {
+        return new PagedKvCache(shape, config, new InMemoryPageStore(PageLayout.of(shape.headDim()), config.pageFormat()),
+                new Projection(shape.headDim(), new SplittableRandom(seed)));
+    }
+
+    /**
      * Steps the sequence through a {@link PagedKvCache} of {@code config} and compares it with
      * the reference.
      *
@@ -72,9 +82,7 @@ public final class FidelityRun {
      */
     public FidelityResult measure(CacheConfig config, int topK, long seed) {
         long start = System.nanoTime();
-        PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
-                new InMemoryPageStore(PageLayout.of(model.cacheShape().headDim()), config.pageFormat()),
-                new Projection(model.cacheShape().headDim(), new SplittableRandom(seed)));
+        PagedKvCache cache = newPagedCache(model.cacheShape(), config, seed);
         KeyRecordingCache recorder = new KeyRecordingCache(cache);
         AttentionRecall recall = new AttentionRecall(recorder, config, topK);
         cache.observeAttendedPositions(recall);

@@ -85,7 +85,7 @@ public final class ResultTable {
         sb.append('\n');
     }
 
-    /** The table as Markdown; columns whose first row parses as a number are right-aligned. */
+    /** The table as Markdown; columns whose first row is a number (or a percentage such as 12.5%) are right-aligned. */
     public String markdown() {
         StringBuilder sb = new StringBuilder("|");
         for (String h : header) {
@@ -108,7 +108,7 @@ public final class ResultTable {
 
     private static boolean isNumber(String s) {
         try {
-            Double.parseDouble(s);
+            Double.parseDouble(s.endsWith("%") ? s.substring(0, s.length() - 1) : s);
             return true;
         } catch (NumberFormatException e) {
             return false;

@@ -95,7 +95,7 @@ class FidelityCommandTest {
     void shouldExitWithTwoWhenABudgetIsNotAMultipleOf16() {
         assertEquals(2, run("fidelity", "--model", "m.gguf", "--text", "t.txt", "--tokens", "8",
                 "--budgets", "64,100", "--csv", dir.resolve("o.csv").toString()));
-        assertEquals("icecache: --budgets: 100 must be a multiple of 16 and at least 32 (e.g. 64,128,256)"
+        assertEquals("icecache: --budgets: 100 must be a multiple of 16 and at least 48 (e.g. 64,128,256)"
                 + " (see: icecache bench fidelity --help)" + System.lineSeparator(), err.toString());
     }
 

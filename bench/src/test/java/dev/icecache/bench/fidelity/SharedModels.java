@@ -1,34 +1,25 @@
 package dev.icecache.bench.fidelity;
 
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
+
+import dev.icecache.model.TestModels;
 
 /**
  * Files of the shared models dir (system property {@code icecache.models.dir}, set by surefire):
  * a missing one fails the test when {@code CI=true}, else skips it.
  */
-final class SharedModels {
+public final class SharedModels {
 
-    static final String STORIES_260K = "stories260K/stories260Ktok512.gguf";
+    /** stories260K as GGUF (its header states context 128; run it with context 512). */
+    public static final String STORIES_260K = "stories260K/stories260Ktok512.gguf";
     /** The story text the fidelity table of stories260K uses (bench runs in the module dir). */
-    static final Path STORY = Path.of("../examples/texts/lily-and-the-lost-kite.txt");
+    public static final Path STORY = Path.of("../examples/texts/lily-and-the-lost-kite.txt");
 
     private SharedModels() {
     }
 
     /** The path of {@code relative} under the models dir, or a skip/failure when it is missing. */
-    static Path require(String relative) {
-        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models")).resolve(relative);
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+    public static Path require(String relative) {
+        return TestModels.require(relative);
     }
 }

@@ -20,6 +20,13 @@ class ResultTableTest {
     }
 
     @Test
+    void shouldRightAlignPercentageColumnsButNotWords() {
+        ResultTable t = new ResultTable("policy", "fetch").add("FULL", "12.5%").add("QUEST", "–");
+        assertEquals("| policy | fetch |\n| --- | ---: |\n| FULL | 12.5% |\n| QUEST | – |\n", t.markdown());
+        assertEquals("| a |\n| --- |\n| 5%x |\n", new ResultTable("a").add("5%x").markdown());
+    }
+
+    @Test
     void shouldFormatNumbersWithAboutThreeSignificantDigits() {
         assertEquals("12346", ResultTable.num(12345.6));
         assertEquals("45.7", ResultTable.num(45.66));

@@ -43,8 +43,10 @@ public record CacheConfig(Policy policy, int budgetTokens, int denseLayers, Page
                 "budgetTokens=%d must be a positive multiple of %d (e.g. 64, 128, 256)", budgetTokens, PAGE_ROWS);
         int pages = budgetTokens / PAGE_ROWS;
         int edge = budgetTokens < SMALL_BUDGET_TOKENS ? 2 : 4;
-        Checks.checkArgument(pages >= edge, "budgetTokens=%d is below sink + window = %d tokens; raise the budget",
-                budgetTokens, edge * PAGE_ROWS);
+        // Every sparse policy plans at least one retrieved page per step, so sink + window may not take it all.
+        Checks.checkArgument(policy == Policy.FULL || pages > edge,
+                "budgetTokens=%d leaves no page to retrieve after sink + window (%d tokens); use at least %d",
+                budgetTokens, edge * PAGE_ROWS, (edge + 1) * PAGE_ROWS);
         Checks.checkArgument(denseLayers >= 0, "denseLayers=%d must be >= 0", denseLayers);
         Checks.checkArgument(treeParams.leafCapacity() == PAGE_ROWS,
                 "treeParams.leafCapacity=%d must equal the page size %d: tree leaves are the pages",

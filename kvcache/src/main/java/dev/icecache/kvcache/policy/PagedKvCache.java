@@ -226,16 +226,7 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        if (position != length[layer]) {
-            throw new IllegalStateException(String.format("append out of order: layer=%d position=%d expected=%d",
-                    layer, position, length[layer]));
-        }
-        if (position >= shape.maxTokens()) {
-            throw new IllegalArgumentException(String.format(
-                    "position=%d exceeds maxTokens=%d; raise the context length",
-                    position, shape.maxTokens()));
-        }
+        Checks.checkAppend(shape, layer, position, length[layer]);
         int kvDim = shape.kvDim();
         Checks.checkRange(kOff, kvDim, k.length);
         Checks.checkRange(vOff, kvDim, v.length);

@@ -18,7 +18,7 @@ class CacheConfigTest {
         "96, 1, 4, 1",
         "128, 2, 4, 2",
         "256, 2, 12, 2",
-        "32, 1, 0, 1",
+        "48, 1, 1, 1",
         "64000, 2, 3996, 2",
     })
     void shouldComposeTheBudgetIdenticallyForEveryPolicy(int budget, int sink, int retrieved, int window) {
@@ -37,8 +37,16 @@ class CacheConfigTest {
     void shouldExplainEveryInvalidSetting() {
         assertEquals("budgetTokens=100 must be a positive multiple of 16 (e.g. 64, 128, 256)",
                 assertThrows(IllegalArgumentException.class, () -> CacheConfig.of(Policy.QUEST, 100)).getMessage());
-        assertEquals("budgetTokens=16 is below sink + window = 32 tokens; raise the budget",
+        assertEquals("budgetTokens=16 leaves no page to retrieve after sink + window (32 tokens); use at least 48",
                 assertThrows(IllegalArgumentException.class, () -> CacheConfig.of(Policy.QUEST, 16)).getMessage());
+        for (Policy sparse : Policy.values()) {
+            if (sparse != Policy.FULL) {
+                assertEquals("budgetTokens=32 leaves no page to retrieve after sink + window (32 tokens); use at least 48",
+                        assertThrows(IllegalArgumentException.class, () -> CacheConfig.of(sparse, 32)).getMessage(),
+                        sparse.name());
+            }
+        }
+        assertEquals(32, CacheConfig.of(Policy.FULL, 32).budgetTokens(), "FULL ignores the budget");
         assertEquals("budgetTokens=0 must be a positive multiple of 16 (e.g. 64, 128, 256)",
                 assertThrows(IllegalArgumentException.class, () -> CacheConfig.of(Policy.QUEST, 0)).getMessage());
         assertEquals("denseLayers=-1 must be >= 0", assertThrows(IllegalArgumentException.class,

@@ -71,6 +71,41 @@ class PagedKvCacheTest {
         }
     }
 
+    /**
+     * The smallest budget a sparse policy accepts (48 tokens: sink, one retrieved page, window)
+     * must run: every step attends at most 48 past positions plus its chunk, all of them earlier.
+     */
+    @Test
+    void shouldRunEverySparsePolicyAtTheSmallestBudget() {
+        CacheShape shape = new CacheShape(2, 2, 1, 8, 300);
+        for (Policy policy : Policy.values()) {
+            if (policy == Policy.FULL) {
+                continue;
+            }
+            CacheDriver data = new CacheDriver(shape, 5, 300);
+            PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(policy, 48).withDenseLayers(0),
+                    new InMemoryPageStore(PageLayout.of(shape.headDim()), PageFormat.F32),
+                    new dev.icecache.kvcache.tree.Projection(8, new java.util.SplittableRandom(3)));
+            int[] chunkStart = new int[300];
+            cache.observeAttendedPositions((layer, kvHead, position, positions, count) -> {
+                int past = 0;
+                for (int i = 0; i < count; i++) {
+                    assertTrue(positions[i] <= position, policy + ": attended a later position");
+                    past += positions[i] < chunkStart[position] ? 1 : 0;
+                }
+                assertTrue(past <= 48, policy + ": " + past + " past positions at " + position);
+            });
+            float[][][] out = data.newOutputs(300);
+            for (int c = 0; c < 300; c += 20) {
+                for (int p = c; p < c + 20; p++) {
+                    chunkStart[p] = c;
+                }
+                data.run(cache, c, c + 20, new int[] {20}, out);
+            }
+            assertEquals(300, cache.length(), policy.name());
+        }
+    }
+
     private static float[] reference(CacheDriver data, List<Integer> positions, int query) {
         int n = positions.size();
         float[][] k = new float[n][];

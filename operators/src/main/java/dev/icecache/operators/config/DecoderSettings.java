@@ -115,6 +115,15 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         require(topP > 0f && topP <= 1f, IceCacheOptions.TOP_P, topP, "a number in (0, 1]");
         int slice = get(config, IceCacheOptions.SLICE_TOKENS);
         require(slice >= 1, IceCacheOptions.SLICE_TOKENS, slice, "an integer >= 1");
+        int rollingEvery = get(config, IceCacheOptions.ROLLING_EVERY);
+        require(rollingEvery == 0 || rollingEvery >= GenerationSettings.MIN_ROLLING_EVERY,
+                IceCacheOptions.ROLLING_EVERY, rollingEvery, "0 (off) or an integer >= "
+                        + GenerationSettings.MIN_ROLLING_EVERY + " (document tokens between rolling summaries)");
+        int rollingMax = get(config, IceCacheOptions.ROLLING_MAX_TOKENS);
+        require(rollingMax >= 1, IceCacheOptions.ROLLING_MAX_TOKENS, rollingMax, "an integer >= 1");
+        require(rollingEvery == 0 || !PromptTemplate.parse(template).suffix().isEmpty(), IceCacheOptions.PROMPT,
+                template, "with " + IceCacheOptions.ROLLING_EVERY.key() + " > 0, a template with an instruction after '"
+                        + PromptTemplate.PLACEHOLDER + "' (rolling summaries append it)");
         Policy policy = get(config, IceCacheOptions.POLICY);
         int budget = get(config, IceCacheOptions.BUDGET_TOKENS);
         require(budget >= MIN_BUDGET_TOKENS && budget % CacheConfig.PAGE_ROWS == 0, IceCacheOptions.BUDGET_TOKENS,
@@ -125,7 +134,8 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         PageFormat format = get(config, IceCacheOptions.PAGE_FORMAT);
         int workingSet = get(config, IceCacheOptions.WORKING_SET_DOCUMENTS);
         DecoderSettings settings = new DecoderSettings(model, context, chunk, PromptTemplate.parse(template),
-                new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice),
+                new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice,
+                        rollingEvery, rollingMax),
                 policy, budget, dense, format, workingSet);
         settings.cacheConfig(); // kvcache's own checks, already implied by the ones above
         Duration idle = get(config, IceCacheOptions.DOCUMENT_IDLE_TIMEOUT);

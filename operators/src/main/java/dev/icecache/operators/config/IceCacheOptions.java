@@ -5,6 +5,7 @@ import static org.apache.flink.configuration.ConfigOptions.key;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.decode.GenerationSettings;
 
 import java.time.Duration;
 
@@ -55,7 +56,9 @@ public final class IceCacheOptions {
     /** Tokens generated per document. */
     public static final ConfigOption<Integer> MAX_TOKENS = key("icecache.generate.max-tokens").intType()
             .defaultValue(128)
-            .withDescription("Most tokens generated per document (>= 0); generation also stops at end-of-sequence.");
+            .withDescription("Most tokens generated per document (>= 0); generation also stops at end-of-sequence."
+                    + " With rolling summaries on, this is the final summary's limit; each rolling summary has"
+                    + " 'icecache.summary.rolling-max-tokens'.");
 
     /** Sampling temperature. */
     public static final ConfigOption<Float> TEMPERATURE = key("icecache.generate.temperature").floatType()
@@ -71,6 +74,28 @@ public final class IceCacheOptions {
     public static final ConfigOption<Long> SEED = key("icecache.generate.seed").longType().defaultValue(42L)
             .withDescription("Base seed of sampling; each document and step derive theirs from it, so output"
                     + " after a restore equals output without the failure.");
+
+    /** Tokens per rolling summary. */
+    public static final ConfigOption<Integer> ROLLING_MAX_TOKENS = key("icecache.summary.rolling-max-tokens").intType()
+            .defaultValue(GenerationSettings.DEFAULT_ROLLING_MAX_TOKENS)
+            .withDescription("Most tokens generated per rolling summary (>= 1; a summary also stops at"
+                    + " end-of-sequence). Used only when 'icecache.summary.rolling-every' is > 0; the final summary"
+                    + " keeps '" + MAX_TOKENS.key() + "'.");
+
+    /** Document tokens between rolling summaries. */
+    public static final ConfigOption<Integer> ROLLING_EVERY = key("icecache.summary.rolling-every").intType()
+            .defaultValue(0)
+            .withDescription("Tokens of a document between rolling summaries; 0 turns them off. When > 0 it must be"
+                    + " at least " + GenerationSettings.MIN_ROLLING_EVERY + ": each rolling summary spends its"
+                    + " instruction and up to '" + ROLLING_MAX_TOKENS.key() + "' positions of the context and a"
+                    + " whole decode, which shorter intervals would spend on notes rather than on the document. At the"
+                    + " first chunk boundary at or after each multiple of this many document tokens (template"
+                    + " included), the prompt's instruction (the text after '{document}' in '" + PROMPT.key()
+                    + "', which must then not be empty) is appended and a summary of the document so far is decoded"
+                    + " and emitted as pieces of kind 'rolling' before the document goes on; chunks that arrive"
+                    + " meanwhile wait in keyed state. The rolling summaries stay in the context: the model reads its"
+                    + " own earlier notes before the rest of the document and the final summary, and they count"
+                    + " against '" + MODEL_CONTEXT.key() + "'.");
 
     /** Tokens per decode slice. */
     public static final ConfigOption<Integer> SLICE_TOKENS = key("icecache.decode.slice-tokens").intType()

@@ -5,15 +5,17 @@ package dev.icecache.operators.decode;
  * stored apart, one map entry each). Together with the pages this is everything needed to
  * continue the document after a restore without recomputing its prefill.
  *
- * @param cacheLength positions in the KV cache (prompt tokens run, then generated tokens fed back)
+ * @param cacheLength positions in the KV cache (prompt tokens run, then generated tokens fed back;
+ *                    with rolling summaries, their instructions and tokens in between)
  * @param heldTokens prompt tokens seen but not yet run (1 to {@link DocumentSession#PREFILL_BATCH}
  *                   of them; BOS at the start of a document): prefill runs whole engine batches
- *                   at absolute positions, and the final chunk always has a token whose logits
- *                   start the generation
+ *                   at positions aligned to the segment's origin, and the final chunk always has
+ *                   a token whose logits start the generation. Right after a rolling summary: its
+ *                   last token when not fed back yet, else none (see {@link RollingProgress})
  * @param promptTokens prompt tokens seen so far, BOS and the held token included
  * @param decoding true once the whole prompt is in and generation runs
  * @param nextToken when decoding: the token sampled but not yet emitted or fed back
- * @param generated tokens emitted so far
+ * @param generated tokens emitted so far (over all summaries of the document)
  * @param finished true when generation has ended (limit, EOS or context length); with
  *                 {@code decoding} false: the document was rejected (see {@link #rejected()})
  */

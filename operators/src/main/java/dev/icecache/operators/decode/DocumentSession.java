@@ -1,5 +1,7 @@
 package dev.icecache.operators.decode;
 
+import java.util.Arrays;
+
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.model.ForwardPass;
@@ -9,22 +11,35 @@ import dev.icecache.model.Session;
 
 /**
  * One document's run through the model, independent of Flink: prefill chunk by chunk, then
- * generate in slices. The Flink decoder only moves {@link DocumentProgress} and KV pages in and
- * out of keyed state around these calls.
+ * generate in slices; with rolling summaries on, also a summary every so many document tokens
+ * while the document streams in. The Flink decoder only moves {@link DocumentProgress},
+ * {@link RollingProgress} and KV pages in and out of keyed state around these calls.
  *
  * <pre>
  *   prompt  = BOS, chunk 0 tokens, chunk 1 tokens, ..., last chunk tokens
  *   prefill: held = held + chunk; run held up to the last multiple of PREFILL_BATCH positions
- *            (keeping at least one token); the rest stays held
+ *            past the segment's origin (keeping at least one token); the rest stays held
  *            the last chunk runs everything held and yields the first logits
  *   decode:  t = sample(logits); stop on EOS or maxTokens; emit t; logits = step(t); ...
+ *
+ *   rolling (every N document tokens, checked at chunk boundaries):
+ *     the first chunk that brings the document tokens read to a multiple of N or beyond runs
+ *     held + chunk + instruction, and a rolling summary of up to rollingMaxTokens is decoded
+ *     as above; then the prefill goes on in a new segment whose origin is the position the
+ *     summary ended at, starting with its last token when that one was not fed back yet.
+ *     Segment by segment this is the engine's plain loop: prefill(segment), sample/step, ...
  * </pre>
  *
- * This is exactly the engine's plain loop (prefill the whole prompt, then sample/step), split at
- * element boundaries. NOTE: prefill calls start at multiples of the engine's batch so every
- * forward batch covers the same positions as one whole-prompt prefill: a paged cache commits
- * rows per batch, and its page selection (hence the output) depends on where batches end.
- * Sampling uses a seed per (document, step), so it is the same after a restore. Not thread-safe.
+ * NOTE: the rolling summaries stay in the context, so the model reads its own earlier notes
+ * before the rest of the document and the final summary; dropping them would need positions to
+ * be reused, which a KV cache with RoPE baked into its keys cannot do.
+ *
+ * This is exactly the engine's plain loop (prefill a whole segment, then sample/step), split at
+ * element boundaries. NOTE: prefill calls start at multiples of the engine's batch from the
+ * segment's origin, so every forward batch covers the same positions as one whole-segment
+ * prefill: a paged cache commits rows per batch, and its page selection (hence the output)
+ * depends on where batches end. Sampling uses a seed per (document, step), so it is the same
+ * after a restore. Not thread-safe.
  */
 public final class DocumentSession {
 
@@ -36,6 +51,8 @@ public final class DocumentSession {
 
     private final Session session;
     private final GenerationSettings settings;
+    /** Tokens run before each rolling summary (the prompt's instruction); empty when rolling is off. */
+    private final int[] instruction;
     private final long documentSeed;
     private final int eos;
     private final Sampler greedy;
@@ -45,14 +62,21 @@ public final class DocumentSession {
     private int nextToken;
     private int generated;
     private boolean finished;
+    private long nextSummaryAt;
+    private int batchOrigin;
+    private boolean summarizing;
+    private int generatedBefore;
 
     private DocumentSession(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
-                            long documentSeed, DocumentProgress progress) {
+                            int[] instruction, long documentSeed, DocumentProgress progress, RollingProgress rolling) {
         Checks.checkArgument(cache.length() == progress.cacheLength(),
                 "cache holds %d positions but the document's progress says %d; state is inconsistent",
                 cache.length(), progress.cacheLength());
+        Checks.checkArgument(!settings.rolling() || instruction.length > 0,
+                "rolling summaries need an instruction to append; the prompt template has no text after the document");
         this.session = pass == null ? model.newSession(cache) : model.newSession(cache, pass);
         this.settings = settings;
+        this.instruction = instruction.clone();
         this.documentSeed = documentSeed;
         this.eos = model.vocabulary().eos();
         this.greedy = new Sampler(0f, 1f, 0);
@@ -62,64 +86,123 @@ public final class DocumentSession {
         this.nextToken = progress.nextToken();
         this.generated = progress.generated();
         this.finished = progress.finished();
+        RollingProgress r = rolling == null ? RollingProgress.derivedFrom(progress, settings.rollingEvery()) : rolling;
+        this.nextSummaryAt = r.nextSummaryAt();
+        this.batchOrigin = r.batchOrigin();
+        this.summarizing = r.summarizing();
+        this.generatedBefore = r.generatedBefore();
     }
 
-    /** A new document over an empty cache, on its own CPU forward pass. */
+    /** A new document over an empty cache, on its own CPU forward pass, without rolling summaries. */
     public static DocumentSession start(LlamaModel model, KvCache cache, GenerationSettings settings, String docId) {
-        return start(model, null, cache, settings, docId);
+        return start(model, null, cache, settings, new int[0], docId);
+    }
+
+    /**
+     * A new document without rolling summaries over an empty cache, computed by {@code pass}
+     * (shared with the subtask's other documents), or by its own CPU pass when {@code pass} is null.
+     */
+    public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                        String docId) {
+        return start(model, pass, cache, settings, new int[0], docId);
     }
 
     /**
      * A new document over an empty cache, computed by {@code pass} (shared with the subtask's other
      * documents), or by its own CPU pass when {@code pass} is null.
+     *
+     * @param instruction the tokens run before each rolling summary (the prompt template's suffix
+     *                    on its own); must not be empty when {@code settings} has rolling summaries
      */
     public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
-                                        String docId) {
+                                        int[] instruction, String docId) {
         int bos = model.vocabulary().bos();
         Checks.checkArgument(bos >= 0, "the model's vocabulary has no BOS token; it cannot start a document");
         DocumentProgress fresh = new DocumentProgress(0, new int[] {bos}, 1, false, 0, 0, false);
-        return new DocumentSession(model, pass, cache, settings, seedOf(settings, docId), fresh);
+        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh, null);
     }
 
-    /** A document restored from state; {@code cache} already holds its positions. */
+    /** A document restored from state, without rolling summaries; {@code cache} already holds its positions. */
     public static DocumentSession resume(LlamaModel model, KvCache cache, GenerationSettings settings, String docId,
                                          DocumentProgress progress) {
-        return resume(model, null, cache, settings, docId, progress);
+        return resume(model, null, cache, settings, new int[0], docId, progress, null);
     }
 
     /** As {@link #resume(LlamaModel, KvCache, GenerationSettings, String, DocumentProgress)}, computed by {@code pass}. */
     public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
                                          String docId, DocumentProgress progress) {
-        return new DocumentSession(model, pass, cache, settings, seedOf(settings, docId), progress);
+        return resume(model, pass, cache, settings, new int[0], docId, progress, null);
+    }
+
+    /**
+     * A document restored from state, computed by {@code pass}; {@code cache} already holds its
+     * positions.
+     *
+     * @param instruction as for {@link #start(LlamaModel, ForwardPass, KvCache, GenerationSettings, int[], String)}
+     * @param rolling the stored rolling progress, or null when the state holds none
+     */
+    public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                         int[] instruction, String docId, DocumentProgress progress,
+                                         RollingProgress rolling) {
+        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), progress,
+                rolling);
     }
 
     /**
      * Adds prompt tokens. On the last chunk the whole prompt is run and the first token sampled.
+     * With rolling summaries on, a chunk that is not the last and brings the document tokens read
+     * to the next multiple of the interval (or beyond) runs the instruction after it and starts a
+     * rolling summary ({@link #summarizing()}); the multiples it passed are then all covered.
      *
      * @return tokens run through the model by this call
      */
     public int prefill(int[] tokens, boolean last) {
         Checks.checkState(!decoding, "prefill after the last chunk: the document's prompt is already complete");
+        Checks.checkState(!summarizing, "prefill during a rolling summary: queue the chunk until the summary ends");
         int[] pending = new int[held.length + tokens.length];
         System.arraycopy(held, 0, pending, 0, held.length);
         System.arraycopy(tokens, 0, pending, held.length, tokens.length);
         promptTokens += tokens.length;
-        int run = last ? pending.length : alignedRun(session.position(), pending.length - 1);
-        float[] logits = session.prefill(pending, 0, run, last);
-        held = java.util.Arrays.copyOfRange(pending, run, pending.length);
-        if (last) {
-            decoding = true;
-            nextToken = sample(logits);
+        boolean summarize = !last && settings.rolling() && documentTokens() >= nextSummaryAt
+                && (long) session.position() + pending.length + instruction.length <= maxPositions();
+        if (summarize) {
+            pending = Arrays.copyOf(pending, pending.length + instruction.length);
+            System.arraycopy(instruction, 0, pending, pending.length - instruction.length, instruction.length);
+            nextSummaryAt = (documentTokens() / settings.rollingEvery() + 1) * settings.rollingEvery();
+        }
+        boolean wantLogits = last || summarize;
+        int run = wantLogits ? pending.length : alignedRun(session.position() - batchOrigin, pending.length - 1);
+        float[] logits = session.prefill(pending, 0, run, wantLogits);
+        held = Arrays.copyOfRange(pending, run, pending.length);
+        if (wantLogits) {
+            generatedBefore = generated;
+            decoding = last;
+            summarizing = summarize;
+            if (logits == null) {
+                // NOTE: only after a rolling summary that ended on EOS, with an empty last chunk and
+                // instruction: the model already chose to stop, so the final summary is empty
+                finished = true;
+            } else {
+                nextToken = sample(logits);
+            }
         }
         return run;
     }
 
     /**
-     * True when {@code moreTokens} further prompt tokens would take the prompt past the
+     * True when {@code moreTokens} further prompt tokens would take the document past the
      * context (the positions the cache can hold); such a document cannot be run.
      */
     public boolean exceedsContext(int moreTokens) {
-        return promptTokens + moreTokens > maxPositions();
+        return positionsNeeded(moreTokens) > maxPositions();
+    }
+
+    /**
+     * Positions the document needs once {@code moreTokens} further prompt tokens are in: its
+     * prompt tokens, plus its rolling summaries and their instructions when it has any.
+     */
+    public long positionsNeeded(int moreTokens) {
+        return (long) session.position() + held.length + moreTokens;
     }
 
     /** Positions the cache can hold: the context length. */
@@ -127,36 +210,54 @@ public final class DocumentSession {
         return session.cache().shape().maxTokens();
     }
 
-    /** The most of {@code available} tokens that end a forward batch at an absolute multiple of the batch. */
-    static int alignedRun(int position, int available) {
-        int end = position + available;
-        return Math.max(0, end - end % PREFILL_BATCH - position);
+    /** The most of {@code available} tokens that end a forward batch at a multiple of the batch past the origin. */
+    static int alignedRun(int sinceOrigin, int available) {
+        int end = sinceOrigin + available;
+        return Math.max(0, end - end % PREFILL_BATCH - sinceOrigin);
     }
 
     /**
-     * Generates up to {@code max} tokens into {@code out}.
+     * Generates up to {@code max} tokens of the summary being decoded (the rolling one while
+     * {@link #summarizing()}, else the final one) into {@code out}.
      *
-     * @return tokens written to {@code out}; fewer than {@code max} only when generation ended
+     * @return tokens written to {@code out}; fewer than {@code max} only when that summary ended
      */
     public int decode(int max, int[] out) {
-        Checks.checkState(decoding, "decode before the last chunk: the prompt is not complete");
+        Checks.checkState(decoding || summarizing, "decode before the last chunk: the prompt is not complete");
+        int limit = summarizing ? settings.rollingMaxTokens() : settings.maxTokens();
         int produced = 0;
-        while (produced < max && !finished) {
-            if (generated >= settings.maxTokens() || nextToken == eos) {
-                finished = true;
+        boolean active = summarizing || !finished;
+        while (produced < max && active) {
+            if (generated - generatedBefore >= limit || nextToken == eos) {
+                endSummary(false);
                 break;
             }
             out[produced++] = nextToken;
             generated++;
             // NOTE: generation stops at the context length as at max-tokens: the token just
             // emitted needs no position of its own, feeding it back would
-            if (generated < settings.maxTokens() && session.position() < maxPositions()) {
+            if (generated - generatedBefore < limit && session.position() < maxPositions()) {
                 nextToken = sample(session.step(nextToken));
             } else {
-                finished = true;
+                endSummary(true);
+                break;
             }
         }
         return produced;
+    }
+
+    /**
+     * Ends the summary being decoded. A rolling summary's tokens stay in the context: the last
+     * one, when not fed back yet, starts the next prefill segment.
+     */
+    private void endSummary(boolean lastTokenUnfed) {
+        if (!summarizing) {
+            finished = true;
+            return;
+        }
+        summarizing = false;
+        held = lastTokenUnfed ? new int[] {nextToken} : new int[0];
+        batchOrigin = session.position();
     }
 
     /** True once generation ended; the document's state can then be cleared. */
@@ -169,12 +270,22 @@ public final class DocumentSession {
         return decoding;
     }
 
+    /** True while a rolling summary is decoded; chunks must wait until it ends. */
+    public boolean summarizing() {
+        return summarizing;
+    }
+
     /** Prompt tokens seen (BOS included). */
     public long promptTokens() {
         return promptTokens;
     }
 
-    /** Tokens generated so far. */
+    /** Document tokens read: the prompt tokens of the chunks seen (template included, BOS excluded). */
+    public long documentTokens() {
+        return promptTokens - 1;
+    }
+
+    /** Tokens generated so far, over all summaries. */
     public int generated() {
         return generated;
     }
@@ -183,6 +294,11 @@ public final class DocumentSession {
     public DocumentProgress progress() {
         return new DocumentProgress(session.position(), held.clone(), promptTokens, decoding, nextToken, generated,
                 finished);
+    }
+
+    /** Where the rolling summaries stand now (to store beside {@link #progress()} when they are on). */
+    public RollingProgress rollingProgress() {
+        return new RollingProgress(nextSummaryAt, batchOrigin, summarizing, generatedBefore);
     }
 
     private int sample(float[] logits) {

@@ -1,6 +1,8 @@
 package dev.icecache.operators.decode;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import dev.icecache.kvcache.page.PageLayout;
@@ -18,6 +20,8 @@ import dev.icecache.operators.state.StoredPage;
 import dev.icecache.operators.tokenize.TokenChunk;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -26,6 +30,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -37,8 +42,12 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   token chunk  → prefill it; on the last chunk register a processing-time timer
+ *                  (rolling summaries: also when it starts one; while one is decoded, the
+ *                  chunk waits in a list state instead, in arrival order)
  *   timer        → decode one slice, emit its text piece, register the next timer;
  *                  at the end emit the final piece with stats and clear all state
+ *                  (at the end of a rolling summary: prefill the waiting chunks, in order,
+ *                  until one starts the next summary or none is left)
  *   after each   → write the pages and the progress back to state (element boundary)
  * </pre>
  *
@@ -58,6 +67,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     public static final String PAGES_STATE = "icecache-pages";
     /** Name of the per-document index cell map state. */
     public static final String CELLS_STATE = "icecache-cells";
+    /** Name of the per-document rolling-summary progress (written only when rolling summaries are on). */
+    public static final String ROLLING_STATE = "icecache-rolling";
+    /** Name of the per-document list of token chunks that arrived during a rolling summary. */
+    public static final String WAITING_CHUNKS_STATE = "icecache-waiting-chunks";
 
     private final DecoderSettings settings;
 
@@ -69,6 +82,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
     private transient MapState<Long, byte[]> cells;
+    private transient ValueState<RollingProgress> rolling;
+    private transient ListState<TokenChunk> waitingChunks;
+    /** The prompt's instruction tokenized on its own, run before each rolling summary. */
+    private transient int[] instruction;
     private transient Projection projection;
     private transient CacheConfig cacheConfig;
     private transient Map<String, LiveDocument> live;
@@ -98,6 +115,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 new MapStateDescriptor<>(PAGES_STATE, LongSerializer.INSTANCE, PageSerializer.INSTANCE));
         cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(CELLS_STATE, LongSerializer.INSTANCE,
                 BytePrimitiveArraySerializer.INSTANCE));
+        rolling = getRuntimeContext().getState(
+                new ValueStateDescriptor<>(ROLLING_STATE, TypeInformation.of(RollingProgress.class)));
+        waitingChunks = getRuntimeContext().getListState(
+                new ListStateDescriptor<>(WAITING_CHUNKS_STATE, TypeInformation.of(TokenChunk.class)));
+        instruction = settings.generation().rolling() ? settings.prompt().instructionTokens(model.tokenizer())
+                : new int[0];
         projection = DocumentCache.projection(model.config().headDim());
         cacheConfig = settings.cacheConfig();
         live = new LinkedHashMap<>(16, 0.75f, true);
@@ -128,25 +151,48 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         String docId = ctx.getCurrentKey();
         StoredDocument stored = live.containsKey(docId) ? null : documents.value();
         if (stored != null && stored.progress().rejected()) {
-            countRejected(docId, stored.progress().promptTokens() + chunk.tokens().length, stored.nanos(), chunk, start,
-                    out);
+            countRejected(docId, stored.progress().promptTokens() + chunk.tokens().length, stored.pieceSeq(),
+                    stored.nanos(), chunk, start, out);
             return;
         }
         LiveDocument doc = liveDocument(docId);
+        if (doc.session.summarizing()) {
+            waitingChunks.add(chunk); // taken in this order once the rolling summary ends
+            return;
+        }
+        if (accept(docId, doc, chunk, start, out)) {
+            startDecodingIfDue(doc, ctx.timerService(), 0);
+            writeBack(doc, start);
+        }
+    }
+
+    /**
+     * Prefills one chunk, or rejects the document when the chunk would take it past the context.
+     *
+     * @return false when the document was rejected (its state is then the rejection marker)
+     */
+    private boolean accept(String docId, LiveDocument doc, TokenChunk chunk, long start, Collector<SummaryPiece> out)
+            throws Exception {
         if (doc.session.exceedsContext(chunk.tokens().length)) {
             // the prompt cannot fit: drop what is cached now; later chunks are only counted
             live.remove(docId);
             doc.store.close();
             pages.clear();
             cells.clear();
-            countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.nanos, chunk, start, out);
-            return;
+            rolling.clear();
+            countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.pieceSeq, doc.nanos, chunk,
+                    start, out);
+            return false;
         }
         prefilledTokens.inc(doc.session.prefill(chunk.tokens(), chunk.last()));
-        if (chunk.last()) {
-            ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime());
+        return true;
+    }
+
+    /** Registers the next decode timer, {@code delayMs} from now, when a summary is to be decoded. */
+    private static void startDecodingIfDue(LiveDocument doc, TimerService timers, long delayMs) {
+        if (doc.session.summarizing() || doc.session.decoding()) {
+            timers.registerProcessingTimeTimer(timers.currentProcessingTime() + delayMs);
         }
-        writeBack(doc, start);
     }
 
     @Override
@@ -157,54 +203,118 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             return; // a timer of a document already finished (at most one per document)
         }
         LiveDocument doc = liveDocument(docId);
+        boolean rollingSummary = doc.session.summarizing();
+        long upTo = settings.generation().rolling() ? doc.session.documentTokens() : 0;
         int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
         generatedTokens.inc(n);
-        boolean finished = doc.session.finished();
-        TextAssembler.Piece piece = text.append(doc.pendingText, sliceBuffer, 0, n, finished);
+        boolean ended = rollingSummary ? !doc.session.summarizing() : doc.session.finished();
+        TextAssembler.Piece piece = text.append(doc.pendingText, sliceBuffer, 0, n, ended);
         doc.pendingText = piece.pending();
-        if (finished) {
-            doc.nanos += System.nanoTime() - start;
-            DocumentStats stats = doc.stats();
-            out.collect(new SummaryPiece(docId, doc.pieceSeq, piece.text(), true, stats));
-            LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
-                            + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
-                    stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
-                    countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
-                    stats.seconds());
-            documentsFinished.inc();
-            live.remove(docId);
-            doc.store.close();
-            documents.clear();
-            pages.clear();
-            cells.clear();
+        SummaryPiece.Kind kind = rollingSummary ? SummaryPiece.Kind.ROLLING : finalKind();
+        if (ended && !rollingSummary) {
+            finish(docId, doc, piece.text(), kind, upTo, start, out);
             return;
         }
         if (!piece.text().isEmpty()) {
-            out.collect(new SummaryPiece(docId, doc.pieceSeq++, piece.text(), false, DocumentStats.NONE));
+            out.collect(new SummaryPiece(docId, doc.pieceSeq++, piece.text(), false, DocumentStats.NONE, null, kind,
+                    upTo));
+        }
+        if (ended) {
+            LOG.debug("document {} rolling summary up to {} tokens ended: generated={}", docId, upTo,
+                    doc.session.generated());
+            if (!takeWaitingChunks(docId, doc, start, out)) {
+                return; // rejected while taking them
+            }
         }
         // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
         // mailbox) sees one slice per tick instead of a whole generation in one call
-        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + 1);
+        startDecodingIfDue(doc, ctx.timerService(), 1);
         writeBack(doc, start);
+    }
+
+    /**
+     * After a rolling summary: prefills the chunks that waited meanwhile, in arrival order, until
+     * one starts the next rolling summary (the rest keep waiting) or none is left.
+     *
+     * @return false when the document was rejected on the way
+     */
+    private boolean takeWaitingChunks(String docId, LiveDocument doc, long start, Collector<SummaryPiece> out)
+            throws Exception {
+        List<TokenChunk> waiting = new ArrayList<>();
+        waitingChunks.get().forEach(waiting::add);
+        int taken = 0;
+        while (taken < waiting.size() && !doc.session.summarizing()) {
+            TokenChunk chunk = waiting.get(taken++);
+            if (!accept(docId, doc, chunk, start, out)) {
+                // the document is rejected: the rest are only counted, as later chunks would be
+                for (TokenChunk rest : waiting.subList(taken, waiting.size())) {
+                    StoredDocument marker = documents.value();
+                    countRejected(docId, marker.progress().promptTokens() + rest.tokens().length, marker.pieceSeq(),
+                            marker.nanos(), rest, start, out);
+                }
+                waitingChunks.clear();
+                return false;
+            }
+        }
+        if (taken == waiting.size()) {
+            waitingChunks.clear();
+        } else {
+            waitingChunks.update(new ArrayList<>(waiting.subList(taken, waiting.size())));
+        }
+        return true;
+    }
+
+    /** The last slice of the final summary: emits the last piece with stats and clears all state. */
+    private void finish(String docId, LiveDocument doc, String lastText, SummaryPiece.Kind kind, long upTo, long start,
+                        Collector<SummaryPiece> out) throws Exception {
+        doc.nanos += System.nanoTime() - start;
+        DocumentStats stats = doc.stats();
+        out.collect(new SummaryPiece(docId, doc.pieceSeq, lastText, true, stats, null, kind, upTo));
+        LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
+                        + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
+                stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
+                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
+                stats.seconds());
+        documentsFinished.inc();
+        live.remove(docId);
+        doc.store.close();
+        documents.clear();
+        pages.clear();
+        cells.clear();
+        rolling.clear();
+        waitingChunks.clear();
+    }
+
+    /** The kind of a document's final (or only) summary's pieces. */
+    private SummaryPiece.Kind finalKind() {
+        return settings.generation().rolling() ? SummaryPiece.Kind.FINAL : SummaryPiece.Kind.ONLY;
     }
 
     /**
      * A document whose prompt exceeds the context: keeps counting its prompt tokens and, at its
      * last chunk, emits one final piece whose {@code error} says so, then clears its state.
+     *
+     * @param pieceSeq the seq of the document's next piece (rolling summaries may have come before)
      */
-    private void countRejected(String docId, long promptTokens, long nanos, TokenChunk chunk, long start,
+    private void countRejected(String docId, long promptTokens, int pieceSeq, long nanos, TokenChunk chunk, long start,
                                Collector<SummaryPiece> out) throws Exception {
         long spent = nanos + System.nanoTime() - start;
         if (!chunk.last()) {
-            documents.update(new StoredDocument(DocumentProgress.rejected(promptTokens), 0, new byte[0], 0, spent,
-                    new byte[0]));
+            documents.update(new StoredDocument(DocumentProgress.rejected(promptTokens), pieceSeq, new byte[0], 0,
+                    spent, new byte[0]));
             return;
         }
         int context = model.cacheShape().maxTokens();
-        String error = "document rejected: its prompt has " + promptTokens + " tokens (BOS and template included) but "
-                + IceCacheOptions.MODEL_CONTEXT.key() + " allows " + context + " positions; raise --context (up to"
-                + " the model's training length) or split the document";
-        out.collect(SummaryPiece.rejected(docId, 0, new DocumentStats(promptTokens, 0, 0, 0.0, spent / 1e9), error));
+        String error = settings.generation().rolling()
+                ? "document rejected: its prompt of " + promptTokens + " tokens (BOS and template included) and its"
+                        + " rolling summaries need more than the " + context + " positions "
+                        + IceCacheOptions.MODEL_CONTEXT.key() + " allows; raise --context, raise --rolling-every or"
+                        + " split the document"
+                : "document rejected: its prompt has " + promptTokens + " tokens (BOS and template included) but "
+                        + IceCacheOptions.MODEL_CONTEXT.key() + " allows " + context + " positions; raise --context"
+                        + " (up to the model's training length) or split the document";
+        out.collect(new SummaryPiece(docId, pieceSeq, "", true, new DocumentStats(promptTokens, 0, 0, 0.0,
+                spent / 1e9), error, finalKind(), settings.generation().rolling() ? promptTokens - 1 : 0));
         LOG.warn("document {} rejected: prompt_tokens={} context={}", docId, promptTokens, context);
         documentsRejected.inc();
         documents.clear();
@@ -222,7 +332,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
             doc = new LiveDocument(DocumentSession.start(model, compute.pass(), cache.kvCache(), settings.generation(),
-                    docId), cache,
+                    instruction, docId), cache,
                     store, 0, new byte[0], 0);
             LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
                     cacheConfig.budgetTokens());
@@ -233,12 +343,13 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
                     p.cacheLength(), stored.cacheHeader(), cells);
             doc = new LiveDocument(DocumentSession.resume(model, compute.pass(), cache.kvCache(), settings.generation(),
-                    docId, p),
+                    instruction, docId, p, rolling.value()),
                     cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
-            LOG.info("document {} resumed from state: position={} pages={} decoding={} generated={} restore_ms={}"
-                    + " (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(), p.decoding(),
-                    p.generated(), (System.nanoTime() - restoreStart) / 1_000_000.0);
+            LOG.info("document {} resumed from state: position={} pages={} decoding={} summarizing={} generated={}"
+                    + " restore_ms={} (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(),
+                    p.decoding(), doc.session.summarizing(), p.generated(),
+                    (System.nanoTime() - restoreStart) / 1_000_000.0);
         }
         live.put(docId, doc);
         evictBeyondWorkingSet();
@@ -252,6 +363,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
+        if (settings.generation().rolling()) {
+            rolling.update(doc.session.rollingProgress());
+        }
     }
 
     /** The most documents this instance held live at once (the working set's high-water mark). */
@@ -279,31 +393,6 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             LiveDocument oldest = it.next();
             it.remove();
             oldest.store.close(); // everything was written back at its last element boundary
-        }
-    }
-
-    /** A document's objects while it is in the working set. */
-    private static final class LiveDocument {
-        final DocumentSession session;
-        final DocumentCache cache;
-        final MapStatePageStore store;
-        int pieceSeq;
-        byte[] pendingText;
-        long nanos;
-
-        LiveDocument(DocumentSession session, DocumentCache cache, MapStatePageStore store, int pieceSeq,
-                     byte[] pendingText, long nanos) {
-            this.session = session;
-            this.cache = cache;
-            this.store = store;
-            this.pieceSeq = pieceSeq;
-            this.pendingText = pendingText;
-            this.nanos = nanos;
-        }
-
-        DocumentStats stats() {
-            return new DocumentStats(session.promptTokens(), session.generated(), cache.pagesMoved(),
-                    cache.residentHitRate(), nanos / 1e9);
         }
     }
 }

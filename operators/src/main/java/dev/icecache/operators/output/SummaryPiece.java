@@ -2,20 +2,46 @@ package dev.icecache.operators.output;
 
 /**
  * One piece of generated text for a document, as the sink writes it. Pieces of a document
- * have {@code seq} 0, 1, 2, ...; concatenating their texts gives the whole generation.
+ * have {@code seq} 0, 1, 2, ...; concatenating the texts of the pieces of one summary (same
+ * {@code kind} and {@code upTo}) gives that whole summary.
+ *
+ * <p>Without rolling summaries a document has one summary, whose pieces are {@link Kind#ONLY}.
+ * With them, a document's pieces are those of its rolling summaries in order ({@link
+ * Kind#ROLLING}, {@code upTo} growing), then those of its final summary ({@link Kind#FINAL}),
+ * whose last piece alone has {@code last} set.
  *
  * @param docId the document's id
  * @param seq 0, 1, 2, ... within the document
  * @param text the characters produced by this piece (complete UTF-8 characters only)
  * @param last true on the document's final piece, the only one whose {@code stats} count
  * @param stats figures for the whole document; {@link DocumentStats#NONE} unless {@code last}
- * @param error why the document was rejected (on its only, final, piece), or null
+ * @param error why the document was rejected (on its final piece), or null
+ * @param kind which summary this piece belongs to
+ * @param upTo document tokens (template included, BOS excluded) the summary had read when it
+ *             began; 0 for {@link Kind#ONLY}
  */
-public record SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats, String error) {
+public record SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats, String error,
+                           Kind kind, long upTo) {
 
-    /** A piece of a document that was not rejected. */
+    /** Which summary a piece belongs to. */
+    public enum Kind {
+        /** The one summary of a document without rolling summaries; written without kind and up_to. */
+        ONLY,
+        /** A rolling summary, made while the document was still streaming in. */
+        ROLLING,
+        /** The final summary of a document that also had rolling summaries. */
+        FINAL
+    }
+
+    public SummaryPiece {
+        if (kind == null) {
+            throw new IllegalArgumentException("summary piece kind must not be null");
+        }
+    }
+
+    /** A piece of a document without rolling summaries that was not rejected. */
     public SummaryPiece(String docId, int seq, String text, boolean last, DocumentStats stats) {
-        this(docId, seq, text, last, stats, null);
+        this(docId, seq, text, last, stats, null, Kind.ONLY, 0);
     }
 
     /**
@@ -24,7 +50,7 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
      * @param stats figures up to the rejection (tokens_in = prompt tokens seen, nothing generated)
      */
     public static SummaryPiece rejected(String docId, int seq, DocumentStats stats, String error) {
-        return new SummaryPiece(docId, seq, "", true, stats, error);
+        return new SummaryPiece(docId, seq, "", true, stats, error, Kind.ONLY, 0);
     }
 
     /** This piece as one JSON object on one line (no trailing newline), fields as in the README. */
@@ -35,6 +61,10 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
         out.append(",\"seq\":").append(seq).append(",\"text\":");
         JsonText.appendString(out, text);
         out.append(",\"final\":").append(last);
+        if (kind != Kind.ONLY) {
+            out.append(",\"kind\":\"").append(kind == Kind.ROLLING ? "rolling" : "final").append("\",\"up_to\":")
+                    .append(upTo);
+        }
         if (last) {
             out.append(",\"stats\":{\"tokens_in\":").append(stats.tokensIn())
                     .append(",\"tokens_out\":").append(stats.tokensOut())

@@ -77,11 +77,7 @@ public final class PersistentFullCache implements KvCache {
 
     @Override
     public void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position == lengths[layer],
-                "append out of order: layer=%d position=%d expected=%d", layer, position, lengths[layer]);
-        Checks.checkArgument(position < shape.maxTokens(),
-                "position=%d exceeds maxTokens=%d; raise the context length", position, shape.maxTokens());
+        Checks.checkAppend(shape, layer, position, lengths[layer]);
         int page = position / layout.rowsPerPage();
         int row = position % layout.rowsPerPage();
         int hd = shape.headDim();

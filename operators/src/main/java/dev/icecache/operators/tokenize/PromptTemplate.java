@@ -2,6 +2,9 @@ package dev.icecache.operators.tokenize;
 
 import java.io.Serializable;
 
+import dev.icecache.model.tokenizer.SentencePieceTokenizer;
+import dev.icecache.model.tokenizer.Tokenizer;
+
 /**
  * Plain text around each document: the model's prompt is the template with {@value #PLACEHOLDER}
  * replaced by the document, tokenized as one text (the tokenizer step puts the prefix before the
@@ -42,5 +45,22 @@ public record PromptTemplate(String prefix, String suffix) implements Serializab
     /** The whole prompt text for a document (what tokenizing at once would see). */
     public String apply(String document) {
         return prefix + document + suffix;
+    }
+
+    /**
+     * The suffix (the instruction) tokenized on its own as a continuation of text, the way a
+     * rolling summary appends it after any chunk: a SentencePiece tokenizer gets no leading space
+     * added, since the suffix continues the document rather than starting a text.
+     *
+     * @param tokenizer the model's tokenizer
+     */
+    public int[] instructionTokens(Tokenizer tokenizer) {
+        if (suffix.isEmpty()) {
+            return new int[0];
+        }
+        if ("llama".equals(tokenizer.vocabulary().model())) {
+            return new SentencePieceTokenizer(tokenizer.vocabulary(), false).encode(suffix);
+        }
+        return tokenizer.encode(suffix);
     }
 }

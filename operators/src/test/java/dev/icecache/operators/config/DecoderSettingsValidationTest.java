@@ -1,6 +1,7 @@
 package dev.icecache.operators.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,6 +60,9 @@ class DecoderSettingsValidationTest {
         "icecache.prompt|{document} and {document}|text with '{document}' at most once",
         "icecache.document.idle-timeout|-5 s|a duration >= 0",
         "icecache.document.idle-timeout|soon|a duration >= 0",
+        "icecache.summary.rolling-every|-1|0 (off) or an integer >= 64",
+        "icecache.summary.rolling-every|63|0 (off) or an integer >= 64",
+        "icecache.summary.rolling-max-tokens|0|an integer >= 1",
     })
     void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
         InvalidOptionException e = rejected(Map.of(key, value));
@@ -97,5 +101,26 @@ class DecoderSettingsValidationTest {
         c.set(IceCacheOptions.MODEL_PATH, model.toString());
         c.setString(IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key(), "90 s");
         assertEquals(java.time.Duration.ofSeconds(90), DecoderSettings.from(c).documentIdleTimeout());
+    }
+
+    @Test
+    void shouldRefuseRollingSummariesWhenThePromptHasNoInstructionAfterTheDocument() {
+        InvalidOptionException e = rejected(Map.of(IceCacheOptions.ROLLING_EVERY.key(), "512",
+                IceCacheOptions.PROMPT.key(), "Summarize this: {document}"));
+        assertEquals(IceCacheOptions.PROMPT.key(), e.option());
+        assertTrue(e.getMessage().contains("with icecache.summary.rolling-every > 0, a template with an instruction"
+                + " after '{document}'"), e.getMessage());
+    }
+
+    @Test
+    void shouldReadRollingSummariesIntoTheGenerationSettings() {
+        Configuration c = new Configuration();
+        c.set(IceCacheOptions.MODEL_PATH, model.toString());
+        assertFalse(DecoderSettings.from(c).generation().rolling(), "off by default");
+        c.set(IceCacheOptions.ROLLING_EVERY, 64);
+        c.set(IceCacheOptions.ROLLING_MAX_TOKENS, 9);
+        DecoderSettings s = DecoderSettings.from(c);
+        assertEquals(64, s.generation().rollingEvery());
+        assertEquals(9, s.generation().rollingMaxTokens());
     }
 }

@@ -1,0 +1,113 @@
+package dev.icecache.bench.fidelity;
+
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.kvcache.tree.DciParams;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * The cache options the policy benchmarks share ({@code bench fidelity}, {@code bench retrieval}),
+ * as a picocli mixin: which policies at which budgets, dense layers and the IceCache search
+ * setting, turned into the {@link CacheConfig} of each run so every command composes the budget
+ * the same way.
+ */
+public final class PolicyOptions {
+
+    @Option(names = "--policies", split = ",", paramLabel = "LIST",
+            defaultValue = "FULL,STREAMING,QUEST,ORACLE,ICECACHE,ICECACHE_REUSE",
+            description = "Comma-separated policies (default: ${DEFAULT-VALUE}).")
+    List<String> policies;
+
+    @Option(names = "--budgets", split = ",", paramLabel = "LIST", defaultValue = "64,128,256",
+            description = "Comma-separated budgets in tokens, multiples of 16 (default: ${DEFAULT-VALUE}).")
+    List<Integer> budgets;
+
+    @Option(names = "--dense-layers", defaultValue = "2", paramLabel = "N", description = "Leading layers with full attention (default: ${DEFAULT-VALUE}).")
+    int denseLayers;
+
+    @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
+            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
+    boolean exhaustiveSearch;
+
+    @Option(names = "--paper-search", description = "IceCache policies search every tree with the paper's settings"
+            + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens).")
+    boolean paperSearch;
+
+    /** Leading layers with full attention. */
+    public int denseLayers() {
+        return denseLayers;
+    }
+
+    /** The budgets asked for, in tokens, in the order given (validated by {@link #configs}). */
+    public List<Integer> budgets() {
+        return List.copyOf(budgets);
+    }
+
+    /**
+     * One configuration per (policy, budget), policy-major in the order given.
+     *
+     * @throws CommandLine.ParameterException naming the option when a policy is unknown, a budget
+     *         is not a multiple of 16 of at least 48, or dense layers are negative
+     */
+    public List<CacheConfig> configs(CommandLine cli) {
+        if (denseLayers < 0) {
+            throw new CommandLine.ParameterException(cli, "--dense-layers=" + denseLayers + " must be >= 0");
+        }
+        List<CacheConfig> configs = new ArrayList<>();
+        for (String name : policies) {
+            Policy policy = policy(cli, name);
+            for (int budget : budgets) {
+                configs.add(config(cli, policy, budget));
+            }
+        }
+        return configs;
+    }
+
+    /**
+     * The configuration of {@code policy} at {@code budget} with these options' dense layers and search.
+     *
+     * @throws CommandLine.ParameterException when the budget is not a multiple of 16 of at least 48
+     */
+    public CacheConfig config(CommandLine cli, Policy policy, int budget) {
+        // one sink, one window and one selected page: CacheConfig takes 32, but a sparse policy
+        // then has no page to select and PagedKvCache refuses to build its transfer plan
+        int least = 3 * CacheConfig.PAGE_ROWS;
+        if (budget < least || budget % CacheConfig.PAGE_ROWS != 0) {
+            throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
+                    + CacheConfig.PAGE_ROWS + " and at least " + least + " (e.g. 64,128,256)");
+        }
+        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
+        if (exhaustiveSearch) {
+            return config.withTreeParams(config.treeParams().withExhaustiveSearch());
+        }
+        return paperSearch ? config.withTreeParams(DciParams.paper()) : config;
+    }
+
+    /** The Markdown bullet (with its line end) saying how IceCache trees were searched. */
+    public String searchNote() {
+        if (exhaustiveSearch) {
+            return "- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
+                    + " fieldOfView max(30, 0.0015 n) and 80% scan\n";
+        }
+        if (paperSearch) {
+            return "- IceCache trees searched with the paper's settings alone: fieldOfView max(30, 0.0015 n), 80% scan,"
+                    + " at every tree size (DciParams.paper())\n";
+        }
+        return "- IceCache trees searched with the defaults: the paper's fieldOfView max(30, 0.0015 n) and 80% scan,"
+                + " except that trees of <= 1024 tokens are searched exhaustively [ours]\n";
+    }
+
+    private static Policy policy(CommandLine cli, String name) {
+        try {
+            return Policy.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, "--policies: unknown policy '" + name + "'; use one of "
+                    + Arrays.toString(Policy.values()).replaceAll("[\\[\\] ]", ""));
+        }
+    }
+}
