@@ -1,7 +1,8 @@
 package dev.icecache.bench.speed;
 
-import dev.icecache.bench.llamacpp.LlamaCppDecodeBenchmark;
+import dev.icecache.bench.llamacpp.LlamaCppContextBenchmark;
 import dev.icecache.bench.plot.ProgressBar;
+import dev.icecache.bench.plot.ResultTable;
 import dev.icecache.bench.plot.RunInfo;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
@@ -50,14 +51,18 @@ public final class SpeedCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--llamacpp-contexts", split = ",", defaultValue = "1024",
-            description = "contexts at which llama.cpp prefills a prompt and decodes (default ${DEFAULT-VALUE}; 0 = none)")
+            description = "contexts at which llama.cpp prefills a prompt once and times decode steps, ascending"
+                    + " (default ${DEFAULT-VALUE}; 0 = none); longer contexts are extrapolated from a line fit")
     int[] llamaContexts;
 
-    @Option(names = "--llamacpp-tokens", defaultValue = "8", description = "llama.cpp decode tokens per run (default ${DEFAULT-VALUE})")
-    int llamaTokens;
+    @Option(names = "--llamacpp-steps", defaultValue = "8",
+            description = "llama.cpp decode steps timed after each prefill, >= 5 (default ${DEFAULT-VALUE})")
+    int llamaSteps;
 
-    @Option(names = "--llamacpp-runs", defaultValue = "5", description = "llama.cpp measured runs (default ${DEFAULT-VALUE})")
-    int llamaRuns;
+    @Option(names = "--llamacpp-max-prefill-minutes", defaultValue = "15",
+            description = "skip a llama.cpp context whose prefill, estimated from the previous one, would take longer"
+                    + " (default ${DEFAULT-VALUE})")
+    double llamaMaxPrefillMinutes;
 
     @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic context (default ${DEFAULT-VALUE})")
     long seed;
@@ -73,6 +78,9 @@ public final class SpeedCommand implements Callable<Integer> {
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (contexts.length == 0 || policies.length == 0 || steps < 1 || warmup < 0 || threadCount < 1) {
             throw new IllegalArgumentException("need at least one context and policy, --steps >= 1, --warmup >= 0, --threads >= 1");
+        }
+        if (llamaSteps < 5) {
+            throw new IllegalArgumentException("--llamacpp-steps=" + llamaSteps + " must be >= 5 (a median of at least 5 steps)");
         }
         System.setProperty("icecache.threads", String.valueOf(threadCount));
         RunInfo info = RunInfo.now();
@@ -97,8 +105,9 @@ public final class SpeedCommand implements Callable<Integer> {
                 }
             }
         }
-        List<double[]> llama = measureLlamaCpp(threadCount);
-        SpeedReport report = new SpeedReport(points, llama, bandwidth, Files.size(model));
+        List<String> llamaNotes = new ArrayList<>();
+        List<LlamaCppContextBenchmark.Result> llama = measureLlamaCpp(threadCount, llamaNotes);
+        SpeedReport report = new SpeedReport(points, llama, llamaNotes, bandwidth, Files.size(model));
         report.writeCsv(out.resolve("speed.csv"));
         report.writePlots(out);
         String section = report.markdown(command(threadCount), info, threadCount);
@@ -109,18 +118,35 @@ public final class SpeedCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {context, prompt tokens, median decode tok/s} per llama.cpp context. */
-    private List<double[]> measureLlamaCpp(int threadCount) throws Exception {
-        List<double[]> rows = new ArrayList<>();
+    /**
+     * llama.cpp at each of --llamacpp-contexts: prefill once, time the decode steps. Its prefill is
+     * about linear in the prompt here (the 1B's weights dominate attention below 64k), so a context
+     * is skipped, with a note, when the previous prefill scaled by the length ratio, plus 25%,
+     * exceeds --llamacpp-max-prefill-minutes.
+     */
+    private List<LlamaCppContextBenchmark.Result> measureLlamaCpp(int threadCount, List<String> notes) throws Exception {
+        List<LlamaCppContextBenchmark.Result> rows = new ArrayList<>();
         for (int context : llamaContexts) {
             if (context <= 0) {
                 continue;
             }
-            System.err.println("llama.cpp: prefilling about " + context + " tokens, " + (llamaRuns + 1) + " times...");
-            String prompt = LlamaCppPrompt.ofWords(context);
-            LlamaCppDecodeBenchmark.Result r = LlamaCppDecodeBenchmark.measure(model, prompt,
-                    context + llamaTokens + 64, llamaTokens, threadCount, llamaRuns);
-            rows.add(new double[] {context, r.evalTime().median()});
+            if (!rows.isEmpty()) {
+                LlamaCppContextBenchmark.Result last = rows.get(rows.size() - 1);
+                double estimate = 1.25 * last.prefillSeconds() * context / last.context();
+                if (estimate > 60 * llamaMaxPrefillMinutes) {
+                    notes.add(String.format(Locale.ROOT, "llama.cpp at %d skipped: its prefill would take about %.0f s"
+                            + " (from %.0f s at %d), over --llamacpp-max-prefill-minutes %s", context, estimate,
+                            last.prefillSeconds(), last.context(), ResultTable.num(llamaMaxPrefillMinutes)));
+                    System.err.println(notes.get(notes.size() - 1));
+                    continue;
+                }
+            }
+            System.err.println("llama.cpp: prefilling about " + context + " tokens once, then " + llamaSteps + " decode steps...");
+            LlamaCppContextBenchmark.Result r = LlamaCppContextBenchmark.measure(model, LlamaCppPrompt.ofWords(context),
+                    context, llamaSteps, threadCount);
+            System.err.printf(Locale.ROOT, "llama.cpp at %d: prefill %.1f s, median step %.1f ms%n", context,
+                    r.prefillSeconds(), r.medianStepMs());
+            rows.add(r);
         }
         return rows;
     }
@@ -139,6 +165,7 @@ public final class SpeedCommand implements Callable<Integer> {
         for (int i = 0; i < llamaContexts.length; i++) {
             sb.append(i == 0 ? "" : ",").append(llamaContexts[i]);
         }
+        sb.append(" --llamacpp-steps ").append(llamaSteps);
         return sb.toString();
     }
 }
