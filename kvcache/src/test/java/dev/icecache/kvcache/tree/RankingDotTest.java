@@ -2,6 +2,7 @@ package dev.icecache.kvcache.tree;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,25 @@ class RankingDotTest {
             float want = RankingReference.dot(a, aOff, b, bOff, n);
             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got),
                     "seed=" + seed + " n=" + n + " aOff=" + aOff + " bOff=" + bOff + " want=" + want + " got=" + got);
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameBitsFromTheScalarAndTheVectorKernel() {
+        assumeTrue(RankingDotVector.hardwareSupported(), "this JVM has no 256-bit vectors; only the scalar kernel runs");
+        for (long seed = 1; seed <= 400; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = (int) (seed % 131);
+            int aOff = rnd.nextInt(9);
+            int bOff = rnd.nextInt(9);
+            float[] a = random(aOff + n, rnd);
+            float[] b = random(bOff + n, rnd);
+            float want = RankingReference.dot(a, aOff, b, bOff, n);
+            String msg = "seed=" + seed + " n=" + n + " aOff=" + aOff + " bOff=" + bOff;
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDot.scalar(a, aOff, b, bOff, n)),
+                    "scalar " + msg);
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDotVector.dot(a, aOff, b, bOff, n)),
+                    "vector " + msg);
         }
     }
 
