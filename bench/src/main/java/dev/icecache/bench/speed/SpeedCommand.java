@@ -119,10 +119,9 @@ public final class SpeedCommand implements Callable<Integer> {
     }
 
     /**
-     * llama.cpp at each of --llamacpp-contexts: prefill once, time the decode steps. Its prefill is
-     * about linear in the prompt here (the 1B's weights dominate attention below 64k), so a context
-     * is skipped, with a note, when the previous prefill scaled by the length ratio, plus 25%,
-     * exceeds --llamacpp-max-prefill-minutes.
+     * llama.cpp at each of --llamacpp-contexts: prefill once, time the decode steps. A context is
+     * skipped, with a note, when its prefill estimated from the measured ones exceeds
+     * --llamacpp-max-prefill-minutes (see {@link #estimatePrefillSeconds}).
      */
     private List<LlamaCppContextBenchmark.Result> measureLlamaCpp(int threadCount, List<String> notes) throws Exception {
         List<LlamaCppContextBenchmark.Result> rows = new ArrayList<>();
@@ -132,7 +131,7 @@ public final class SpeedCommand implements Callable<Integer> {
             }
             if (!rows.isEmpty()) {
                 LlamaCppContextBenchmark.Result last = rows.get(rows.size() - 1);
-                double estimate = 1.25 * last.prefillSeconds() * context / last.context();
+                double estimate = estimatePrefillSeconds(rows, context);
                 if (estimate > 60 * llamaMaxPrefillMinutes) {
                     notes.add(String.format(Locale.ROOT, "llama.cpp at %d skipped: its prefill would take about %.0f s"
                             + " (from %.0f s at %d), over --llamacpp-max-prefill-minutes %s", context, estimate,
@@ -149,6 +148,24 @@ public final class SpeedCommand implements Callable<Integer> {
             rows.add(r);
         }
         return rows;
+    }
+
+    /**
+     * The prefill time at {@code context} extrapolated as a power law through the last two measured
+     * contexts (exponent at least 1), or quadratically from a single one. NOTE: not linear: on this
+     * machine llama.cpp's CPU prefill grew 5.4x from 1k to 4k and 11x from 4k to 16k (attention
+     * over the prompt outgrows the weights), so a linear estimate said 5 minutes for 16k where it
+     * took 11.
+     */
+    static double estimatePrefillSeconds(List<LlamaCppContextBenchmark.Result> measured, int context) {
+        LlamaCppContextBenchmark.Result last = measured.get(measured.size() - 1);
+        double exponent = 2;
+        if (measured.size() >= 2) {
+            LlamaCppContextBenchmark.Result before = measured.get(measured.size() - 2);
+            exponent = Math.max(1, Math.log(last.prefillSeconds() / before.prefillSeconds())
+                    / Math.log((double) last.context() / before.context()));
+        }
+        return last.prefillSeconds() * Math.pow((double) context / last.context(), exponent);
     }
 
     private String command(int threadCount) {
