@@ -109,7 +109,9 @@ final class LeafPages {
         } else {
             page = limit++;
             if (page >= rowCount.length) {
-                int cap = Math.max(16, rowCount.length * 2);
+                // 1.5x, not 2x: rowKeys is capacity*headDim floats per page id, so doubling left up
+                // to half of the tree's largest array unused (+1.5 GiB over 112 trees at 64k)
+                int cap = Math.max(16, rowCount.length + (rowCount.length >> 1));
                 rowCount = Arrays.copyOf(rowCount, cap);
                 rows = Arrays.copyOf(rows, Math.multiplyExact(cap, capacity));
                 rowKeys = Arrays.copyOf(rowKeys, Math.multiplyExact(Math.multiplyExact(cap, capacity), nodes.headDim));
