@@ -1,6 +1,7 @@
 package dev.icecache.bench.jmh;
 
 import dev.icecache.kvcache.HeadAttention;
+import dev.icecache.kvcache.tree.RankingDot;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
 import dev.icecache.model.tensor.Quantizer;
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The dot products under decode: a weight row against an activation (F32 and Q8_0, Vector API),
  * and attention's q.k over one head row (scalar, in row order, as {@link HeadAttention} must
- * stay for bit-identical policies). {@code n} = 64 is a head row, 2048 a row of the 1B's weights.
+ * stay for bit-identical policies) and the index's ranking q.k (scalar, eight partial sums,
+ * {@link RankingDot}). {@code n} = 64 is a head row, 2048 a row of the 1B's weights.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp bench.jar org.openjdk.jmh.Main DotProductBenchmark</pre>
  */
@@ -73,6 +75,12 @@ public class DotProductBenchmark {
     @Benchmark
     public float attentionScalar() {
         return HeadAttention.dot(a, 0, x, 0, n);
+    }
+
+    /** The DCI-tree search's ranking q.k: eight independent partial sums in a fixed order. */
+    @Benchmark
+    public float indexRanking() {
+        return RankingDot.dot(a, 0, x, 0, n);
     }
 
     /** A mapped F32 weight row against an activation. */

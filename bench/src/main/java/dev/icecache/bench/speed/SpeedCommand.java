@@ -1,7 +1,8 @@
 package dev.icecache.bench.speed;
 
-import dev.icecache.bench.llamacpp.LlamaCppDecodeBenchmark;
+import dev.icecache.bench.llamacpp.LlamaCppContextBenchmark;
 import dev.icecache.bench.plot.ProgressBar;
+import dev.icecache.bench.plot.ResultTable;
 import dev.icecache.bench.plot.RunInfo;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
@@ -50,14 +51,18 @@ public final class SpeedCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--llamacpp-contexts", split = ",", defaultValue = "1024",
-            description = "contexts at which llama.cpp prefills a prompt and decodes (default ${DEFAULT-VALUE}; 0 = none)")
+            description = "contexts at which llama.cpp prefills a prompt once and times decode steps, ascending"
+                    + " (default ${DEFAULT-VALUE}; 0 = none); longer contexts are extrapolated from a line fit")
     int[] llamaContexts;
 
-    @Option(names = "--llamacpp-tokens", defaultValue = "8", description = "llama.cpp decode tokens per run (default ${DEFAULT-VALUE})")
-    int llamaTokens;
+    @Option(names = "--llamacpp-steps", defaultValue = "8",
+            description = "llama.cpp decode steps timed after each prefill, >= 5 (default ${DEFAULT-VALUE})")
+    int llamaSteps;
 
-    @Option(names = "--llamacpp-runs", defaultValue = "5", description = "llama.cpp measured runs (default ${DEFAULT-VALUE})")
-    int llamaRuns;
+    @Option(names = "--llamacpp-max-prefill-minutes", defaultValue = "15",
+            description = "skip a llama.cpp context whose prefill, estimated from the previous one, would take longer"
+                    + " (default ${DEFAULT-VALUE})")
+    double llamaMaxPrefillMinutes;
 
     @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic context (default ${DEFAULT-VALUE})")
     long seed;
@@ -73,6 +78,9 @@ public final class SpeedCommand implements Callable<Integer> {
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (contexts.length == 0 || policies.length == 0 || steps < 1 || warmup < 0 || threadCount < 1) {
             throw new IllegalArgumentException("need at least one context and policy, --steps >= 1, --warmup >= 0, --threads >= 1");
+        }
+        if (llamaSteps < 5) {
+            throw new IllegalArgumentException("--llamacpp-steps=" + llamaSteps + " must be >= 5 (a median of at least 5 steps)");
         }
         System.setProperty("icecache.threads", String.valueOf(threadCount));
         RunInfo info = RunInfo.now();
@@ -97,8 +105,9 @@ public final class SpeedCommand implements Callable<Integer> {
                 }
             }
         }
-        List<double[]> llama = measureLlamaCpp(threadCount);
-        SpeedReport report = new SpeedReport(points, llama, bandwidth, Files.size(model));
+        List<String> llamaNotes = new ArrayList<>();
+        List<LlamaCppContextBenchmark.Result> llama = measureLlamaCpp(threadCount, llamaNotes);
+        SpeedReport report = new SpeedReport(points, llama, llamaNotes, bandwidth, Files.size(model));
         report.writeCsv(out.resolve("speed.csv"));
         report.writePlots(out);
         String section = report.markdown(command(threadCount), info, threadCount);
@@ -109,20 +118,54 @@ public final class SpeedCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {context, prompt tokens, median decode tok/s} per llama.cpp context. */
-    private List<double[]> measureLlamaCpp(int threadCount) throws Exception {
-        List<double[]> rows = new ArrayList<>();
+    /**
+     * llama.cpp at each of --llamacpp-contexts: prefill once, time the decode steps. A context is
+     * skipped, with a note, when its prefill estimated from the measured ones exceeds
+     * --llamacpp-max-prefill-minutes (see {@link #estimatePrefillSeconds}).
+     */
+    private List<LlamaCppContextBenchmark.Result> measureLlamaCpp(int threadCount, List<String> notes) throws Exception {
+        List<LlamaCppContextBenchmark.Result> rows = new ArrayList<>();
         for (int context : llamaContexts) {
             if (context <= 0) {
                 continue;
             }
-            System.err.println("llama.cpp: prefilling about " + context + " tokens, " + (llamaRuns + 1) + " times...");
-            String prompt = LlamaCppPrompt.ofWords(context);
-            LlamaCppDecodeBenchmark.Result r = LlamaCppDecodeBenchmark.measure(model, prompt,
-                    context + llamaTokens + 64, llamaTokens, threadCount, llamaRuns);
-            rows.add(new double[] {context, r.evalTime().median()});
+            if (!rows.isEmpty()) {
+                LlamaCppContextBenchmark.Result last = rows.get(rows.size() - 1);
+                double estimate = estimatePrefillSeconds(rows, context);
+                if (estimate > 60 * llamaMaxPrefillMinutes) {
+                    notes.add(String.format(Locale.ROOT, "llama.cpp at %d skipped: its prefill would take about %.0f s"
+                            + " (from %.0f s at %d), over --llamacpp-max-prefill-minutes %s", context, estimate,
+                            last.prefillSeconds(), last.context(), ResultTable.num(llamaMaxPrefillMinutes)));
+                    System.err.println(notes.get(notes.size() - 1));
+                    continue;
+                }
+            }
+            System.err.println("llama.cpp: prefilling about " + context + " tokens once, then " + llamaSteps + " decode steps...");
+            LlamaCppContextBenchmark.Result r = LlamaCppContextBenchmark.measure(model, LlamaCppPrompt.ofWords(context),
+                    context, llamaSteps, threadCount);
+            System.err.printf(Locale.ROOT, "llama.cpp at %d: prefill %.1f s, median step %.1f ms%n", context,
+                    r.prefillSeconds(), r.medianStepMs());
+            rows.add(r);
         }
         return rows;
+    }
+
+    /**
+     * The prefill time at {@code context} extrapolated as a power law through the last two measured
+     * contexts (exponent at least 1), or quadratically from a single one. NOTE: not linear: on this
+     * machine llama.cpp's CPU prefill grew 5.4x from 1k to 4k and 11x from 4k to 16k (attention
+     * over the prompt outgrows the weights), so a linear estimate said 5 minutes for 16k where it
+     * took 11.
+     */
+    static double estimatePrefillSeconds(List<LlamaCppContextBenchmark.Result> measured, int context) {
+        LlamaCppContextBenchmark.Result last = measured.get(measured.size() - 1);
+        double exponent = 2;
+        if (measured.size() >= 2) {
+            LlamaCppContextBenchmark.Result before = measured.get(measured.size() - 2);
+            exponent = Math.max(1, Math.log(last.prefillSeconds() / before.prefillSeconds())
+                    / Math.log((double) last.context() / before.context()));
+        }
+        return last.prefillSeconds() * Math.pow((double) context / last.context(), exponent);
     }
 
     private String command(int threadCount) {
@@ -139,6 +182,7 @@ public final class SpeedCommand implements Callable<Integer> {
         for (int i = 0; i < llamaContexts.length; i++) {
             sb.append(i == 0 ? "" : ",").append(llamaContexts[i]);
         }
+        sb.append(" --llamacpp-steps ").append(llamaSteps);
         return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package dev.icecache.bench.speed;
 
+import dev.icecache.bench.llamacpp.LlamaCppContextBenchmark;
 import dev.icecache.bench.plot.LinePlot;
 import dev.icecache.bench.plot.ResultTable;
 import dev.icecache.bench.plot.RunInfo;
@@ -11,13 +12,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The tables, plots and target checks of {@code bench speed}.
  *
  * <pre>
  *   speed.csv                    one row per (context, policy): the median step's split, every step's total
- *   speed-latency.png            median ms per token against context, one line per policy (+ llama.cpp)
+ *   speed-latency.png            median ms per token against context, one line per policy (+ llama.cpp,
+ *                                measured and extrapolated)
  *   speed-split-&lt;policy&gt;.png   index / moves / attention / model ms against context
  * </pre>
  */
@@ -27,13 +30,16 @@ final class SpeedReport {
     private static final double GB = 1e9;
 
     private final List<LongContextSpeed.Point> points;
-    private final List<double[]> llama;      // {context, median tok/s}
+    private final List<LlamaCppContextBenchmark.Result> llama; // ascending context
+    private final List<String> llamaNotes;  // contexts skipped, and why
     private final double bandwidth;         // bytes/s
     private final long weightBytes;
 
-    SpeedReport(List<LongContextSpeed.Point> points, List<double[]> llama, double bandwidth, long weightBytes) {
+    SpeedReport(List<LongContextSpeed.Point> points, List<LlamaCppContextBenchmark.Result> llama, List<String> llamaNotes,
+                double bandwidth, long weightBytes) {
         this.points = points;
         this.llama = llama;
+        this.llamaNotes = llamaNotes;
         this.bandwidth = bandwidth;
         this.weightBytes = weightBytes;
     }
@@ -76,10 +82,16 @@ final class SpeedReport {
             double[] x = new double[llama.size()];
             double[] y = new double[llama.size()];
             for (int i = 0; i < llama.size(); i++) {
-                x[i] = llama.get(i)[0];
-                y[i] = 1000.0 / llama.get(i)[1];
+                x[i] = llama.get(i).context();
+                y[i] = llama.get(i).medianStepMs();
             }
             latency.series("llama.cpp (f16 cache)", x, y);
+            LinearFit fit = llamaFit();
+            int maxContext = maxContext();
+            if (fit != null && maxContext > x[x.length - 1]) {
+                latency.series("llama.cpp extrapolated (line fit)", new double[] {x[x.length - 1], maxContext},
+                        new double[] {y[y.length - 1], fit.at(maxContext)});
+            }
         }
         latency.savePng(dir.resolve("speed-latency.png"));
     }
@@ -99,6 +111,58 @@ final class SpeedReport {
         return new LinePlot("Where a decode step's time goes: " + policy, "context (tokens)", "ms (median step)").logX()
                 .series("index query", x, y[0]).series("page moves", x, y[1]).series("attention", x, y[2])
                 .series("model + append", x, y[3]);
+    }
+
+    /** The least-squares line of llama.cpp's median ms/token against context, or null below 2 contexts. */
+    LinearFit llamaFit() {
+        if (llama.size() < 2) {
+            return null;
+        }
+        double[] x = new double[llama.size()];
+        double[] y = new double[llama.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = llama.get(i).context();
+            y[i] = llama.get(i).medianStepMs();
+        }
+        return LinearFit.of(x, y);
+    }
+
+    private int maxContext() {
+        int max = 0;
+        for (LongContextSpeed.Point p : points) {
+            max = Math.max(max, p.context());
+        }
+        return max;
+    }
+
+    /** llama.cpp's measured contexts and, beyond the last one, the extrapolated engine contexts. */
+    ResultTable llamaTable() {
+        ResultTable t = new ResultTable("context", "source", "prompt tokens", "prefill s", "median ms/token",
+                "tok/s", "llama.cpp eval-time ms/token (mean)", "step ms");
+        int lastMeasured = 0;
+        for (LlamaCppContextBenchmark.Result r : llama) {
+            StringBuilder steps = new StringBuilder();
+            for (double v : r.stepMs()) {
+                steps.append(steps.length() == 0 ? "" : " ").append(ResultTable.num(v));
+            }
+            t.add(r.context(), "measured", r.promptTokens(), r.prefillSeconds(), r.medianStepMs(),
+                    1000 / r.medianStepMs(), r.evalMsPerToken(), steps.toString());
+            lastMeasured = Math.max(lastMeasured, r.context());
+        }
+        LinearFit fit = llamaFit();
+        if (fit != null) {
+            TreeSet<Integer> beyond = new TreeSet<>();
+            for (LongContextSpeed.Point p : points) {
+                if (p.context() > lastMeasured) {
+                    beyond.add(p.context());
+                }
+            }
+            for (int c : beyond) {
+                double ms = fit.at(c);
+                t.add(c, "**extrapolated**", "-", "-", ms, 1000 / ms, "-", "-");
+            }
+        }
+        return t;
     }
 
     private Map<Policy, List<LongContextSpeed.Point>> byPolicy() {
@@ -121,11 +185,19 @@ final class SpeedReport {
                 + " (paged) or every row (Full), F32\n\n");
         sb.append(table().markdown());
         if (!llama.isEmpty()) {
-            sb.append("\n| context | llama.cpp median decode tok/s | ms/token |\n| ---: | ---: | ---: |\n");
-            for (double[] r : llama) {
-                sb.append(String.format(Locale.ROOT, "| %d | %s | %s |%n", (int) r[0], ResultTable.num(r[1]),
-                        ResultTable.num(1000 / r[1])));
+            sb.append("\nllama.cpp (same GGUF and threads, its f16 cache): the prompt is prefilled once per context, then"
+                    + " each decode step is timed between streamed tokens; `median ms/token` is their median,"
+                    + " `eval-time` llama.cpp's own mean over the same steps.\n\n");
+            sb.append(llamaTable().markdown());
+            LinearFit fit = llamaFit();
+            if (fit != null) {
+                sb.append(String.format(Locale.ROOT, "%n**extrapolated** rows: least-squares line of the measured medians,"
+                        + " ms/token = %s + %s per 1k tokens of context (%d points); not measured.%n",
+                        ResultTable.num(fit.intercept()), ResultTable.num(1000 * fit.slope()), llama.size()));
             }
+        }
+        for (String note : llamaNotes) {
+            sb.append("\n- ").append(note).append('\n');
         }
         sb.append("\nPlots: `bench/results/speed-latency.png`, `bench/results/speed-split-<policy>.png`.\n");
         return sb.toString();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
-import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.DciTree;
@@ -103,7 +102,7 @@ class RealKeyExhaustiveSearchTest {
             }
             float b = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < size; s++) {
-                b = Math.max(b, HeadAttention.dot(q, qOff, keys, rows[s] * hd, hd));
+                b = Math.max(b, rankingDot(q, qOff, keys, rows[s] * hd, hd));
             }
             best[page] = b;
             live[nLive++] = page;
@@ -118,6 +117,18 @@ class RealKeyExhaustiveSearchTest {
             scores[i] = best[pages[i]];
         }
         return n;
+    }
+
+    /**
+     * q.k in the order the tree search ranks with ({@code RankingDot}'s documented order: term i
+     * to lane i mod 8, lanes added pairwise), written out here rather than calling the kernel.
+     */
+    private static float rankingDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float[] lane = new float[8];
+        for (int i = 0; i < n; i++) {
+            lane[i % 8] += a[aOff + i] * b[bOff + i];
+        }
+        return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     }
 
     /** Copies every query into {@link #queries} on its way to the recorder. */

@@ -1,5 +1,7 @@
 package dev.icecache.kvcache.tree;
 
+import java.util.Arrays;
+
 /**
  * The structural invariants of a {@link DciTree} (style.md rule 8), checked from scratch. Tests
  * call {@link DciTree#checkInvariants()} after every mutation; each failure names what broke.
@@ -95,6 +97,9 @@ final class TreeInvariants {
                         x, nodes.page[x], nodes.slot[x], page, s);
                 require(nodes.parent[x] == cell.owner(), "node=%d has parent=%d but sits in the cell of %d", x, nodes.parent[x], cell.owner());
                 require(nodes.level[x] == childLevel, "node=%d at level=%d in a cell of level-%d children", x, nodes.level[x], childLevel);
+                require(Arrays.equals(pages.rowKeys(), pages.keyOff(page, s), pages.keyOff(page, s) + core.headDim,
+                        nodes.keys, nodes.keyOff(x), nodes.keyOff(x) + core.headDim),
+                        "page=%d slot=%d: the page-ordered key copy differs from node=%d's key", page, s, x);
                 double p = core.mips.keyProjection(nodes.headProj[x], nodes.norm2[x], cell.cellM2());
                 require(p == nodes.proj[x], "node=%d stored projection %s differs from %s under cell M^2", x, nodes.proj[x], p);
             }

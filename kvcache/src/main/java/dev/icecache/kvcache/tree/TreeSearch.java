@@ -1,6 +1,5 @@
 package dev.icecache.kvcache.tree;
 
-import dev.icecache.kvcache.HeadAttention;
 import java.util.Arrays;
 
 /**
@@ -13,9 +12,15 @@ import java.util.Arrays;
  *                       by leaf, until &gt;= scanProportion of the cell is scored
  *        if level &gt; 0: cells = the cells of the best fieldOfView scored nodes, more while
  *                       those cells hold fewer leaves than maxPages
- *   3. every scored node offers its score to its page; pages best-first (score desc, page id
- *      asc): the first maxPages. Page score = best q.k scored in it.
+ *   3. every scored page offers its best score; pages best-first (score desc, page id asc):
+ *      the first maxPages. Page score = best q.k scored in it.
  * </pre>
+ *
+ * Scores are {@link RankingDot} products (a fixed order that differs from attention's, see
+ * there). A page is a leaf of exactly one cell, every cell is scanned at most once per call and a
+ * scan takes each leaf once, so each page is scored at most once, always whole: its score is
+ * known when its leaf is done and goes straight to the page heap. Level-0 nodes have no cells, so
+ * the last level's scores go to the pages only.
  *
  * With {@link DciParams#withExhaustiveSearch()} every node is scored, so the result is the exact
  * best pages. Scratch arrays grow to the largest call and are reused; not thread-safe.
@@ -25,10 +30,6 @@ final class TreeSearch {
     private final DciTree tree;
     private final ScoredHeap nodeHeap = new ScoredHeap();
     private final ScoredHeap pageHeap = new ScoredHeap();
-    private float[] pageBest = new float[0];     // [page] best score this call (valid when touched)
-    private boolean[] pageTouched = new boolean[0];
-    private int[] touched = new int[64];
-    private int touchedCount;
     private ChildIndex[] frontier = new ChildIndex[64];
     private ChildIndex[] nextFrontier = new ChildIndex[64];
     private boolean scanAll;                     // this call scores every token (DciParams.exhaustive(n))
@@ -39,17 +40,18 @@ final class TreeSearch {
 
     int search(float[] q, int qOff, int maxPages, int[] outPages, float[] outScores, SearchStats stats) {
         TreeCore core = tree.core;
-        ensurePages(core.pages.limit());
         double qp = core.mips.queryProjection(q, qOff, core.headDim);
         scanAll = core.params.exhaustive(core.nodes.size);
         int fov = scanAll ? Integer.MAX_VALUE : core.params.fieldOfView(core.nodes.size);
         int frontierCount = 0;
         frontier[frontierCount++] = tree.root;
         long dots = 0;
+        pageHeap.clear();
         for (int level = tree.top; level >= 0; level--) {
             nodeHeap.clear();
+            boolean keepNodes = level > 0;
             for (int c = 0; c < frontierCount; c++) {
-                dots += scan(frontier[c], q, qOff, qp);
+                dots += scan(frontier[c], q, qOff, qp, keepNodes);
             }
             if (level == 0) {
                 break;
@@ -89,7 +91,7 @@ final class TreeSearch {
     }
 
     /** Scores a cell's leaves outward from qp until the scan share is met; returns dots done. */
-    private int scan(ChildIndex cell, float[] q, int qOff, double qp) {
+    private int scan(ChildIndex cell, float[] q, int qOff, double qp, boolean keepNodes) {
         int leafCount = cell.leafCount();
         if (leafCount == 0) {
             return 0;
@@ -98,7 +100,7 @@ final class TreeSearch {
                 : (int) Math.min(cell.childCount(), Math.ceil(tree.core.params.scanProportion() * cell.childCount()));
         int left = cell.findLeaf(qp);
         int right = left + 1;
-        int scored = scoreLeaf(cell.leaf(left), q, qOff);
+        int scored = scoreLeaf(cell.leaf(left), q, qOff, keepNodes);
         left--;
         while (scored < want) {
             boolean takeLeft;
@@ -109,44 +111,34 @@ final class TreeSearch {
             } else {
                 takeLeft = qp - cell.leafMax(left) <= cell.leafMin(right) - qp;
             }
-            scored += scoreLeaf(cell.leaf(takeLeft ? left-- : right++), q, qOff);
+            scored += scoreLeaf(cell.leaf(takeLeft ? left-- : right++), q, qOff, keepNodes);
         }
         return scored;
     }
 
-    private int scoreLeaf(int page, float[] q, int qOff) {
+    /** Scores every row of a page; offers the page its best score, and the nodes theirs when kept. */
+    private int scoreLeaf(int page, float[] q, int qOff, boolean keepNodes) {
         TreeCore core = tree.core;
-        int n = core.pages.rowCount(page);
-        for (int s = 0; s < n; s++) {
-            int x = core.pages.node(page, s);
-            float score = HeadAttention.dot(q, qOff, core.nodes.keys, core.nodes.keyOff(x), core.headDim);
-            nodeHeap.add(score, x);
-            offerPage(page, score);
+        LeafPages pages = core.pages;
+        float[] keys = pages.rowKeys();
+        int d = core.headDim;
+        int n = pages.rowCount(page);
+        int off = pages.keyOff(page, 0);
+        float best = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < n; s++, off += d) {
+            float score = RankingDot.dot(q, qOff, keys, off, d);
+            if (keepNodes) {
+                nodeHeap.add(score, pages.node(page, s));
+            }
+            if (Float.compare(score, best) > 0) {
+                best = score;
+            }
         }
+        pageHeap.add(best, page);
         return n;
     }
 
-    private void offerPage(int page, float score) {
-        if (!pageTouched[page]) {
-            pageTouched[page] = true;
-            pageBest[page] = score;
-            if (touchedCount == touched.length) {
-                touched = Arrays.copyOf(touched, touchedCount * 2);
-            }
-            touched[touchedCount++] = page;
-        } else if (Float.compare(score, pageBest[page]) > 0) {
-            pageBest[page] = score;
-        }
-    }
-
     private int selectPages(int maxPages, int[] outPages, float[] outScores) {
-        pageHeap.clear();
-        for (int i = 0; i < touchedCount; i++) {
-            int page = touched[i];
-            pageHeap.add(pageBest[page], page);
-            pageTouched[page] = false;
-        }
-        touchedCount = 0;
         pageHeap.heapify();
         int n = 0;
         while (n < maxPages && pageHeap.size() > 0) {
@@ -155,13 +147,5 @@ final class TreeSearch {
             n++;
         }
         return n;
-    }
-
-    private void ensurePages(int limit) {
-        if (pageBest.length < limit) {
-            int cap = Math.max(limit, pageBest.length * 2);
-            pageBest = Arrays.copyOf(pageBest, cap);
-            pageTouched = Arrays.copyOf(pageTouched, cap);
-        }
     }
 }

@@ -27,7 +27,7 @@ class IceCacheSelectorTest {
         java.util.Arrays.fill(page, Float.NEGATIVE_INFINITY);
         for (int t = 0; t < n; t++) {
             int p = tree.pageOf(SelectorFixture.SINK + t);
-            page[p] = Math.max(page[p], SelectorFixture.dot(q, qOff, keys, t * D, D));
+            page[p] = Math.max(page[p], SelectorFixture.rankingDot(q, qOff, keys, t * D, D));
         }
         List<Integer> live = new ArrayList<>();
         for (int id : topIds(page, page.length)) {

@@ -4,6 +4,7 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.Projection;
+import dev.icecache.kvcache.tree.RankingReference;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -71,6 +72,11 @@ final class SelectorFixture {
 
     static float dot(float[] q, int qOff, float[] keys, int kOff, int d) {
         return HeadAttention.dot(q, qOff, keys, kOff, d);
+    }
+
+    /** q.k in the order the DCI-tree search ranks with (its own oracle, not the kernel). */
+    static float rankingDot(float[] q, int qOff, float[] keys, int kOff, int d) {
+        return RankingReference.dot(q, qOff, keys, kOff, d);
     }
 
     static List<Integer> asList(int[] a, int n) {

@@ -1,12 +1,12 @@
 package dev.icecache.kvcache.tree;
 
-import dev.icecache.kvcache.HeadAttention;
 import java.util.Arrays;
 
 /**
  * The oracle of icecache.md "Sanity check": the exact best pages under "page score = best token
  * score", ties to the lower page id, computed from the tree's page membership and the keys
- * kept by the test (not the tree's copies).
+ * kept by the test (not the tree's copies), with scores in the search's ranking order
+ * ({@link RankingReference}).
  */
 final class BruteForce {
 
@@ -28,7 +28,7 @@ final class BruteForce {
             }
             float b = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < size; s++) {
-                float score = HeadAttention.dot(q, 0, keys, (rows[s] - firstToken) * d, d);
+                float score = RankingReference.dot(q, 0, keys, (rows[s] - firstToken) * d, d);
                 if (Float.compare(score, b) > 0) {
                     b = score;
                 }

@@ -1,0 +1,34 @@
+package dev.icecache.kvcache.tree;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link RankingDot}'s order on 256-bit vectors: vector lane j is partial sum j, so a lane-wise
+ * multiply then add per 8 floats is exactly the scalar kernel's step, and the lanes are then
+ * combined in the same pairwise order. Bit-identical to the scalar kernel, only faster. Loaded
+ * only through {@link RankingDot}, which falls back to scalar code when the JVM lacks the
+ * {@code jdk.incubator.vector} module or 256-bit vectors.
+ */
+final class RankingDotVector {
+
+    private static final VectorSpecies<Float> EIGHT = FloatVector.SPECIES_256;
+
+    private RankingDotVector() {
+    }
+
+    /** True when this JVM compiles 256-bit float vectors to hardware instructions (e.g. AVX2). */
+    static boolean hardwareSupported() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= EIGHT.vectorBitSize();
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(EIGHT);
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            acc = acc.add(FloatVector.fromArray(EIGHT, a, aOff + i).mul(FloatVector.fromArray(EIGHT, b, bOff + i)));
+        }
+        return RankingDot.finish(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
+                acc.lane(6), acc.lane(7), a, aOff + i, b, bOff + i, n - i);
+    }
+}

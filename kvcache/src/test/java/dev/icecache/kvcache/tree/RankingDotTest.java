@@ -1,0 +1,83 @@
+package dev.icecache.kvcache.tree;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@link RankingDot} against its documented order and against exact arithmetic. */
+class RankingDotTest {
+
+    @Test
+    void shouldEqualTheDocumentedOrderBitForBitAtEveryLengthAndOffset() {
+        for (long seed = 1; seed <= 400; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = (int) (seed % 131);
+            int aOff = rnd.nextInt(9);
+            int bOff = rnd.nextInt(9);
+            float[] a = random(aOff + n + rnd.nextInt(3), rnd);
+            float[] b = random(bOff + n + rnd.nextInt(3), rnd);
+            float got = RankingDot.dot(a, aOff, b, bOff, n);
+            float want = RankingReference.dot(a, aOff, b, bOff, n);
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got),
+                    "seed=" + seed + " n=" + n + " aOff=" + aOff + " bOff=" + bOff + " want=" + want + " got=" + got);
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameBitsFromTheScalarAndTheVectorKernel() {
+        assumeTrue(RankingDotVector.hardwareSupported(), "this JVM has no 256-bit vectors; only the scalar kernel runs");
+        for (long seed = 1; seed <= 400; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = (int) (seed % 131);
+            int aOff = rnd.nextInt(9);
+            int bOff = rnd.nextInt(9);
+            float[] a = random(aOff + n, rnd);
+            float[] b = random(bOff + n, rnd);
+            float want = RankingReference.dot(a, aOff, b, bOff, n);
+            String msg = "seed=" + seed + " n=" + n + " aOff=" + aOff + " bOff=" + bOff;
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDot.scalar(a, aOff, b, bOff, n)),
+                    "scalar " + msg);
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDotVector.dot(a, aOff, b, bOff, n)),
+                    "vector " + msg);
+        }
+    }
+
+    @Test
+    void shouldStayWithinTheRoundingBoundOfTheExactDot() {
+        // each product rounds once, each lane adds ceil(n/8) terms, then 3 pairwise levels:
+        // |error| <= (ceil(n/8) + 4) * 2^-24 * sum |a_i b_i| (first-order bound, u = 2^-24)
+        for (long seed = 1; seed <= 200; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = 1 + rnd.nextInt(300);
+            float[] a = random(n, rnd);
+            float[] b = random(n, rnd);
+            double exact = 0;
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) {
+                exact += (double) a[i] * b[i];
+                magnitude += Math.abs((double) a[i] * b[i]);
+            }
+            double bound = ((n + 7) / 8 + 4) * Math.ulp(1.0f) / 2 * magnitude * 1.01;
+            double err = Math.abs(RankingDot.dot(a, 0, b, 0, n) - exact);
+            assertTrue(err <= bound, "seed=" + seed + " n=" + n + " error=" + err + " bound=" + bound);
+        }
+    }
+
+    @Test
+    void shouldReturnZeroForNoTermsAndTheProductForOne() {
+        assertEquals(0f, RankingDot.dot(new float[0], 0, new float[0], 0, 0));
+        assertEquals(-6f, RankingDot.dot(new float[] {9, 2}, 1, new float[] {-3, 7}, 0, 1));
+    }
+
+    private static float[] random(int n, SplittableRandom rnd) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            // mixed magnitudes so that a wrong summation order shows in the low bits
+            v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-3, 4)));
+        }
+        return v;
+    }
+}

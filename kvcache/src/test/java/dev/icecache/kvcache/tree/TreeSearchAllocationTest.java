@@ -1,0 +1,48 @@
+package dev.icecache.kvcache.tree;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A warm tree search allocates nothing: its scratch has grown to size and the ranking kernel's
+ * vectors (when the Vector API path runs) are scalar-replaced by the JIT. Counted with the JVM's
+ * per-thread allocation counter, which also sees allocations the JIT failed to remove.
+ */
+class TreeSearchAllocationTest {
+
+    @Test
+    void shouldNotAllocateWhenSearchingAWarmTree() {
+        var threads = ManagementFactory.getThreadMXBean();
+        assumeTrue(threads instanceof com.sun.management.ThreadMXBean, "needs com.sun.management.ThreadMXBean");
+        var counter = (com.sun.management.ThreadMXBean) threads;
+        SplittableRandom rnd = new SplittableRandom(5);
+        int n = 20_000;
+        int d = 64;
+        float[] keys = TreeKeys.clustered(n, d, rnd);
+        DciTree tree = new DciTree(d, DciParams.defaults(), new Projection(d, rnd.split()));
+        tree.add(keys, 0, TreeKeys.positions(n, 0), 0, n);
+        float[] queries = TreeKeys.gaussian(32, d, rnd);
+        int[] pages = new int[12];
+        float[] scores = new float[12];
+        SearchStats stats = new SearchStats();
+        for (int i = 0; i < 400; i++) { // warm-up: scratch reaches its size, the JIT compiles the kernel
+            tree.search(queries, (i % 32) * d, 12, pages, scores, stats);
+        }
+        // a one-off event (deoptimisation, a buffer growing) may land in one window; a per-call allocation in all
+        long tid = Thread.currentThread().getId();
+        long fewest = Long.MAX_VALUE;
+        for (int window = 0; window < 5; window++) {
+            long before = counter.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 200; i++) {
+                tree.search(queries, (i % 32) * d, 12, pages, scores, stats);
+            }
+            fewest = Math.min(fewest, counter.getThreadAllocatedBytes(tid) - before);
+        }
+        assertEquals(0, fewest, "bytes allocated by 200 searches in the quietest of 5 windows (vector kernel: "
+                + RankingDot.VECTOR + ")");
+    }
+}
