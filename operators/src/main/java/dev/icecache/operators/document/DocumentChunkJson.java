@@ -1,5 +1,7 @@
 package dev.icecache.operators.document;
 
+import dev.icecache.operators.output.JsonText;
+
 /**
  * A {@link DocumentChunk} as one JSON object (RFC 8259), the value of a record on a Kafka
  * topic: {@code {"doc":"a.txt","seq":0,"text":"...","last":false}}.
@@ -29,9 +31,9 @@ public final class DocumentChunkJson {
         }
         StringBuilder out = new StringBuilder(48 + chunk.docId().length() + chunk.text().length());
         out.append("{\"doc\":");
-        appendString(out, chunk.docId());
+        JsonText.appendString(out, chunk.docId());
         out.append(",\"seq\":").append(chunk.seq()).append(",\"text\":");
-        appendString(out, chunk.text());
+        JsonText.appendString(out, chunk.text());
         out.append(",\"last\":").append(chunk.last()).append('}');
         return out.toString();
     }
@@ -247,31 +249,5 @@ public final class DocumentChunkJson {
 
     private static String hex4(char c) {
         return new String(new char[] {HEX[(c >> 12) & 0xf], HEX[(c >> 8) & 0xf], HEX[(c >> 4) & 0xf], HEX[c & 0xf]});
-    }
-
-    /** A JSON string: the escapes of the sink's writer (operators/output), so both ends agree. */
-    private static void appendString(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    boolean lone = Character.isSurrogate(c) && !(Character.isHighSurrogate(c)
-                            ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                            : i > 0 && Character.isHighSurrogate(s.charAt(i - 1)));
-                    if (c < 0x20 || lone) {
-                        out.append("\\u").append(hex4(c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

@@ -1,7 +1,10 @@
 package dev.icecache.operators.output;
 
-/** The two JSON lexical pieces the sink needs (RFC 8259 §7 strings, §6 numbers). */
-final class JsonText {
+/**
+ * The two JSON lexical pieces our lines need (RFC 8259 §7 strings, §6 numbers): the sink's
+ * summary lines and the Kafka chunk records share them, so both ends escape alike.
+ */
+public final class JsonText {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -9,7 +12,7 @@ final class JsonText {
     }
 
     /** Appends {@code s} as a quoted JSON string; control characters and lone surrogates are escaped. */
-    static void appendString(StringBuilder out, String s) {
+    public static void appendString(StringBuilder out, String s) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -33,7 +36,7 @@ final class JsonText {
     }
 
     /** Appends a finite number; NaN and infinities (not JSON) become null. */
-    static void appendNumber(StringBuilder out, double v) {
+    public static void appendNumber(StringBuilder out, double v) {
         if (Double.isNaN(v) || Double.isInfinite(v)) {
             out.append("null");
         } else {

@@ -15,7 +15,9 @@ package dev.icecache.operators.output;
  * @param text the characters produced by this piece (complete UTF-8 characters only)
  * @param last true on the document's final piece, the only one whose {@code stats} count
  * @param stats figures for the whole document; {@link DocumentStats#NONE} unless {@code last}
- * @param error why the document was rejected (on its final piece), or null
+ * @param error on a final piece only, else null: why the document was rejected (no text then), or
+ *              why it ended early (idle timeout, a malformed record, the input ended before its
+ *              final chunk) beside the summary of what had arrived
  * @param kind which summary this piece belongs to
  * @param upTo document tokens (template included, BOS excluded) the summary had read when it
  *             began; 0 for {@link Kind#ONLY}
