@@ -4,7 +4,6 @@ import dev.icecache.bench.llamacpp.Machine;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.model.LlamaModel;
-import dev.icecache.model.LoadOptions;
 import dev.icecache.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -34,14 +33,8 @@ public final class FidelityCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
-    Path model;
-
-    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
-    int context;
-
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
-    Path tokenizerFile;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text to teacher-force.")
     Path text;
@@ -68,7 +61,7 @@ public final class FidelityCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<CacheConfig> configs = validate();
         String body = Files.readString(text, StandardCharsets.UTF_8);
-        try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(tokenizerFile, context))) {
+        try (LlamaModel llama = modelOptions.load()) {
             CacheShape shape = llama.cacheShape();
             if (tokens > shape.maxTokens()) {
                 throw new IllegalArgumentException("--tokens=" + tokens + " exceeds the context length=" + shape.maxTokens()
@@ -130,7 +123,7 @@ public final class FidelityCommand implements Callable<Integer> {
     private String section(CacheShape shape, List<FidelityResult> results) {
         String command = "bin/icecache bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         StringBuilder sb = new StringBuilder();
-        sb.append("\n## fidelity: ").append(model.getFileName()).append(", ").append(tokens).append(" positions of ")
+        sb.append("\n## fidelity: ").append(modelOptions.file().getFileName()).append(", ").append(tokens).append(" positions of ")
                 .append(text.getFileName()).append("\n\n");
         sb.append("- command: `").append(command).append("`\n");
         sb.append("- machine: ").append(Machine.cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())
@@ -159,9 +152,7 @@ public final class FidelityCommand implements Callable<Integer> {
         if (tokens < 1) {
             throw new CommandLine.ParameterException(cli, "--tokens=" + tokens + " must be >= 1");
         }
-        if (context < 0) {
-            throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");
-        }
+        modelOptions.validate(cli);
         if (topK < 1) {
             throw new CommandLine.ParameterException(cli, "--topk=" + topK + " must be >= 1");
         }

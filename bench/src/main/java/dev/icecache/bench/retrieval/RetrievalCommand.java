@@ -1,5 +1,6 @@
 package dev.icecache.bench.retrieval;
 
+import dev.icecache.bench.fidelity.ModelOptions;
 import dev.icecache.bench.fidelity.PolicyOptions;
 import dev.icecache.bench.plot.ProgressBar;
 import dev.icecache.bench.plot.RunInfo;
@@ -7,7 +8,6 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
-import dev.icecache.model.LoadOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,14 +35,8 @@ public final class RetrievalCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
-    Path model;
-
-    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
-    int context;
-
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
-    Path tokenizerFile;
+    @CommandLine.Mixin
+    ModelOptions modelOptions;
 
     @CommandLine.Mixin
     PolicyOptions cacheOptions;
@@ -82,7 +76,7 @@ public final class RetrievalCommand implements Callable<Integer> {
         List<CacheConfig> configs = validate();
         String fillerText = Files.readString(filler, StandardCharsets.UTF_8);
         RunInfo info = RunInfo.now();
-        try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(tokenizerFile, context))) {
+        try (LlamaModel llama = modelOptions.load()) {
             CacheShape shape = llama.cacheShape();
             if (cacheOptions.denseLayers() > shape.nLayers()) {
                 throw new IllegalArgumentException("--dense-layers=" + cacheOptions.denseLayers() + " exceeds the model's "
@@ -165,7 +159,7 @@ public final class RetrievalCommand implements Callable<Integer> {
         String command = "bin/icecache bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         int dense = cacheOptions.denseLayers();
         StringBuilder sb = new StringBuilder();
-        sb.append("\n### retrieval: ").append(model.getFileName()).append(", filler ").append(filler.getFileName())
+        sb.append("\n### retrieval: ").append(modelOptions.file().getFileName()).append(", filler ").append(filler.getFileName())
                 .append("\n\n");
         sb.append("- command: `").append(command).append("`\n");
         sb.append(info.markdown());
@@ -187,9 +181,7 @@ public final class RetrievalCommand implements Callable<Integer> {
 
     private List<CacheConfig> validate() {
         CommandLine cli = spec.commandLine();
-        if (context < 0) {
-            throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");
-        }
+        modelOptions.validate(cli);
         if (trials < 1) {
             throw new CommandLine.ParameterException(cli, "--trials=" + trials + " must be >= 1");
         }
