@@ -5,24 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
-import dev.icecache.kvcache.page.PageFormat;
-import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
-import dev.icecache.operators.TestModels;
 import dev.icecache.operators.config.DecoderSettings;
-import dev.icecache.operators.decode.GenerationSettings;
 import dev.icecache.operators.decode.SharedModels;
 import dev.icecache.operators.document.DocumentChunk;
-import dev.icecache.operators.document.TextChunker;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,16 +24,14 @@ class ChunkOrderHarnessTest {
 
     private static final String TEXT = ("Once upon a time there was a little fox. It liked to run in the woods and"
             + " look at the birds. One day it met a big bear, and they became friends.\n\n").repeat(6);
-    private static final PromptTemplate PROMPT = PromptTemplate.parse("{document}\n\nSummary:");
+    private static final PromptTemplate PROMPT = TokenizerHarness.PROMPT;
     private static DecoderSettings settings;
     private static LlamaModel model;
 
     @BeforeAll
     static void load() {
-        String path = TestModels.require(TestModels.STORIES_GGUF).toString();
-        settings = new DecoderSettings(path, TestModels.STORIES_CONTEXT, 64, PROMPT,
-                new GenerationSettings(8, 0f, 1f, 1, 4), Policy.FULL, 64, 2, PageFormat.F32, 1);
-        model = SharedModels.acquire(path, TestModels.STORIES_CONTEXT);
+        settings = TokenizerHarness.storiesSettings();
+        model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
     }
 
     @AfterAll
@@ -81,20 +70,12 @@ class ChunkOrderHarnessTest {
     }
 
     private static List<DocumentChunk> chunks(String docId) throws IOException {
-        TextChunker chunker = new TextChunker(new StringReader(TEXT), docId, 64);
-        List<DocumentChunk> out = new ArrayList<>();
-        for (DocumentChunk c = chunker.next(); c != null; c = chunker.next()) {
-            out.add(c);
-        }
-        return out;
+        return TokenizerHarness.chunks(TEXT, docId);
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DocumentChunk, TokenChunk> newHarness()
             throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ChunkTokenizer(settings)), DocumentChunk::docId, Types.STRING);
-        harness.setStateBackend(new HashMapStateBackend());
-        return harness;
+        return TokenizerHarness.create(settings);
     }
 
     private static int[] concat(List<TokenChunk> chunks) {

@@ -3,28 +3,20 @@ package dev.icecache.operators.tokenize;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.icecache.kvcache.page.PageFormat;
-import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
-import dev.icecache.operators.TestModels;
 import dev.icecache.operators.config.DecoderSettings;
-import dev.icecache.operators.decode.GenerationSettings;
 import dev.icecache.operators.decode.SharedModels;
 import dev.icecache.operators.document.DocumentChunk;
-import dev.icecache.operators.document.TextChunker;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
@@ -40,17 +32,15 @@ class DocumentEndHarnessTest {
 
     private static final String TEXT = ("The old lighthouse keeper climbed the stairs every night. He lit the lamp"
             + " and watched the ships pass by the rocks.\n\n").repeat(4);
-    private static final PromptTemplate PROMPT = PromptTemplate.parse("{document}\n\nSummary:");
+    private static final PromptTemplate PROMPT = TokenizerHarness.PROMPT;
     private static final Duration IDLE = Duration.ofSeconds(10);
     private static DecoderSettings settings;
     private static LlamaModel model;
 
     @BeforeAll
     static void load() {
-        String path = TestModels.require(TestModels.STORIES_GGUF).toString();
-        settings = new DecoderSettings(path, TestModels.STORIES_CONTEXT, 64, PROMPT,
-                new GenerationSettings(8, 0f, 1f, 1, 4), Policy.FULL, 64, 2, PageFormat.F32, 1);
-        model = SharedModels.acquire(path, TestModels.STORIES_CONTEXT);
+        settings = TokenizerHarness.storiesSettings();
+        model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
     }
 
     @AfterAll
@@ -269,20 +259,11 @@ class DocumentEndHarnessTest {
     }
 
     private static List<DocumentChunk> chunks(String docId) throws IOException {
-        TextChunker chunker = new TextChunker(new StringReader(TEXT), docId, 64);
-        List<DocumentChunk> out = new ArrayList<>();
-        for (DocumentChunk c = chunker.next(); c != null; c = chunker.next()) {
-            out.add(c);
-        }
-        return out;
+        return TokenizerHarness.chunks(TEXT, docId);
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DocumentChunk, TokenChunk> newHarness(
             Duration idle) throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ChunkTokenizer(settings.withDocumentIdleTimeout(idle))),
-                DocumentChunk::docId, Types.STRING);
-        harness.setStateBackend(new HashMapStateBackend());
-        return harness;
+        return TokenizerHarness.create(settings.withDocumentIdleTimeout(idle));
     }
 }
