@@ -224,21 +224,14 @@ class HostileInputHarnessTest {
     }
 
     private static List<SummaryPiece> only(List<SummaryPiece> pieces, String doc) {
-        return pieces.stream().filter(p -> p.docId().equals(doc)).toList();
+        return DecoderTestData.only(pieces, doc);
     }
 
     private static String joined(List<SummaryPiece> pieces) {
-        StringBuilder sb = new StringBuilder();
-        pieces.forEach(p -> sb.append(p.text()));
-        return sb.toString();
+        return DecoderTestData.joined(pieces);
     }
 
     private static int[] randomTokens(long seed, int n) {
-        SplittableRandom random = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
-        }
-        return t;
+        return DecoderTestData.randomTokens(new SplittableRandom(seed), model.config().vocabSize(), n);
     }
 }

@@ -161,10 +161,6 @@ class RollingSessionTest {
     }
 
     private static int[] randomTokens(SplittableRandom random, int n) {
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
-        }
-        return t;
+        return DecoderTestData.randomTokens(random, model.config().vocabSize(), n);
     }
 }

@@ -282,7 +282,7 @@ class RollingSummaryHarnessTest {
     }
 
     private static List<SummaryPiece> only(List<SummaryPiece> pieces, String doc) {
-        return pieces.stream().filter(p -> p.docId().equals(doc)).toList();
+        return DecoderTestData.only(pieces, doc);
     }
 
     /**
