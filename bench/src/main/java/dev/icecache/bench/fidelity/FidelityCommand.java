@@ -48,7 +48,7 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--csv", required = true, paramLabel = "OUT", description = "CSV file to write (overwritten).")
     Path csv;
 
-    @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE (e.g. BENCHMARKS.md).")
+    @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV).")
     Path markdown;
 
     @Option(names = "--topk", defaultValue = "16", paramLabel = "K", description = "k of the top-k token recall (default: ${DEFAULT-VALUE}).")

@@ -14,10 +14,10 @@ public final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "GGUF file or llama2.c .bin checkpoint.")
     Path model;
 
-    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (0 = from the file).")
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N", description = "Context length overriding the model file's (default: ${DEFAULT-VALUE} = from the file).")
     int context;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model.")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.bin of a llama2.c .bin model (default: none; a GGUF file carries its vocabulary).")
     Path tokenizerFile;
 
     /** The model file as given. */

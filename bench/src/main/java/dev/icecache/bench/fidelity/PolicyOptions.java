@@ -31,11 +31,11 @@ public final class PolicyOptions {
     int denseLayers;
 
     @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
-            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting).")
+            + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting; default: off).")
     boolean exhaustiveSearch;
 
     @Option(names = "--paper-search", description = "IceCache policies search every tree with the paper's settings"
-            + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens).")
+            + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens; default: off).")
     boolean paperSearch;
 
     /** Leading layers with full attention. */

@@ -25,11 +25,11 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
 
     static final String GENERATED_1B = "random-llama-3.2-1b-q8_0.gguf";
 
-    @Option(names = "--model", description = "GGUF model file (or use --generate-1b)")
+    @Option(names = "--model", description = "GGUF model file (default: none; give it or --generate-1b)")
     Path model;
 
     @Option(names = "--generate-1b", paramLabel = "DIR",
-            description = "write (once) a random-weight Q8_0 GGUF of the Llama-3.2-1B shape into DIR and benchmark it")
+            description = "write (once) a random-weight Q8_0 GGUF of the Llama-3.2-1B shape into DIR and benchmark it (default: none; give it or --model)")
     Path generateDir;
 
     @Option(names = "--context", defaultValue = "512", description = "context length for both engines (default ${DEFAULT-VALUE})")
@@ -47,7 +47,7 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "Once upon a time", description = "prompt before decoding (default: ${DEFAULT-VALUE})")
     String prompt;
 
-    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE (e.g. BENCHMARKS.md)")
+    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV)")
     Path markdown;
 
     @Override

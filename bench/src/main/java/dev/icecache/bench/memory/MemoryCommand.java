@@ -51,7 +51,7 @@ public final class MemoryCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "bench/results", description = "folder for CSV and PNG (default ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE (e.g. BENCHMARKS.md)")
+    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV)")
     Path markdown;
 
     /** One probe's figures. */

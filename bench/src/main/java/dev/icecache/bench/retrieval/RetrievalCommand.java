@@ -68,7 +68,7 @@ public final class RetrievalCommand implements Callable<Integer> {
             + " plots go beside it as <name>-fetch-<budget>.png.")
     Path csv;
 
-    @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE (e.g. BENCHMARKS.md).")
+    @Option(names = "--markdown", paramLabel = "FILE", description = "Append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV).")
     Path markdown;
 
     @Override
