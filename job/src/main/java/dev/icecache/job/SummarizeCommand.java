@@ -9,6 +9,10 @@ import java.util.concurrent.Callable;
 
 import dev.icecache.job.progress.JobProgressReporter;
 import dev.icecache.job.progress.ProgressMode;
+import dev.icecache.job.resume.CheckpointOperators;
+import dev.icecache.job.resume.ResumePoint;
+import dev.icecache.job.resume.RunSettings;
+import dev.icecache.job.resume.SummarizeRun;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.config.IceCacheOptions;
@@ -18,9 +22,11 @@ import dev.icecache.operators.document.DocumentChunk;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,10 +49,14 @@ import picocli.CommandLine.Option;
             "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 4096 --max-tokens 64",
             "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
             "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
+            "  (after a crash or Ctrl-C: the same command with --resume)",
             "  flink run job/target/icecache-job-0.1.0-SNAPSHOT.jar summarize --input /data/docs \\",
             "      --model /models/model.gguf --context 8192 --output /data/summaries",
-            "", "Exit codes: 0 done, 1 bad input or job failure, 2 bad option."})
+            "", "Exit codes: 0 done, 1 bad input or job failure, 2 bad option, 130 stopped by Ctrl-C."})
 public final class SummarizeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--input", paramLabel = "DIR|FILE",
             description = "A document file, or a directory whose files are documents (id = file name); this or"
@@ -122,8 +132,16 @@ public final class SummarizeCommand implements Callable<Integer> {
     Integer parallelism;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
-            description = "Checkpoint directory (default: a temporary one embedded; the cluster's under flink run).")
+            description = "Checkpoint directory; checkpoints are kept when the run stops, for --resume, and Ctrl-C"
+                    + " stops the run at the next checkpoint (default: a temporary one embedded; the cluster's"
+                    + " under flink run).")
     Path checkpointDir;
+
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "", paramLabel = "DIR",
+            description = "Continue a run that stopped (killed, failed, Ctrl-C) from the newest complete checkpoint or"
+                    + " savepoint under --checkpoint-dir, or from the savepoint or chk-N directory DIR; the other"
+                    + " options must be the first run's (default: start afresh).")
+    String resume;
 
     @Option(names = "--checkpoint-interval", defaultValue = "10s", paramLabel = "DURATION",
             description = "Checkpoint interval, e.g. 200ms or 10s (default: ${DEFAULT-VALUE}).")
@@ -156,14 +174,35 @@ public final class SummarizeCommand implements Callable<Integer> {
         if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
             throw new InvalidOptionException("--state-backend", stateBackend, "rocksdb or hashmap");
         }
-        Configuration config = toConfiguration(embedded());
+        boolean embedded = embedded();
+        Configuration config = toConfiguration(embedded);
         DecoderSettings.from(config); // every icecache.* option checked before Flink starts
+        RunSettings settings = RunSettings.of(config, model, input != null ? "files " + input.toAbsolutePath()
+                : "kafka " + kafkaBootstrap + " " + kafkaTopic + " " + kafkaGroup);
+        ResumePoint from = resume == null ? null
+                : ResumePoint.find(resume.isEmpty() ? null : Path.of(resume), checkpointDir);
+        if (from != null) {
+            RunSettings.keptWith(from).ifPresent(kept -> settings.requireSameAs(kept, from));
+            config.set(StateRecoveryOptions.SAVEPOINT_PATH, from.pointer());
+        }
         Sink<String> sink = output == null ? new StdoutLineSink() : SummarizeJob.fileSink(output);
         Source<DocumentChunk, ?, ?> source = input != null
                 ? SummarizeJob.fileSource(input, config.get(IceCacheOptions.CHUNK_CHARS))
                 : SummarizeJob.kafkaSource(kafkaBootstrap, kafkaTopic, kafkaGroup, kafkaBounded);
-        new SummarizeJob(source, sink, config).execute();
-        return 0;
+        SummarizeJob job = new SummarizeJob(source, sink, config);
+        if (from != null) {
+            CheckpointOperators.requireJob(from, job.operatorIds(), SummarizeJob.decoderOperatorId(),
+                    SummarizeJob.DECODER_UID);
+            spec.commandLine().getErr().println("icecache: resuming from " + from.dir());
+        }
+        return SummarizeRun.run(job, embedded, checkpointDir, checkpointInterval, settings, recoveryPath(config), spec.commandLine().getErr());
+    }
+
+    /** The checkpoint or savepoint this run restores: --resume's, or flink run -s's. */
+    private static String recoveryPath(Configuration config) {
+        return config.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElseGet(() ->
+                StreamExecutionEnvironment.getExecutionEnvironment().getConfiguration()
+                        .getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null));
     }
 
     /** Exactly one of --input and --kafka-bootstrap, and the Kafka options only with Kafka. */
@@ -205,6 +244,8 @@ public final class SummarizeCommand implements Callable<Integer> {
         c.put("execution.checkpointing.unaligned.recover-output-on-downstream.enabled", "true");
         if (checkpointDir != null) {
             c.put("execution.checkpointing.dir", checkpointDir.toAbsolutePath().toUri().toString());
+            // NOTE: kept when the job fails or is cancelled too, so that --resume finds them
+            c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
         } else if (embedded) {
             c.put("execution.checkpointing.dir", Files.createTempDirectory("icecache-checkpoints").toUri().toString());
         }

@@ -2,6 +2,8 @@ package dev.icecache.job;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 
 import dev.icecache.job.kafka.ChunkRecordDeserializer;
 import dev.icecache.operators.config.DecoderSettings;
@@ -31,6 +33,10 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.OperatorIDPair;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -103,6 +109,26 @@ public final class SummarizeJob {
     /** Submits the job and returns at once, for callers that stop it with a savepoint. */
     public JobClient executeAsync() throws Exception {
         return build().executeAsync("icecache-summarize");
+    }
+
+    /**
+     * The operator ids of this job's graph (from the stable uids), the ids a checkpoint's state
+     * is mapped by on restore.
+     */
+    public Set<OperatorID> operatorIds() {
+        Set<OperatorID> ids = new HashSet<>();
+        for (JobVertex vertex : build().getStreamGraph().getJobGraph().getVertices()) {
+            for (OperatorIDPair pair : vertex.getOperatorIDs()) {
+                ids.add(pair.getGeneratedOperatorID());
+                pair.getUserDefinedOperatorID().ifPresent(ids::add);
+            }
+        }
+        return ids;
+    }
+
+    /** The decoder's operator id, from {@link #DECODER_UID}. */
+    public static OperatorID decoderOperatorId() {
+        return OperatorIdentifier.forUid(DECODER_UID).getOperatorId();
     }
 
     private StreamExecutionEnvironment build() {

@@ -141,6 +141,11 @@ final class JobFixtures {
      * tokenize(template(doc)) in one prefill over a PagedKvCache on an in-memory store, then greedy.
      */
     static String engineAlone(Path document) {
+        return engineAlone(document, MAX_TOKENS);
+    }
+
+    /** {@link #engineAlone(Path)} generating at most {@code maxTokens}. */
+    static String engineAlone(Path document, int maxTokens) {
         try {
             LlamaModel model = LlamaModel.load(model(), new LoadOptions(null, CONTEXT));
             String prompt = PromptTemplate.parse(PROMPT).apply(Files.readString(document));
@@ -155,15 +160,15 @@ final class JobFixtures {
             Session s = model.newSession(cache);
             float[] logits = s.prefill(all, 0, all.length, true);
             Sampler greedy = new Sampler(0f, 1f, 0);
-            int[] out = new int[MAX_TOKENS];
+            int[] out = new int[maxTokens];
             int n = 0;
-            for (int i = 0; i < MAX_TOKENS; i++) {
+            for (int i = 0; i < maxTokens; i++) {
                 int t = greedy.sample(logits);
                 if (t == model.tokenizer().eos()) {
                     break;
                 }
                 out[n++] = t;
-                if (i + 1 < MAX_TOKENS) {
+                if (i + 1 < maxTokens) {
                     logits = s.step(t);
                 }
             }

@@ -67,10 +67,7 @@ public final class ConfigurationReference {
     static List<Entry> entries() {
         List<Entry> entries = new ArrayList<>();
         HtmlFormatter formatter = new HtmlFormatter();
-        for (Field f : IceCacheOptions.class.getFields()) {
-            if (!Modifier.isStatic(f.getModifiers()) || f.getType() != ConfigOption.class) {
-                continue;
-            }
+        for (Field f : optionFields()) {
             ConfigOption<?> option = read(f);
             String description = formatter.format(option.description()).replace("|", "\\|").replace("\n", " ");
             if (description.isBlank()) {
@@ -80,6 +77,16 @@ public final class ConfigurationReference {
         }
         entries.sort(Comparator.comparing(Entry::key));
         return entries;
+    }
+
+    /** Every public static ConfigOption of {@link IceCacheOptions}, in declaration order. */
+    public static List<ConfigOption<?>> options() {
+        return optionFields().stream().<ConfigOption<?>>map(ConfigurationReference::read).toList();
+    }
+
+    private static List<Field> optionFields() {
+        return Arrays.stream(IceCacheOptions.class.getFields())
+                .filter(f -> Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class).toList();
     }
 
     private static ConfigOption<?> read(Field f) {

@@ -9,6 +9,7 @@ import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 
 /**
  * Runs {@link IceCacheDecoder} and lets its pending generations finish when the input ends.
@@ -34,8 +35,10 @@ public final class DecoderOperator extends KeyedProcessOperator<String, TokenChu
 
     @Override
     public void endInput() throws Exception {
+        // NOTE: the lowest priority, so that the yield also runs the task's own mails, among them the
+        // trigger of each checkpoint (an operator-priority executor left them queued until the end)
         MailboxExecutor mailbox = getContainingTask().getMailboxExecutorFactory()
-                .createExecutor(getOperatorConfig().getChainIndex());
+                .createExecutor(TaskMailbox.MIN_PRIORITY);
         InternalTimerService<VoidNamespace> timers =
                 getInternalTimerService(USER_TIMERS, VoidNamespaceSerializer.INSTANCE, this);
         while (hasProcessingTimers(timers)) {
