@@ -27,7 +27,7 @@ package dev.icecache.job.inspect;
 public record DocumentState(String docId, String phase, long position, long promptTokens, long heldTokens,
                             long generated, long pieces, long recordedPages, long pages, long pageBytes, long pageRows,
                             long headerBytes, long cells, long cellBytes, long trees, long nodes,
-                            long[] nodesPerLevel) {
+                            long[] nodesPerLevel) implements java.io.Serializable {
 
     /** Tree levels in use: one more than the highest level with a node, 0 without trees. */
     public int levels() {

@@ -10,10 +10,14 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
 import org.apache.flink.runtime.jobgraph.OperatorID;
@@ -22,7 +26,7 @@ import org.apache.flink.state.api.SavepointReader;
 import org.apache.flink.state.api.runtime.SavepointLoader;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
  * The IceCache decoder's per-document state in a savepoint or retained checkpoint, read with
@@ -60,16 +64,38 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
         requireOperator(metadata, uid, root);
         Configuration conf = new Configuration();
         conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
+        // NOTE: the default scheduler: the adaptive batch one warns that it skips checkpointing
+        conf.set(JobManagerOptions.SCHEDULER, JobManagerOptions.SchedulerType.Default);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         SavepointReader reader = SavepointReader.read(env, pointer, new EmbeddedRocksDBStateBackend());
-        List<DocumentState> documents = new ArrayList<>();
-        try (CloseableIterator<DocumentState> it = reader.readKeyedState(OperatorIdentifier.forUid(uid),
-                new DecoderStateReader(), Types.STRING, TypeInformation.of(DocumentState.class))
-                .executeAndCollect("icecache-inspect-state")) {
-            it.forEachRemaining(documents::add);
-        }
+        // NOTE: an accumulator, not executeAndCollect: its iterator asks the embedded cluster for the
+        // job's status after the cluster has shut down, and warns with a stack trace that data may be lost
+        reader.readKeyedState(OperatorIdentifier.forUid(uid), new DecoderStateReader(), Types.STRING,
+                        TypeInformation.of(DocumentState.class))
+                .map(new InAccumulator()).returns(TypeInformation.of(DocumentState.class))
+                .sinkTo(new DiscardingSink<>());
+        List<DocumentState> documents = new ArrayList<>(
+                env.execute("icecache-inspect-state").<List<DocumentState>>getAccumulatorResult(InAccumulator.NAME));
         documents.sort(Comparator.comparing(DocumentState::docId));
         return new StateContents(root, metadata.getCheckpointId(), uid, List.copyOf(documents));
+    }
+
+    /** Adds every document's state to the job's {@value #NAME} accumulator. */
+    private static final class InAccumulator extends RichMapFunction<DocumentState, DocumentState> {
+        private static final long serialVersionUID = 1L;
+        static final String NAME = "icecache-documents";
+        private final ListAccumulator<DocumentState> states = new ListAccumulator<>();
+
+        @Override
+        public void open(OpenContext context) {
+            getRuntimeContext().addAccumulator(NAME, states);
+        }
+
+        @Override
+        public DocumentState map(DocumentState state) {
+            states.add(state);
+            return state;
+        }
     }
 
     /** The directory holding {@code _metadata}, or a one-line error saying what to pass instead. */
