@@ -95,6 +95,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient Counter documentsResumed;
     private transient Counter documentsFinished;
     private transient Counter documentsRejected;
+    private transient DecoderGauges gauges;
     private transient int peakLiveDocuments;
 
     /** @param settings the job's settings */
@@ -131,6 +132,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         documentsResumed = metrics.counter("documentsResumed");
         documentsFinished = metrics.counter("documentsFinished");
         documentsRejected = metrics.counter("documentsRejected");
+        gauges = DecoderGauges.register(metrics);
     }
 
     @Override
@@ -184,7 +186,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     start, out);
             return false;
         }
-        prefilledTokens.inc(doc.session.prefill(chunk.tokens(), chunk.last()));
+        gauges.begin(doc.cache.metrics(), System.nanoTime());
+        int prefilled = doc.session.prefill(chunk.tokens(), chunk.last());
+        gauges.endPrefill(prefilled, System.nanoTime());
+        prefilledTokens.inc(prefilled);
         return true;
     }
 
@@ -205,7 +210,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         LiveDocument doc = liveDocument(docId);
         boolean rollingSummary = doc.session.summarizing();
         long upTo = settings.generation().rolling() ? doc.session.documentTokens() : 0;
+        gauges.begin(doc.cache.metrics(), System.nanoTime());
         int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
+        gauges.endDecode(n, System.nanoTime());
         generatedTokens.inc(n);
         boolean ended = rollingSummary ? !doc.session.summarizing() : doc.session.finished();
         TextAssembler.Piece piece = text.append(doc.pendingText, sliceBuffer, 0, n, ended);

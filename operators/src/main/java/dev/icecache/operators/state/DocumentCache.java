@@ -4,6 +4,7 @@ import java.util.SplittableRandom;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.metrics.CacheMetrics;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.CacheSnapshot;
@@ -108,6 +109,11 @@ public final class DocumentCache {
     /** Pages copied from the store into the resident pool so far (0 for FULL, which keeps all on the heap). */
     public long pagesMoved() {
         return paged == null ? 0 : paged.metrics().pagesMoved;
+    }
+
+    /** The cache's step counters and timings, or null for FULL (which keeps none). */
+    public CacheMetrics metrics() {
+        return paged == null ? null : paged.metrics();
     }
 
     /** Share of selected pages already resident (1 for FULL). */
