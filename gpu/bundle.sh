@@ -23,6 +23,8 @@ tr ":" "\n" < "$gpu/target/bundle-classpath.txt" | while read -r entry || [ -n "
   [ -z "$entry" ] && continue
   case "$entry" in
     */target/classes) jar=$(ls "${entry%/classes}"/*.jar | grep -v -- '-tests.jar' | head -1); cp "$jar" "$out/lib/" ;;
+    # model's test-jar: TestModels, the shared model lookup the GPU checks use
+    */target/test-classes) cp "$(ls "${entry%/test-classes}"/*-tests.jar | head -1)" "$out/lib/" ;;
     *.jar) cp "$entry" "$out/lib/" ;;
     *) echo "bundle: skipping classpath entry $entry" >&2 ;;
   esac

@@ -6,6 +6,8 @@ import static org.junit.platform.launcher.TagFilter.includeTags;
 import java.util.HashMap;
 import java.util.Map;
 
+import dev.icecache.gpu.model.DecodeSpeedFigure;
+import dev.icecache.gpu.pool.PageMoveFigures;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.launcher.Launcher;
@@ -18,7 +20,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * The runner of {@code gpu/check.sh}: probes the device, then runs every JUnit test tagged
- * {@code gpu} and prints one line per check: {@code CHECK <name>: PASS|FAIL|SKIP <figures or reason>}.
+ * {@code gpu} and prints one line per check: {@code CHECK <name>: PASS|FAIL|SKIP <figures or reason>}, then
+ * one line per measurement for BENCHMARKS.md: {@code FIGURE <name>: <figures>}.
  * Exit status 0 when all passed, 1 when one failed, 2 when there is no usable GPU.
  */
 public final class GpuCheck {
@@ -40,6 +43,7 @@ public final class GpuCheck {
                     }
                 }
             }
+            FIGURES.keySet().forEach(name -> System.out.println("FIGURE " + name));
             return;
         }
         int index = Integer.getInteger("icecache.gpu.device", 0);
@@ -52,9 +56,53 @@ public final class GpuCheck {
                 + status.computeCapability() + ", " + (status.totalMemoryBytes() >> 20) + " MiB, " + status.reason());
         Lines lines = new Lines();
         launcher.execute(request, lines);
+        int figuresFailed = printFigures(index);
         System.out.println("GPU check: " + lines.passed + " passed, " + lines.failed + " failed, " + lines.skipped
-                + " skipped");
-        System.exit(lines.failed > 0 ? 1 : 0);
+                + " skipped" + (figuresFailed == 0 ? "" : "; " + figuresFailed + " figure(s) failed"));
+        System.exit(lines.failed + figuresFailed > 0 ? 1 : 0);
+    }
+
+    /** A measurement for BENCHMARKS.md: not a check (it asserts nothing), printed after the checks. */
+    private interface Figure {
+        String measure(int device) throws Exception;
+    }
+
+    /** The figures in the order printed: {@code FIGURE <name>: <line>}. */
+    private static final Map<String, Figure> FIGURES = figures();
+
+    private static Map<String, Figure> figures() {
+        Map<String, Figure> f = new java.util.LinkedHashMap<>();
+        f.put("decode tokens/s CPU vs GPU", device -> {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("icecache-gpu-figure");
+            try {
+                return DecodeSpeedFigure.decodeTokensPerSecondCpuVsGpu(device, dir);
+            } finally {
+                try (var files = java.nio.file.Files.list(dir)) {
+                    for (java.nio.file.Path p : files.toList()) {
+                        java.nio.file.Files.delete(p);
+                    }
+                }
+                java.nio.file.Files.delete(dir);
+            }
+        });
+        f.put("page-move bandwidth", PageMoveFigures::hostToDeviceBandwidth);
+        f.put("per-token attention latency", PageMoveFigures::perTokenAttentionLatency);
+        return f;
+    }
+
+    /** Prints every figure; returns how many could not be measured. */
+    private static int printFigures(int device) {
+        int failed = 0;
+        for (var e : FIGURES.entrySet()) {
+            try {
+                System.out.println("FIGURE " + e.getKey() + ": " + e.getValue().measure(device));
+            } catch (Exception | AssertionError ex) {
+                failed++;
+                System.out.println("FIGURE " + e.getKey() + ": FAIL " + ex.getClass().getSimpleName() + ": "
+                        + ex.getMessage());
+            }
+        }
+        return failed;
     }
 
     /** Collects each test's published "summary" and prints one line when it finishes. */

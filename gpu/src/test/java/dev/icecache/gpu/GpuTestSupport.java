@@ -1,12 +1,10 @@
 package dev.icecache.gpu;
 
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import dev.icecache.model.TestModels;
 
 /**
  * What the GPU tests share: the device index (system property {@code icecache.gpu.device},
@@ -28,21 +26,11 @@ public final class GpuTestSupport {
 
     /** The path of {@code relative} under the models dir, or a skip/failure when it is missing. */
     public static Path requireModel(String relative) {
-        String dir = System.getProperty("icecache.models.dir", "../../shared/models");
-        Path p = Path.of(dir).resolve(relative);
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+        return TestModels.require(relative);
     }
 
     /** Space-separated ints of a reference file. */
     public static int[] readIds(Path file) throws IOException {
-        String text = Files.readString(file).trim();
-        return text.isEmpty() ? new int[0] : Arrays.stream(text.split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        return TestModels.readIds(file);
     }
 }

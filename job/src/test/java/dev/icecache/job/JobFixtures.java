@@ -2,8 +2,6 @@ package dev.icecache.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +25,7 @@ import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
+import dev.icecache.model.TestModels;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -47,22 +46,9 @@ final class JobFixtures {
     private JobFixtures() {
     }
 
-    /**
-     * stories260K, or a skip (a failure when CI=true) when the shared models are missing. Not
-     * model's {@code TestModels}: its test-jar registers test-only compute backend providers,
-     * which would change the backend this job's classpath selects.
-     */
+    /** stories260K, or a skip (a failure when CI=true) when the shared models are missing. */
     static Path model() {
-        Path p = Path.of(System.getProperty("icecache.models.dir", "../../shared/models"))
-                .resolve("stories260K/stories260Ktok512.gguf");
-        if (!Files.isRegularFile(p)) {
-            String msg = "model file " + p + " is missing (set -Dicecache.models.dir)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(msg);
-            }
-            assumeTrue(false, msg);
-        }
-        return p;
+        return TestModels.require("stories260K/stories260Ktok512.gguf");
     }
 
     /** Three documents of different lengths (about 1.4, 3 and 6.1 KB) from the examples, in {@code dir}. */
@@ -74,6 +60,15 @@ final class JobFixtures {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("short.txt"), garden);
         Files.writeString(dir.resolve("medium.txt"), lighthouse + "\n" + lighthouse);
+        Files.writeString(dir.resolve("long.txt"), (clockmaker + "\n").repeat(4));
+        return dir;
+    }
+
+    /** One document, long.txt: the clockmaker example four times (about 3,250 tokens), in {@code dir}. */
+    static Path writeLongDocument(Path dir) throws IOException {
+        String clockmaker = Files.readString(Path.of(System.getProperty("icecache.examples.dir",
+                "../examples/documents")).resolve("clockmaker.txt"));
+        Files.createDirectories(dir);
         Files.writeString(dir.resolve("long.txt"), (clockmaker + "\n").repeat(4));
         return dir;
     }

@@ -38,10 +38,7 @@ class ResumeCommandTest {
 
     @BeforeAll
     static void writeTheDocumentAndItsEngineAloneSummary() throws IOException {
-        String clockmaker = Files.readString(Path.of(System.getProperty("icecache.examples.dir",
-                "../examples/documents")).resolve("clockmaker.txt"));
-        documents = Files.createDirectories(shared.resolve("docs"));
-        Files.writeString(documents.resolve("long.txt"), (clockmaker + "\n").repeat(4));
+        documents = JobFixtures.writeLongDocument(shared.resolve("docs"));
         expected = JobFixtures.engineAlone(documents.resolve("long.txt"), MAX_TOKENS);
     }
 
@@ -65,10 +62,7 @@ class ResumeCommandTest {
 
     @Test
     void shouldResumeAKilledRunFromItsCheckpointInTheMiddleOfThePrefill(@TempDir Path dir) throws Exception {
-        try (ChildJob first = start(dir, "first")) {
-            first.awaitCounter("prefilledTokens", 256);
-            first.killAfterNextCheckpoint(dir.resolve("cp"));
-        }
+        killAfterNextCheckpointOnce(dir, "prefilledTokens", 256);
         ChildJob.Resumed at = resumeAndCheck(dir);
         assertTrue(!at.decoding() && at.position() > 0, "not resumed in the prefill: " + at);
 
@@ -82,10 +76,7 @@ class ResumeCommandTest {
 
     @Test
     void shouldResumeAKilledRunFromItsCheckpointInTheMiddleOfTheDecoding(@TempDir Path dir) throws Exception {
-        try (ChildJob first = start(dir, "first")) {
-            first.awaitCounter("generatedTokens", 8);
-            first.killAfterNextCheckpoint(dir.resolve("cp"));
-        }
+        killAfterNextCheckpointOnce(dir, "generatedTokens", 8);
         ChildJob.Resumed at = resumeAndCheck(dir);
         assertTrue(at.decoding(), "not resumed in the decoding: " + at);
     }
@@ -103,6 +94,14 @@ class ResumeCommandTest {
         }
         ChildJob.Resumed at = resumeAndCheck(dir);
         assertTrue(!at.decoding() && at.position() > 0, "not resumed in the prefill: " + at);
+    }
+
+    /** Runs the command in a child JVM and kills it (SIGKILL) after the first checkpoint once {@code counter} >= {@code atLeast}. */
+    private static void killAfterNextCheckpointOnce(Path dir, String counter, long atLeast) throws Exception {
+        try (ChildJob first = start(dir, "first")) {
+            first.awaitCounter(counter, atLeast);
+            first.killAfterNextCheckpoint(dir.resolve("cp"));
+        }
     }
 
     /** Runs the command again with --resume; checks output and prefilled tokens; returns where it resumed. */

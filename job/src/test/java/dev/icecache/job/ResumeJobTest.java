@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -64,10 +63,7 @@ class ResumeJobTest {
 
     @BeforeAll
     static void runWithoutInterruption() throws Exception {
-        String clockmaker = Files.readString(Path.of(System.getProperty("icecache.examples.dir",
-                "../examples/documents")).resolve("clockmaker.txt"));
-        documents = Files.createDirectories(shared.resolve("docs"));
-        Files.writeString(documents.resolve("long.txt"), (clockmaker + "\n").repeat(4));
+        documents = JobFixtures.writeLongDocument(shared.resolve("docs"));
         Path out = shared.resolve("out-uninterrupted");
         new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out),
                 config(shared.resolve("cp-uninterrupted"))).execute();

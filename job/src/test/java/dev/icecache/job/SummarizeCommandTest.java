@@ -85,6 +85,8 @@ class SummarizeCommandTest {
         Configuration c = cmd.toConfiguration(true);
         assertEquals("hashmap", c.getString("state.backend.type", null));
         assertEquals(dir.resolve("cp").toUri().toString(), c.getString("execution.checkpointing.dir", null));
+        assertEquals("RETAIN_ON_CANCELLATION",
+                c.getString("execution.checkpointing.externalized-checkpoint-retention", null), "kept for --resume");
         assertEquals("3", c.getString("parallelism.default", null));
         assertEquals(128, c.get(IceCacheOptions.BUDGET_TOKENS));
         assertEquals("QUEST", c.get(IceCacheOptions.POLICY).name());

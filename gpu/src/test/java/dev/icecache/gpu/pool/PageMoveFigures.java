@@ -2,11 +2,7 @@ package dev.icecache.gpu.pool;
 
 import java.util.SplittableRandom;
 
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestReporter;
 
-import dev.icecache.gpu.GpuTestSupport;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
 import dev.icecache.gpu.cuda.Kernel;
@@ -28,19 +24,22 @@ import jcuda.driver.JCudaDriver;
  * IceCache, on the attention shape of Llama-3.2-1B (16 layers, 32 heads, 8 KV heads, head 64).
  * The IceCache figure counts the device work only (attention over 16 pages and the move of the
  * 12 retrieved pages of every (layer, KV head), the worst case of no resident hits); the CPU
- * index search is measured by the CPU benchmarks. Figures only, no timing asserts.
+ * index search is measured by the CPU benchmarks. Figures for BENCHMARKS.md that {@code gpu/check.sh}
+ * prints ({@link dev.icecache.gpu.GpuCheck}); not tests, they assert nothing.
  */
-@Tag("gpu")
-class GpuPageMoveBenchmarkTest {
+public final class PageMoveFigures {
+
+    private PageMoveFigures() {
+    }
 
     static final PageLayout LAYOUT = new PageLayout(16, 64);
     static final int LAYERS = 16;
     static final int HEADS = 32;
     static final int KV_HEADS = 8;
 
-    @Test
-    void shouldReportHostToDeviceBandwidthOfPageMovesAgainstTheRawCopy(TestReporter reporter) {
-        try (CudaContext cuda = new CudaContext(GpuTestSupport.requireDevice())) {
+    /** One line: host-to-device page-move bandwidth against the raw pinned copy. */
+    public static String hostToDeviceBandwidth(int device) {
+        try (CudaContext cuda = new CudaContext(device)) {
             int pages = 4096;   // 32 MiB of 8 KiB blocks
             PagePool slots = new PagePool(LAYOUT, pages);
             InMemoryPageStore store = new InMemoryPageStore(LAYOUT, PageFormat.F32);
@@ -72,10 +71,10 @@ class GpuPageMoveBenchmarkTest {
                     best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                 }
                 double raw = rawCopySeconds(cuda, bytes);
-                reporter.publishEntry("summary", String.format(
+                return String.format(
                         "HtoD page moves: %d pages (%.0f MiB) in %.2f ms = %.1f GB/s (staging put + copy + scatter); "
                                 + "raw pinned cuMemcpyHtoD %.1f GB/s", pages, bytes / 1048576.0, best * 1e3,
-                        bytes / best / 1e9, bytes / raw / 1e9));
+                        bytes / best / 1e9, bytes / raw / 1e9);
             }
         }
     }
@@ -97,16 +96,16 @@ class GpuPageMoveBenchmarkTest {
         }
     }
 
-    @Test
-    void shouldReportPerTokenAttentionLatencyAt16kAnd64kFullVsIceCache(TestReporter reporter) {
-        try (CudaContext cuda = new CudaContext(GpuTestSupport.requireDevice())) {
+    /** One line: per-token attention (+ page move) latency at 16k and 64k, Full vs IceCache. */
+    public static String perTokenAttentionLatency(int device) {
+        try (CudaContext cuda = new CudaContext(device)) {
             StringBuilder line = new StringBuilder("per-token attention+moves, 1B attention shape, device only:");
             for (int context : new int[] {16_384, 65_536}) {
                 double full = attentionMillis(cuda, context / LAYOUT.rowsPerPage(), 0);
                 double ice = attentionMillis(cuda, 16, 12);
                 line.append(String.format(" %dk Full %.2f ms, IceCache(256) %.2f ms;", context / 1024, full, ice));
             }
-            reporter.publishEntry("summary", line.toString());
+            return line.toString();
         }
     }
 

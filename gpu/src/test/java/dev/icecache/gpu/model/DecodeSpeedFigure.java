@@ -4,12 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestReporter;
-import org.junit.jupiter.api.io.TempDir;
 
-import dev.icecache.gpu.GpuTestSupport;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.model.LlamaModel;
@@ -21,19 +16,21 @@ import dev.icecache.model.tensor.GgmlType;
 
 /**
  * Decode speed of the GPU backend against the CPU backend on a random Q8_0 model of a 0.5 B
- * Llama shape (figures for BENCHMARKS.md; no timing asserts). Tag "gpu": skipped without a device.
+ * Llama shape: a figure for BENCHMARKS.md that {@code gpu/check.sh} prints ({@link
+ * dev.icecache.gpu.GpuCheck}); not a test, it asserts nothing.
  */
-@Tag("gpu")
-class GpuBenchmarkTest {
+public final class DecodeSpeedFigure {
+
+    private DecodeSpeedFigure() {
+    }
 
     /** dim 2048, hidden 5632, 8 layers, 32 heads, 4 KV heads (TinyLlama's width, fewer layers). */
     static final RandomModels.Shape SHAPE = new RandomModels.Shape(2048, 5632, 8, 32, 4, 32000, 2048);
     static final int PROMPT = 16;
     static final int DECODE = 32;
 
-    @Test
-    void shouldReportDecodeTokensPerSecondCpuVsGpu(@TempDir Path dir, TestReporter reporter) throws IOException {
-        int device = GpuTestSupport.requireDevice();
+    /** One line: decode tokens per second on the CPU and the GPU of {@code device}; model files go to {@code dir}. */
+    public static String decodeTokensPerSecondCpuVsGpu(int device, Path dir) throws IOException {
         Path file = dir.resolve("bench-q8_0.gguf");
         RandomModels.write(file, SHAPE, GgmlType.Q8_0, 42, false);
         try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults());
@@ -60,9 +57,9 @@ class GpuBenchmarkTest {
                     one[0] = greedy.sample(gpu.forward(cache, one, 0, 1, PROMPT + i, true));
                 }
                 double gpuTps = DECODE / ((System.nanoTime() - t1) / 1e9);
-                reporter.publishEntry("summary", String.format(
+                return String.format(
                         "decode tok/s, random Q8_0 model dim 2048 x 8 layers (%.0f MiB): CPU %.1f, GPU %.1f (x%.1f)",
-                        Files.size(file) / 1048576.0, cpuTps, gpuTps, gpuTps / cpuTps));
+                        Files.size(file) / 1048576.0, cpuTps, gpuTps, gpuTps / cpuTps);
             }
         }
     }
