@@ -1,0 +1,34 @@
+package dev.icecache.model.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Small static Vector API steps the block kernels of the 5- and 6-bit and K-quant types share
+ * (static, so they inline into each type's own loop: no virtual call in the hot path).
+ */
+final class BlockKernels {
+
+    private BlockKernels() {
+    }
+
+    /** acc + lane-wise products of 16 small signed byte values {@code q} with {@code x[xi .. xi+16)}. */
+    static FloatVector dot16(ByteVector q, float[] x, int xi, FloatVector acc) {
+        int len = FloatTensor.SPECIES.length();
+        for (int part = 0; part < 16 / len; part++) {
+            FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, FloatTensor.SPECIES, part);
+            acc = w.fma(FloatVector.fromArray(FloatTensor.SPECIES, x, xi + part * len), acc);
+        }
+        return acc;
+    }
+
+    /** acc + lane-wise sums of {@code x[xi .. xi+n)}, n a multiple of 16. */
+    static FloatVector sum(float[] x, int xi, int n, FloatVector acc) {
+        int len = FloatTensor.SPECIES.length();
+        for (int i = 0; i < n; i += len) {
+            acc = acc.add(FloatVector.fromArray(FloatTensor.SPECIES, x, xi + i));
+        }
+        return acc;
+    }
+}

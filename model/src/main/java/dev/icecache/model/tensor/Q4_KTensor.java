@@ -1,0 +1,80 @@
+package dev.icecache.model.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Q4_K tensor: super-blocks of 256 elements in 144 bytes, ggml's {@code block_q4_K}:
+ * f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins ({@link KQuantScales}), then
+ * 128 bytes of 4-bit quants. Sub-block j (32 elements) has scale sc_j and min m_j; the quants
+ * of elements 64c .. 64c+63 are bytes 32c .. 32c+31, low nibbles first (sub-block 2c), then
+ * high nibbles (sub-block 2c+1); element = (d * sc_j) * q - (dmin * m_j).
+ */
+public final class Q4_KTensor extends FloatTensor {
+
+    private static final int BLOCK = 256;
+    private static final int BLOCK_BYTES = 144;
+    private static final int SCALES = 4;
+    private static final int QS = 16;
+    private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+
+    Q4_KTensor(String name, ByteBuffer data, long size) {
+        super(name, data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        int block = Math.toIntExact((index / BLOCK) * BLOCK_BYTES);
+        int i = (int) (index % BLOCK);
+        int sub = i / 32;
+        int packed = data.get(block + QS + 32 * (i / 64) + i % 32) & 0xff;
+        int q = (sub & 1) == 0 ? packed & 0x0f : packed >>> 4;
+        float d = Float16.toFloat(data.getShort(block));
+        float dmin = Float16.toFloat(data.getShort(block + 2));
+        return d * KQuantScales.scale(data, block + SCALES, sub) * q - dmin * KQuantScales.min(data, block + SCALES, sub);
+    }
+
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        int head = headBeforeBlock(offset, n, BLOCK);
+        int blocks = (n - head) / BLOCK;
+        float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
+        int xi = xOff + head;
+        int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            for (int c = 0; c < 4; c++) {
+                int qs = block + QS + 32 * c;
+                int xc = xi + 64 * c;
+                ByteVector p0 = ByteVector.fromByteBuffer(BYTES_16, data, qs, ByteOrder.LITTLE_ENDIAN);
+                ByteVector p1 = ByteVector.fromByteBuffer(BYTES_16, data, qs + 16, ByteOrder.LITTLE_ENDIAN);
+                FloatVector zero = FloatVector.zero(SPECIES);
+                // sub-block 2c: low nibbles; sub-block 2c+1: high nibbles
+                FloatVector lo = BlockKernels.dot16(p0.and((byte) 0x0f), x, xc,
+                        BlockKernels.dot16(p1.and((byte) 0x0f), x, xc + 16, zero));
+                FloatVector hi = BlockKernels.dot16(p0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), x, xc + 32,
+                        BlockKernels.dot16(p1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), x, xc + 48, zero));
+                int at = block + SCALES;
+                acc = lo.fma(FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, at, 2 * c)), acc);
+                acc = hi.fma(FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, at, 2 * c + 1)), acc);
+                acc = BlockKernels.sum(x, xc, 32, zero)
+                        .fma(FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, at, 2 * c)), acc);
+                acc = BlockKernels.sum(x, xc + 32, 32, zero)
+                        .fma(FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, at, 2 * c + 1)), acc);
+            }
+        }
+        return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+}
