@@ -91,7 +91,7 @@ class AllocationFreeDecodeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws IOException {
         // dim 256 makes the larger products run on the compute pool
         Path file = dir.resolve("alloc-" + type + ".gguf");

@@ -53,13 +53,23 @@ public final class RandomModels {
      * @param tiedClassifier whether to omit {@code output.weight} (the classifier is then the embedding)
      */
     public static void write(Path file, Shape shape, GgmlType type, long seed, boolean tiedClassifier) throws IOException {
+        write(file, shape, WeightTypes.uniform(type), type.name(), seed, tiedClassifier);
+    }
+
+    /**
+     * Writes a random Llama model whose weight matrices take the types of a quantization mix.
+     *
+     * @param mixName the mix's name for {@code general.name}, e.g. {@code "Q4_K_M"}
+     */
+    public static void write(Path file, Shape shape, WeightTypes types, String mixName, long seed, boolean tiedClassifier)
+            throws IOException {
         int dim = shape.dim();
         int kvDim = shape.nKvHeads() * (dim / shape.nHeads());
         int hidden = shape.hiddenDim();
         SyntheticVocabulary vocab = SyntheticVocabulary.create(shape.vocabSize());
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama")
-                .putString("general.name", "random-llama-" + dim + "x" + shape.nLayers() + "-" + type)
+                .putString("general.name", "random-llama-" + dim + "x" + shape.nLayers() + "-" + mixName)
                 .alignment(32)
                 .putUInt32("llama.context_length", shape.contextLength())
                 .putUInt32("llama.embedding_length", dim)
@@ -70,28 +80,31 @@ public final class RandomModels {
                 .putFloat32("llama.rope.freq_base", 10000f)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
         vocab.writeTo(w);
-        w.addTensor("token_embd.weight", type, new long[] {dim, shape.vocabSize()}, uniform(seed, "token_embd", 1f));
+        GgmlType embeddingType = types.of("token_embd.weight", -1, shape.nLayers(), dim);
+        w.addTensor("token_embd.weight", embeddingType, new long[] {dim, shape.vocabSize()}, uniform(seed, "token_embd", 1f));
         for (int l = 0; l < shape.nLayers(); l++) {
             String b = "blk." + l + ".";
             w.addTensor(b + "attn_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, b + "attn_norm"));
-            matrix(w, b + "attn_q.weight", type, dim, dim, seed);
-            matrix(w, b + "attn_k.weight", type, dim, kvDim, seed);
-            matrix(w, b + "attn_v.weight", type, dim, kvDim, seed);
-            matrix(w, b + "attn_output.weight", type, dim, dim, seed);
+            matrix(w, types, l, shape, b, "attn_q.weight", dim, dim, seed);
+            matrix(w, types, l, shape, b, "attn_k.weight", dim, kvDim, seed);
+            matrix(w, types, l, shape, b, "attn_v.weight", dim, kvDim, seed);
+            matrix(w, types, l, shape, b, "attn_output.weight", dim, dim, seed);
             w.addTensor(b + "ffn_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, b + "ffn_norm"));
-            matrix(w, b + "ffn_gate.weight", type, dim, hidden, seed);
-            matrix(w, b + "ffn_down.weight", type, hidden, dim, seed);
-            matrix(w, b + "ffn_up.weight", type, dim, hidden, seed);
+            matrix(w, types, l, shape, b, "ffn_gate.weight", dim, hidden, seed);
+            matrix(w, types, l, shape, b, "ffn_down.weight", hidden, dim, seed);
+            matrix(w, types, l, shape, b, "ffn_up.weight", dim, hidden, seed);
         }
         w.addTensor("output_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, "output_norm"));
         if (!tiedClassifier) {
-            matrix(w, "output.weight", type, dim, shape.vocabSize(), seed);
+            matrix(w, types, -1, shape, "", "output.weight", dim, shape.vocabSize(), seed);
         }
         w.write(file);
     }
 
-    private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, long seed) {
-        w.addTensor(name, type, new long[] {cols, rows}, uniform(seed, name, (float) (1.0 / Math.sqrt(cols))));
+    private static void matrix(GgufWriter w, WeightTypes types, int layer, Shape shape, String prefix, String tensor,
+                               int cols, int rows, long seed) {
+        String name = prefix + tensor;
+        w.addTensor(name, types.of(tensor, layer, shape.nLayers(), cols), new long[] {cols, rows}, uniform(seed, name, (float) (1.0 / Math.sqrt(cols))));
     }
 
     private static GgufWriter.TensorSource uniform(long seed, String name, float bound) {

@@ -23,11 +23,15 @@ final class BlockKernels {
         return acc;
     }
 
-    /** acc + lane-wise sums of {@code x[xi .. xi+n)}, n a multiple of 16. */
-    static FloatVector sum(float[] x, int xi, int n, FloatVector acc) {
+    /**
+     * acc + lane-wise products of the weights {@code q * scale + offset} (16 small signed byte
+     * values q) with {@code x[xi .. xi+16)}.
+     */
+    static FloatVector dot16(ByteVector q, FloatVector scale, FloatVector offset, float[] x, int xi, FloatVector acc) {
         int len = FloatTensor.SPECIES.length();
-        for (int i = 0; i < n; i += len) {
-            acc = acc.add(FloatVector.fromArray(FloatTensor.SPECIES, x, xi + i));
+        for (int part = 0; part < 16 / len; part++) {
+            FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, FloatTensor.SPECIES, part)).fma(scale, offset);
+            acc = w.fma(FloatVector.fromArray(FloatTensor.SPECIES, x, xi + part * len), acc);
         }
         return acc;
     }

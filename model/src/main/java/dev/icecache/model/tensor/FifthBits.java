@@ -33,11 +33,18 @@ final class FifthBits {
 
     /**
      * Loads 16 bytes at {@code at} (the qh word first; the block must extend 16 bytes past it)
-     * and returns the fifth bits (16 or 0) of elements 16 * half .. 16 * half + 15.
+     * and returns the fifth bits (16 or 0) of elements 0 .. 15.
      */
-    static ByteVector lanes(ByteBuffer data, int at, int half) {
-        ByteVector bytes = ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN)
-                .rearrange(half == 0 ? LOW_HALF : HIGH_HALF);
-        return ByteVector.zero(BYTES_16).blend((byte) 16, bytes.and(BIT).compare(VectorOperators.NE, 0));
+    static ByteVector low(ByteBuffer data, int at) {
+        return spread(ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN).rearrange(LOW_HALF));
+    }
+
+    /** As {@link #low}, for elements 16 .. 31. */
+    static ByteVector high(ByteBuffer data, int at) {
+        return spread(ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN).rearrange(HIGH_HALF));
+    }
+
+    private static ByteVector spread(ByteVector qhBytes) {
+        return ByteVector.zero(BYTES_16).blend((byte) 16, qhBytes.and(BIT).compare(VectorOperators.NE, 0));
     }
 }

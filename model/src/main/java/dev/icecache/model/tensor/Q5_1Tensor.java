@@ -50,12 +50,11 @@ public final class Q5_1Tensor extends FloatTensor {
         FloatVector acc = FloatVector.zero(SPECIES);
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + QS, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = packed.and((byte) 0x0f).or(FifthBits.lanes(data, block + QH, 0));
-            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(FifthBits.lanes(data, block + QH, 1));
-            FloatVector zero = FloatVector.zero(SPECIES);
-            FloatVector products = BlockKernels.dot16(lo, x, xi, BlockKernels.dot16(hi, x, xi + 16, zero));
-            acc = products.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc);
-            acc = BlockKernels.sum(x, xi, 32, zero).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + 2))), acc);
+            ByteVector lo = packed.and((byte) 0x0f).or(FifthBits.low(data, block + QH));
+            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(FifthBits.high(data, block + QH));
+            FloatVector d = FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block)));
+            FloatVector m = FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + 2)));
+            acc = BlockKernels.dot16(hi, d, m, x, xi + 16, BlockKernels.dot16(lo, d, m, x, xi, acc));
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
     }

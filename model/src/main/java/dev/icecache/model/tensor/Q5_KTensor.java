@@ -59,36 +59,21 @@ public final class Q5_KTensor extends FloatTensor {
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block));
             float dmin = Float16.lookup(data.getShort(block + 2));
-            ByteVector h0 = ByteVector.fromByteBuffer(BYTES_16, data, block + QH, ByteOrder.LITTLE_ENDIAN);
-            ByteVector h1 = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + 16, ByteOrder.LITTLE_ENDIAN);
-            for (int c = 0; c < 4; c++) {
-                int qs = block + QS + 32 * c;
-                int xc = xi + 64 * c;
-                int loSub = 2 * c;
-                int hiSub = 2 * c + 1;
-                ByteVector p0 = ByteVector.fromByteBuffer(BYTES_16, data, qs, ByteOrder.LITTLE_ENDIAN);
-                ByteVector p1 = ByteVector.fromByteBuffer(BYTES_16, data, qs + 16, ByteOrder.LITTLE_ENDIAN);
-                FloatVector zero = FloatVector.zero(SPECIES);
-                FloatVector lo = BlockKernels.dot16(p0.and((byte) 0x0f).or(fifthBit(h0, loSub)), x, xc,
-                        BlockKernels.dot16(p1.and((byte) 0x0f).or(fifthBit(h1, loSub)), x, xc + 16, zero));
-                FloatVector hi = BlockKernels.dot16(
-                        p0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(fifthBit(h0, hiSub)), x, xc + 32,
-                        BlockKernels.dot16(p1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(fifthBit(h1, hiSub)),
-                                x, xc + 48, zero));
-                int at = block + SCALES;
-                acc = lo.fma(FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, at, loSub)), acc);
-                acc = hi.fma(FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, at, hiSub)), acc);
-                acc = BlockKernels.sum(x, xc, 32, zero)
-                        .fma(FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, at, loSub)), acc);
-                acc = BlockKernels.sum(x, xc + 32, 32, zero)
-                        .fma(FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, at, hiSub)), acc);
+            // sub-block j: low (j even) or high (j odd) nibbles of bytes 32 (j / 2) .., fifth bit j of qh
+            for (int j = 0; j < 8; j++) {
+                int qs = block + QS + 32 * (j >> 1);
+                int shift = 4 * (j & 1);
+                FloatVector scale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, block + SCALES, j));
+                FloatVector shiftDown = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, block + SCALES, j));
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector fifth = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + h, ByteOrder.LITTLE_ENDIAN)
+                            .lanewise(VectorOperators.LSHR, j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                    ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN)
+                            .lanewise(VectorOperators.LSHR, shift).and((byte) 0x0f).or(fifth);
+                    acc = BlockKernels.dot16(q, scale, shiftDown, x, xi + 32 * j + h, acc);
+                }
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** 16 where bit {@code sub} of the qh byte is set, else 0. */
-    private static ByteVector fifthBit(ByteVector qh, int sub) {
-        return qh.lanewise(VectorOperators.LSHR, sub).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
     }
 }

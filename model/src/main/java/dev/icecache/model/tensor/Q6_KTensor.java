@@ -58,31 +58,22 @@ public final class Q6_KTensor extends FloatTensor {
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
         FloatVector acc = FloatVector.zero(SPECIES);
+        FloatVector zero = FloatVector.zero(SPECIES);
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block + D));
-            for (int half = 0; half < 2; half++) {
-                for (int l0 = 0; l0 < 32; l0 += 16) {
-                    ByteVector a = ByteVector.fromByteBuffer(BYTES_16, data, block + 64 * half + l0, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector c = ByteVector.fromByteBuffer(BYTES_16, data, block + 64 * half + 32 + l0,
-                            ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + 32 * half + l0,
-                            ByteOrder.LITTLE_ENDIAN);
-                    int x0 = xi + 128 * half + l0;
-                    int sc = block + SCALES + 8 * half + l0 / 16;
-                    acc = group(a.and((byte) 0x0f), h, 0, x, x0, d * data.get(sc), acc);
-                    acc = group(c.and((byte) 0x0f), h, 2, x, x0 + 32, d * data.get(sc + 2), acc);
-                    acc = group(a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), h, 4, x, x0 + 64, d * data.get(sc + 4), acc);
-                    acc = group(c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), h, 6, x, x0 + 96, d * data.get(sc + 6), acc);
-                }
+            // group k of 16 elements (its own scale): half k / 8, g = (k / 2) % 4, l0 = 16 (k % 2)
+            for (int k = 0; k < 16; k++) {
+                int half = k >> 3;
+                int g = (k >> 1) & 3;
+                int l0 = 16 * (k & 1);
+                ByteVector low = ByteVector.fromByteBuffer(BYTES_16, data, block + 64 * half + l0 + 32 * (g & 1),
+                        ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, 4 * (g >> 1)).and((byte) 0x0f);
+                ByteVector high = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + 32 * half + l0, ByteOrder.LITTLE_ENDIAN)
+                        .lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
+                FloatVector scale = FloatVector.broadcast(SPECIES, d * data.get(block + SCALES + k));
+                acc = BlockKernels.dot16(low.or(high).sub((byte) 32), scale, zero, x, xi + 128 * half + 32 * g + l0, acc);
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** acc + scale * (16 six-bit values from {@code low} and bits {@code shift, shift+1} of {@code qh}, minus 32) . x. */
-    private static FloatVector group(ByteVector low, ByteVector qh, int shift, float[] x, int xi, float scale, FloatVector acc) {
-        ByteVector q = low.or(qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                .sub((byte) 32);
-        return BlockKernels.dot16(q, x, xi, FloatVector.zero(SPECIES)).fma(FloatVector.broadcast(SPECIES, scale), acc);
     }
 }
