@@ -63,22 +63,36 @@ public final class RandomModels {
      */
     public static void write(Path file, Shape shape, WeightTypes types, String mixName, long seed, boolean tiedClassifier)
             throws IOException {
+        write(file, "llama", shape, types, mixName, seed, tiedClassifier);
+    }
+
+    /**
+     * Writes a random model of a llama-family architecture: {@code llama}; {@code qwen2} (random
+     * q/k/v biases, RoPE base 1e6); {@code qwen3} (per-head q/k RMSNorm weights near 1, RoPE base 1e6).
+     */
+    public static void write(Path file, String architecture, Shape shape, WeightTypes types, String mixName, long seed,
+                             boolean tiedClassifier) throws IOException {
+        if (!architecture.equals("llama") && !architecture.equals("qwen2") && !architecture.equals("qwen3")) {
+            throw new IllegalArgumentException("architecture '" + architecture + "' must be llama, qwen2 or qwen3");
+        }
+        String p = architecture + ".";
+        int headDim = shape.dim() / shape.nHeads();
         int dim = shape.dim();
         int kvDim = shape.nKvHeads() * (dim / shape.nHeads());
         int hidden = shape.hiddenDim();
         SyntheticVocabulary vocab = SyntheticVocabulary.create(shape.vocabSize());
         GgufWriter w = new GgufWriter()
-                .putString("general.architecture", "llama")
-                .putString("general.name", "random-llama-" + dim + "x" + shape.nLayers() + "-" + mixName)
+                .putString("general.architecture", architecture)
+                .putString("general.name", "random-" + architecture + "-" + dim + "x" + shape.nLayers() + "-" + mixName)
                 .alignment(32)
-                .putUInt32("llama.context_length", shape.contextLength())
-                .putUInt32("llama.embedding_length", dim)
-                .putUInt32("llama.feed_forward_length", hidden)
-                .putUInt32("llama.block_count", shape.nLayers())
-                .putUInt32("llama.attention.head_count", shape.nHeads())
-                .putUInt32("llama.attention.head_count_kv", shape.nKvHeads())
-                .putFloat32("llama.rope.freq_base", 10000f)
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+                .putUInt32(p + "context_length", shape.contextLength())
+                .putUInt32(p + "embedding_length", dim)
+                .putUInt32(p + "feed_forward_length", hidden)
+                .putUInt32(p + "block_count", shape.nLayers())
+                .putUInt32(p + "attention.head_count", shape.nHeads())
+                .putUInt32(p + "attention.head_count_kv", shape.nKvHeads())
+                .putFloat32(p + "rope.freq_base", architecture.equals("llama") ? 10000f : 1e6f)
+                .putFloat32(p + "attention.layer_norm_rms_epsilon", 1e-5f);
         vocab.writeTo(w);
         GgmlType embeddingType = types.of("token_embd.weight", -1, shape.nLayers(), dim);
         w.addTensor("token_embd.weight", embeddingType, new long[] {dim, shape.vocabSize()}, uniform(seed, "token_embd", 1f));
@@ -89,6 +103,14 @@ public final class RandomModels {
             matrix(w, types, l, shape, b, "attn_k.weight", dim, kvDim, seed);
             matrix(w, types, l, shape, b, "attn_v.weight", dim, kvDim, seed);
             matrix(w, types, l, shape, b, "attn_output.weight", dim, dim, seed);
+            if (architecture.equals("qwen2")) {
+                w.addTensor(b + "attn_q.bias", GgmlType.F32, new long[] {dim}, uniform(seed, b + "attn_q.bias", 0.5f));
+                w.addTensor(b + "attn_k.bias", GgmlType.F32, new long[] {kvDim}, uniform(seed, b + "attn_k.bias", 0.5f));
+                w.addTensor(b + "attn_v.bias", GgmlType.F32, new long[] {kvDim}, uniform(seed, b + "attn_v.bias", 0.5f));
+            } else if (architecture.equals("qwen3")) {
+                w.addTensor(b + "attn_q_norm.weight", GgmlType.F32, new long[] {headDim}, nearOne(seed, b + "attn_q_norm"));
+                w.addTensor(b + "attn_k_norm.weight", GgmlType.F32, new long[] {headDim}, nearOne(seed, b + "attn_k_norm"));
+            }
             w.addTensor(b + "ffn_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, b + "ffn_norm"));
             matrix(w, types, l, shape, b, "ffn_gate.weight", dim, hidden, seed);
             matrix(w, types, l, shape, b, "ffn_down.weight", hidden, dim, seed);

@@ -1,0 +1,111 @@
+package dev.icecache.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.icecache.kvcache.FullCache;
+import dev.icecache.model.gguf.GgufWriter;
+import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.synthetic.WeightTypes;
+import dev.icecache.model.tensor.GgmlType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * qwen2 (q/k/v biases, NeoX RoPE) and qwen3 (per-head q/k RMSNorm, NeoX RoPE) against the
+ * double-precision {@link ScalarLlama}, which reads the raw GGUF tensors itself.
+ */
+class QwenArchitectureTest {
+
+    private static final RandomModels.Shape SHAPE = new RandomModels.Shape(64, 96, 2, 4, 2, 400, 64);
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "qwen3"})
+    void shouldMatchScalarReference(String arch) throws IOException {
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0}) {
+            Path file = dir.resolve(arch + "-" + type + ".gguf");
+            boolean tied = type == GgmlType.F32;
+            RandomModels.write(file, arch, SHAPE, WeightTypes.uniform(type), type.name(), 3, tied);
+            int[] tokens = new SplittableRandom(3).ints(12, 0, SHAPE.vocabSize()).toArray();
+            ScalarLlama reference = new ScalarLlama(file, tokens.length);
+            try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
+                assertEquals(arch, model.config().architecture());
+                assertTrue(model.config().neoxRope(), arch + " rotates NeoX pairs");
+                Session session = model.newSession(new FullCache(model.cacheShape()));
+                for (int i = 0; i < tokens.length; i++) {
+                    RandomModelReferenceTest.assertClose(reference.step(tokens[i]), session.step(tokens[i]), 1e-4,
+                            arch + " " + type + " position " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAQwen2ModelWithoutBiasesNamingTheTensor() throws IOException {
+        Path full = dir.resolve("qwen2.gguf");
+        RandomModels.write(full, "qwen2", SHAPE, WeightTypes.uniform(GgmlType.F32), "F32", 3, true);
+        // the same metadata, declared as qwen2 but written by the llama writer: no attn_q.bias
+        Path llamaTensors = dir.resolve("qwen2-without-bias.gguf");
+        RandomModels.write(llamaTensors, "llama", SHAPE, WeightTypes.uniform(GgmlType.F32), "F32", 3, true);
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> LlamaModel.load(relabel(llamaTensors, "qwen2"), LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("GGUF tensor 'blk.0.attn_q.bias' is missing"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
+
+    @Test
+    void shouldRefuseAnUnknownArchitectureInOneLine() throws IOException {
+        Path file = dir.resolve("phi3.gguf");
+        RandomModels.write(file, SHAPE, GgmlType.F32, 3, true);
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> LlamaModel.load(relabel(file, "phi3"), LoadOptions.defaults()));
+        assertTrue(e.getMessage().endsWith("GGUF general.architecture='phi3' is not supported; this engine runs llama, "
+                + "qwen2, qwen3 models"), e.getMessage());
+    }
+
+    /** A copy of a llama file with general.architecture and the key prefix changed to {@code arch}. */
+    private Path relabel(Path llama, String arch) throws IOException {
+        dev.icecache.model.gguf.GgufFile in = dev.icecache.model.gguf.GgufFile.read(llama);
+        GgufWriter w = new GgufWriter();
+        for (String key : in.metadata().keys()) {
+            String name = key.startsWith("llama.") ? arch + key.substring(5) : key;
+            Object v = in.metadata().get(key);
+            if (key.equals("general.architecture")) {
+                w.putString(key, arch);
+            } else if (v instanceof String text) {
+                w.putString(name, text);
+            } else if (v instanceof Number number && (v instanceof Float || v instanceof Double)) {
+                w.putFloat32(name, number.floatValue());
+            } else if (v instanceof Number number) {
+                w.putUInt32(name, number.intValue());
+            } else if (v instanceof Boolean flag) {
+                w.putBool(name, flag);
+            } else if (v instanceof String[] strings) {
+                w.putStrings(name, strings);
+            } else if (v instanceof float[] floats) {
+                w.putFloat32s(name, floats);
+            } else if (v instanceof int[] ints) {
+                w.putInt32s(name, ints);
+            } else {
+                throw new IllegalStateException("cannot copy metadata " + key + " of " + v.getClass());
+            }
+        }
+        var tensors = in.mapTensors();
+        for (var info : in.tensors().values()) {
+            var t = tensors.get(info.name());
+            w.addTensor(info.name(), GgmlType.F32, info.dims(), (offset, dst, n) -> t.copyTo(offset, dst, 0, n));
+        }
+        Path out = dir.resolve(arch + "-relabelled-" + llama.getFileName());
+        w.write(out);
+        return out;
+    }
+}
