@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.FullCache;
-import dev.icecache.model.gguf.GgufWriter;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.synthetic.WeightTypes;
 import dev.icecache.model.tensor.GgmlType;
@@ -74,38 +73,8 @@ class QwenArchitectureTest {
 
     /** A copy of a llama file with general.architecture and the key prefix changed to {@code arch}. */
     private Path relabel(Path llama, String arch) throws IOException {
-        dev.icecache.model.gguf.GgufFile in = dev.icecache.model.gguf.GgufFile.read(llama);
-        GgufWriter w = new GgufWriter();
-        for (String key : in.metadata().keys()) {
-            String name = key.startsWith("llama.") ? arch + key.substring(5) : key;
-            Object v = in.metadata().get(key);
-            if (key.equals("general.architecture")) {
-                w.putString(key, arch);
-            } else if (v instanceof String text) {
-                w.putString(name, text);
-            } else if (v instanceof Number number && (v instanceof Float || v instanceof Double)) {
-                w.putFloat32(name, number.floatValue());
-            } else if (v instanceof Number number) {
-                w.putUInt32(name, number.intValue());
-            } else if (v instanceof Boolean flag) {
-                w.putBool(name, flag);
-            } else if (v instanceof String[] strings) {
-                w.putStrings(name, strings);
-            } else if (v instanceof float[] floats) {
-                w.putFloat32s(name, floats);
-            } else if (v instanceof int[] ints) {
-                w.putInt32s(name, ints);
-            } else {
-                throw new IllegalStateException("cannot copy metadata " + key + " of " + v.getClass());
-            }
-        }
-        var tensors = in.mapTensors();
-        for (var info : in.tensors().values()) {
-            var t = tensors.get(info.name());
-            w.addTensor(info.name(), GgmlType.F32, info.dims(), (offset, dst, n) -> t.copyTo(offset, dst, 0, n));
-        }
         Path out = dir.resolve(arch + "-relabelled-" + llama.getFileName());
-        w.write(out);
+        GgufCopy.copy(llama, out, arch, name -> 1);
         return out;
     }
 }
