@@ -5,6 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.FullCache;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.kvcache.tree.Projection;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.synthetic.WeightTypes;
 import dev.icecache.model.tensor.GgmlType;
@@ -23,6 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class QwenArchitectureTest {
 
     private static final RandomModels.Shape SHAPE = new RandomModels.Shape(64, 96, 2, 4, 2, 400, 64);
+    private static final RandomModels.Shape LONG_SHAPE = new RandomModels.Shape(64, 96, 2, 4, 2, 400, 128);
 
     @TempDir
     Path dir;
@@ -46,6 +54,52 @@ class QwenArchitectureTest {
                 }
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "qwen3"})
+    void shouldRunTheIceCachePolicyUnchangedOnAQwenModel(String arch) throws IOException {
+        // a budget above the sequence length evicts nothing: the sparse cache must then equal the full cache
+        Path file = dir.resolve(arch + "-policy.gguf");
+        RandomModels.write(file, arch, LONG_SHAPE, WeightTypes.uniform(GgmlType.F32), "F32", 9, false);
+        int[] tokens = new SplittableRandom(9).ints(40, 0, SHAPE.vocabSize()).toArray();
+        try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
+            Session full = model.newSession(new FullCache(model.cacheShape()));
+            PagedKvCache paged = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE, 64),
+                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
+                    new Projection(model.config().headDim(), new SplittableRandom(1)));
+            Session sparse = model.newSession(paged);
+            float[] want = full.prefill(tokens, 0, tokens.length, true).clone();
+            float[] got = sparse.prefill(tokens, 0, tokens.length, true);
+            double[] wantD = new double[want.length];
+            for (int i = 0; i < want.length; i++) {
+                wantD[i] = want[i];
+            }
+            RandomModelReferenceTest.assertClose(wantD, got, 1e-4, arch + " IceCache policy within budget vs full cache");
+            // 40 greedy steps: equal to the full cache while everything fits the 64-token budget,
+            // then the policy evicts and the logits must stay finite
+            for (int step = 0; step < 40; step++) {
+                int next = argmax(got);
+                float[] fullLogits = full.step(next);
+                got = sparse.step(next);
+                if (sparse.position() <= 64) {
+                    assertEquals(argmax(fullLogits), argmax(got), arch + " greedy token at step " + step);
+                }
+                for (float logit : got) {
+                    assertTrue(Float.isFinite(logit), arch + " step " + step + " gave a non-finite logit");
+                }
+            }
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     @Test
