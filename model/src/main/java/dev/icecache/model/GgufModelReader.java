@@ -71,7 +71,8 @@ final class GgufModelReader {
                 md.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                 wq0 == null ? embedding.type().name() : wq0.type().name(), !arch.equals("llama"));
         checkConfig(file, config);
-        return new LoadedModel(config, weights(gguf, config), vocabulary(md, file));
+        return new LoadedModel(config, weights(gguf, config), vocabulary(md, file),
+                md.getString("tokenizer.chat_template", null));
     }
 
     private static LlamaWeights weights(GgufFile gguf, ModelConfig c) throws IOException {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.hubspot.jinjava.Jinjava;
+import dev.icecache.model.tokenizer.Tokenizer;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
@@ -126,6 +127,32 @@ public final class ChatTemplate {
     private static ChatTemplateException unfollowable() {
         return new ChatTemplateException("the chat template rewrites message contents beyond trimming; this engine"
                 + " cannot keep their text apart from control tokens: use --prompt instead of --chat");
+    }
+
+    /**
+     * The conversation's token ids: the template's own text with its special tokens parsed as
+     * control tokens, each message's content as plain text (a document containing
+     * {@code <|eot_id|>} gets the tokens of those characters, not the control token). A BOS the
+     * template writes is included; add none before these.
+     *
+     * @throws ChatTemplateException as {@link #renderParts}
+     */
+    public int[] encode(Tokenizer tokenizer, List<ChatMessage> messages, boolean addGenerationPrompt) {
+        List<String> parts = renderParts(messages, addGenerationPrompt);
+        List<int[]> encoded = new ArrayList<>(parts.size());
+        int total = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            int[] ids = parts.get(i).isEmpty() ? new int[0] : tokenizer.encode(parts.get(i), i % 2 == 0);
+            encoded.add(ids);
+            total += ids.length;
+        }
+        int[] all = new int[total];
+        int at = 0;
+        for (int[] ids : encoded) {
+            System.arraycopy(ids, 0, all, at, ids.length);
+            at += ids.length;
+        }
+        return all;
     }
 
     private String renderRaw(List<ChatMessage> messages, boolean addGenerationPrompt) {
