@@ -1,7 +1,7 @@
 package dev.icecache.model.chat;
 
 /** A chat template that cannot be rendered; the message is one line that names the cause and advises {@code --prompt}. */
-public final class ChatTemplateException extends RuntimeException {
+public final class ChatTemplateException extends IllegalArgumentException {
 
     private static final long serialVersionUID = 1L;
 
