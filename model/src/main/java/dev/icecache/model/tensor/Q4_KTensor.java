@@ -44,6 +44,8 @@ public final class Q4_KTensor extends FloatTensor {
         return d * KQuantScales.scale(data, block + SCALES, sub) * q - dmin * KQuantScales.min(data, block + SCALES, sub);
     }
 
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
     float vectorDot(long offset, float[] x, int xOff, int n) {
         int head = headBeforeBlock(offset, n, BLOCK);

@@ -39,6 +39,8 @@ public final class Q5_0Tensor extends FloatTensor {
         return ((nibble | FifthBits.of(data, block + QH, j)) - 16) * Float16.toFloat(data.getShort(block));
     }
 
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
     float vectorDot(long offset, float[] x, int xOff, int n) {
         int head = headBeforeBlock(offset, n, BLOCK);

@@ -40,6 +40,8 @@ public final class Q5_1Tensor extends FloatTensor {
                 + Float16.toFloat(data.getShort(block + 2));
     }
 
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
     float vectorDot(long offset, float[] x, int xOff, int n) {
         int head = headBeforeBlock(offset, n, BLOCK);

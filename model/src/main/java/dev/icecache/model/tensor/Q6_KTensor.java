@@ -50,6 +50,8 @@ public final class Q6_KTensor extends FloatTensor {
         return d * data.get(block + SCALES + 8 * half + 2 * g + l / 16) * ((low | high << 4) - 32);
     }
 
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
     float vectorDot(long offset, float[] x, int xOff, int n) {
         int head = headBeforeBlock(offset, n, BLOCK);

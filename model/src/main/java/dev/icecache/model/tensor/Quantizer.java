@@ -72,6 +72,18 @@ public final class Quantizer {
 
     private static void q5_0Block(float[] src, int off, ByteBuffer dst) {
         // as Q4_0: the element of largest magnitude, sign kept, maps to -16
+        float d = signedAbsMax(src, off) / -16f;
+        float id = d != 0f ? 1f / d : 0f;
+        int[] q = new int[32];
+        for (int j = 0; j < 32; j++) {
+            q[j] = Math.min(31, (int) (src[off + j] * id + 16.5f));
+        }
+        dst.putShort(Float16.fromFloat(d));
+        putFiveBits(q, dst);
+    }
+
+    /** The element of largest magnitude among the 32 at {@code off}, sign kept (the first one on ties). */
+    private static float signedAbsMax(float[] src, int off) {
         float max = 0f;
         float amax = 0f;
         for (int j = 0; j < 32; j++) {
@@ -81,14 +93,7 @@ public final class Quantizer {
                 max = v;
             }
         }
-        float d = max / -16f;
-        float id = d != 0f ? 1f / d : 0f;
-        int[] q = new int[32];
-        for (int j = 0; j < 32; j++) {
-            q[j] = Math.min(31, (int) (src[off + j] * id + 16.5f));
-        }
-        dst.putShort(Float16.fromFloat(d));
-        putFiveBits(q, dst);
+        return max;
     }
 
     private static void q5_1Block(float[] src, int off, ByteBuffer dst) {
@@ -231,16 +236,7 @@ public final class Quantizer {
 
     private static void q4Block(float[] src, int off, ByteBuffer dst) {
         // the element of largest magnitude, sign kept, maps to -8
-        float max = 0f;
-        float amax = 0f;
-        for (int j = 0; j < 32; j++) {
-            float v = src[off + j];
-            if (Math.abs(v) > amax) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
-        float d = max / -8f;
+        float d = signedAbsMax(src, off) / -8f;
         float id = d != 0f ? 1f / d : 0f;
         dst.putShort(Float16.fromFloat(d));
         for (int j = 0; j < 16; j++) {

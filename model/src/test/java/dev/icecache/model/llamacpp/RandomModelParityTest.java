@@ -90,10 +90,7 @@ class RandomModelParityTest {
      */
     private static int[] greedyWhileDecided(LlamaModel model, String prompt) {
         Tokenizer tokenizer = model.tokenizer();
-        int[] encoded = tokenizer.encode(prompt, true);
-        int[] tokens = new int[encoded.length + 1];
-        tokens[0] = tokenizer.bos();
-        System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+        int[] tokens = LlamaCppParityTest.bosAndPrompt(tokenizer, prompt);
         Session session = model.newSession(new FullCache(model.cacheShape()));
         float[] logits = session.prefill(tokens, 0, tokens.length, true);
         int[] generated = new int[STEPS];
