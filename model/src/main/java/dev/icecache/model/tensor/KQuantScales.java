@@ -21,18 +21,35 @@ final class KQuantScales {
 
     /** The 6-bit scale of sub-block {@code j} (0..7) of the packed bytes at {@code at}. */
     static int scale(ByteBuffer data, int at, int j) {
-        if (j < 4) {
-            return data.get(at + j) & 63;
-        }
-        return (data.get(at + j + 4) & 15) | ((data.get(at + j - 4) & 0xff) >>> 6) << 4;
+        return scale(data.getLong(at), data.getInt(at + 8), j);
     }
 
     /** The 6-bit min of sub-block {@code j} (0..7) of the packed bytes at {@code at}. */
     static int min(ByteBuffer data, int at, int j) {
+        return min(data.getLong(at), data.getInt(at + 8), j);
+    }
+
+    /**
+     * The 6-bit scale of sub-block {@code j} from the 12 bytes read as a little-endian long
+     * {@code b0to7} and int {@code b8to11} (two reads per super-block instead of one per byte).
+     */
+    static int scale(long b0to7, int b8to11, int j) {
         if (j < 4) {
-            return data.get(at + j + 4) & 63;
+            return byteAt(b0to7, b8to11, j) & 63;
         }
-        return ((data.get(at + j + 4) & 0xff) >>> 4) | ((data.get(at + j) & 0xff) >>> 6) << 4;
+        return (byteAt(b0to7, b8to11, j + 4) & 15) | (byteAt(b0to7, b8to11, j - 4) >>> 6) << 4;
+    }
+
+    /** The 6-bit min of sub-block {@code j}, from the same two reads as {@link #scale(long, int, int)}. */
+    static int min(long b0to7, int b8to11, int j) {
+        if (j < 4) {
+            return byteAt(b0to7, b8to11, j + 4) & 63;
+        }
+        return (byteAt(b0to7, b8to11, j + 4) >>> 4) | (byteAt(b0to7, b8to11, j) >>> 6) << 4;
+    }
+
+    private static int byteAt(long b0to7, int b8to11, int k) {
+        return k < 8 ? (int) (b0to7 >>> (8 * k)) & 0xff : (b8to11 >>> (8 * (k - 8))) & 0xff;
     }
 
     /** Packs eight 6-bit scales and eight 6-bit mins (each in [0, 63]) into {@code dst} at its position. */

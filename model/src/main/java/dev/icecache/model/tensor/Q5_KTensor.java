@@ -48,6 +48,32 @@ public final class Q5_KTensor extends FloatTensor {
                 - dmin * KQuantScales.min(data, block + SCALES, sub);
     }
 
+    @Override
+    public void copyTo(long offset, float[] dst, int dstOff, int n) {
+        if (offset % BLOCK != 0 || n % BLOCK != 0) {
+            super.copyTo(offset, dst, dstOff, n);
+            return;
+        }
+        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+        for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
+            for (int j = 0; j < 8; j++) {
+                // the same float operations as getFloat: (d * scale) * q - (dmin * min)
+                float step = d * KQuantScales.scale(scales0to7, scales8to11, j);
+                float shift = dmin * KQuantScales.min(scales0to7, scales8to11, j);
+                int qs = block + QS + 32 * (j >> 1);
+                int nibbleShift = 4 * (j & 1);
+                for (int l = 0; l < 32; l++) {
+                    int q = (((data.get(qs + l) & 0xff) >>> nibbleShift) & 0x0f) + (((data.get(block + QH + l) & 0xff) >>> j) & 1) * 16;
+                    dst[dstOff + i + 32 * j + l] = step * q - shift;
+                }
+            }
+        }
+    }
+
     // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
     // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
@@ -61,12 +87,14 @@ public final class Q5_KTensor extends FloatTensor {
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block));
             float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
             // sub-block j: low (j even) or high (j odd) nibbles of bytes 32 (j / 2) .., fifth bit j of qh
             for (int j = 0; j < 8; j++) {
                 int qs = block + QS + 32 * (j >> 1);
                 int shift = 4 * (j & 1);
-                FloatVector scale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(data, block + SCALES, j));
-                FloatVector shiftDown = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(data, block + SCALES, j));
+                FloatVector scale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, j));
+                FloatVector shiftDown = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, j));
                 for (int h = 0; h < 32; h += 16) {
                     ByteVector fifth = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + h, ByteOrder.LITTLE_ENDIAN)
                             .lanewise(VectorOperators.LSHR, j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);

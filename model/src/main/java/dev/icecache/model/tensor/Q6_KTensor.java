@@ -50,6 +50,30 @@ public final class Q6_KTensor extends FloatTensor {
         return d * data.get(block + SCALES + 8 * half + 2 * g + l / 16) * ((low | high << 4) - 32);
     }
 
+    @Override
+    public void copyTo(long offset, float[] dst, int dstOff, int n) {
+        if (offset % BLOCK != 0 || n % BLOCK != 0) {
+            super.copyTo(offset, dst, dstOff, n);
+            return;
+        }
+        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+        for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
+            float d = Float16.lookup(data.getShort(block + D));
+            for (int k = 0; k < 16; k++) {
+                // group k of 16 elements, laid out as in vectorDot; the same float operations as getFloat
+                int half = k >> 3;
+                int g = (k >> 1) & 3;
+                int l0 = 16 * (k & 1);
+                float step = d * data.get(block + SCALES + k);
+                for (int l = l0; l < l0 + 16; l++) {
+                    int low = ((data.get(block + 64 * half + l + 32 * (g & 1)) & 0xff) >>> (4 * (g >> 1))) & 0x0f;
+                    int high = ((data.get(block + QH + 32 * half + l) & 0xff) >>> (2 * g)) & 3;
+                    dst[dstOff + i + 128 * half + 32 * g + l] = step * ((low | high << 4) - 32);
+                }
+            }
+        }
+    }
+
     // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
     // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
     @Override
