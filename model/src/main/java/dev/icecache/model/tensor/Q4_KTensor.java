@@ -85,16 +85,18 @@ public final class Q4_KTensor extends FloatTensor {
             float dmin = Float16.lookup(data.getShort(block + 2));
             long scales0to7 = data.getLong(block + SCALES);
             int scales8to11 = data.getInt(block + SCALES + 8);
-            // sub-block j: low (j even) or high (j odd) nibbles of bytes 32 (j / 2) ..
-            for (int j = 0; j < 8; j++) {
-                int qs = block + QS + 32 * (j >> 1);
-                int shift = 4 * (j & 1);
-                FloatVector scale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, j));
-                FloatVector shiftDown = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, j));
+            // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .. 32c+31 (constant shifts)
+            for (int c = 0; c < 4; c++) {
+                int qs = block + QS + 32 * c;
+                FloatVector loScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c));
+                FloatVector loShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c));
+                FloatVector hiScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1));
+                FloatVector hiShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c + 1));
                 for (int h = 0; h < 32; h += 16) {
-                    ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN)
-                            .lanewise(VectorOperators.LSHR, shift).and((byte) 0x0f);
-                    acc = BlockKernels.dot16(q, scale, shiftDown, x, xi + 32 * j + h, acc);
+                    ByteVector p = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN);
+                    acc = BlockKernels.dot16(p.and((byte) 0x0f), loScale, loShift, x, xi + 64 * c + h, acc);
+                    acc = BlockKernels.dot16(p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), hiScale, hiShift, x,
+                            xi + 64 * c + 32 + h, acc);
                 }
             }
         }

@@ -20,6 +20,7 @@ public final class Q5_1Tensor extends FloatTensor {
     private static final int QH = 4;
     private static final int QS = 8;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    private static final ByteVector ONES = ByteVector.broadcast(BYTES_16, (byte) 1);
 
     Q5_1Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -54,9 +55,12 @@ public final class Q5_1Tensor extends FloatTensor {
             ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + QS, ByteOrder.LITTLE_ENDIAN);
             ByteVector lo = packed.and((byte) 0x0f).or(FifthBits.low(data, block + QH));
             ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(FifthBits.high(data, block + QH));
-            FloatVector d = FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block)));
-            FloatVector m = FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + 2)));
-            acc = BlockKernels.dot16(hi, d, m, x, xi + 16, BlockKernels.dot16(lo, d, m, x, xi, acc));
+            // as Q5_0's kernel (products, then one fma with d), plus the sum of x times the min m
+            FloatVector zero = FloatVector.zero(SPECIES);
+            FloatVector products = BlockKernels.dot16(lo, x, xi, BlockKernels.dot16(hi, x, xi + 16, zero));
+            FloatVector xs = BlockKernels.dot16(ONES, x, xi, BlockKernels.dot16(ONES, x, xi + 16, zero));
+            acc = products.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc);
+            acc = xs.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + 2))), acc);
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
     }
