@@ -80,6 +80,7 @@ public final class Q4_KTensor extends FloatTensor {
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
         FloatVector acc = FloatVector.zero(SPECIES);
+        int len = SPECIES.length();
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block));
             float dmin = Float16.lookup(data.getShort(block + 2));
@@ -92,11 +93,18 @@ public final class Q4_KTensor extends FloatTensor {
                 FloatVector loShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c));
                 FloatVector hiScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1));
                 FloatVector hiShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c + 1));
+                // written out, not a shared helper: a helper compiled on its own grows past C2's
+                // InlineSmallCode and is then called, not inlined, boxing every vector (seen in JFR)
                 for (int h = 0; h < 32; h += 16) {
                     ByteVector p = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN);
-                    acc = BlockKernels.dot16(p.and((byte) 0x0f), loScale, loShift, x, xi + 64 * c + h, acc);
-                    acc = BlockKernels.dot16(p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f), hiScale, hiShift, x,
-                            xi + 64 * c + 32 + h, acc);
+                    ByteVector lo = p.and((byte) 0x0f);
+                    ByteVector hi = p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f);
+                    for (int part = 0; part < 16 / len; part++) {
+                        FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part)).fma(loScale, loShift);
+                        acc = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + h + part * len), acc);
+                        FloatVector wHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part)).fma(hiScale, hiShift);
+                        acc = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + 32 + h + part * len), acc);
+                    }
                 }
             }
         }

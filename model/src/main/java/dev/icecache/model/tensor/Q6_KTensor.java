@@ -84,7 +84,7 @@ public final class Q6_KTensor extends FloatTensor {
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
         FloatVector acc = FloatVector.zero(SPECIES);
-        FloatVector zero = FloatVector.zero(SPECIES);
+        int len = SPECIES.length();
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block + D));
             // group k of 16 elements (its own scale): half k / 8, g = (k / 2) % 4, l0 = 16 (k % 2)
@@ -97,7 +97,13 @@ public final class Q6_KTensor extends FloatTensor {
                 ByteVector high = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + 32 * half + l0, ByteOrder.LITTLE_ENDIAN)
                         .lanewise(VectorOperators.LSHR, 2 * g).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
                 FloatVector scale = FloatVector.broadcast(SPECIES, d * data.get(block + SCALES + k));
-                acc = BlockKernels.dot16(low.or(high).sub((byte) 32), scale, zero, x, xi + 128 * half + 32 * g + l0, acc);
+                ByteVector q = low.or(high).sub((byte) 32);
+                int xg = xi + 128 * half + 32 * g + l0;
+                // written out, not a shared helper (see Q4_KTensor.vectorDot)
+                for (int part = 0; part < 16 / len; part++) {
+                    FloatVector w = ((FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part)).mul(scale);
+                    acc = w.fma(FloatVector.fromArray(SPECIES, x, xg + part * len), acc);
+                }
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
