@@ -84,23 +84,33 @@ public final class Q5_KTensor extends FloatTensor {
         int xi = xOff + head;
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
         FloatVector acc = FloatVector.zero(SPECIES);
+        int len = SPECIES.length();
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
             float d = Float16.lookup(data.getShort(block));
             float dmin = Float16.lookup(data.getShort(block + 2));
             long scales0to7 = data.getLong(block + SCALES);
             int scales8to11 = data.getInt(block + SCALES + 8);
-            // sub-block j: low (j even) or high (j odd) nibbles of bytes 32 (j / 2) .., fifth bit j of qh
-            for (int j = 0; j < 8; j++) {
-                int qs = block + QS + 32 * (j >> 1);
-                int shift = 4 * (j & 1);
-                FloatVector scale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, j));
-                FloatVector shiftDown = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, j));
+            // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .., fifth bits 2c and 2c+1 of qh;
+            // written out, not a shared helper (see Q4_KTensor.vectorDot)
+            for (int c = 0; c < 4; c++) {
+                int qs = block + QS + 32 * c;
+                FloatVector loScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c));
+                FloatVector loShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c));
+                FloatVector hiScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1));
+                FloatVector hiShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c + 1));
                 for (int h = 0; h < 32; h += 16) {
-                    ByteVector fifth = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + h, ByteOrder.LITTLE_ENDIAN)
-                            .lanewise(VectorOperators.LSHR, j).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
-                    ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN)
-                            .lanewise(VectorOperators.LSHR, shift).and((byte) 0x0f).or(fifth);
-                    acc = BlockKernels.dot16(q, scale, shiftDown, x, xi + 32 * j + h, acc);
+                    ByteVector p = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector qh = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + h, ByteOrder.LITTLE_ENDIAN)
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    ByteVector lo = p.and((byte) 0x0f).or(qh.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f)
+                            .or(qh.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
+                    for (int part = 0; part < 16 / len; part++) {
+                        FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part)).fma(loScale, loShift);
+                        acc = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + h + part * len), acc);
+                        FloatVector wHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part)).fma(hiScale, hiShift);
+                        acc = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + 32 + h + part * len), acc);
+                    }
                 }
             }
         }
