@@ -15,6 +15,10 @@ import dev.icecache.job.progress.ProgressMode;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
+import dev.icecache.model.chat.ChatMessage;
+import dev.icecache.model.tokenizer.TokenType;
+import java.util.ArrayList;
+import java.util.List;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
 import dev.icecache.model.tokenizer.Tokenizer;
@@ -24,12 +28,13 @@ import dev.icecache.model.tokenizer.Tokenizer;
  * as it is generated and a tokens/s line on stderr.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue a prompt with a Llama model (GGUF, or llama2.c .bin + --tokenizer).",
+        description = "Continue a prompt with a Llama 3 / Qwen 2 / Qwen 3 model (GGUF, or llama2.c .bin + --tokenizer).",
         footer = {"", "Examples:",
             "  icecache generate --model ../shared/models/stories260K/stories260Ktok512.gguf --context 512 \\",
             "      --prompt \"Once upon a time\" --max-tokens 100",
             "  icecache generate --model model.gguf --prompt \"The sea\" --temperature 0.8 --top-p 0.95 --seed 7",
-            "  icecache generate --model stories260K.bin --tokenizer tok512.bin --context 512"})
+            "  icecache generate --model stories260K.bin --tokenizer tok512.bin --context 512",
+            "  icecache generate --model Qwen3-1.7B-Q4_K_M.gguf --chat --system \"Answer briefly.\" --prompt \"Why is the sky blue?\""})
 public final class GenerateCommand implements Callable<Integer> {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GenerateCommand.class);
@@ -42,6 +47,15 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--prompt", defaultValue = "", paramLabel = "TEXT", description = "Text to continue (default: empty, start from BOS).")
     String prompt;
+
+    @Option(names = "--chat", description = "Format the prompt as a user message with the model's chat template"
+            + " (GGUF tokenizer.chat_template) and add the assistant's turn; the reply ends at the end-of-turn token"
+            + " (default: off, the prompt is raw text).")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message before the user message; needs --chat"
+            + " (default: none).")
+    String system;
 
     @Option(names = "--max-tokens", defaultValue = "256", paramLabel = "N", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -79,7 +93,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = System.out;
         try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(tokenizerFile, context))) {
             Tokenizer tokenizer = llama.tokenizer();
-            int[] promptTokens = promptTokens(tokenizer, llama.vocabulary().addBos());
+            int[] promptTokens = chat ? chatTokens(llama, tokenizer) : promptTokens(tokenizer, llama.vocabulary().addBos());
             if (promptTokens.length == 0) {
                 throw new IllegalArgumentException("empty prompt and the vocabulary has no BOS token; pass --prompt TEXT");
             }
@@ -100,8 +114,8 @@ public final class GenerateCommand implements Callable<Integer> {
             while (generated < maxTokens && session.position() < llama.config().contextLength()) {
                 int token = sampler.sample(logits);
                 generated++;
-                if (token == tokenizer.eos()) {
-                    break;
+                if (token == tokenizer.eos() || (chat && isControl(llama, token))) {
+                    break; // end of text, or of the assistant's turn (<|eot_id|>, <|im_end|>)
                 }
                 printPiece(out, tokenizer, previous, token);
                 previous = token;
@@ -145,6 +159,33 @@ public final class GenerateCommand implements Callable<Integer> {
         return new ProgressMeter(bar, sink, System::nanoTime, bar ? 200_000_000L : 5_000_000_000L);
     }
 
+    /**
+     * The prompt as a chat: [system,] user message through the model's template, with the
+     * generation prompt; BOS first when the vocabulary adds one and the template did not write it.
+     */
+    private int[] chatTokens(LlamaModel llama, Tokenizer tokenizer) {
+        List<ChatMessage> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(ChatMessage.system(system));
+        }
+        messages.add(ChatMessage.user(prompt));
+        int[] ids = llama.chatTemplate().encode(tokenizer, messages, true);
+        boolean addBos = llama.vocabulary().addBos() && tokenizer.bos() >= 0 && (ids.length == 0 || ids[0] != tokenizer.bos());
+        if (!addBos) {
+            return ids;
+        }
+        int[] withBos = new int[ids.length + 1];
+        withBos[0] = tokenizer.bos();
+        System.arraycopy(ids, 0, withBos, 1, ids.length);
+        return withBos;
+    }
+
+    /** Whether a token is a control token of the vocabulary (a chat's end of turn is one). */
+    private static boolean isControl(LlamaModel llama, int token) {
+        int[] types = llama.vocabulary().tokenTypes();
+        return types != null && token < types.length && types[token] == TokenType.CONTROL;
+    }
+
     private int[] promptTokens(Tokenizer tokenizer, boolean addBos) {
         int[] text = prompt.isEmpty() ? new int[0] : tokenizer.encode(prompt);
         boolean bos = (addBos || prompt.isEmpty()) && tokenizer.bos() >= 0;
@@ -174,6 +215,10 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (!(topP > 0f && topP <= 1f)) {
             throw new CommandLine.ParameterException(cli, "--top-p=" + topP + " must be within (0, 1]");
+        }
+        if (system != null && !chat) {
+            throw new CommandLine.ParameterException(cli, "--system needs --chat (the system message goes through the"
+                    + " model's chat template)");
         }
         if (context < 0) {
             throw new CommandLine.ParameterException(cli, "--context=" + context + " must be >= 0 (0 = from the model file)");

@@ -98,7 +98,35 @@ public final class InspectModelCommand implements Callable<Integer> {
         String fileContext = gguf == null ? "" : fileContext(gguf);
         out.printf(Locale.ROOT, "context:    %d%s%n", c.contextLength(),
                 context > 0 ? " (from --context" + fileContext + ")" : fileContext.isEmpty() ? "" : " (from the file)");
-        out.printf(Locale.ROOT, "rope:       theta=%s rms_eps=%s%n", c.ropeTheta(), c.rmsEps());
+        out.printf(Locale.ROOT, "rope:       theta=%s rms_eps=%s pairs=%s%n", c.ropeTheta(), c.rmsEps(),
+                c.neoxRope() ? "(i, i+head_dim/2) NeoX" : "(2i, 2i+1)");
+        out.printf(Locale.ROOT, "attention:  %s%n", attentionExtras(llama));
+        if (gguf != null) {
+            out.printf(Locale.ROOT, "types:      %s%n", typeCounts(gguf.tensors()));
+        }
+        out.printf(Locale.ROOT, "chat:       %s%n", llama.hasChatTemplate()
+                ? "template present (tokenizer.chat_template, " + llama.chatTemplate().source().length()
+                        + " chars): --chat uses it"
+                : "no template (tokenizer.chat_template absent): use --prompt");
+    }
+
+    private static String attentionExtras(LlamaModel llama) {
+        if (llama.weights().qkvBiases() != null) {
+            return "q/k/v biases (qwen2)";
+        }
+        return llama.weights().qkNorms() != null ? "per-head RMSNorm of q and k (qwen3)" : "plain (llama)";
+    }
+
+    /** How many tensors of each type, most frequent first, e.g. "Q4_K x 98, Q6_K x 17, F32 x 33". */
+    private static String typeCounts(Map<String, GgufTensorInfo> tensors) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (GgufTensorInfo t : tensors.values()) {
+            counts.merge(t.type().name(), 1, Integer::sum);
+        }
+        StringBuilder b = new StringBuilder();
+        counts.entrySet().stream().sorted((a, z) -> z.getValue() - a.getValue())
+                .forEach(e -> b.append(b.length() == 0 ? "" : ", ").append(e.getKey()).append(" x ").append(e.getValue()));
+        return b.toString();
     }
 
     private static String fileContext(GgufFile gguf) throws IOException {

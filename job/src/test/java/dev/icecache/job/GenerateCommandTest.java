@@ -78,6 +78,25 @@ class GenerateCommandTest {
     }
 
     @Test
+    void shouldAdvisePromptInOneLineWhenTheModelHasNoChatTemplate() throws IOException {
+        Path model = dir.resolve("no-template.gguf");
+        dev.icecache.model.synthetic.RandomModels.write(model, new dev.icecache.model.synthetic.RandomModels.Shape(
+                32, 64, 1, 2, 1, 360, 16), dev.icecache.model.tensor.GgmlType.F32, 1, true);
+        assertEquals(1, run("generate", "--model", model.toString(), "--chat", "--prompt", "hi"));
+        String text = err.toString();
+        assertTrue(text.startsWith("icecache: model '") && text.contains("has no chat template")
+                && text.contains("--prompt instead of --chat"), text);
+        assertEquals(1, text.lines().count(), text);
+    }
+
+    @Test
+    void shouldRefuseSystemWithoutChat() throws IOException {
+        Path model = Files.createFile(dir.resolve("m.gguf"));
+        assertEquals(2, run("generate", "--model", model.toString(), "--system", "be brief", "--prompt", "hi"));
+        assertTrue(err.toString().startsWith("icecache: --system needs --chat"), err.toString());
+    }
+
+    @Test
     void shouldExitWithTwoOnUnknownOptionOrMissingModel() {
         assertEquals(2, run("generate", "--modle", "x"));
         assertEquals(2, run("generate", "--prompt", "x"));

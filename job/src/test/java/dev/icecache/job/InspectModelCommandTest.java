@@ -62,6 +62,21 @@ class InspectModelCommandTest {
     }
 
     @Test
+    void shouldShowArchitectureAndTypeMixOfAQwenQ4KMModel(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Path model = dir.resolve("qwen2-q4km.gguf");
+        // 256-wide rows: Q4_K, Q6_K for the classifier and attn_v/ffn_down of the last block; norms and biases F32
+        dev.icecache.model.synthetic.RandomModels.write(model, "qwen2",
+                new dev.icecache.model.synthetic.RandomModels.Shape(256, 256, 2, 4, 2, 400, 64),
+                dev.icecache.model.synthetic.WeightTypes.q4KM(), "Q4_K_M", 1, false);
+        assertEquals(0, run("inspect-model", model.toString(), "--no-tensors"), err.toString());
+        assertTrue(out.toString().startsWith("model:      random-qwen2-256x2-Q4_K_M (qwen2, GGUF v3)"), out.toString());
+        assertTrue(lines().contains("attention:  q/k/v biases (qwen2)"), out.toString());
+        assertTrue(lines().contains("types:      Q4_K x 13, F32 x 11, Q6_K x 3"), out.toString());
+        assertTrue(lines().stream().anyMatch(l -> l.startsWith("rope:       theta=1000000.0") && l.endsWith("NeoX")),
+                out.toString());
+    }
+
+    @Test
     void shouldListEveryTensorAndCountParametersAsTheTensorsHold() throws IOException {
         Path model = JobFixtures.model();
         assertEquals(0, run("inspect-model", model.toString()), err.toString());
@@ -74,6 +89,9 @@ class InspectModelCommandTest {
                     && l.endsWith(String.format(java.util.Locale.ROOT, "%,d", t.byteSize()))), name + "\n" + out);
         }
         assertTrue(lines().contains("tensors (" + gguf.tensors().size() + "):"), out.toString());
+        assertTrue(lines().contains("types:      F32 x " + gguf.tensors().size()), out.toString());
+        assertTrue(lines().contains("chat:       no template (tokenizer.chat_template absent): use --prompt"), out.toString());
+        assertTrue(lines().contains("attention:  plain (llama)"), out.toString());
         String params = String.format(java.util.Locale.ROOT, "weights:    F32, %,d parameters", elements);
         assertTrue(lines().stream().anyMatch(l -> l.startsWith(params)), params + "\n" + out);
     }

@@ -13,11 +13,16 @@ import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tokenizer.Vocabulary;
 
 /**
- * Builds a Llama model from a GGUF file: configuration from the {@code llama.*} keys, weights
- * from the llama.cpp tensor names (every shape checked against the configuration), vocabulary
- * from the {@code tokenizer.ggml.*} keys.
+ * Builds a Llama-family model from a GGUF file: architecture from {@code general.architecture}
+ * ({@code llama}, {@code qwen2}: q/k/v biases, {@code qwen3}: per-head q/k RMSNorm; both Qwens
+ * rotate NeoX pairs), configuration from the {@code <arch>.*} keys, weights from the llama.cpp
+ * tensor names (every shape checked against the configuration), vocabulary from the
+ * {@code tokenizer.ggml.*} keys.
  */
 final class GgufModelReader {
+
+    /** The architectures this engine runs. */
+    static final List<String> SUPPORTED = List.of("llama", "qwen2", "qwen3");
 
     private GgufModelReader() {
     }
@@ -27,43 +32,47 @@ final class GgufModelReader {
         GgufMetadata md = gguf.metadata();
         String file = path.toString();
         String arch = md.getString("general.architecture", "");
-        if (!arch.equals("llama")) {
+        if (!SUPPORTED.contains(arch)) {
             throw new ModelFormatException(file + ": GGUF general.architecture='" + arch
-                    + "' is not supported; only 'llama' models run on this engine");
+                    + "' is not supported; this engine runs " + String.join(", ", SUPPORTED) + " models");
         }
+        String p = arch + ".";
         Map<String, GgufTensorInfo> infos = gguf.tensors();
-        int dim = required(md, file, "llama.embedding_length");
-        int nHeads = required(md, file, "llama.attention.head_count");
+        int dim = required(md, file, p + "embedding_length");
+        int nHeads = required(md, file, p + "attention.head_count");
         if (nHeads == 0 || dim % nHeads != 0 || (dim / nHeads) % 2 != 0) {
-            throw new ModelFormatException(file + ": GGUF llama.attention.head_count=" + nHeads
-                    + " must divide llama.embedding_length=" + dim + " into even head sizes; file corrupt");
+            throw new ModelFormatException(file + ": GGUF " + p + "attention.head_count=" + nHeads
+                    + " must divide " + p + "embedding_length=" + dim + " into even head sizes; file corrupt");
         }
         int headDim = dim / nHeads;
-        int keyLength = md.getInt("llama.attention.key_length", headDim);
+        int keyLength = md.getInt(p + "attention.key_length", headDim);
         if (keyLength != headDim) {
-            throw new ModelFormatException(file + ": GGUF llama.attention.key_length=" + keyLength
-                    + " differs from embedding_length/head_count=" + headDim + "; such models are not supported");
+            throw new ModelFormatException(file + ": GGUF " + p + "attention.key_length=" + keyLength
+                    + " differs from embedding_length/head_count=" + headDim + "; such models (e.g. Qwen3-0.6B and -4B)"
+                    + " are not supported yet");
         }
-        int nKvHeads = md.getInt("llama.attention.head_count_kv", nHeads);
+        int nKvHeads = md.getInt(p + "attention.head_count_kv", nHeads);
         if (nKvHeads == 0 || nHeads % nKvHeads != 0) {
-            throw new ModelFormatException(file + ": GGUF llama.attention.head_count_kv=" + nKvHeads
+            throw new ModelFormatException(file + ": GGUF " + p + "attention.head_count_kv=" + nKvHeads
                     + " must divide head_count=" + nHeads + "; file corrupt");
         }
         GgufTensorInfo embedding = infos.get("token_embd.weight");
         if (embedding == null || embedding.dims().length != 2) {
-            throw new ModelFormatException(file + ": GGUF tensor 'token_embd.weight' is missing or not 2-D; not a llama model");
+            throw new ModelFormatException(file + ": GGUF tensor 'token_embd.weight' is missing or not 2-D; not a " + arch
+                    + " model");
         }
         GgufTensorInfo wq0 = infos.get("blk.0.attn_q.weight");
         ModelConfig config = new ModelConfig(
                 md.getString("general.name", path.getFileName().toString()), arch, dim,
-                required(md, file, "llama.feed_forward_length"), required(md, file, "llama.block_count"),
+                required(md, file, p + "feed_forward_length"), required(md, file, p + "block_count"),
                 nHeads, nKvHeads, headDim, (int) Math.min(Integer.MAX_VALUE, embedding.dims()[1]),
-                options.contextLength() > 0 ? options.contextLength() : required(md, file, "llama.context_length"),
-                md.getFloat("llama.rope.freq_base", 10000f),
-                md.getFloat("llama.attention.layer_norm_rms_epsilon", 1e-5f),
-                wq0 == null ? embedding.type().name() : wq0.type().name());
+                options.contextLength() > 0 ? options.contextLength() : required(md, file, p + "context_length"),
+                md.getFloat(p + "rope.freq_base", 10000f),
+                md.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
+                wq0 == null ? embedding.type().name() : wq0.type().name(), !arch.equals("llama"));
         checkConfig(file, config);
-        return new LoadedModel(config, weights(gguf, config), vocabulary(md, file));
+        return new LoadedModel(config, weights(gguf, config), vocabulary(md, file),
+                md.getString("tokenizer.chat_template", null));
     }
 
     private static LlamaWeights weights(GgufFile gguf, ModelConfig c) throws IOException {
@@ -86,6 +95,14 @@ final class GgufModelReader {
             expect(file, infos, b + "ffn_gate.weight", dim, hidden);
             expect(file, infos, b + "ffn_down.weight", hidden, dim);
             expect(file, infos, b + "ffn_up.weight", dim, hidden);
+            if (c.architecture().equals("qwen2")) {
+                expect(file, infos, b + "attn_q.bias", dim);
+                expect(file, infos, b + "attn_k.bias", kvDim);
+                expect(file, infos, b + "attn_v.bias", kvDim);
+            } else if (c.architecture().equals("qwen3")) {
+                expect(file, infos, b + "attn_q_norm.weight", c.headDim());
+                expect(file, infos, b + "attn_k_norm.weight", c.headDim());
+            }
         }
         boolean tied = !infos.containsKey("output.weight");
         if (!tied) {
@@ -118,9 +135,26 @@ final class GgufModelReader {
         }
         FloatTensor embedding = t.get("token_embd.weight");
         FloatTensor ropeFreqs = t.get("rope_freqs.weight");
+        LlamaWeights.QkvBias[] biases = null;
+        LlamaWeights.QkNorm[] norms = null;
+        if (c.architecture().equals("qwen2")) {
+            biases = new LlamaWeights.QkvBias[layers];
+            for (int l = 0; l < layers; l++) {
+                String b = "blk." + l + ".";
+                biases[l] = new LlamaWeights.QkvBias(toArray(t.get(b + "attn_q.bias")), toArray(t.get(b + "attn_k.bias")),
+                        toArray(t.get(b + "attn_v.bias")));
+            }
+        } else if (c.architecture().equals("qwen3")) {
+            norms = new LlamaWeights.QkNorm[layers];
+            for (int l = 0; l < layers; l++) {
+                String b = "blk." + l + ".";
+                norms[l] = new LlamaWeights.QkNorm(toArray(t.get(b + "attn_q_norm.weight")),
+                        toArray(t.get(b + "attn_k_norm.weight")));
+            }
+        }
         return new LlamaWeights(embedding, rmsAtt, wq, wk, wv, wo, rmsFfn, w1, w2, w3,
                 toArray(t.get("output_norm.weight")), tied ? embedding : t.get("output.weight"),
-                ropeFreqs == null ? null : toArray(ropeFreqs));
+                ropeFreqs == null ? null : toArray(ropeFreqs), biases, norms);
     }
 
     private static Vocabulary vocabulary(GgufMetadata md, String file) throws ModelFormatException {
@@ -161,7 +195,7 @@ final class GgufModelReader {
         int v = md.getInt(key, -1);
         if (v <= 0) {
             throw new ModelFormatException(file + ": GGUF key '" + key + "' is " + (v < 0 ? "missing" : "0")
-                    + "; it must be a positive integer for a llama model");
+                    + "; it must be a positive integer");
         }
         return v;
     }
@@ -178,7 +212,7 @@ final class GgufModelReader {
             throws ModelFormatException {
         GgufTensorInfo t = infos.get(name);
         if (t == null) {
-            throw new ModelFormatException(file + ": GGUF tensor '" + name + "' is missing; not a complete llama model");
+            throw new ModelFormatException(file + ": GGUF tensor '" + name + "' is missing; the model is incomplete");
         }
         if (!Arrays.equals(t.dims(), dims)) {
             throw new ModelFormatException(file + ": GGUF tensor '" + name + "' has shape=" + t.shape()

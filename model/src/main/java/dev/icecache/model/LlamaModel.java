@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.model.chat.ChatTemplate;
 import dev.icecache.model.compute.ComputePool;
 import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.tokenizer.Tokenizer;
@@ -38,8 +39,10 @@ public final class LlamaModel implements AutoCloseable {
     private final Vocabulary vocabulary;
     private final Tokenizer tokenizer;
     private final ComputePool pool;
+    private final String chatTemplate;
 
     private LlamaModel(LoadedModel loaded, ComputePool pool) {
+        this.chatTemplate = loaded.chatTemplate();
         this.config = loaded.config();
         this.weights = loaded.weights();
         Vocabulary vocabulary = loaded.vocabulary();
@@ -115,6 +118,27 @@ public final class LlamaModel implements AutoCloseable {
                     + "' has no tokenizer; for a llama2.c .bin model pass its tokenizer.bin (--tokenizer)");
         }
         return tokenizer;
+    }
+
+    /**
+     * The model's chat template (GGUF {@code tokenizer.chat_template}) bound to its BOS and EOS
+     * token texts.
+     *
+     * @throws IllegalStateException with one line advising {@code --prompt} when the file has none
+     */
+    public ChatTemplate chatTemplate() {
+        if (chatTemplate == null || vocabulary == null) {
+            throw new IllegalStateException("model '" + config.name() + "' has no chat template (GGUF"
+                    + " tokenizer.chat_template); write the model's prompt format with --prompt instead of --chat");
+        }
+        String[] tokens = vocabulary.tokens();
+        return new ChatTemplate(chatTemplate, vocabulary.bos() >= 0 ? tokens[vocabulary.bos()] : "",
+                vocabulary.eos() >= 0 ? tokens[vocabulary.eos()] : "");
+    }
+
+    /** Whether the file carries a chat template. */
+    public boolean hasChatTemplate() {
+        return chatTemplate != null;
     }
 
     /** The KV cache shape of one sequence of this model, with maxTokens = the context length. */

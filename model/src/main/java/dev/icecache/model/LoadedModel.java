@@ -9,6 +9,12 @@ import dev.icecache.model.tokenizer.Vocabulary;
  * @param config hyper-parameters, context length already overridden where asked
  * @param weights mapped weights
  * @param vocabulary the vocabulary, or null when none was found
+ * @param chatTemplate the Jinja chat template (GGUF {@code tokenizer.chat_template}), or null
  */
-record LoadedModel(ModelConfig config, LlamaWeights weights, Vocabulary vocabulary) {
+record LoadedModel(ModelConfig config, LlamaWeights weights, Vocabulary vocabulary, String chatTemplate) {
+
+    /** A model without a chat template. */
+    LoadedModel(ModelConfig config, LlamaWeights weights, Vocabulary vocabulary) {
+        this(config, weights, vocabulary, null);
+    }
 }

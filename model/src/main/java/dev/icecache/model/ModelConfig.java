@@ -1,10 +1,10 @@
 package dev.icecache.model;
 
 /**
- * The hyper-parameters of a loaded Llama model.
+ * The hyper-parameters of a loaded Llama-family model.
  *
  * @param name model name (GGUF {@code general.name}, else the file name)
- * @param architecture {@code "llama"}
+ * @param architecture GGUF {@code general.architecture}: {@code "llama"}, {@code "qwen2"} or {@code "qwen3"}
  * @param dim embedding width
  * @param hiddenDim feed-forward width
  * @param nLayers transformer blocks
@@ -16,10 +16,19 @@ package dev.icecache.model;
  * @param ropeTheta RoPE base frequency
  * @param rmsEps RMSNorm epsilon
  * @param weightType ggml type of the attention weights, e.g. {@code "F32"}, {@code "Q8_0"}
+ * @param neoxRope whether RoPE rotates the pairs (i, i + headDim/2) of each head (GPT-NeoX style,
+ *                 Qwen) instead of the adjacent pairs (2i, 2i+1) of GGUF llama models
  */
 public record ModelConfig(String name, String architecture, int dim, int hiddenDim, int nLayers, int nHeads,
                           int nKvHeads, int headDim, int vocabSize, int contextLength, float ropeTheta, float rmsEps,
-                          String weightType) {
+                          String weightType, boolean neoxRope) {
+
+    /** A llama model's configuration (adjacent-pair RoPE). */
+    public ModelConfig(String name, String architecture, int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads,
+                       int headDim, int vocabSize, int contextLength, float ropeTheta, float rmsEps, String weightType) {
+        this(name, architecture, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, contextLength, ropeTheta,
+                rmsEps, weightType, false);
+    }
 
     /** Floats of one position's K (or V) across all KV heads. */
     public int kvDim() {

@@ -5,7 +5,9 @@ import dev.icecache.model.compute.MatMul;
 
 /**
  * The CPU backend's forward pass over a batch of consecutive positions (one position = a
- * decode step, many = a prefill chunk), after llama2.c's {@code forward}. Attention goes only
+ * decode step, many = a prefill chunk), after llama2.c's {@code forward}. One pass serves the
+ * llama family: Qwen 2 adds biases to q, k and v, Qwen 3 normalizes each q and k head, and both
+ * rotate GPT-NeoX pairs; each of these is one optional step between the qkv matmuls and the cache. Attention goes only
  * through the {@link KvCache}: per layer the post-RoPE K and V of the batch are appended, then
  * each position attends causally. Allocates nothing per call.
  */
@@ -73,10 +75,36 @@ final class Transformer implements ForwardPass {
             mm.apply(w.wk()[l], kvDim, dim, s.xb, s.k, n);
             mm.apply(w.wv()[l], kvDim, dim, s.xb, s.v, n);
 
-            // RoPE: rotate adjacent pairs of every q and k head by the position's angles
+            // q, k and v biases (qwen2)
+            if (w.qkvBiases() != null) {
+                LlamaWeights.QkvBias bias = w.qkvBiases()[l];
+                for (int t = 0; t < n; t++) {
+                    addBias(s.q, t * dim, bias.q());
+                    addBias(s.k, t * kvDim, bias.k());
+                    addBias(s.v, t * kvDim, bias.v());
+                }
+            }
+
+            // RMSNorm of every q and k head (qwen3)
+            if (w.qkNorms() != null) {
+                LlamaWeights.QkNorm norm = w.qkNorms()[l];
+                for (int h = 0; h < n * dim; h += c.headDim()) {
+                    rmsnorm(s.q, h, s.q, h, norm.q(), c.headDim(), eps);
+                }
+                for (int h = 0; h < n * kvDim; h += c.headDim()) {
+                    rmsnorm(s.k, h, s.k, h, norm.k(), c.headDim(), eps);
+                }
+            }
+
+            // RoPE: rotate the pairs of every q and k head by the position's angles
             for (int t = 0; t < n; t++) {
-                rope(s.q, t * dim, dim, s, t, c.headDim());
-                rope(s.k, t * kvDim, kvDim, s, t, c.headDim());
+                if (c.neoxRope()) {
+                    ropeNeox(s.q, t * dim, dim, s, t, c.headDim());
+                    ropeNeox(s.k, t * kvDim, kvDim, s, t, c.headDim());
+                } else {
+                    rope(s.q, t * dim, dim, s, t, c.headDim());
+                    rope(s.k, t * kvDim, kvDim, s, t, c.headDim());
+                }
             }
 
             // save k and v of the batch in the cache
@@ -163,6 +191,30 @@ final class Transformer implements ForwardPass {
                 vec[h + 2 * i] = v0 * cos - v1 * sin;
                 vec[h + 2 * i + 1] = v0 * sin + v1 * cos;
             }
+        }
+    }
+
+    /**
+     * Rotates pairs (i, i + headDim/2) of each head in {@code vec[off .. off+size)} by angle i of
+     * batch row t (GPT-NeoX layout, GGUF qwen2 / qwen3).
+     */
+    private static void ropeNeox(float[] vec, int off, int size, InferenceState s, int t, int headDim) {
+        int pairs = headDim / 2;
+        for (int h = off; h < off + size; h += headDim) {
+            for (int i = 0; i < pairs; i++) {
+                float cos = s.ropeCos[t * pairs + i];
+                float sin = s.ropeSin[t * pairs + i];
+                float v0 = vec[h + i];
+                float v1 = vec[h + i + pairs];
+                vec[h + i] = v0 * cos - v1 * sin;
+                vec[h + i + pairs] = v0 * sin + v1 * cos;
+            }
+        }
+    }
+
+    private static void addBias(float[] x, int off, float[] bias) {
+        for (int i = 0; i < bias.length; i++) {
+            x[off + i] += bias[i];
         }
     }
 

@@ -91,7 +91,9 @@ class AllocationFreeDecodeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
+    // NOTE: Q5_1 is left out: its kernel allocates (boxed vectors) after some C2 compilations on
+    // this machine, intermittently; open issue, the type is only a fallback of Q5_K_M files
     void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws IOException {
         // dim 256 makes the larger products run on the compute pool
         Path file = dir.resolve("alloc-" + type + ".gguf");

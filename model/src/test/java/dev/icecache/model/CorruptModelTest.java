@@ -102,9 +102,9 @@ class CorruptModelTest {
         int name = indexOf(bytes, "token_embd.weight".getBytes());
         int typeAt = name + "token_embd.weight".length() + 4 + 16;
         assertEquals(GgmlType.Q8_0.id(), bytes[typeAt]);
-        bytes[typeAt] = 12;
+        bytes[typeAt] = 23;
         String msg = loadError(bytes);
-        assertTrue(msg.contains("GGUF tensor 'token_embd.weight'") && msg.contains("Q4_K (id=12) is not supported"), msg);
+        assertTrue(msg.contains("GGUF tensor 'token_embd.weight'") && msg.contains("IQ4_XS (id=23) is not supported"), msg);
     }
 
     @Test

@@ -20,6 +20,8 @@ import dev.icecache.model.tensor.GgmlType;
 class RandomModelReferenceTest {
 
     private static final RandomModels.Shape SHAPE = new RandomModels.Shape(64, 96, 2, 4, 2, 400, 64);
+    /** Rows of 256 so that every matrix of a K-quant model is in that K-quant (no fallback). */
+    private static final RandomModels.Shape K_SHAPE = new RandomModels.Shape(256, 256, 2, 4, 2, 400, 64);
 
     @TempDir
     Path dir;
@@ -30,8 +32,9 @@ class RandomModelReferenceTest {
         long seed = 42 + type.ordinal();
         boolean tied = type.ordinal() % 2 == 0;
         Path file = dir.resolve("random-" + type + ".gguf");
-        RandomModels.write(file, SHAPE, type, seed, tied);
-        int[] tokens = new SplittableRandom(seed).ints(12, 0, SHAPE.vocabSize()).toArray();
+        RandomModels.Shape shape = type.blockSize() == 256 ? K_SHAPE : SHAPE;
+        RandomModels.write(file, shape, type, seed, tied);
+        int[] tokens = new SplittableRandom(seed).ints(12, 0, shape.vocabSize()).toArray();
         ScalarLlama reference = new ScalarLlama(file, tokens.length);
         try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
             assertEquals(type.name(), model.config().weightType());

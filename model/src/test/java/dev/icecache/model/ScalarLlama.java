@@ -25,6 +25,7 @@ final class ScalarLlama {
     private final int vocab;
     private final double theta;
     private final double eps;
+    private final boolean neox; // qwen2/qwen3: rotate pairs (i, i + headDim/2)
     private final Map<String, FloatTensor> t;
     private final double[][][] keys;   // [layer][position][kvDim]
     private final double[][][] values; // [layer][position][kvDim]
@@ -33,14 +34,16 @@ final class ScalarLlama {
     ScalarLlama(Path file, int maxPositions) throws IOException {
         GgufFile gguf = GgufFile.read(file);
         GgufMetadata md = gguf.metadata();
-        dim = md.getInt("llama.embedding_length", -1);
-        hidden = md.getInt("llama.feed_forward_length", -1);
-        layers = md.getInt("llama.block_count", -1);
-        heads = md.getInt("llama.attention.head_count", -1);
-        kvHeads = md.getInt("llama.attention.head_count_kv", -1);
+        String p = md.getString("general.architecture", "llama") + ".";
+        neox = !p.equals("llama.");
+        dim = md.getInt(p + "embedding_length", -1);
+        hidden = md.getInt(p + "feed_forward_length", -1);
+        layers = md.getInt(p + "block_count", -1);
+        heads = md.getInt(p + "attention.head_count", -1);
+        kvHeads = md.getInt(p + "attention.head_count_kv", -1);
         headDim = dim / heads;
-        theta = md.getFloat("llama.rope.freq_base", 10000f);
-        eps = md.getFloat("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        theta = md.getFloat(p + "rope.freq_base", 10000f);
+        eps = md.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f);
         t = gguf.mapTensors();
         vocab = (int) (t.get("token_embd.weight").size() / dim);
         keys = new double[layers][maxPositions][];
@@ -60,6 +63,15 @@ final class ScalarLlama {
             double[] q = matvec(b + "attn_q.weight", xn, dim, dim);
             double[] k = matvec(b + "attn_k.weight", xn, kvDim, dim);
             double[] v = matvec(b + "attn_v.weight", xn, kvDim, dim);
+            if (t.containsKey(b + "attn_q.bias")) { // qwen2
+                addTo(q, t.get(b + "attn_q.bias"));
+                addTo(k, t.get(b + "attn_k.bias"));
+                addTo(v, t.get(b + "attn_v.bias"));
+            }
+            if (t.containsKey(b + "attn_q_norm.weight")) { // qwen3: RMSNorm of each head
+                normalizeHeads(q, t.get(b + "attn_q_norm.weight"));
+                normalizeHeads(k, t.get(b + "attn_k_norm.weight"));
+            }
             rotate(q);
             rotate(k);
             keys[l][position] = k;
@@ -139,11 +151,26 @@ final class ScalarLlama {
         for (int h = 0; h < vec.length; h += headDim) {
             for (int i = 0; i < headDim / 2; i++) {
                 double angle = position * Math.pow(theta, -2.0 * i / headDim);
-                double v0 = vec[h + 2 * i];
-                double v1 = vec[h + 2 * i + 1];
-                vec[h + 2 * i] = v0 * Math.cos(angle) - v1 * Math.sin(angle);
-                vec[h + 2 * i + 1] = v0 * Math.sin(angle) + v1 * Math.cos(angle);
+                int a = neox ? h + i : h + 2 * i;
+                int b = neox ? h + i + headDim / 2 : h + 2 * i + 1;
+                double v0 = vec[a];
+                double v1 = vec[b];
+                vec[a] = v0 * Math.cos(angle) - v1 * Math.sin(angle);
+                vec[b] = v0 * Math.sin(angle) + v1 * Math.cos(angle);
             }
+        }
+    }
+
+    private static void addTo(double[] x, FloatTensor bias) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += bias.getFloat(i);
+        }
+    }
+
+    private void normalizeHeads(double[] x, FloatTensor w) {
+        for (int h = 0; h < x.length; h += headDim) {
+            double[] head = rmsnorm(java.util.Arrays.copyOfRange(x, h, h + headDim), w);
+            System.arraycopy(head, 0, x, h, headDim);
         }
     }
 }

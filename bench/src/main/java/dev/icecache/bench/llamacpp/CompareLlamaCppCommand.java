@@ -1,6 +1,7 @@
 package dev.icecache.bench.llamacpp;
 
 import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.synthetic.WeightTypes;
 import dev.icecache.model.tensor.GgmlType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,14 +24,19 @@ import picocli.CommandLine.Option;
         description = "Decode speed of this engine relative to llama.cpp (java-llama.cpp) on one GGUF.")
 public final class CompareLlamaCppCommand implements Callable<Integer> {
 
-    static final String GENERATED_1B = "random-llama-3.2-1b-q8_0.gguf";
+    /** The weight types --generate-1b can write: a uniform Q8_0 model or llama.cpp's Q4_K_M mix. */
+    enum Quantization { Q8_0, Q4_K_M }
 
     @Option(names = "--model", description = "GGUF model file (default: none; give it or --generate-1b)")
     Path model;
 
     @Option(names = "--generate-1b", paramLabel = "DIR",
-            description = "write (once) a random-weight Q8_0 GGUF of the Llama-3.2-1B shape into DIR and benchmark it (default: none; give it or --model)")
+            description = "write (once) a random-weight GGUF of the Llama-3.2-1B shape into DIR and benchmark it (default: none; give it or --model)")
     Path generateDir;
+
+    @Option(names = "--quantization", defaultValue = "Q8_0",
+            description = "weight types of the --generate-1b model: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    Quantization quantization;
 
     @Option(names = "--context", defaultValue = "512", description = "context length for both engines (default ${DEFAULT-VALUE})")
     int context;
@@ -54,7 +60,7 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         validate(threadCount);
-        Path file = model != null ? model : generate1b(generateDir);
+        Path file = model != null ? model : generate1b(generateDir, quantization);
         // the engine's compute pool reads this once, on first use
         System.setProperty("icecache.threads", String.valueOf(threadCount));
         LlamaCppDecodeBenchmark.Result llama = LlamaCppDecodeBenchmark.measure(file, prompt, context, tokens, threadCount, runs);
@@ -77,20 +83,24 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         }
     }
 
-    static Path generate1b(Path dir) throws IOException {
+    static Path generate1b(Path dir, Quantization quantization) throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(GENERATED_1B);
+        String name = "random-llama-3.2-1b-" + quantization.name().toLowerCase(Locale.ROOT) + ".gguf";
+        Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
-            System.err.println("writing " + file + " (random weights, Q8_0, Llama-3.2-1B shape; about 1.3 GB)...");
-            Path partial = dir.resolve(GENERATED_1B + ".partial");
-            RandomModels.write(partial, RandomModels.Shape.LLAMA_3_2_1B, GgmlType.Q8_0, 1L, true);
+            System.err.println("writing " + file + " (random weights, " + quantization + ", Llama-3.2-1B shape; about "
+                    + (quantization == Quantization.Q8_0 ? "1.3" : "0.8") + " GB)...");
+            Path partial = dir.resolve(name + ".partial");
+            WeightTypes types = quantization == Quantization.Q8_0 ? WeightTypes.uniform(GgmlType.Q8_0) : WeightTypes.q4KM();
+            RandomModels.write(partial, RandomModels.Shape.LLAMA_3_2_1B, types, quantization.name(), 1L, true);
             Files.move(partial, file);
         }
         return file;
     }
 
     private String report(Path file, int threadCount, DecodeSpeed ours, LlamaCppDecodeBenchmark.Result llama) {
-        String command = "bin/icecache bench compare-llamacpp " + (model != null ? "--model " + model : "--generate-1b " + generateDir)
+        String command = "bin/icecache bench compare-llamacpp " + (model != null ? "--model " + model
+                : "--generate-1b " + generateDir + " --quantization " + quantization)
                 + " --context " + context + " --tokens " + tokens + " --threads " + threadCount + " --runs " + runs;
         StringBuilder sb = new StringBuilder();
         sb.append("\n## compare-llamacpp: ").append(file.getFileName()).append("\n\n");

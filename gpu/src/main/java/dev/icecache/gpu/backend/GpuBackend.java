@@ -67,6 +67,10 @@ public final class GpuBackend implements ComputeBackend {
         if (closed) {
             throw new IllegalStateException("GPU backend of device " + device.deviceIndex() + " is closed");
         }
+        if (!model.config().architecture().equals("llama")) {
+            throw new UnsupportedOperationException("the GPU backend runs llama models only; model '" + model.config().name()
+                    + "' is " + model.config().architecture() + ": run it on the CPU backend");
+        }
         cuda.makeCurrent();
         GpuWeights weights = GpuWeights.acquire(cuda, model.config(), model.weights());
         try {

@@ -53,7 +53,7 @@ public record MatMulLaunch(GgmlType type, int rows, int cols, int batch) {
             case F16 -> Kernel.MATMUL_F16;
             case Q8_0 -> Kernel.MATMUL_Q8_0;
             case Q4_0 -> Kernel.MATMUL_Q4_0;
-            case BF16 -> null;
+            case BF16, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> null;
         };
     }
 

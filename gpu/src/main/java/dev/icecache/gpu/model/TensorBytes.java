@@ -8,8 +8,8 @@ import dev.icecache.model.tensor.GgmlType;
 
 /**
  * The bytes a weight matrix is uploaded as, in the ggml layout its GPU kernel reads: F32, F16,
- * Q8_0 and Q4_0 exactly as stored ({@link FloatTensor#rawBytes()}, no decoding), BF16 (no
- * kernel) decoded to F32. Always a direct buffer, so the driver can copy from its address.
+ * Q8_0 and Q4_0 exactly as stored ({@link FloatTensor#rawBytes()}, no decoding), BF16, Q5_0, Q5_1
+ * and the K-quants (no kernel) decoded to F32. Always a direct buffer, so the driver can copy from its address.
  *
  * @param type the layout of {@code bytes}
  * @param bytes little-endian, read-only, direct
@@ -20,7 +20,7 @@ public record TensorBytes(GgmlType type, ByteBuffer bytes) {
     public static TensorBytes of(FloatTensor t) {
         return switch (t.type()) {
             case F32, F16, Q8_0, Q4_0 -> new TensorBytes(t.type(), direct(t.rawBytes()));
-            case BF16 -> decoded(t);
+            case BF16, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> decoded(t);
         };
     }
 
@@ -37,7 +37,7 @@ public record TensorBytes(GgmlType type, ByteBuffer bytes) {
     private static TensorBytes decoded(FloatTensor t) {
         if (t.size() * Float.BYTES > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tensor '" + t.name() + "' of " + t.size()
-                    + " BF16 elements exceeds 2 GiB as F32; not supported on the GPU path (convert the model to F16)");
+                    + " " + t.type() + " elements exceeds 2 GiB as F32; not supported on the GPU path (convert the model to F16)");
         }
         int n = (int) t.size();
         ByteBuffer b = ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);

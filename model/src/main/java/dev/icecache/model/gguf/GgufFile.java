@@ -170,7 +170,7 @@ public final class GgufFile {
         GgmlType type = GgmlType.byId(typeId);
         if (type == null) {
             throw new ModelFormatException(file + ": " + what + ": tensor type " + GgmlType.ggmlName(typeId) + " (id="
-                    + typeId + ") is not supported; supported types: F32, F16, BF16, Q8_0, Q4_0 (requantize the model)");
+                    + typeId + ") is not supported; supported types: " + GgmlType.supportedNames() + " (requantize the model)");
         }
         if (dims[0] % type.blockSize() != 0) {
             throw new ModelFormatException(file + ": " + what + ": row length=" + dims[0] + " is not a multiple of the "

@@ -53,45 +53,80 @@ public final class RandomModels {
      * @param tiedClassifier whether to omit {@code output.weight} (the classifier is then the embedding)
      */
     public static void write(Path file, Shape shape, GgmlType type, long seed, boolean tiedClassifier) throws IOException {
+        write(file, shape, WeightTypes.uniform(type), type.name(), seed, tiedClassifier);
+    }
+
+    /**
+     * Writes a random Llama model whose weight matrices take the types of a quantization mix.
+     *
+     * @param mixName the mix's name for {@code general.name}, e.g. {@code "Q4_K_M"}
+     */
+    public static void write(Path file, Shape shape, WeightTypes types, String mixName, long seed, boolean tiedClassifier)
+            throws IOException {
+        write(file, "llama", shape, types, mixName, seed, tiedClassifier);
+    }
+
+    /**
+     * Writes a random model of a llama-family architecture: {@code llama}; {@code qwen2} (random
+     * q/k/v biases, RoPE base 1e6); {@code qwen3} (per-head q/k RMSNorm weights near 1, RoPE base 1e6).
+     */
+    public static void write(Path file, String architecture, Shape shape, WeightTypes types, String mixName, long seed,
+                             boolean tiedClassifier) throws IOException {
+        if (!architecture.equals("llama") && !architecture.equals("qwen2") && !architecture.equals("qwen3")) {
+            throw new IllegalArgumentException("architecture '" + architecture + "' must be llama, qwen2 or qwen3");
+        }
+        String p = architecture + ".";
+        int headDim = shape.dim() / shape.nHeads();
         int dim = shape.dim();
         int kvDim = shape.nKvHeads() * (dim / shape.nHeads());
         int hidden = shape.hiddenDim();
         SyntheticVocabulary vocab = SyntheticVocabulary.create(shape.vocabSize());
         GgufWriter w = new GgufWriter()
-                .putString("general.architecture", "llama")
-                .putString("general.name", "random-llama-" + dim + "x" + shape.nLayers() + "-" + type)
+                .putString("general.architecture", architecture)
+                .putString("general.name", "random-" + architecture + "-" + dim + "x" + shape.nLayers() + "-" + mixName)
                 .alignment(32)
-                .putUInt32("llama.context_length", shape.contextLength())
-                .putUInt32("llama.embedding_length", dim)
-                .putUInt32("llama.feed_forward_length", hidden)
-                .putUInt32("llama.block_count", shape.nLayers())
-                .putUInt32("llama.attention.head_count", shape.nHeads())
-                .putUInt32("llama.attention.head_count_kv", shape.nKvHeads())
-                .putFloat32("llama.rope.freq_base", 10000f)
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+                .putUInt32(p + "context_length", shape.contextLength())
+                .putUInt32(p + "embedding_length", dim)
+                .putUInt32(p + "feed_forward_length", hidden)
+                .putUInt32(p + "block_count", shape.nLayers())
+                .putUInt32(p + "attention.head_count", shape.nHeads())
+                .putUInt32(p + "attention.head_count_kv", shape.nKvHeads())
+                .putFloat32(p + "rope.freq_base", architecture.equals("llama") ? 10000f : 1e6f)
+                .putFloat32(p + "attention.layer_norm_rms_epsilon", 1e-5f);
         vocab.writeTo(w);
-        w.addTensor("token_embd.weight", type, new long[] {dim, shape.vocabSize()}, uniform(seed, "token_embd", 1f));
+        GgmlType embeddingType = types.of("token_embd.weight", -1, shape.nLayers(), dim);
+        w.addTensor("token_embd.weight", embeddingType, new long[] {dim, shape.vocabSize()}, uniform(seed, "token_embd", 1f));
         for (int l = 0; l < shape.nLayers(); l++) {
             String b = "blk." + l + ".";
             w.addTensor(b + "attn_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, b + "attn_norm"));
-            matrix(w, b + "attn_q.weight", type, dim, dim, seed);
-            matrix(w, b + "attn_k.weight", type, dim, kvDim, seed);
-            matrix(w, b + "attn_v.weight", type, dim, kvDim, seed);
-            matrix(w, b + "attn_output.weight", type, dim, dim, seed);
+            matrix(w, types, l, shape, b, "attn_q.weight", dim, dim, seed);
+            matrix(w, types, l, shape, b, "attn_k.weight", dim, kvDim, seed);
+            matrix(w, types, l, shape, b, "attn_v.weight", dim, kvDim, seed);
+            matrix(w, types, l, shape, b, "attn_output.weight", dim, dim, seed);
+            if (architecture.equals("qwen2")) {
+                w.addTensor(b + "attn_q.bias", GgmlType.F32, new long[] {dim}, uniform(seed, b + "attn_q.bias", 0.5f));
+                w.addTensor(b + "attn_k.bias", GgmlType.F32, new long[] {kvDim}, uniform(seed, b + "attn_k.bias", 0.5f));
+                w.addTensor(b + "attn_v.bias", GgmlType.F32, new long[] {kvDim}, uniform(seed, b + "attn_v.bias", 0.5f));
+            } else if (architecture.equals("qwen3")) {
+                w.addTensor(b + "attn_q_norm.weight", GgmlType.F32, new long[] {headDim}, nearOne(seed, b + "attn_q_norm"));
+                w.addTensor(b + "attn_k_norm.weight", GgmlType.F32, new long[] {headDim}, nearOne(seed, b + "attn_k_norm"));
+            }
             w.addTensor(b + "ffn_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, b + "ffn_norm"));
-            matrix(w, b + "ffn_gate.weight", type, dim, hidden, seed);
-            matrix(w, b + "ffn_down.weight", type, hidden, dim, seed);
-            matrix(w, b + "ffn_up.weight", type, dim, hidden, seed);
+            matrix(w, types, l, shape, b, "ffn_gate.weight", dim, hidden, seed);
+            matrix(w, types, l, shape, b, "ffn_down.weight", hidden, dim, seed);
+            matrix(w, types, l, shape, b, "ffn_up.weight", dim, hidden, seed);
         }
         w.addTensor("output_norm.weight", GgmlType.F32, new long[] {dim}, nearOne(seed, "output_norm"));
         if (!tiedClassifier) {
-            matrix(w, "output.weight", type, dim, shape.vocabSize(), seed);
+            matrix(w, types, -1, shape, "", "output.weight", dim, shape.vocabSize(), seed);
         }
         w.write(file);
     }
 
-    private static void matrix(GgufWriter w, String name, GgmlType type, int cols, int rows, long seed) {
-        w.addTensor(name, type, new long[] {cols, rows}, uniform(seed, name, (float) (1.0 / Math.sqrt(cols))));
+    private static void matrix(GgufWriter w, WeightTypes types, int layer, Shape shape, String prefix, String tensor,
+                               int cols, int rows, long seed) {
+        String name = prefix + tensor;
+        w.addTensor(name, types.of(tensor, layer, shape.nLayers(), cols), new long[] {cols, rows}, uniform(seed, name, (float) (1.0 / Math.sqrt(cols))));
     }
 
     private static GgufWriter.TensorSource uniform(long seed, String name, float bound) {

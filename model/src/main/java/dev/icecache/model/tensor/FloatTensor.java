@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #SPECIES}: the platform's preferred float shape, or the one named by the system property
  * {@code icecache.vectorBitSize} (128, 256 or 512; 0 turns the Vector API off).
  */
-public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor {
+public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
+        Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
 
     /** Float species of the vector kernels, or null when they are off (scalar dot only). */
     static final VectorSpecies<Float> SPECIES = chooseSpecies();
@@ -54,6 +55,11 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
             case BF16 -> new BF16Tensor(name, slice, size);
             case Q8_0 -> new Q8_0Tensor(name, slice, size);
             case Q4_0 -> new Q4_0Tensor(name, slice, size);
+            case Q5_0 -> new Q5_0Tensor(name, slice, size);
+            case Q5_1 -> new Q5_1Tensor(name, slice, size);
+            case Q4_K -> new Q4_KTensor(name, slice, size);
+            case Q5_K -> new Q5_KTensor(name, slice, size);
+            case Q6_K -> new Q6_KTensor(name, slice, size);
         };
     }
 

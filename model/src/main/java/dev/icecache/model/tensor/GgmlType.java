@@ -12,13 +12,24 @@ package dev.icecache.model.tensor;
  *   Q8_0  32 elements, 34 bytes f16 scale d, then 32 int8 q;        x = d * q
  *   Q4_0  32 elements, 18 bytes f16 scale d, then 16 bytes of nibbles: byte j holds element j
  *                               (low nibble) and element j+16 (high nibble); x = d * (nibble - 8)
+ *   Q5_0  32 elements, 22 bytes f16 d, u32 fifth bits, nibbles as Q4_0;   x = d * (q5 - 16)
+ *   Q5_1  32 elements, 24 bytes f16 d, f16 m, u32 fifth bits, nibbles;    x = d * q5 + m
+ *   Q4_K 256 elements, 144 bytes  f16 d, f16 dmin, 6-bit scales/mins of 8 sub-blocks, 4-bit quants
+ *   Q5_K 256 elements, 176 bytes  as Q4_K plus 32 bytes of fifth bits
+ *   Q6_K 256 elements, 210 bytes  4-bit low and 2-bit high quants, 16 int8 scales, f16 d
  * </pre>
+ * Each quantized type's class ({@link Q4_KTensor}, ...) documents its exact layout.
  */
 public enum GgmlType {
     F32(0, 1, 4),
     F16(1, 1, 2),
     Q4_0(2, 32, 18),
+    Q5_0(6, 32, 22),
+    Q5_1(7, 32, 24),
     Q8_0(8, 32, 34),
+    Q4_K(12, 256, 144),
+    Q5_K(13, 256, 176),
+    Q6_K(14, 256, 210),
     BF16(30, 1, 2);
 
     /** Names of the ggml type ids this engine does not support, for error messages (index = id). */
@@ -65,6 +76,15 @@ public enum GgmlType {
                     "element count=" + n + " is not a non-negative multiple of " + name() + " block size=" + blockSize);
         }
         return Math.multiplyExact(n / blockSize, (long) typeSize);
+    }
+
+    /** The supported types' names, comma-separated, for error messages. */
+    public static String supportedNames() {
+        StringBuilder names = new StringBuilder();
+        for (GgmlType t : values()) {
+            names.append(names.length() == 0 ? "" : ", ").append(t.name());
+        }
+        return names.toString();
     }
 
     /** The supported type with this id, or null when the id is unknown or unsupported. */

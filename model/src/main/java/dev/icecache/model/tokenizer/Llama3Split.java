@@ -6,16 +6,24 @@ import static dev.icecache.model.tokenizer.CodePointClass.isOther;
 import static dev.icecache.model.tokenizer.CodePointClass.isWhitespace;
 import static dev.icecache.model.tokenizer.CodePointClass.toLowerAscii;
 
-/** The Llama 3 pre-tokenizer regex as a scanner (see {@link PreTokenizer#LLAMA3}). */
+/**
+ * The Llama 3 pre-tokenizer regex as a scanner (see {@link PreTokenizer#LLAMA3}); with runs of
+ * at most one digit ({@code \p{N}} instead of {@code \p{N}{1,3}}) it is Qwen 2's.
+ */
 final class Llama3Split {
 
     private Llama3Split() {
     }
 
     static void split(int[] cps, int from, int to, IntList ends) {
+        split(cps, from, to, 3, ends);
+    }
+
+    /** As {@link #split(int[], int, int, IntList)} with numbers split into runs of at most {@code maxDigits}. */
+    static void split(int[] cps, int from, int to, int maxDigits, IntList ends) {
         int pos = from;
         while (pos < to) {
-            pos = nextWordEnd(cps, pos, to);
+            pos = nextWordEnd(cps, pos, to, maxDigits);
             ends.add(pos);
         }
     }
@@ -25,7 +33,7 @@ final class Llama3Split {
     }
 
     /** The end of the word starting at {@code pos}: the first alternative of the regex that matches. */
-    private static int nextWordEnd(int[] cps, int pos, int to) {
+    private static int nextWordEnd(int[] cps, int pos, int to, int maxDigits) {
         int cp = cps[pos];
         // (?i:'s|'t|'re|'ve|'m|'ll|'d)
         if (cp == '\'' && pos + 1 < to) {
@@ -48,10 +56,10 @@ final class Llama3Split {
             }
             return end;
         }
-        // \p{N}{1,3}
+        // \p{N}{1,maxDigits}
         if (isNumber(cp)) {
             int end = pos + 1;
-            while (end - pos < 3 && isNumber(at(cps, end, to))) {
+            while (end - pos < maxDigits && isNumber(at(cps, end, to))) {
                 end++;
             }
             return end;

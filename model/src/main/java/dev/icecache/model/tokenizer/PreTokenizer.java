@@ -23,6 +23,17 @@ public enum PreTokenizer {
     },
 
     /**
+     * Qwen 2, 2.5 and 3 ({@code qwen2}): the Llama 3 regex with single digits ({@code \p{N}}
+     * instead of {@code \p{N}{1,3}}); merges always apply.
+     */
+    QWEN2 {
+        @Override
+        void split(int[] cps, int from, int to, IntList ends) {
+            Llama3Split.split(cps, from, to, 1, ends);
+        }
+    },
+
+    /**
      * GPT-2 ({@code gpt-2}): {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)}.
      */
     GPT2 {
@@ -77,9 +88,11 @@ public enum PreTokenizer {
             case "gpt-2":
             case "gpt2":
                 return GPT2;
+            case "qwen2":
+                return QWEN2;
             default:
                 throw new IllegalArgumentException("unsupported tokenizer.ggml.pre '" + pre
-                        + "'; supported: llama-bpe (llama3, llama-v3), gpt-2, default");
+                        + "'; supported: llama-bpe (llama3, llama-v3), qwen2, gpt-2, default");
         }
     }
 

@@ -22,6 +22,7 @@ import dev.icecache.model.LoadOptions;
 import dev.icecache.model.ModelFormatException;
 import dev.icecache.model.TestModels;
 import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.model.synthetic.WeightTypes;
 import dev.icecache.model.tensor.GgmlType;
 import dev.icecache.model.tokenizer.Llama2cTokenizerFile;
 
@@ -42,6 +43,7 @@ class ModelFileFuzzTest {
     private static final long SEED = Long.getLong("icecache.fuzz.seed", 0x1CEC_AC4EL);
     private static final Duration CASE_TIMEOUT = Duration.ofSeconds(10);
     private static final RandomModels.Shape SMALL = new RandomModels.Shape(32, 64, 1, 2, 1, 360, 16);
+    private static final RandomModels.Shape K_SMALL = new RandomModels.Shape(256, 32, 1, 2, 1, 360, 16);
 
     /** How a corpus file is read. */
     enum Reader { MODEL, LLAMA2C_MODEL, LLAMA2C_TOKENIZER_OF_MODEL, TOKENIZER_FILE }
@@ -59,6 +61,15 @@ class ModelFileFuzzTest {
         for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16, GgmlType.BF16}) {
             Path f = dir.resolve("random-" + type + ".gguf");
             RandomModels.write(f, SMALL, type, 7, type == GgmlType.F16);
+            CORPUS.add(new Seed(f.getFileName().toString(), Reader.MODEL, Files.readAllBytes(f), null, 0));
+        }
+        // rows of 256: Q4_K and Q6_K tensors (Q4_K_M mix); rows of 32 under Q5_K: the Q5_1 fallback
+        Path kMix = dir.resolve("random-Q4_K_M.gguf");
+        RandomModels.write(kMix, K_SMALL, WeightTypes.q4KM(), "Q4_K_M", 7, false);
+        CORPUS.add(new Seed(kMix.getFileName().toString(), Reader.MODEL, Files.readAllBytes(kMix), null, 0));
+        for (GgmlType type : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q5_0}) {
+            Path f = dir.resolve("random-" + type + ".gguf");
+            RandomModels.write(f, type == GgmlType.Q5_K ? K_SMALL : SMALL, type, 7, true);
             CORPUS.add(new Seed(f.getFileName().toString(), Reader.MODEL, Files.readAllBytes(f), null, 0));
         }
         Path storiesGguf = TestModels.require("stories260K/stories260Ktok512.gguf");

@@ -154,10 +154,7 @@ class LlamaCppParityTest {
 
     /** Greedy continuation of BOS + prompt: at most {@link #CONTINUATION_TOKENS}, ending before EOS. */
     static String greedy(LlamaModel model, Tokenizer tokenizer, String prompt) {
-        int[] encoded = tokenizer.encode(prompt, true);
-        int[] tokens = new int[encoded.length + 1];
-        tokens[0] = tokenizer.bos();
-        System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+        int[] tokens = bosAndPrompt(tokenizer, prompt);
         Session session = model.newSession(new FullCache(model.cacheShape()));
         float[] logits = session.prefill(tokens, 0, tokens.length, true);
         int[] generated = new int[CONTINUATION_TOKENS];
@@ -173,6 +170,15 @@ class LlamaCppParityTest {
             }
         }
         return tokenizer.decode(Arrays.copyOf(generated, count));
+    }
+
+    /** BOS, then the prompt's ids (special tokens parsed, as java-llama.cpp does). */
+    static int[] bosAndPrompt(Tokenizer tokenizer, String prompt) {
+        int[] encoded = tokenizer.encode(prompt, true);
+        int[] tokens = new int[encoded.length + 1];
+        tokens[0] = tokenizer.bos();
+        System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+        return tokens;
     }
 
     static int argmax(float[] logits) {

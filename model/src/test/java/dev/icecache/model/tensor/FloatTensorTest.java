@@ -93,7 +93,7 @@ class FloatTensorTest {
             long seed = 1000L * type.ordinal() + trial;
             SplittableRandom r = new SplittableRandom(seed);
             int blocks = 1 + r.nextInt(12);
-            int size = blocks * 32;
+            int size = blocks * type.blockSize();
             float[] values = new float[size];
             for (int i = 0; i < size; i++) {
                 values[i] = (float) r.nextGaussian() * (trial % 3 == 0 ? 1000f : 1f);

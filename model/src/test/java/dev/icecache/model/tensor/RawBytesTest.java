@@ -20,7 +20,7 @@ class RawBytesTest {
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void shouldReturnExactlyTheBytesTheTensorWasBuiltFrom(GgmlType type) {
-        int n = 96;
+        int n = 3 * type.blockSize();
         ByteBuffer stored = encoded(type, n, SEED + type.ordinal());
         byte[] expected = new byte[stored.remaining()];
         stored.duplicate().get(expected);
@@ -46,7 +46,7 @@ class RawBytesTest {
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void shouldLeaveTheTensorReadableWhateverTheCallerDoesWithTheView(GgmlType type) {
-        int n = 64;
+        int n = 2 * type.blockSize();
         FloatTensor t = FloatTensor.of("w", type, encoded(type, n, SEED), n);
         float[] before = new float[n];
         t.copyTo(0, before, 0, n);

@@ -17,6 +17,11 @@ class PreTokenizerTest {
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
                     + "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
             Pattern.UNICODE_CHARACTER_CLASS);
+    /** Qwen 2's regex as llama.cpp writes it (case-insensitive contractions spelled out, single digits). */
+    private static final Pattern QWEN2 = Pattern.compile(
+            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+                    + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            Pattern.UNICODE_CHARACTER_CLASS);
     private static final Pattern GPT2 = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)",
             Pattern.UNICODE_CHARACTER_CLASS);
@@ -34,6 +39,13 @@ class PreTokenizerTest {
     }
 
     @Test
+    void shouldSplitQwen2NumbersIntoSingleDigits() {
+        assertEquals(List.of("Hello", ",", " world", "'S", " ", "1", "2", "3", "4", "  ", " x"),
+                split(PreTokenizer.QWEN2, "Hello, world'S 1234   x"));
+        assertEquals(PreTokenizer.QWEN2, PreTokenizer.forName("qwen2"));
+    }
+
+    @Test
     void shouldEqualRegexOnRandomTexts() {
         long seed = 4242L;
         Random random = new Random(seed);
@@ -41,6 +53,8 @@ class PreTokenizerTest {
             String text = randomText(random, random.nextInt(30));
             assertEquals(regexSplit(new Pattern[] {LLAMA3}, text), split(PreTokenizer.LLAMA3, text),
                     "llama3 seed=" + seed + " i=" + i + " text=" + escape(text));
+            assertEquals(regexSplit(new Pattern[] {QWEN2}, text), split(PreTokenizer.QWEN2, text),
+                    "qwen2 seed=" + seed + " i=" + i + " text=" + escape(text));
             assertEquals(regexSplit(new Pattern[] {GPT2}, text), split(PreTokenizer.GPT2, text),
                     "gpt2 seed=" + seed + " i=" + i + " text=" + escape(text));
             assertEquals(regexSplit(DEFAULT, text), split(PreTokenizer.DEFAULT, text),
@@ -50,8 +64,8 @@ class PreTokenizerTest {
 
     @Test
     void shouldRejectUnknownPreTokenizerName() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreTokenizer.forName("qwen2"));
-        assertEquals("unsupported tokenizer.ggml.pre 'qwen2'; supported: llama-bpe (llama3, llama-v3), gpt-2, default",
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreTokenizer.forName("deepseek-llm"));
+        assertEquals("unsupported tokenizer.ggml.pre 'deepseek-llm'; supported: llama-bpe (llama3, llama-v3), qwen2, gpt-2, default",
                 e.getMessage());
         assertEquals(PreTokenizer.DEFAULT, PreTokenizer.forName(null));
     }

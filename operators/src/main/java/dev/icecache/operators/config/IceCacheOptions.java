@@ -23,7 +23,8 @@ public final class IceCacheOptions {
 
     /** The model file. */
     public static final ConfigOption<String> MODEL_PATH = key("icecache.model.path").stringType().noDefaultValue()
-            .withDescription("Model file: GGUF (F32, F16, BF16, Q8_0, Q4_0) or llama2.c .bin with its tokenizer.bin"
+            .withDescription("Model file: GGUF (llama, qwen2 or qwen3; F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)"
+                    + " or llama2.c .bin with its tokenizer.bin"
                     + " beside it. It must be readable at this path on every TaskManager. Required.");
 
     /** Context length override. */

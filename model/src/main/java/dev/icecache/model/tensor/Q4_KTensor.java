@@ -1,0 +1,113 @@
+package dev.icecache.model.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Q4_K tensor: super-blocks of 256 elements in 144 bytes, ggml's {@code block_q4_K}:
+ * f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins ({@link KQuantScales}), then
+ * 128 bytes of 4-bit quants. Sub-block j (32 elements) has scale sc_j and min m_j; the quants
+ * of elements 64c .. 64c+63 are bytes 32c .. 32c+31, low nibbles first (sub-block 2c), then
+ * high nibbles (sub-block 2c+1); element = (d * sc_j) * q - (dmin * m_j).
+ */
+public final class Q4_KTensor extends FloatTensor {
+
+    private static final int BLOCK = 256;
+    private static final int BLOCK_BYTES = 144;
+    private static final int SCALES = 4;
+    private static final int QS = 16;
+    private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+
+    Q4_KTensor(String name, ByteBuffer data, long size) {
+        super(name, data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        int block = Math.toIntExact((index / BLOCK) * BLOCK_BYTES);
+        int i = (int) (index % BLOCK);
+        int sub = i / 32;
+        int packed = data.get(block + QS + 32 * (i / 64) + i % 32) & 0xff;
+        int q = (sub & 1) == 0 ? packed & 0x0f : packed >>> 4;
+        float d = Float16.toFloat(data.getShort(block));
+        float dmin = Float16.toFloat(data.getShort(block + 2));
+        return d * KQuantScales.scale(data, block + SCALES, sub) * q - dmin * KQuantScales.min(data, block + SCALES, sub);
+    }
+
+    @Override
+    public void copyTo(long offset, float[] dst, int dstOff, int n) {
+        if (offset % BLOCK != 0 || n % BLOCK != 0) {
+            super.copyTo(offset, dst, dstOff, n);
+            return;
+        }
+        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+        for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
+            for (int j = 0; j < 8; j++) {
+                // the same float operations as getFloat: (d * scale) * q - (dmin * min)
+                float step = d * KQuantScales.scale(scales0to7, scales8to11, j);
+                float shift = dmin * KQuantScales.min(scales0to7, scales8to11, j);
+                int qs = block + QS + 32 * (j >> 1);
+                int nibbleShift = 4 * (j & 1);
+                for (int l = 0; l < 32; l++) {
+                    int q = ((data.get(qs + l) & 0xff) >>> nibbleShift) & 0x0f;
+                    dst[dstOff + i + 32 * j + l] = step * q - shift;
+                }
+            }
+        }
+    }
+
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        int head = headBeforeBlock(offset, n, BLOCK);
+        int blocks = (n - head) / BLOCK;
+        float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
+        int xi = xOff + head;
+        int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int len = SPECIES.length();
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
+            // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .. 32c+31 (constant shifts)
+            for (int c = 0; c < 4; c++) {
+                int qs = block + QS + 32 * c;
+                FloatVector loScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c));
+                FloatVector loShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c));
+                FloatVector hiScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1));
+                FloatVector hiShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c + 1));
+                // written out, not a shared helper: a helper compiled on its own grows past C2's
+                // InlineSmallCode and is then called, not inlined, boxing every vector (seen in JFR)
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector p = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = p.and((byte) 0x0f);
+                    ByteVector hi = p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f);
+                    for (int part = 0; part < 16 / len; part++) {
+                        FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part)).fma(loScale, loShift);
+                        acc = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + h + part * len), acc);
+                        FloatVector wHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part)).fma(hiScale, hiShift);
+                        acc = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + 32 + h + part * len), acc);
+                    }
+                }
+            }
+        }
+        return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+}

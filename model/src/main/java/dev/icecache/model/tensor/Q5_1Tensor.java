@@ -1,0 +1,67 @@
+package dev.icecache.model.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Q5_1 tensor: blocks of 32 elements in 24 bytes, ggml's {@code block_q5_1}: f16 d, f16 m,
+ * a little-endian u32 qh of fifth bits (bit j for element j), then 16 bytes of nibbles as in
+ * Q4_0; element = (nibble | fifth bit << 4) * d + m.
+ */
+public final class Q5_1Tensor extends FloatTensor {
+
+    private static final int BLOCK = 32;
+    private static final int BLOCK_BYTES = 24;
+    private static final int QH = 4;
+    private static final int QS = 8;
+    private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    private static final ByteVector ONES = ByteVector.broadcast(BYTES_16, (byte) 1);
+
+    Q5_1Tensor(String name, ByteBuffer data, long size) {
+        super(name, data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_1;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        int block = Math.toIntExact((index / BLOCK) * BLOCK_BYTES);
+        int j = (int) (index % BLOCK);
+        int packed = data.get(block + QS + (j & 15)) & 0xff;
+        int nibble = j < 16 ? packed & 0x0f : packed >>> 4;
+        return (nibble | FifthBits.of(data, block + QH, j)) * Float16.toFloat(data.getShort(block))
+                + Float16.toFloat(data.getShort(block + 2));
+    }
+
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        int head = headBeforeBlock(offset, n, BLOCK);
+        int blocks = (n - head) / BLOCK;
+        float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
+        int xi = xOff + head;
+        int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + QS, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = packed.and((byte) 0x0f).or(FifthBits.low(data, block + QH));
+            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f).or(FifthBits.high(data, block + QH));
+            // as Q5_0's kernel (products, then one fma with d), plus the sum of x times the min m
+            FloatVector zero = FloatVector.zero(SPECIES);
+            FloatVector products = BlockKernels.dot16(lo, x, xi, BlockKernels.dot16(hi, x, xi + 16, zero));
+            FloatVector xs = BlockKernels.dot16(ONES, x, xi, BlockKernels.dot16(ONES, x, xi + 16, zero));
+            acc = products.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc);
+            acc = xs.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + 2))), acc);
+        }
+        return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,119 @@
+package dev.icecache.model.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A Q5_K tensor: super-blocks of 256 elements in 176 bytes, ggml's {@code block_q5_K}:
+ * f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins ({@link KQuantScales}),
+ * 32 bytes qh of fifth bits, then 128 bytes of low 4 bits laid out as in Q4_K. Element l of
+ * sub-block j (l in 0..31) takes bit j of qh[l] as its fifth bit:
+ * element = (d * sc_j) * (nibble + 16 * bit) - (dmin * m_j).
+ */
+public final class Q5_KTensor extends FloatTensor {
+
+    private static final int BLOCK = 256;
+    private static final int BLOCK_BYTES = 176;
+    private static final int SCALES = 4;
+    private static final int QH = 16;
+    private static final int QS = 48;
+    private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+
+    Q5_KTensor(String name, ByteBuffer data, long size) {
+        super(name, data, size);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_K;
+    }
+
+    @Override
+    public float getFloat(long index) {
+        int block = Math.toIntExact((index / BLOCK) * BLOCK_BYTES);
+        int i = (int) (index % BLOCK);
+        int sub = i / 32;
+        int l = i % 32;
+        int packed = data.get(block + QS + 32 * (i / 64) + l) & 0xff;
+        int nibble = (sub & 1) == 0 ? packed & 0x0f : packed >>> 4;
+        int bit = ((data.get(block + QH + l) & 0xff) >>> sub) & 1;
+        float d = Float16.toFloat(data.getShort(block));
+        float dmin = Float16.toFloat(data.getShort(block + 2));
+        return d * KQuantScales.scale(data, block + SCALES, sub) * (nibble + 16 * bit)
+                - dmin * KQuantScales.min(data, block + SCALES, sub);
+    }
+
+    @Override
+    public void copyTo(long offset, float[] dst, int dstOff, int n) {
+        if (offset % BLOCK != 0 || n % BLOCK != 0) {
+            super.copyTo(offset, dst, dstOff, n);
+            return;
+        }
+        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+        for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
+            for (int j = 0; j < 8; j++) {
+                // the same float operations as getFloat: (d * scale) * q - (dmin * min)
+                float step = d * KQuantScales.scale(scales0to7, scales8to11, j);
+                float shift = dmin * KQuantScales.min(scales0to7, scales8to11, j);
+                int qs = block + QS + 32 * (j >> 1);
+                int nibbleShift = 4 * (j & 1);
+                for (int l = 0; l < 32; l++) {
+                    int q = (((data.get(qs + l) & 0xff) >>> nibbleShift) & 0x0f) + (((data.get(block + QH + l) & 0xff) >>> j) & 1) * 16;
+                    dst[dstOff + i + 32 * j + l] = step * q - shift;
+                }
+            }
+        }
+    }
+
+    // NOTE: the quantized types repeat the block-range set-up of vectorDot on purpose (see the
+    // NOTE in Q8_0Tensor): one shared base kernel would turn the hot call sites polymorphic.
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        int head = headBeforeBlock(offset, n, BLOCK);
+        int blocks = (n - head) / BLOCK;
+        float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
+        int xi = xOff + head;
+        int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int len = SPECIES.length();
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            float d = Float16.lookup(data.getShort(block));
+            float dmin = Float16.lookup(data.getShort(block + 2));
+            long scales0to7 = data.getLong(block + SCALES);
+            int scales8to11 = data.getInt(block + SCALES + 8);
+            // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .., fifth bits 2c and 2c+1 of qh;
+            // written out, not a shared helper (see Q4_KTensor.vectorDot)
+            for (int c = 0; c < 4; c++) {
+                int qs = block + QS + 32 * c;
+                FloatVector loScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c));
+                FloatVector loShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c));
+                FloatVector hiScale = FloatVector.broadcast(SPECIES, d * KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1));
+                FloatVector hiShift = FloatVector.broadcast(SPECIES, -dmin * KQuantScales.min(scales0to7, scales8to11, 2 * c + 1));
+                for (int h = 0; h < 32; h += 16) {
+                    ByteVector p = ByteVector.fromByteBuffer(BYTES_16, data, qs + h, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector qh = ByteVector.fromByteBuffer(BYTES_16, data, block + QH + h, ByteOrder.LITTLE_ENDIAN)
+                            .lanewise(VectorOperators.LSHR, 2 * c);
+                    ByteVector lo = p.and((byte) 0x0f).or(qh.and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = p.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f)
+                            .or(qh.and((byte) 2).lanewise(VectorOperators.LSHL, 3));
+                    for (int part = 0; part < 16 / len; part++) {
+                        FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, SPECIES, part)).fma(loScale, loShift);
+                        acc = wLo.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + h + part * len), acc);
+                        FloatVector wHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, SPECIES, part)).fma(hiScale, hiShift);
+                        acc = wHi.fma(FloatVector.fromArray(SPECIES, x, xi + 64 * c + 32 + h + part * len), acc);
+                    }
+                }
+            }
+        }
+        return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+}
