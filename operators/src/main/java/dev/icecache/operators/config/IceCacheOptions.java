@@ -97,6 +97,27 @@ public final class IceCacheOptions {
                     + " own earlier notes before the rest of the document and the final summary, and they count"
                     + " against '" + MODEL_CONTEXT.key() + "'.");
 
+    /** What happens to a document longer than the context. */
+    public static final ConfigOption<String> OVERFLOW = key("icecache.summary.overflow").stringType()
+            .defaultValue("refine")
+            .withDescription("What the decoder does with a document that does not fit '" + MODEL_CONTEXT.key()
+                    + "' with its instruction and summary: 'reject' ends it with one 'error' line and no summary;"
+                    + " 'refine' reads it in segments that fit (each prefilled after the instruction and the running"
+                    + " summary so far, the model writing the new running summary, the context restarting for the"
+                    + " next segment with only that summary); 'map-reduce' summarizes each segment on its own, then"
+                    + " the summaries, recursively until they fit one context. Intermediate summaries are emitted as"
+                    + " pieces of kind 'segment' with 'up_to'. Segment summaries have up to '"
+                    + "icecache.generate.max-tokens' tokens.");
+
+    /** Most document tokens per segment. */
+    public static final ConfigOption<Integer> SEGMENT_TOKENS = key("icecache.summary.segment-tokens").intType()
+            .defaultValue(0)
+            .withDescription("Most document tokens per segment when '" + "icecache.summary.overflow"
+                    + "' reads a document in segments (>= 0). 0 derives it from the context, the instruction and"
+                    + " 'icecache.generate.max-tokens': as many as fit beside the instruction (twice), the running"
+                    + " summary and the next summary. A larger value is capped at that. Segments end at chunk"
+                    + " boundaries; a chunk longer than a whole segment is split.");
+
     /** Tokens per decode slice. */
     public static final ConfigOption<Integer> SLICE_TOKENS = key("icecache.decode.slice-tokens").intType()
             .defaultValue(16)

@@ -124,6 +124,7 @@ class RollingSummaryHarnessTest {
 
     @Test
     void shouldRejectTheDocumentAfterItsRollingPiecesWhenSummariesFillTheContext() throws Exception {
+        // with --overflow reject (refine, the default, would read it in segments)
         // 470 document tokens fit in 512 positions, but not with seven rolling summaries and their instructions
         SplittableRandom random = new SplittableRandom(6);
         int[] document = new int[470];
@@ -131,7 +132,10 @@ class RollingSummaryHarnessTest {
             document[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
         }
         List<SummaryPiece> pieces;
-        try (var harness = newHarness(settings(Policy.ICECACHE, 1))) {
+        DecoderSettings reject = settings(Policy.ICECACHE, 1);
+        reject = new DecoderSettings(modelPath, reject.contextLength(), reject.chunkChars(), reject.prompt(),
+                reject.generation().withOverflow(OverflowMode.REJECT, 0), Policy.ICECACHE, 64, 2, PageFormat.F32, 1);
+        try (var harness = newHarness(reject)) {
             harness.open();
             feed(harness, "a", document, 0);
             runTimers(harness, 1);
