@@ -29,8 +29,9 @@ public final class IceCacheOptions {
     /** Context length override. */
     public static final ConfigOption<Integer> MODEL_CONTEXT = key("icecache.model.context").intType().defaultValue(0)
             .withDescription("Positions one document may reach (prompt plus generated tokens), overriding the"
-                    + " model file's context length; 0 keeps the file's. A document whose prompt is longer is rejected"
-                    + " with an 'error' line in the output; generation stops when it reaches this length.");
+                    + " model file's context length; 0 keeps the file's. A document whose prompt is longer is read in"
+                    + " segments or rejected with an 'error' line, as 'icecache.summary.overflow' says; generation"
+                    + " stops when it reaches this length.");
 
     /** Characters per chunk read from a document. */
     public static final ConfigOption<Integer> CHUNK_CHARS = key("icecache.chunk.chars").intType().defaultValue(4096)

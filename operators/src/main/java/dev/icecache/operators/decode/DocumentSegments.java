@@ -79,21 +79,9 @@ final class DocumentSegments {
         return pagesMovedBefore;
     }
 
-    /**
-     * Where the current segment stands, for logs and {@code inspect-state}: e.g. "segment 3
-     * reading", "segment 4 closing", "reduce level 1 step 7 (final)".
-     */
+    /** Where the document stands, for logs: see {@link SegmentProgress#describe()}. */
     String describe() {
-        return describe(progress());
-    }
-
-    /** As {@link #describe()} for a stored progress. */
-    static String describe(SegmentProgress p) {
-        return switch (p.phase()) {
-            case READING -> "segment " + p.segment() + " reading";
-            case CLOSING -> "segment " + p.segment() + " closing";
-            case REDUCING -> "reduce level " + p.level() + " step " + p.segment() + (p.finalStep() ? " (final)" : "");
-        };
+        return progress().describe();
     }
 
     /**

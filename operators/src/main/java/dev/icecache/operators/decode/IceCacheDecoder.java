@@ -346,6 +346,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
      * Called inside one element, so the state written back after it is consistent.
      */
     private LiveDocument nextContext(String docId, LiveDocument doc) throws Exception {
+        int endedPositions = doc.session.progress().cacheLength();
+        int endedPages = doc.store.pageCount();
         int[] prefix = doc.segments.nextContext(model.vocabulary().bos(), instruction, doc.cache.pagesMoved());
         live.remove(docId);
         doc.store.close();
@@ -363,8 +365,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             prefilledTokens.inc(session.prefill(new int[0], true));
         }
         live.put(docId, next);
-        LOG.info("document {} context restarted: {} carrying {} tokens, {} document tokens read", docId,
-                doc.segments.describe(), prefix.length, session.documentTokens());
+        LOG.info("document {} context restarted: {} carrying {} tokens, {} document tokens read; the context that"
+                        + " ended held positions={} pages_in_state={} peak_resident_pages={} (heap used {} MiB)", docId,
+                doc.segments.describe(), prefix.length, session.documentTokens(), endedPositions, endedPages,
+                doc.cache.peakResidentPages(),
+                (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
         return next;
     }
 

@@ -38,6 +38,18 @@ public record SegmentProgress(int segment, Phase phase, long segmentText, int[] 
         REDUCING
     }
 
+    /**
+     * Where the document stands, for logs and {@code inspect-state}: "segment 3 reading",
+     * "segment 4 closing", "reduce level 1 step 7 (final)" (the step counts contexts used).
+     */
+    public String describe() {
+        return switch (phase) {
+            case READING -> "segment " + segment + " reading";
+            case CLOSING -> "segment " + segment + " closing";
+            case REDUCING -> "reduce level " + level + " step " + segment + (finalStep ? " (final)" : "");
+        };
+    }
+
     /** A document in its first context, reading. */
     public static final SegmentProgress START = new SegmentProgress(0, Phase.READING, 0, new int[0], new int[0],
             new int[0], new int[0], new int[0], 0, false, 0);
