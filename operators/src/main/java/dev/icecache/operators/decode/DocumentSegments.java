@@ -212,7 +212,8 @@ final class DocumentSegments {
         doneLengths = concat(doneLengths, new int[] {ended.length});
     }
 
-    private static int[] concat(int[]... parts) {
+    /** The arrays one after the other. */
+    static int[] concat(int[]... parts) {
         int n = 0;
         for (int[] p : parts) {
             n += p.length;

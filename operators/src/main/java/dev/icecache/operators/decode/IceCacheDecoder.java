@@ -49,6 +49,12 @@ import org.slf4j.LoggerFactory;
  *                  (at the end of a rolling summary: prefill the waiting chunks, in order,
  *                  until one starts the next summary or none is left)
  *   after each   → write the pages and the progress back to state (element boundary)
+ *
+ *   a document longer than the context ({@link OverflowMode}, {@link DocumentSegments}):
+ *   a chunk that does not fit closes the segment (it waits, as during a rolling summary);
+ *   the segment summary is decoded in slices; at its end the context restarts inside that
+ *   element: pages and cells cleared, a new session over an empty cache starting with what
+ *   the segment carries over (refine: the running summary), then the waiting chunks
  * </pre>
  *
  * Live sessions (model scratch and the host copy of their pages) stay in a bounded in-memory
@@ -245,8 +251,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         LiveDocument doc = liveDocument(docId);
         boolean summary = doc.session.summarizing();
-        SummaryPiece.Kind kind = summary ? doc.segments.closing() ? SummaryPiece.Kind.SEGMENT : SummaryPiece.Kind.ROLLING
-                : doc.segments.finalSummary() ? finalKind(doc) : SummaryPiece.Kind.SEGMENT;
+        SummaryPiece.Kind kind;
+        if (summary) {
+            kind = doc.segments.closing() ? SummaryPiece.Kind.SEGMENT : SummaryPiece.Kind.ROLLING;
+        } else {
+            kind = doc.segments.finalSummary() ? finalKind(doc) : SummaryPiece.Kind.SEGMENT;
+        }
         long upTo = settings.generation().rolling() || doc.segments.segmented() ? doc.session.documentTokens() : 0;
         int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
         generatedTokens.inc(n);

@@ -26,6 +26,7 @@ final class LiveDocument {
         this.nanos = nanos;
     }
 
+    /** The document's figures; read in segments, pages moved add up over contexts, the hit rate is the last one's. */
     DocumentStats stats() {
         return new DocumentStats(session.promptTokens(), session.generated(),
                 segments.pagesMovedBefore() + cache.pagesMoved(), cache.residentHitRate(), nanos / 1e9,

@@ -86,7 +86,8 @@ public record SegmentPlan(OverflowMode mode, int context, int instructionTokens,
     public boolean fits(long positionsNeeded, long segmentText, int chunkTokens, boolean last,
                         boolean startsRolling) {
         long reserve = (startsRolling ? rollingReserve : 0) + (last ? summaryTokens : closingReserve());
-        return positionsNeeded + reserve <= context && (segmentTokens == 0 || segmentText + chunkTokens <= segmentTokens);
+        return positionsNeeded + reserve <= context
+                && (segmentTokens == 0 || segmentText + chunkTokens <= segmentTokens);
     }
 
     /**

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The decoder under documents longer than the context ({@code --overflow reject}, today's
- * behaviour kept as an option; {@link OverflowHarnessTest} reads them in segments), generations that reach the context, and
+ * behaviour kept as an option; {@link OverflowHarnessTest} reads them in segments),
+ * generations that reach the context, and
  * 100 documents at once on one subtask with a working set of 4.
  */
 class HostileInputHarnessTest {
