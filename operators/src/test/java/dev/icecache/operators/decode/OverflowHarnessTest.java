@@ -160,6 +160,64 @@ class OverflowHarnessTest {
         };
     }
 
+    /**
+     * Rolling summaries inside segments: rolling pieces while a segment is read, segment pieces
+     * where it closes, then the final summary; every token read once, and a restore in the middle
+     * gives the same output.
+     */
+    @Test
+    void shouldGoOnWithRollingSummariesInsideEachSegment() throws Exception {
+        DecoderSettings plain = settings(Policy.ICECACHE, OverflowMode.REFINE, 0);
+        DecoderSettings settings = new DecoderSettings(modelPath, CONTEXT, 256, plain.prompt(),
+                plain.generation().withRolling(64, 8), Policy.ICECACHE, 64, 2, PageFormat.F32, 1);
+        int[] document = document(6);
+        List<SummaryPiece> pieces = run(settings, document);
+        List<Kind> kinds = pieces.stream().map(SummaryPiece::kind).distinct().toList();
+        assertTrue(kinds.containsAll(List.of(Kind.ROLLING, Kind.SEGMENT, Kind.FINAL)), String.valueOf(kinds));
+        for (int i = 0; i < pieces.size(); i++) {
+            assertEquals(i, pieces.get(i).seq());
+            assertNull(pieces.get(i).error());
+            assertTrue(i == 0 || pieces.get(i).upTo() >= pieces.get(i - 1).upTo(), "up_to never goes back");
+            assertEquals(pieces.get(i).kind() == Kind.FINAL, i >= pieces.size() - countFinal(pieces),
+                    "the final summary's pieces come last");
+        }
+        SummaryPiece last = pieces.get(pieces.size() - 1);
+        assertEquals(document.length + 1, last.stats().tokensIn(), "every document token read once, BOS included");
+        assertTrue(last.stats().segments() >= 3, String.valueOf(last));
+
+        List<SummaryPiece> out = new ArrayList<>();
+        OperatorSubtaskState snapshot;
+        long t = 1;
+        try (var harness = newHarness(settings)) {
+            harness.open();
+            for (int seq = 0; seq < 20; seq++) {
+                harness.processElement(chunk(document, seq), 0);
+            }
+            while (harness.extractOutputValues().stream().filter(p -> p.kind() == Kind.SEGMENT).count() < 2) {
+                harness.setProcessingTime(t++);
+            }
+            out.addAll(harness.extractOutputValues());
+            snapshot = harness.snapshot(1, t);
+        }
+        try (var harness = newHarness(settings)) {
+            harness.initializeState(snapshot);
+            harness.open();
+            for (int seq = 20; seq * CHUNK < document.length; seq++) {
+                harness.processElement(chunk(document, seq), 0);
+                harness.setProcessingTime(t++);
+            }
+            for (; harness.numProcessingTimeTimers() > 0; t++) {
+                harness.setProcessingTime(t);
+            }
+            out.addAll(harness.extractOutputValues());
+        }
+        assertEquals(DecoderTestData.withoutAttemptFigures(pieces), DecoderTestData.withoutAttemptFigures(out));
+    }
+
+    private static long countFinal(List<SummaryPiece> pieces) {
+        return pieces.stream().filter(p -> p.kind() == Kind.FINAL).count();
+    }
+
     @Test
     void shouldRejectWithTodaysErrorWhenOverflowIsReject() throws Exception {
         DecoderSettings settings = settings(Policy.ICECACHE, OverflowMode.REJECT, 0);
@@ -348,7 +406,7 @@ class OverflowHarnessTest {
 
     /** A document's tokens as the tokenizer step sends them: random text, then the instruction. */
     private static int[] document(long seed) {
-        int n = seed >= 4 ? 300 - instruction.length : DOCUMENT_TOKENS;
+        int n = seed == 4 || seed == 5 ? 300 - instruction.length : DOCUMENT_TOKENS;
         return concat(DecoderTestData.randomTokens(new SplittableRandom(seed), model.config().vocabSize(), n),
                 instruction);
     }
