@@ -59,7 +59,8 @@ public final class IceCacheOptions {
             .defaultValue(128)
             .withDescription("Most tokens generated per document (>= 0); generation also stops at end-of-sequence."
                     + " With rolling summaries on, this is the final summary's limit; each rolling summary has"
-                    + " 'icecache.summary.rolling-max-tokens'.");
+                    + " 'icecache.summary.rolling-max-tokens'. A document read in segments has summaries of up to"
+                    + " this many tokens for each segment (and reduce step) too.");
 
     /** Sampling temperature. */
     public static final ConfigOption<Float> TEMPERATURE = key("icecache.generate.temperature").floatType()

@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * How a document's generation runs once its prompt is in the cache.
  *
- * @param maxTokens the most tokens generated for the final summary of a document (&gt;= 0)
+ * @param maxTokens the most tokens generated for the final summary of a document (&gt;= 0), and for
+ *                  each segment or reduce summary of one read in segments
  * @param temperature 0 for greedy decoding, else the sampling temperature (&gt; 0)
  * @param topP nucleus mass in (0, 1] when sampling
  * @param seed base seed; each document and step derives its own, so a restored document
