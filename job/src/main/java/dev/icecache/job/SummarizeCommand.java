@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run the summarization job: one generation per document, JSON lines "
-                + "{doc, seq, text, final, stats} (kind and up_to with --rolling-every) to --output (exactly-once"
+                + "{doc, seq, text, final, stats} (kind and up_to with --rolling-every or when a document is read in"
+                + " segments) to --output (exactly-once"
                 + " files) or stdout.",
         footer = {"", "Examples:",
             "  icecache summarize --input examples/documents \\",
@@ -47,6 +48,8 @@ import picocli.CommandLine.Option;
             "      --kafka-bounded --model model.gguf --output /tmp/summaries",
             "  icecache summarize --input examples/texts --rolling-every 512 \\",
             "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 4096 --max-tokens 64",
+            "  icecache summarize --input examples/books/persuasion.txt --overflow map-reduce --chunk-chars 1024 \\",
+            "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 1024 --max-tokens 32",
             "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
             "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
             "  (after a crash or Ctrl-C: the same command with --resume)",
@@ -115,6 +118,18 @@ public final class SummarizeCommand implements Callable<Integer> {
                     + " >= 64; its pieces have \"kind\":\"rolling\" and stay in the model's context; their length is"
                     + " icecache.summary.rolling-max-tokens (default: 0).")
     Integer rollingEvery;
+
+    @Option(names = "--overflow", paramLabel = "reject|refine|map-reduce",
+            description = "A document that does not fit --context with its instruction and summary: reject it (an"
+                    + " error line), refine (read it in segments, each after the running summary so far) or map-reduce"
+                    + " (summarize each segment, then the summaries); intermediate summaries are pieces of"
+                    + " \"kind\":\"segment\" (default: refine).")
+    String overflow;
+
+    @Option(names = "--segment-tokens", paramLabel = "N",
+            description = "Most document tokens per segment; 0 = as many as fit beside the instruction and summaries"
+                    + " (default: 0).")
+    Integer segmentTokens;
 
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature; 0 = greedy (default: 0.0).")
     Float temperature;
@@ -259,6 +274,8 @@ public final class SummarizeCommand implements Callable<Integer> {
         putIf(c, IceCacheOptions.POLICY.key(), policy);
         putIf(c, IceCacheOptions.MAX_TOKENS.key(), maxTokens);
         putIf(c, IceCacheOptions.ROLLING_EVERY.key(), rollingEvery);
+        putIf(c, IceCacheOptions.OVERFLOW.key(), overflow);
+        putIf(c, IceCacheOptions.SEGMENT_TOKENS.key(), segmentTokens);
         putIf(c, IceCacheOptions.TEMPERATURE.key(), temperature);
         putIf(c, IceCacheOptions.TOP_P.key(), topP);
         putIf(c, IceCacheOptions.SEED.key(), seed);

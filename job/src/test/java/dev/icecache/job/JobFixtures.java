@@ -103,16 +103,36 @@ final class JobFixtures {
     /** Every committed line under {@code outputDir} (hidden in-progress files excluded), per document, by seq. */
     static Map<String, List<Piece>> readOutput(Path outputDir) throws IOException {
         Map<String, List<Piece>> byDoc = new TreeMap<>();
+        readLines(outputDir).forEach((doc, lines) -> byDoc.put(doc, lines.stream().map(l -> new Piece(doc, l.seq(),
+                l.text(), l.last(), l.tokensIn(), l.tokensOut())).toList()));
+        return byDoc;
+    }
+
+    /**
+     * One output line with every field that must survive a failure: kind and up_to ("" and 0
+     * when absent), the statistics of the last piece (0 on others), the error (or null).
+     */
+    record OutputLine(int seq, String text, boolean last, String kind, long upTo, long tokensIn, long tokensOut,
+                      int segments, String error) {
+    }
+
+    /** Every committed line under {@code outputDir}, per document, by seq, with all their fields. */
+    static Map<String, List<OutputLine>> readLines(Path outputDir) throws IOException {
+        Map<String, List<OutputLine>> byDoc = new TreeMap<>();
         try (Stream<Path> files = Files.walk(outputDir)) {
             for (Path f : files.filter(Files::isRegularFile)
                     .filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-                    JsonNode n = JSON.readTree(line);
+                for (String text : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    JsonNode n = JSON.readTree(text);
                     JsonNode stats = n.get("stats");
-                    Piece p = new Piece(n.get("doc").asText(), n.get("seq").asInt(), n.get("text").asText(),
-                            n.get("final").asBoolean(), stats == null ? 0 : stats.get("tokens_in").asLong(),
-                            stats == null ? 0 : stats.get("tokens_out").asLong());
-                    byDoc.computeIfAbsent(p.doc(), d -> new ArrayList<>()).add(p);
+                    OutputLine l = new OutputLine(n.get("seq").asInt(), n.get("text").asText(),
+                            n.get("final").asBoolean(), n.has("kind") ? n.get("kind").asText() : "",
+                            n.has("up_to") ? n.get("up_to").asLong() : 0,
+                            stats == null ? 0 : stats.get("tokens_in").asLong(),
+                            stats == null ? 0 : stats.get("tokens_out").asLong(),
+                            stats == null || !stats.has("segments") ? 0 : stats.get("segments").asInt(),
+                            n.has("error") ? n.get("error").asText() : null);
+                    byDoc.computeIfAbsent(n.get("doc").asText(), d -> new ArrayList<>()).add(l);
                 }
             }
         }

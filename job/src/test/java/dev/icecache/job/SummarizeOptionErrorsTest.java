@@ -40,6 +40,8 @@ class SummarizeOptionErrorsTest {
         "--conf|icecache.working-set.documents=0|icecache.working-set.documents=0 is invalid; allowed: an integer >= 1",
         "--conf|icecache.cache.dense-layers=-1|icecache.cache.dense-layers=-1 is invalid; allowed: an integer >= 0",
         "--state-backend|memory|--state-backend=memory is invalid; allowed: rocksdb or hashmap",
+        "--overflow|truncate|icecache.summary.overflow=truncate is invalid; allowed: one of reject, refine, map-reduce",
+        "--segment-tokens|-5|icecache.summary.segment-tokens=-5 is invalid; allowed: 0 (derived from the context)",
     })
     void shouldExitWithCodeTwoAndOneLineNamingTheOption(String flag, String value, String expected)
             throws IOException {

@@ -5,6 +5,7 @@ import java.util.Map;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.operators.decode.DocumentProgress;
 import dev.icecache.operators.decode.IceCacheDecoder;
+import dev.icecache.operators.decode.SegmentProgress;
 import dev.icecache.operators.decode.StoredDocument;
 import dev.icecache.operators.state.PageSerializer;
 import dev.icecache.operators.state.StoredPage;
@@ -34,6 +35,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
     private transient MapState<Long, byte[]> cells;
+    private transient ValueState<SegmentProgress> segments;
 
     @Override
     public void open(OpenContext openContext) {
@@ -43,6 +45,8 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
                 LongSerializer.INSTANCE, PageSerializer.INSTANCE));
         cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(IceCacheDecoder.CELLS_STATE,
                 LongSerializer.INSTANCE, BytePrimitiveArraySerializer.INSTANCE));
+        segments = getRuntimeContext().getState(new ValueStateDescriptor<>(IceCacheDecoder.SEGMENTS_STATE,
+                TypeInformation.of(SegmentProgress.class)));
     }
 
     @Override
@@ -76,14 +80,15 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
         StoredDocument stored = documents.value();
         if (stored == null) {
             out.collect(new DocumentState(docId, "unknown", 0, 0, 0, 0, 0, 0, pageCount, pageBytes, pageRows, 0,
-                    cellCount, cellBytes, trees, nodes, levels));
+                    cellCount, cellBytes, trees, nodes, levels, ""));
             return;
         }
         DocumentProgress p = stored.progress();
+        SegmentProgress segment = segments.value();
         String phase = p.rejected() ? "rejected" : p.finished() ? "done" : p.decoding() ? "decode" : "prefill";
         out.collect(new DocumentState(docId, phase, p.cacheLength(), p.promptTokens(), p.heldTokens().length,
                 p.generated(), stored.pieceSeq(), stored.pageCount(), pageCount, pageBytes, pageRows,
                 stored.cacheHeader() == null ? 0 : stored.cacheHeader().length, cellCount, cellBytes, trees, nodes,
-                levels));
+                levels, segment == null ? "" : segment.describe()));
     }
 }

@@ -23,11 +23,13 @@ package dev.icecache.job.inspect;
  * @param trees index trees (one header cell each)
  * @param nodes tree nodes listed by the node-chunk cells
  * @param nodesPerLevel nodes per tree level, index = level, summed over trees
+ * @param segment for a document read in segments (longer than the context), where it stands:
+ *                "segment 3 reading", "segment 4 closing", "reduce level 1 step 7"; empty otherwise
  */
 public record DocumentState(String docId, String phase, long position, long promptTokens, long heldTokens,
                             long generated, long pieces, long recordedPages, long pages, long pageBytes, long pageRows,
                             long headerBytes, long cells, long cellBytes, long trees, long nodes,
-                            long[] nodesPerLevel) implements java.io.Serializable {
+                            long[] nodesPerLevel, String segment) implements java.io.Serializable {
 
     /** Tree levels in use: one more than the highest level with a node, 0 without trees. */
     public int levels() {

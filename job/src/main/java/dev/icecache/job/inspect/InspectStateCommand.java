@@ -90,15 +90,17 @@ public final class InspectStateCommand implements Callable<Integer> {
         for (DocumentState d : c.documents()) {
             width = Math.max(width, d.docId().length());
         }
-        String head = "%-" + width + "s  %-7s  %9s  %9s  %4s  %9s  %7s  %13s  %6s  %11s  %6s  %s%n";
-        String row = "%-" + width + "s  %-7s  %9d  %9d  %4d  %9d  %7d  %,13d  %6d  %,11d  %6d  %s%n";
+        String head = "%-" + width + "s  %-7s  %9s  %9s  %4s  %9s  %7s  %13s  %6s  %11s  %6s  %s%s%n";
+        String row = "%-" + width + "s  %-7s  %9d  %9d  %4d  %9d  %7d  %,13d  %6d  %,11d  %6d  %s%s%n";
+        boolean segments = c.documents().stream().anyMatch(d -> !d.segment().isEmpty());
         out.printf(Locale.ROOT, head, "document", "phase", "position", "prompt", "held", "generated", "pages",
-                "page bytes", "cells", "cell bytes", "levels", "nodes per level (0, 1, ...)");
+                "page bytes", "cells", "cell bytes", "levels", "nodes per level (0, 1, ...)",
+                segments ? "  segment (document longer than the context)" : "");
         for (DocumentState d : c.documents()) {
-            printRow(out, row, d);
+            printRow(out, row, d, segments);
         }
         if (c.documents().size() > 1) {
-            printRow(out, row, c.total());
+            printRow(out, row, c.total(), segments);
         }
         DocumentState t = c.total();
         out.printf(Locale.ROOT, "bytes:     %,d in all (pages %,d, index cells %,d, cache headers %,d)%n",
@@ -111,9 +113,12 @@ public final class InspectStateCommand implements Callable<Integer> {
         }
     }
 
-    private static void printRow(PrintWriter out, String row, DocumentState d) {
+    private static void printRow(PrintWriter out, String row, DocumentState d, boolean segments) {
+        String levels = levels(d);
+        String segment = !segments ? "" : " ".repeat(Math.max(0, "nodes per level (0, 1, ...)".length()
+                - levels.length())) + "  " + (d.segment().isEmpty() ? "-" : d.segment());
         out.printf(Locale.ROOT, row, d.docId(), d.phase(), d.position(), d.promptTokens(), d.heldTokens(),
-                d.generated(), d.pages(), d.pageBytes(), d.cells(), d.cellBytes(), d.levels(), levels(d));
+                d.generated(), d.pages(), d.pageBytes(), d.cells(), d.cellBytes(), d.levels(), levels, segment);
     }
 
     private static String levels(DocumentState d) {
@@ -185,6 +190,9 @@ public final class InspectStateCommand implements Callable<Integer> {
             perLevel.add(d.nodesPerLevel()[l]);
         }
         n.put("total_bytes", d.totalBytes());
+        if (!d.segment().isEmpty()) {
+            n.put("segment", d.segment());
+        }
         return n;
     }
 }

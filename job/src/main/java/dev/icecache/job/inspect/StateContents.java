@@ -159,6 +159,6 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
             }
         }
         return new DocumentState("total", "", position, promptTokens, held, generated, pieces, recorded, pages,
-                pageBytes, pageRows, header, cells, cellBytes, trees, nodes, levels);
+                pageBytes, pageRows, header, cells, cellBytes, trees, nodes, levels, "");
     }
 }

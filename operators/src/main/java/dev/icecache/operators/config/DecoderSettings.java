@@ -10,6 +10,7 @@ import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.operators.decode.GenerationSettings;
+import dev.icecache.operators.decode.OverflowMode;
 import dev.icecache.operators.document.TextChunker;
 import dev.icecache.operators.tokenize.PromptTemplate;
 
@@ -124,6 +125,17 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         require(rollingEvery == 0 || !PromptTemplate.parse(template).suffix().isEmpty(), IceCacheOptions.PROMPT,
                 template, "with " + IceCacheOptions.ROLLING_EVERY.key() + " > 0, a template with an instruction after '"
                         + PromptTemplate.PLACEHOLDER + "' (rolling summaries append it)");
+        String overflowText = get(config, IceCacheOptions.OVERFLOW);
+        OverflowMode overflow;
+        try {
+            overflow = OverflowMode.parse(overflowText);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidOptionException(IceCacheOptions.OVERFLOW.key(), overflowText,
+                    "one of reject, refine, map-reduce");
+        }
+        int segmentTokens = get(config, IceCacheOptions.SEGMENT_TOKENS);
+        require(segmentTokens >= 0, IceCacheOptions.SEGMENT_TOKENS, segmentTokens,
+                "0 (derived from the context) or an integer >= 1");
         Policy policy = get(config, IceCacheOptions.POLICY);
         int budget = get(config, IceCacheOptions.BUDGET_TOKENS);
         require(budget >= MIN_BUDGET_TOKENS && budget % CacheConfig.PAGE_ROWS == 0, IceCacheOptions.BUDGET_TOKENS,
@@ -135,7 +147,7 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         int workingSet = get(config, IceCacheOptions.WORKING_SET_DOCUMENTS);
         DecoderSettings settings = new DecoderSettings(model, context, chunk, PromptTemplate.parse(template),
                 new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice,
-                        rollingEvery, rollingMax),
+                        rollingEvery, rollingMax, overflow, segmentTokens),
                 policy, budget, dense, format, workingSet);
         settings.cacheConfig(); // kvcache's own checks, already implied by the ones above
         Duration idle = get(config, IceCacheOptions.DOCUMENT_IDLE_TIMEOUT);

@@ -30,8 +30,9 @@ public final class IceCacheOptions {
     /** Context length override. */
     public static final ConfigOption<Integer> MODEL_CONTEXT = key("icecache.model.context").intType().defaultValue(0)
             .withDescription("Positions one document may reach (prompt plus generated tokens), overriding the"
-                    + " model file's context length; 0 keeps the file's. A document whose prompt is longer is rejected"
-                    + " with an 'error' line in the output; generation stops when it reaches this length.");
+                    + " model file's context length; 0 keeps the file's. A document whose prompt is longer is read in"
+                    + " segments or rejected with an 'error' line, as 'icecache.summary.overflow' says; generation"
+                    + " stops when it reaches this length.");
 
     /** Characters per chunk read from a document. */
     public static final ConfigOption<Integer> CHUNK_CHARS = key("icecache.chunk.chars").intType().defaultValue(4096)
@@ -59,7 +60,8 @@ public final class IceCacheOptions {
             .defaultValue(128)
             .withDescription("Most tokens generated per document (>= 0); generation also stops at end-of-sequence."
                     + " With rolling summaries on, this is the final summary's limit; each rolling summary has"
-                    + " 'icecache.summary.rolling-max-tokens'.");
+                    + " 'icecache.summary.rolling-max-tokens'. A document read in segments has summaries of up to"
+                    + " this many tokens for each segment (and reduce step) too.");
 
     /** Sampling temperature. */
     public static final ConfigOption<Float> TEMPERATURE = key("icecache.generate.temperature").floatType()
@@ -97,6 +99,27 @@ public final class IceCacheOptions {
                     + " meanwhile wait in keyed state. The rolling summaries stay in the context: the model reads its"
                     + " own earlier notes before the rest of the document and the final summary, and they count"
                     + " against '" + MODEL_CONTEXT.key() + "'.");
+
+    /** What happens to a document longer than the context. */
+    public static final ConfigOption<String> OVERFLOW = key("icecache.summary.overflow").stringType()
+            .defaultValue("refine")
+            .withDescription("What the decoder does with a document that does not fit '" + MODEL_CONTEXT.key()
+                    + "' with its instruction and summary: 'reject' ends it with one 'error' line and no summary;"
+                    + " 'refine' reads it in segments that fit (each prefilled after the instruction and the running"
+                    + " summary so far, the model writing the new running summary, the context restarting for the"
+                    + " next segment with only that summary); 'map-reduce' summarizes each segment on its own, then"
+                    + " the summaries, recursively until they fit one context. Intermediate summaries are emitted as"
+                    + " pieces of kind 'segment' with 'up_to'. Segment summaries have up to '"
+                    + "icecache.generate.max-tokens' tokens.");
+
+    /** Most document tokens per segment. */
+    public static final ConfigOption<Integer> SEGMENT_TOKENS = key("icecache.summary.segment-tokens").intType()
+            .defaultValue(0)
+            .withDescription("Most document tokens per segment when '" + "icecache.summary.overflow"
+                    + "' reads a document in segments (>= 0). 0 derives it from the context, the instruction and"
+                    + " 'icecache.generate.max-tokens': as many as fit beside the instruction (twice), the running"
+                    + " summary and the next summary. A larger value is capped at that. Segments end at chunk"
+                    + " boundaries; a chunk longer than a whole segment is split.");
 
     /** Tokens per decode slice. */
     public static final ConfigOption<Integer> SLICE_TOKENS = key("icecache.decode.slice-tokens").intType()

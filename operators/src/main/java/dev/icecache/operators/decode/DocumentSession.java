@@ -66,9 +66,12 @@ public final class DocumentSession {
     private int batchOrigin;
     private boolean summarizing;
     private int generatedBefore;
+    /** True while the summary being decoded closes a segment (its limit is maxTokens, see {@link SegmentPlan}). */
+    private boolean closingSegment;
 
     private DocumentSession(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
-                            int[] instruction, long documentSeed, DocumentProgress progress, RollingProgress rolling) {
+                            int[] instruction, long documentSeed, DocumentProgress progress, RollingProgress rolling,
+                            boolean closingSegment) {
         Checks.checkArgument(cache.length() == progress.cacheLength(),
                 "cache holds %d positions but the document's progress says %d; state is inconsistent",
                 cache.length(), progress.cacheLength());
@@ -91,6 +94,7 @@ public final class DocumentSession {
         this.batchOrigin = r.batchOrigin();
         this.summarizing = r.summarizing();
         this.generatedBefore = r.generatedBefore();
+        this.closingSegment = closingSegment && summarizing;
     }
 
     /** A new document over an empty cache, on its own CPU forward pass, without rolling summaries. */
@@ -119,7 +123,26 @@ public final class DocumentSession {
         int bos = model.vocabulary().bos();
         Checks.checkArgument(bos >= 0, "the model's vocabulary has no BOS token; it cannot start a document");
         DocumentProgress fresh = new DocumentProgress(0, new int[] {bos}, 1, false, 0, 0, false);
-        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh, null);
+        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh, null,
+                false);
+    }
+
+    /**
+     * The next context of a document read in segments, over an empty cache: {@code prefix} (BOS,
+     * and what the segment carries over) is held and runs with the segment's first prefill; the
+     * document's counts go on from where the last context left them.
+     *
+     * @param promptTokens the document's prompt tokens read so far (BOS included, prefixes not)
+     * @param generated tokens generated so far over all its summaries
+     */
+    public static DocumentSession startSegment(LlamaModel model, ForwardPass pass, KvCache cache,
+                                               GenerationSettings settings, int[] instruction, String docId,
+                                               int[] prefix, long promptTokens, int generated) {
+        Checks.checkArgument(prefix.length > 0, "a segment starts with at least BOS");
+        DocumentProgress fresh = new DocumentProgress(0, prefix, promptTokens, false, 0, generated, false);
+        RollingProgress derived = RollingProgress.derivedFrom(fresh, settings.rollingEvery());
+        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh,
+                new RollingProgress(derived.nextSummaryAt(), 0, false, generated), false);
     }
 
     /** A document restored from state, without rolling summaries; {@code cache} already holds its positions. */
@@ -144,8 +167,19 @@ public final class DocumentSession {
     public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
                                          int[] instruction, String docId, DocumentProgress progress,
                                          RollingProgress rolling) {
+        return resume(model, pass, cache, settings, instruction, docId, progress, rolling, false);
+    }
+
+    /**
+     * As {@link #resume(LlamaModel, ForwardPass, KvCache, GenerationSettings, int[], String,
+     * DocumentProgress, RollingProgress)}, for a document that was closing a segment when stored
+     * ({@link SegmentProgress.Phase#CLOSING}).
+     */
+    public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                         int[] instruction, String docId, DocumentProgress progress,
+                                         RollingProgress rolling, boolean closingSegment) {
         return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), progress,
-                rolling);
+                rolling, closingSegment);
     }
 
     /**
@@ -190,6 +224,31 @@ public final class DocumentSession {
     }
 
     /**
+     * Closes the current segment of a document read in segments: runs what is held and the
+     * instruction, and starts the segment's summary (up to {@code maxTokens}, decoded as a rolling
+     * one is: {@link #summarizing()}). With nothing held and no instruction the summary is empty.
+     *
+     * @return tokens run through the model by this call
+     */
+    public int closeSegment() {
+        Checks.checkState(!decoding && !summarizing, "a segment closes between chunks, not while decoding");
+        int[] pending = Arrays.copyOf(held, held.length + instruction.length);
+        System.arraycopy(instruction, 0, pending, held.length, instruction.length);
+        float[] logits = pending.length == 0 ? null : session.prefill(pending, 0, pending.length, true);
+        held = new int[0];
+        generatedBefore = generated;
+        summarizing = true;
+        closingSegment = true;
+        nextToken = logits == null ? eos : sample(logits);
+        return pending.length;
+    }
+
+    /** True when a chunk of {@code tokens} would start a rolling summary (prefilled as it is now). */
+    public boolean startsRollingSummary(int tokens, boolean last) {
+        return !last && settings.rolling() && documentTokens() + tokens >= nextSummaryAt;
+    }
+
+    /**
      * True when {@code moreTokens} further prompt tokens would take the document past the
      * context (the positions the cache can hold); such a document cannot be run.
      */
@@ -224,7 +283,7 @@ public final class DocumentSession {
      */
     public int decode(int max, int[] out) {
         Checks.checkState(decoding || summarizing, "decode before the last chunk: the prompt is not complete");
-        int limit = summarizing ? settings.rollingMaxTokens() : settings.maxTokens();
+        int limit = summarizing && !closingSegment ? settings.rollingMaxTokens() : settings.maxTokens();
         int produced = 0;
         boolean active = summarizing || !finished;
         while (produced < max && active) {
@@ -256,6 +315,7 @@ public final class DocumentSession {
             return;
         }
         summarizing = false;
+        closingSegment = false;
         held = lastTokenUnfed ? new int[] {nextToken} : new int[0];
         batchOrigin = session.position();
     }

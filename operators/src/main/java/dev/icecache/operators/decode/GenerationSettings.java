@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * How a document's generation runs once its prompt is in the cache.
  *
- * @param maxTokens the most tokens generated for the final summary of a document (&gt;= 0)
+ * @param maxTokens the most tokens generated for the final summary of a document (&gt;= 0), and for
+ *                  each segment or reduce summary of one read in segments
  * @param temperature 0 for greedy decoding, else the sampling temperature (&gt; 0)
  * @param topP nucleus mass in (0, 1] when sampling
  * @param seed base seed; each document and step derives its own, so a restored document
@@ -14,9 +15,12 @@ import java.io.Serializable;
  * @param rollingEvery 0 for no rolling summaries, else the document tokens between two of them
  *                     (&gt;= {@link #MIN_ROLLING_EVERY}); see {@link DocumentSession}
  * @param rollingMaxTokens the most tokens generated per rolling summary (&gt;= 1)
+ * @param overflow what happens to a document that does not fit the context (see {@link SegmentPlan})
+ * @param segmentTokens most document tokens per segment, 0 = derived from the context (see {@link SegmentPlan})
  */
 public record GenerationSettings(int maxTokens, float temperature, float topP, long seed, int sliceTokens,
-                                 int rollingEvery, int rollingMaxTokens) implements Serializable {
+                                 int rollingEvery, int rollingMaxTokens, OverflowMode overflow, int segmentTokens)
+        implements Serializable {
 
     /**
      * The smallest rolling interval: each rolling summary costs its instruction and up to
@@ -47,6 +51,18 @@ public record GenerationSettings(int maxTokens, float temperature, float topP, l
         if (rollingMaxTokens < 1) {
             throw new IllegalArgumentException("rollingMaxTokens=" + rollingMaxTokens + " must be >= 1");
         }
+        if (overflow == null) {
+            throw new IllegalArgumentException("overflow mode must not be null");
+        }
+        if (segmentTokens < 0) {
+            throw new IllegalArgumentException("segmentTokens=" + segmentTokens + " must be >= 0 (0 = derived)");
+        }
+    }
+
+    /** Settings that read a document longer than the context in segments ({@link OverflowMode#REFINE}). */
+    public GenerationSettings(int maxTokens, float temperature, float topP, long seed, int sliceTokens,
+                              int rollingEvery, int rollingMaxTokens) {
+        this(maxTokens, temperature, topP, seed, sliceTokens, rollingEvery, rollingMaxTokens, OverflowMode.REFINE, 0);
     }
 
     /** Settings without rolling summaries. */
@@ -61,6 +77,13 @@ public record GenerationSettings(int maxTokens, float temperature, float topP, l
 
     /** These settings with rolling summaries every {@code every} document tokens of up to {@code max} tokens. */
     public GenerationSettings withRolling(int every, int max) {
-        return new GenerationSettings(maxTokens, temperature, topP, seed, sliceTokens, every, max);
+        return new GenerationSettings(maxTokens, temperature, topP, seed, sliceTokens, every, max, overflow,
+                segmentTokens);
+    }
+
+    /** These settings with another overflow mode and segment size (0 = derived). */
+    public GenerationSettings withOverflow(OverflowMode mode, int tokens) {
+        return new GenerationSettings(maxTokens, temperature, topP, seed, sliceTokens, rollingEvery, rollingMaxTokens,
+                mode, tokens);
     }
 }

@@ -49,6 +49,12 @@ import org.slf4j.LoggerFactory;
  *                  (at the end of a rolling summary: prefill the waiting chunks, in order,
  *                  until one starts the next summary or none is left)
  *   after each   → write the pages and the progress back to state (element boundary)
+ *
+ *   a document longer than the context ({@link OverflowMode}, {@link DocumentSegments}):
+ *   a chunk that does not fit closes the segment (it waits, as during a rolling summary);
+ *   the segment summary is decoded in slices; at its end the context restarts inside that
+ *   element: pages and cells cleared, a new session over an empty cache starting with what
+ *   the segment carries over (refine: the running summary), then the waiting chunks
  * </pre>
  *
  * Live sessions (model scratch and the host copy of their pages) stay in a bounded in-memory
@@ -71,6 +77,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     public static final String ROLLING_STATE = "icecache-rolling";
     /** Name of the per-document list of token chunks that arrived during a rolling summary. */
     public static final String WAITING_CHUNKS_STATE = "icecache-waiting-chunks";
+    /** Name of the per-document segment progress (written only for a document read in segments; state v3). */
+    public static final String SEGMENTS_STATE = "icecache-segments";
 
     private final DecoderSettings settings;
 
@@ -84,8 +92,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient MapState<Long, byte[]> cells;
     private transient ValueState<RollingProgress> rolling;
     private transient ListState<TokenChunk> waitingChunks;
-    /** The prompt's instruction tokenized on its own, run before each rolling summary. */
+    private transient ValueState<SegmentProgress> segmentState;
+    /** The prompt's instruction tokenized on its own, run before each rolling or segment summary. */
     private transient int[] instruction;
+    private transient SegmentPlan plan;
+    /** True when documents that do not fit the context are read in segments (else they are rejected). */
+    private transient boolean segmenting;
     private transient Projection projection;
     private transient CacheConfig cacheConfig;
     private transient Map<String, LiveDocument> live;
@@ -120,8 +132,14 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 new ValueStateDescriptor<>(ROLLING_STATE, TypeInformation.of(RollingProgress.class)));
         waitingChunks = getRuntimeContext().getListState(
                 new ListStateDescriptor<>(WAITING_CHUNKS_STATE, TypeInformation.of(TokenChunk.class)));
-        instruction = settings.generation().rolling() ? settings.prompt().instructionTokens(model.tokenizer())
-                : new int[0];
+        segmentState = getRuntimeContext().getState(
+                new ValueStateDescriptor<>(SEGMENTS_STATE, TypeInformation.of(SegmentProgress.class)));
+        instruction = settings.prompt().instructionTokens(model.tokenizer());
+        plan = SegmentPlan.of(settings.generation(), model.cacheShape().maxTokens(), instruction.length);
+        segmenting = plan.mode() != OverflowMode.REJECT && plan.feasible();
+        if (plan.mode() != OverflowMode.REJECT && !segmenting) {
+            LOG.warn("documents longer than the context will be rejected: {}", plan.infeasibleReason());
+        }
         projection = DocumentCache.projection(model.config().headDim());
         cacheConfig = settings.cacheConfig();
         live = new LinkedHashMap<>(16, 0.75f, true);
@@ -162,19 +180,47 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             waitingChunks.add(chunk); // taken in this order once the rolling summary ends
             return;
         }
-        if (accept(docId, doc, chunk, start, out)) {
+        Accepted accepted = accept(docId, doc, chunk, start, out);
+        if (!accepted.rejected()) {
+            if (accepted.deferred() != null) {
+                waitingChunks.add(accepted.deferred()); // the first chunk of the next segment
+            }
             startDecodingIfDue(doc, ctx.timerService(), 0);
             writeBack(doc, start);
         }
     }
 
     /**
-     * Prefills one chunk, or rejects the document when the chunk would take it past the context.
+     * What became of a chunk.
      *
-     * @return false when the document was rejected (its state is then the rejection marker)
+     * @param rejected the document was rejected (its state is then the rejection marker)
+     * @param deferred the chunk, or what is left of it, that waits for the next segment (the
+     *                 current one was closed, or a rolling summary started); null when none
      */
-    private boolean accept(String docId, LiveDocument doc, TokenChunk chunk, long start, Collector<SummaryPiece> out)
-            throws Exception {
+    private record Accepted(boolean rejected, TokenChunk deferred) {
+    }
+
+    /**
+     * Prefills one chunk. When it does not fit the context: reading in segments, closes the
+     * current segment before it (or before the part of it that does not fit an empty segment);
+     * else rejects the document.
+     */
+    private Accepted accept(String docId, LiveDocument doc, TokenChunk chunk, long start,
+                            Collector<SummaryPiece> out) throws Exception {
+        if (segmenting) {
+            DocumentSegments.Admission admission = doc.segments.admit(doc.session, chunk);
+            if (admission.now() != null) {
+                prefilledTokens.inc(doc.session.prefill(admission.now().tokens(), admission.now().last()));
+                doc.segments.read(admission.now().tokens().length);
+            }
+            if (admission.later() != null && !doc.session.summarizing()) {
+                prefilledTokens.inc(doc.session.closeSegment());
+                doc.segments.close();
+                LOG.debug("document {} {} after {} document tokens", docId, doc.segments.describe(),
+                        doc.session.documentTokens());
+            }
+            return new Accepted(false, admission.later());
+        }
         if (doc.session.exceedsContext(chunk.tokens().length)) {
             // the prompt cannot fit: drop what is cached now; later chunks are only counted
             live.remove(docId);
@@ -182,15 +228,16 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             pages.clear();
             cells.clear();
             rolling.clear();
+            segmentState.clear();
             countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.pieceSeq, doc.nanos, chunk,
                     start, out);
-            return false;
+            return new Accepted(true, null);
         }
         gauges.begin(doc.cache.metrics(), System.nanoTime());
         int prefilled = doc.session.prefill(chunk.tokens(), chunk.last());
         gauges.endPrefill(prefilled, System.nanoTime());
         prefilledTokens.inc(prefilled);
-        return true;
+        return new Accepted(false, null);
     }
 
     /** Registers the next decode timer, {@code delayMs} from now, when a summary is to be decoded. */
@@ -208,17 +255,25 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             return; // a timer of a document already finished (at most one per document)
         }
         LiveDocument doc = liveDocument(docId);
-        boolean rollingSummary = doc.session.summarizing();
-        long upTo = settings.generation().rolling() ? doc.session.documentTokens() : 0;
+        boolean summary = doc.session.summarizing();
+        SummaryPiece.Kind kind;
+        if (summary) {
+            kind = doc.segments.closing() ? SummaryPiece.Kind.SEGMENT : SummaryPiece.Kind.ROLLING;
+        } else {
+            kind = doc.segments.finalSummary() ? finalKind(doc) : SummaryPiece.Kind.SEGMENT;
+        }
+        long upTo = settings.generation().rolling() || doc.segments.segmented() ? doc.session.documentTokens() : 0;
         gauges.begin(doc.cache.metrics(), System.nanoTime());
         int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
         gauges.endDecode(n, System.nanoTime());
         generatedTokens.inc(n);
-        boolean ended = rollingSummary ? !doc.session.summarizing() : doc.session.finished();
+        if (kind == SummaryPiece.Kind.SEGMENT) {
+            doc.segments.recordSummary(sliceBuffer, n);
+        }
+        boolean ended = summary ? !doc.session.summarizing() : doc.session.finished();
         TextAssembler.Piece piece = text.append(doc.pendingText, sliceBuffer, 0, n, ended);
         doc.pendingText = piece.pending();
-        SummaryPiece.Kind kind = rollingSummary ? SummaryPiece.Kind.ROLLING : finalKind();
-        if (ended && !rollingSummary) {
+        if (ended && !summary && kind != SummaryPiece.Kind.SEGMENT) {
             finish(docId, doc, piece.text(), kind, upTo, start, out);
             return;
         }
@@ -227,8 +282,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     upTo));
         }
         if (ended) {
-            LOG.debug("document {} rolling summary up to {} tokens ended: generated={}", docId, upTo,
+            LOG.debug("document {} {} summary up to {} tokens ended: generated={}", docId, kind.jsonName(), upTo,
                     doc.session.generated());
+            if (kind == SummaryPiece.Kind.SEGMENT) {
+                doc = nextContext(docId, doc);
+            }
             if (!takeWaitingChunks(docId, doc, start, out)) {
                 return; // rejected while taking them
             }
@@ -252,7 +310,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         int taken = 0;
         while (taken < waiting.size() && !doc.session.summarizing()) {
             TokenChunk chunk = waiting.get(taken++);
-            if (!accept(docId, doc, chunk, start, out)) {
+            Accepted accepted = accept(docId, doc, chunk, start, out);
+            if (accepted.deferred() != null) {
+                waiting.set(--taken, accepted.deferred()); // the segment closed (or a rolling summary began) before it
+                break;
+            }
+            if (accepted.rejected()) {
                 // the document is rejected: the rest are only counted, as later chunks would be
                 for (TokenChunk rest : waiting.subList(taken, waiting.size())) {
                     StoredDocument marker = documents.value();
@@ -290,11 +353,51 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         cells.clear();
         rolling.clear();
         waitingChunks.clear();
+        segmentState.clear();
+    }
+
+    /**
+     * After a segment or reduce summary: the context restarts. The old cache and its page and
+     * cell state are dropped and a new session starts over an empty cache with only what the
+     * segments carry over (refine: the running summary); a reduce step's prompt runs at once.
+     * Called inside one element, so the state written back after it is consistent.
+     */
+    private LiveDocument nextContext(String docId, LiveDocument doc) throws Exception {
+        int endedPositions = doc.session.progress().cacheLength();
+        int endedPages = doc.store.pageCount();
+        int[] prefix = doc.segments.nextContext(model.vocabulary().bos(), instruction, doc.cache.pagesMoved());
+        live.remove(docId);
+        doc.store.close();
+        pages.clear();
+        cells.clear();
+        MapStatePageStore store = new MapStatePageStore(pages, PageLayout.of(model.config().headDim()),
+                settings.pageFormat(), 0);
+        DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
+        DocumentSession session = DocumentSession.startSegment(model, compute.pass(), cache.kvCache(),
+                settings.generation(), instruction, docId, prefix, doc.session.promptTokens(),
+                doc.session.generated());
+        LiveDocument next = new LiveDocument(session, cache, store, doc.segments, doc.pieceSeq, doc.pendingText,
+                doc.nanos);
+        if (doc.segments.reducing()) {
+            prefilledTokens.inc(session.prefill(new int[0], true));
+        }
+        live.put(docId, next);
+        LOG.info("document {} context restarted: {} carrying {} tokens, {} document tokens read; the context that"
+                        + " ended held positions={} pages_in_state={} peak_resident_pages={} (heap used {} MiB)", docId,
+                doc.segments.describe(), prefix.length, session.documentTokens(), endedPositions, endedPages,
+                doc.cache.peakResidentPages(),
+                (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
+        return next;
     }
 
     /** The kind of a document's final (or only) summary's pieces. */
     private SummaryPiece.Kind finalKind() {
         return settings.generation().rolling() ? SummaryPiece.Kind.FINAL : SummaryPiece.Kind.ONLY;
+    }
+
+    /** The kind of the final summary's pieces of {@code doc}: {@link SummaryPiece.Kind#FINAL} after segments. */
+    private SummaryPiece.Kind finalKind(LiveDocument doc) {
+        return doc.segments.segmented() ? SummaryPiece.Kind.FINAL : finalKind();
     }
 
     /**
@@ -320,6 +423,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 : "document rejected: its prompt has " + promptTokens + " tokens (BOS and template included) but "
                         + IceCacheOptions.MODEL_CONTEXT.key() + " allows " + context + " positions; raise --context"
                         + " (up to the model's training length) or split the document";
+        if (plan.mode() != OverflowMode.REJECT) {
+            error += "; " + plan.infeasibleReason(); // with overflow on, only documents that cannot be segmented
+        }
         out.collect(new SummaryPiece(docId, pieceSeq, "", true, new DocumentStats(promptTokens, 0, 0, 0.0,
                 spent / 1e9), error, finalKind(), settings.generation().rolling() ? promptTokens - 1 : 0));
         LOG.warn("document {} rejected: prompt_tokens={} context={}", docId, promptTokens, context);
@@ -340,7 +446,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
             doc = new LiveDocument(DocumentSession.start(model, compute.pass(), cache.kvCache(), settings.generation(),
                     instruction, docId), cache,
-                    store, 0, new byte[0], 0);
+                    store, new DocumentSegments(plan, SegmentProgress.START), 0, new byte[0], 0);
             LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
                     cacheConfig.budgetTokens());
         } else {
@@ -349,13 +455,16 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentProgress p = stored.progress();
             DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
                     p.cacheLength(), stored.cacheHeader(), cells);
+            SegmentProgress segmentProgress = segmentState.value();
+            DocumentSegments segments = new DocumentSegments(plan,
+                    segmentProgress == null ? SegmentProgress.START : segmentProgress);
             doc = new LiveDocument(DocumentSession.resume(model, compute.pass(), cache.kvCache(), settings.generation(),
-                    instruction, docId, p, rolling.value()),
-                    cache, store, stored.pieceSeq(), stored.pendingText(), stored.nanos());
+                    instruction, docId, p, rolling.value(), segments.closing()),
+                    cache, store, segments, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
             LOG.info("document {} resumed from state: position={} pages={} decoding={} summarizing={} generated={}"
-                    + " restore_ms={} (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(),
-                    p.decoding(), doc.session.summarizing(), p.generated(),
+                    + " {} restore_ms={} (prefill not recomputed)", docId, p.cacheLength(), stored.pageCount(),
+                    p.decoding(), doc.session.summarizing(), p.generated(), segments.describe(),
                     (System.nanoTime() - restoreStart) / 1_000_000.0);
         }
         live.put(docId, doc);
@@ -370,8 +479,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
-        if (settings.generation().rolling()) {
+        boolean segmented = doc.segments.segmented();
+        if (settings.generation().rolling() || segmented) {
             rolling.update(doc.session.rollingProgress());
+        }
+        if (segmented) {
+            segmentState.update(doc.segments.progress());
         }
     }
 

@@ -8,7 +8,8 @@ package dev.icecache.operators.output;
  * <p>Without rolling summaries a document has one summary, whose pieces are {@link Kind#ONLY}.
  * With them, a document's pieces are those of its rolling summaries in order ({@link
  * Kind#ROLLING}, {@code upTo} growing), then those of its final summary ({@link Kind#FINAL}),
- * whose last piece alone has {@code last} set.
+ * whose last piece alone has {@code last} set. A document longer than the context, read in
+ * segments, has {@link Kind#SEGMENT} pieces (its intermediate summaries) before its final ones.
  *
  * @param docId the document's id
  * @param seq 0, 1, 2, ... within the document
@@ -31,8 +32,18 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
         ONLY,
         /** A rolling summary, made while the document was still streaming in. */
         ROLLING,
-        /** The final summary of a document that also had rolling summaries. */
-        FINAL
+        /** The final summary of a document that also had rolling or segment summaries. */
+        FINAL,
+        /**
+         * An intermediate summary of a document read in segments: the running summary after a
+         * segment (refine), a segment's own summary or a summary of summaries (map-reduce).
+         */
+        SEGMENT;
+
+        /** The name in the output's {@code kind} field. */
+        public String jsonName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     public SummaryPiece {
@@ -64,7 +75,7 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
         JsonText.appendString(out, text);
         out.append(",\"final\":").append(last);
         if (kind != Kind.ONLY) {
-            out.append(",\"kind\":\"").append(kind == Kind.ROLLING ? "rolling" : "final").append("\",\"up_to\":")
+            out.append(",\"kind\":\"").append(kind.jsonName()).append("\",\"up_to\":")
                     .append(upTo);
         }
         if (last) {
@@ -75,6 +86,9 @@ public record SummaryPiece(String docId, int seq, String text, boolean last, Doc
             JsonText.appendNumber(out, stats.residentHitRate());
             out.append(",\"seconds\":");
             JsonText.appendNumber(out, stats.seconds());
+            if (stats.segments() > 0) {
+                out.append(",\"segments\":").append(stats.segments());
+            }
             out.append('}');
         }
         if (error != null) {

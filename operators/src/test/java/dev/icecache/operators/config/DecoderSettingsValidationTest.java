@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import dev.icecache.operators.decode.OverflowMode;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,8 @@ class DecoderSettingsValidationTest {
         "icecache.summary.rolling-every|-1|0 (off) or an integer >= 64",
         "icecache.summary.rolling-every|63|0 (off) or an integer >= 64",
         "icecache.summary.rolling-max-tokens|0|an integer >= 1",
+        "icecache.summary.overflow|truncate|one of reject, refine, map-reduce",
+        "icecache.summary.segment-tokens|-1|0 (derived from the context) or an integer >= 1",
     })
     void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
         InvalidOptionException e = rejected(Map.of(key, value));
@@ -110,6 +113,20 @@ class DecoderSettingsValidationTest {
         assertEquals(IceCacheOptions.PROMPT.key(), e.option());
         assertTrue(e.getMessage().contains("with icecache.summary.rolling-every > 0, a template with an instruction"
                 + " after '{document}'"), e.getMessage());
+    }
+
+    @Test
+    void shouldReadTheOverflowModeIntoTheGenerationSettings() {
+        Configuration c = new Configuration();
+        c.set(IceCacheOptions.MODEL_PATH, model.toString());
+        assertEquals(OverflowMode.REFINE, DecoderSettings.from(c).generation().overflow(), "refine by default");
+        assertEquals(0, DecoderSettings.from(c).generation().segmentTokens(), "derived by default");
+        c.set(IceCacheOptions.OVERFLOW, "Map-Reduce");
+        c.set(IceCacheOptions.SEGMENT_TOKENS, 300);
+        assertEquals(OverflowMode.MAP_REDUCE, DecoderSettings.from(c).generation().overflow());
+        assertEquals(300, DecoderSettings.from(c).generation().segmentTokens());
+        c.set(IceCacheOptions.OVERFLOW, "reject");
+        assertEquals(OverflowMode.REJECT, DecoderSettings.from(c).generation().overflow());
     }
 
     @Test

@@ -3,7 +3,13 @@ package dev.icecache.operators.decode;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import dev.icecache.operators.config.DecoderSettings;
+import dev.icecache.operators.output.DocumentStats;
 import dev.icecache.operators.output.SummaryPiece;
+import dev.icecache.operators.tokenize.TokenChunk;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 /** Inputs and output views the decoder tests share. */
 final class DecoderTestData {
@@ -33,5 +39,24 @@ final class DecoderTestData {
         StringBuilder sb = new StringBuilder();
         pieces.forEach(p -> sb.append(p.text()));
         return sb.toString();
+    }
+
+    /** A harness around the decoder with {@code settings}, keyed by document, on the HashMap backend. */
+    static KeyedOneInputStreamOperatorTestHarness<String, TokenChunk, SummaryPiece> newHarness(
+            DecoderSettings settings) throws Exception {
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new DecoderOperator(new IceCacheDecoder(settings)),
+                TokenChunk::docId, Types.STRING);
+        harness.setStateBackend(new HashMapStateBackend());
+        return harness;
+    }
+
+    /**
+     * The pieces as JSON lines without the figures a restore changes: seconds, and the page
+     * moves and hit rate of the resident pool, which a restored document refills from state.
+     */
+    static List<String> withoutAttemptFigures(List<SummaryPiece> pieces) {
+        return pieces.stream().map(p -> new SummaryPiece(p.docId(), p.seq(), p.text(), p.last(),
+                new DocumentStats(p.stats().tokensIn(), p.stats().tokensOut(), 0, 0.0, 0.0, p.stats().segments()),
+                p.error(), p.kind(), p.upTo()).toJsonLine()).toList();
     }
 }

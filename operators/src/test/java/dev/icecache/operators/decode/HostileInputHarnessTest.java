@@ -35,7 +35,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decoder under documents longer than the context, generations that reach the context, and
+ * The decoder under documents longer than the context ({@code --overflow reject}, today's
+ * behaviour kept as an option; {@link OverflowHarnessTest} reads them in segments),
+ * generations that reach the context, and
  * 100 documents at once on one subtask with a working set of 4.
  */
 class HostileInputHarnessTest {
@@ -58,7 +60,8 @@ class HostileInputHarnessTest {
 
     private static DecoderSettings settings(Policy policy, int workingSet) {
         return new DecoderSettings(path, CONTEXT, 256, new PromptTemplate("", ""),
-                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6), policy, 64, 2, PageFormat.F32, workingSet);
+                new GenerationSettings(MAX_TOKENS, 0f, 1f, 1, 6).withOverflow(OverflowMode.REJECT, 0), policy, 64, 2,
+                PageFormat.F32, workingSet);
     }
 
     @Test

@@ -19,15 +19,12 @@ import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.operators.TestModels;
 import dev.icecache.operators.config.DecoderSettings;
-import dev.icecache.operators.output.DocumentStats;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.output.SummaryPiece.Kind;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import dev.icecache.operators.tokenize.TokenChunk;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -124,6 +121,7 @@ class RollingSummaryHarnessTest {
 
     @Test
     void shouldRejectTheDocumentAfterItsRollingPiecesWhenSummariesFillTheContext() throws Exception {
+        // with --overflow reject (refine, the default, would read it in segments)
         // 470 document tokens fit in 512 positions, but not with seven rolling summaries and their instructions
         SplittableRandom random = new SplittableRandom(6);
         int[] document = new int[470];
@@ -131,7 +129,10 @@ class RollingSummaryHarnessTest {
             document[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
         }
         List<SummaryPiece> pieces;
-        try (var harness = newHarness(settings(Policy.ICECACHE, 1))) {
+        DecoderSettings reject = settings(Policy.ICECACHE, 1);
+        reject = new DecoderSettings(modelPath, reject.contextLength(), reject.chunkChars(), reject.prompt(),
+                reject.generation().withOverflow(OverflowMode.REJECT, 0), Policy.ICECACHE, 64, 2, PageFormat.F32, 1);
+        try (var harness = newHarness(reject)) {
             harness.open();
             feed(harness, "a", document, 0);
             runTimers(harness, 1);
@@ -230,10 +231,7 @@ class RollingSummaryHarnessTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, TokenChunk, SummaryPiece> newHarness(
             DecoderSettings settings) throws Exception {
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new DecoderOperator(new IceCacheDecoder(settings)),
-                TokenChunk::docId, Types.STRING);
-        harness.setStateBackend(new HashMapStateBackend());
-        return harness;
+        return DecoderTestData.newHarness(settings);
     }
 
     /** A document's tokens as the tokenizer step would send them: random text, then the instruction. */
@@ -285,13 +283,7 @@ class RollingSummaryHarnessTest {
         return DecoderTestData.only(pieces, doc);
     }
 
-    /**
-     * The pieces as JSON lines without the figures a restore changes: seconds, and the page
-     * moves of the resident pool, which a restored document refills from state.
-     */
     private static List<String> withoutAttemptFigures(List<SummaryPiece> pieces) {
-        return pieces.stream().map(p -> new SummaryPiece(p.docId(), p.seq(), p.text(), p.last(),
-                new DocumentStats(p.stats().tokensIn(), p.stats().tokensOut(), 0, 0.0, 0.0), p.error(), p.kind(),
-                p.upTo()).toJsonLine()).toList();
+        return DecoderTestData.withoutAttemptFigures(pieces);
     }
 }
