@@ -91,6 +91,15 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
      */
     public final float dot(long offset, float[] x, int xOff, int n) {
         assert offset >= 0 && offset + n <= size : "dot range offset=" + offset + " n=" + n + " size=" + size;
+        return kernelDot(offset, x, xOff, n);
+    }
+
+    /**
+     * The dot's kernel: by default {@link #vectorDot} where the Vector API is on, else
+     * {@link #scalarDot}. Types whose dot follows {@link FixedLaneDot}'s order (identical bits at
+     * every vector width, scalar included) override it.
+     */
+    float kernelDot(long offset, float[] x, int xOff, int n) {
         return SPECIES == null ? scalarDot(offset, x, xOff, n) : vectorDot(offset, x, xOff, n);
     }
 
