@@ -1,6 +1,7 @@
 package dev.icecache.model.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,7 +35,18 @@ public final class FixedLaneDot {
     static final int LEN = SPECIES == null ? LANES : SPECIES.length();
     static final int PARTS = LANES / LEN;
 
+    // lane j+k moved to lane j: the fold's steps on a 512-bit vector that holds all sixteen lanes
+    // (lanes j < k of v + v.rearrange(DOWN_k) are L[j] + L[j+k]); null below 512 bits
+    static final VectorShuffle<Float> DOWN_8 = down(8);
+    static final VectorShuffle<Float> DOWN_4 = down(4);
+    static final VectorShuffle<Float> DOWN_2 = down(2);
+    static final VectorShuffle<Float> DOWN_1 = down(1);
+
     private FixedLaneDot() {
+    }
+
+    private static VectorShuffle<Float> down(int k) {
+        return PARTS != 1 || SPECIES == null ? null : VectorShuffle.fromOp(SPECIES, j -> (j + k) % LANES);
     }
 
     /** The dot product of {@code a[aOff..aOff+n)} and {@code b[bOff..bOff+n)} in the order of the class comment. */

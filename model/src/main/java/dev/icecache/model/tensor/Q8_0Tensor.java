@@ -154,6 +154,21 @@ public final class Q8_0Tensor extends FloatTensor {
      * sweep the blocks once per part of their lane count.
      */
     private float vectorDotQ8(int first, int blocks, Q8Activations x, int firstXb) {
+        if (FixedLaneDot.PARTS == 1) {
+            // all sixteen lanes in one register: fold them there (no thread-local scratch lookup per row)
+            FloatVector acc = FloatVector.zero(SPECIES);
+            int block = first;
+            int xb = firstXb;
+            for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
+                float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                acc = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, scale), acc);
+            }
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_8));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_4));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_2));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
+            return acc.lane(0);
+        }
         float[] lanes = FixedLaneDot.lanes();
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
             FloatVector acc = FloatVector.zero(SPECIES);
