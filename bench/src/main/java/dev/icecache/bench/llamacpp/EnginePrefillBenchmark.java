@@ -4,8 +4,6 @@ import dev.icecache.kvcache.FullCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Session;
-import dev.icecache.model.tokenizer.Tokenizer;
-import dev.icecache.model.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -32,11 +30,7 @@ final class EnginePrefillBenchmark {
 
     static Result measure(Path modelFile, String prompt, int context, int runs) throws IOException {
         try (LlamaModel model = LlamaModel.load(modelFile, new LoadOptions(null, context))) {
-            Tokenizer tokenizer = Tokenizers.create(model.vocabulary());
-            int[] encoded = tokenizer.encode(prompt);
-            int[] tokens = new int[encoded.length + 1];
-            tokens[0] = tokenizer.bos();
-            System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+            int[] tokens = EngineDecodeBenchmark.withBos(model, prompt);
             if (tokens.length > context) {
                 throw new IllegalArgumentException("the prefill prompt has " + tokens.length + " tokens, more than its"
                         + " context " + context + "; lower --prefill-tokens");
