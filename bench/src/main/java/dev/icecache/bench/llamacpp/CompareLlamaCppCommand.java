@@ -108,7 +108,8 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
 
     private String report(Path file, int threadCount, DecodeSpeed ours, LlamaCppDecodeBenchmark.Result llama) {
         String command = "bin/icecache bench compare-llamacpp " + (model != null ? "--model " + model : "--generate-1b " + generateDir)
-                + " --context " + context + " --tokens " + tokens + " --threads " + threadCount + " --runs " + runs;
+                + " --context " + context + " --tokens " + tokens + " --threads " + threadCount + " --runs " + runs
+                + " --prefill-tokens " + prefillTokens + " --prefill-runs " + prefillRuns;
         StringBuilder sb = new StringBuilder();
         sb.append("\n## compare-llamacpp: ").append(file.getFileName()).append("\n\n");
         sb.append("- command: `").append(command).append("`\n");
@@ -133,6 +134,7 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
      * last position's logits; each llama.cpp run is a fresh JVM (model load not timed).
      */
     private String prefillReport(Path file, int threadCount) throws Exception {
+        String loadBefore = Machine.loadAverage();
         String words = LlamaCppPrompt.ofWords(prefillTokens);
         int prefillContext = prefillTokens + 64;
         double[] llamaSpeeds = new double[prefillRuns];
@@ -149,7 +151,7 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%nPrefill of %d one-letter words (icecache %d tokens with BOS, llama.cpp %d);"
                 + " %d measured runs each, load before: %s%n%n", prefillTokens, ours.promptTokens(), llamaTokens, prefillRuns,
-                Machine.loadAverage()));
+                loadBefore));
         sb.append("| engine | median prefill tok/s | runs (tok/s) |\n| --- | ---: | --- |\n");
         row(sb, ours.speed());
         row(sb, llama);
