@@ -156,13 +156,22 @@ public final class Q8_0Tensor extends FloatTensor {
     private float vectorDotQ8(int first, int blocks, Q8Activations x, int firstXb) {
         if (FixedLaneDot.PARTS == 1) {
             // all sixteen lanes in one register: fold them there (no thread-local scratch lookup per row)
-            FloatVector acc = FloatVector.zero(SPECIES);
+            FloatVector even = FloatVector.zero(SPECIES);
+            FloatVector odd = even;
             int block = first;
             int xb = firstXb;
-            for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
-                float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                acc = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, scale), acc);
+            int b = 0;
+            for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                float so = Float16.lookup(data.getShort(block + BLOCK_BYTES)) * x.scales[xb + 1];
+                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
+                odd = pairSums(block + BLOCK_BYTES, x, xb + 1, 0).fma(FloatVector.broadcast(SPECIES, so), odd);
             }
+            if (b < blocks) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
+            }
+            FloatVector acc = even.add(odd);
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_8));
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_4));
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_2));
@@ -171,14 +180,19 @@ public final class Q8_0Tensor extends FloatTensor {
         }
         float[] lanes = FixedLaneDot.lanes();
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
-            FloatVector acc = FloatVector.zero(SPECIES);
+            FloatVector even = FloatVector.zero(SPECIES);
+            FloatVector odd = even;
             int block = first;
             int xb = firstXb;
             for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
                 float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                acc = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), acc);
+                if ((b & 1) == 0) {
+                    even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), even);
+                } else {
+                    odd = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), odd);
+                }
             }
-            acc.intoArray(lanes, p * FixedLaneDot.LEN);
+            even.add(odd).intoArray(lanes, p * FixedLaneDot.LEN);
         }
         return FixedLaneDot.fold(lanes, 0);
     }
@@ -199,17 +213,22 @@ public final class Q8_0Tensor extends FloatTensor {
                 .add(pairs.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
     }
 
-    /** The int8 dot's order in scalar code: sixteen pair-sum lanes, one chain each, the fixed fold. */
+    /** The int8 dot's order in scalar code: sixteen pair-sum lanes, two block chains each, the fixed fold. */
     private float scalarDotQ8(int block, Q8Activations x, int xb, int blocks) {
         float[] lanes = FixedLaneDot.zeroLanes();
+        float[] odd = new float[FixedLaneDot.LANES]; // the scalar fallback only
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
             float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
+            float[] chain = (b & 1) == 0 ? lanes : odd;
             for (int j = 0; j < FixedLaneDot.LANES; j++) {
                 int e = 2 * j;
                 int pair = data.get(block + 2 + e) * x.quants[xb * BLOCK + e]
                         + data.get(block + 3 + e) * x.quants[xb * BLOCK + e + 1];
-                lanes[j] = Math.fma((float) pair, scale, lanes[j]);
+                chain[j] = Math.fma((float) pair, scale, chain[j]);
             }
+        }
+        for (int j = 0; j < FixedLaneDot.LANES; j++) {
+            lanes[j] = lanes[j] + odd[j];
         }
         return FixedLaneDot.fold(lanes, 0);
     }
