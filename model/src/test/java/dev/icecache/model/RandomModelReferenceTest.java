@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.icecache.kvcache.FullCache;
+import dev.icecache.model.compute.MatMul;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.tensor.GgmlType;
 
@@ -69,7 +70,10 @@ class RandomModelReferenceTest {
             for (int i = 0; i < want.length; i++) {
                 wantD[i] = want[i];
             }
-            assertClose(wantD, got, 1e-5, type + " seed=" + seed);
+            // Q8_0 decode steps multiply int8 activations (llama.cpp's route), a batch multiplies in
+            // float: they differ by the activations' quantization error (MatMul's comment)
+            boolean int8Steps = type == GgmlType.Q8_0 && MatMul.int8ActivationsByDefault();
+            assertClose(wantD, got, int8Steps ? 2e-2 : 1e-5, type + " seed=" + seed);
             if (type == GgmlType.F32) {
                 assertArrayEquals(want, got, 0f, "F32 prefill uses the same kernels as stepping");
             }

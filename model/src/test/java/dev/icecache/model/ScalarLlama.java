@@ -6,13 +6,16 @@ import java.util.Map;
 
 import dev.icecache.model.gguf.GgufFile;
 import dev.icecache.model.gguf.GgufMetadata;
+import dev.icecache.model.compute.MatMul;
 import dev.icecache.model.tensor.FloatTensor;
+import dev.icecache.model.tensor.GgmlType;
 
 /**
  * A straightforward Llama forward pass in double precision over a GGUF file, written from the
  * architecture's definition independently of the engine: weights decoded with
  * {@link FloatTensor#getFloat}, full causal attention over its own K/V lists, RoPE on adjacent
- * pairs. The oracle for the engine's numerics.
+ * pairs. The oracle for the engine's numerics. Products with Q8_0 weights quantize the vector to
+ * int8 blocks first when the engine's decode does ({@link MatMul#int8ActivationsByDefault()}).
  */
 final class ScalarLlama {
 
@@ -123,6 +126,9 @@ final class ScalarLlama {
 
     private double[] matvec(String name, double[] x, int rows, int cols) {
         FloatTensor w = t.get(name);
+        if (w.type() == GgmlType.Q8_0 && MatMul.int8ActivationsByDefault() && cols % 32 == 0) {
+            x = quantizedQ8(x);
+        }
         double[] out = new double[rows];
         for (int r = 0; r < rows; r++) {
             double s = 0;
@@ -132,6 +138,25 @@ final class ScalarLlama {
             out[r] = s;
         }
         return out;
+    }
+
+    /**
+     * x rounded as the engine's decode step rounds it before an int8 x int8 product on Q8_0
+     * weights (llama.cpp's route): per block of 32, to the nearest multiple of max|x| / 127.
+     */
+    private static double[] quantizedQ8(double[] x) {
+        double[] q = new double[x.length];
+        for (int b = 0; b < x.length; b += 32) {
+            double amax = 0;
+            for (int i = b; i < b + 32; i++) {
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            double d = amax / 127;
+            for (int i = b; i < b + 32; i++) {
+                q[i] = d == 0 ? 0 : Math.round(x[i] / d) * d;
+            }
+        }
+        return q;
     }
 
     private double[] rmsnorm(double[] x, FloatTensor w) {

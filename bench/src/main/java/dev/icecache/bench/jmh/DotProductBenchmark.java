@@ -2,6 +2,7 @@ package dev.icecache.bench.jmh;
 
 import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.tree.RankingDot;
+import dev.icecache.model.tensor.FixedLaneDot;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
 import dev.icecache.model.tensor.Quantizer;
@@ -65,10 +66,10 @@ public class DotProductBenchmark {
         return FloatTensor.of("bench", type, buf, values.length);
     }
 
-    /** Heap F32 against heap F32, Vector API (batched matrix products on decoded rows). */
+    /** Heap F32 against heap F32 in the fixed sixteen-lane order (batched products on decoded rows). */
     @Benchmark
     public float heapF32Vector() {
-        return FloatTensor.dot(a, 0, x, 0, n);
+        return FixedLaneDot.dot(a, 0, x, 0, n);
     }
 
     /** Attention's scalar q.k, accumulated in order. */

@@ -1,5 +1,6 @@
 package dev.icecache.bench.llamacpp;
 
+import dev.icecache.bench.speed.LlamaCppPrompt;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.synthetic.WeightTypes;
 import dev.icecache.model.tensor.GgmlType;
@@ -17,8 +18,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code bench compare-llamacpp}: decode tokens/s of this engine divided by llama.cpp's on the
- * same GGUF with the same thread count, medians of several runs. With {@code --generate-1b} it
- * first writes a random-weight Q8_0 model of the Llama-3.2-1B shape and measures that.
+ * same GGUF with the same thread count, medians of several runs, and the same for the prefill of
+ * a prompt of {@code --prefill-tokens} one-letter words (one token each). With {@code --generate-1b}
+ * it first writes a random-weight Q8_0 model of the Llama-3.2-1B shape and measures that.
  */
 @Command(name = "compare-llamacpp", mixinStandardHelpOptions = true,
         description = "Decode speed of this engine relative to llama.cpp (java-llama.cpp) on one GGUF.")
@@ -53,6 +55,14 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "Once upon a time", description = "prompt before decoding (default: ${DEFAULT-VALUE})")
     String prompt;
 
+    @Option(names = "--prefill-tokens", defaultValue = "1024",
+            description = "prompt length (one-letter words, one token each) of the prefill comparison; 0 skips it (default ${DEFAULT-VALUE})")
+    int prefillTokens;
+
+    @Option(names = "--prefill-runs", defaultValue = "2",
+            description = "measured prefills per engine; the engine warms up on a short prefill first, llama.cpp on a short generation (default ${DEFAULT-VALUE})")
+    int prefillRuns;
+
     @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV)")
     Path markdown;
 
@@ -66,6 +76,9 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         LlamaCppDecodeBenchmark.Result llama = LlamaCppDecodeBenchmark.measure(file, prompt, context, tokens, threadCount, runs);
         DecodeSpeed ours = EngineDecodeBenchmark.measure(file, prompt, context, tokens, runs);
         String section = report(file, threadCount, ours, llama);
+        if (prefillTokens > 0) {
+            section += prefillReport(file, threadCount);
+        }
         System.out.print(section);
         if (markdown != null) {
             Files.writeString(markdown, section, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -80,6 +93,10 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         if (context < 2 || tokens < 1 || runs < 1 || threadCount < 1) {
             throw new IllegalArgumentException("--context=" + context + " --tokens=" + tokens + " --runs=" + runs
                     + " --threads=" + threadCount + ": context must be >= 2 and the others >= 1");
+        }
+        if (prefillTokens < 0 || prefillRuns < 1) {
+            throw new IllegalArgumentException("--prefill-tokens=" + prefillTokens + " --prefill-runs=" + prefillRuns
+                    + ": prefill tokens must be >= 0 (0 skips the prefill comparison) and prefill runs >= 1");
         }
     }
 
@@ -101,7 +118,8 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
     private String report(Path file, int threadCount, DecodeSpeed ours, LlamaCppDecodeBenchmark.Result llama) {
         String command = "bin/icecache bench compare-llamacpp " + (model != null ? "--model " + model
                 : "--generate-1b " + generateDir + " --quantization " + quantization)
-                + " --context " + context + " --tokens " + tokens + " --threads " + threadCount + " --runs " + runs;
+                + " --context " + context + " --tokens " + tokens + " --threads " + threadCount + " --runs " + runs
+                + " --prefill-tokens " + prefillTokens + " --prefill-runs " + prefillRuns;
         StringBuilder sb = new StringBuilder();
         sb.append("\n## compare-llamacpp: ").append(file.getFileName()).append("\n\n");
         sb.append("- command: `").append(command).append("`\n");
@@ -109,13 +127,46 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
                 .append(" cores available\n");
         sb.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append("\n");
         sb.append("- decode steps per run: ").append(tokens).append(" after the prompt \"").append(prompt)
-                .append("\"; one warm-up run, then ").append(runs).append(" measured\n\n");
+                .append("\"; one warm-up run, then ").append(runs).append(" measured; load after: ")
+                .append(Machine.loadAverage()).append("\n\n");
         sb.append("| engine | median decode tok/s | runs (tok/s) |\n| --- | ---: | --- |\n");
         row(sb, ours);
         row(sb, llama.evalTime());
         row(sb, llama.wall());
         sb.append(String.format(Locale.ROOT, "%n**ratio icecache / llama.cpp = %.3f** (llama.cpp's own eval time; %.3f against"
                 + " its streamed wall clock)%n", ours.median() / llama.evalTime().median(), ours.median() / llama.wall().median()));
+        return sb.toString();
+    }
+
+    /**
+     * Both engines prefill the same prompt of one-letter words: llama.cpp from the request to its
+     * first token (its prefill plus one sample), this engine one {@code Session.prefill} with the
+     * last position's logits; each llama.cpp run is a fresh JVM (model load not timed).
+     */
+    private String prefillReport(Path file, int threadCount) throws Exception {
+        String loadBefore = Machine.loadAverage();
+        String words = LlamaCppPrompt.ofWords(prefillTokens);
+        int prefillContext = prefillTokens + 64;
+        double[] llamaSpeeds = new double[prefillRuns];
+        int llamaTokens = -1;
+        for (int run = 0; run < prefillRuns; run++) {
+            System.err.println("llama.cpp: prefill of " + prefillTokens + " words, run " + (run + 1) + " of " + prefillRuns + "...");
+            LlamaCppContextBenchmark.Result r = LlamaCppContextBenchmark.measure(file, words, prefillContext, 1, threadCount);
+            llamaTokens = r.promptTokens();
+            llamaSpeeds[run] = r.promptTokens() / r.prefillSeconds();
+        }
+        System.err.println("icecache: prefill of " + prefillTokens + " words, " + prefillRuns + " runs after a warm-up...");
+        EnginePrefillBenchmark.Result ours = EnginePrefillBenchmark.measure(file, words, prefillContext, prefillRuns);
+        DecodeSpeed llama = new DecodeSpeed("llama.cpp", llamaSpeeds);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nPrefill of %d one-letter words (icecache %d tokens with BOS, llama.cpp %d);"
+                + " %d measured runs each, load before: %s%n%n", prefillTokens, ours.promptTokens(), llamaTokens, prefillRuns,
+                loadBefore));
+        sb.append("| engine | median prefill tok/s | runs (tok/s) |\n| --- | ---: | --- |\n");
+        row(sb, ours.speed());
+        row(sb, llama);
+        sb.append(String.format(Locale.ROOT, "%n**prefill ratio icecache / llama.cpp = %.3f** (load after: %s)%n",
+                ours.speed().median() / llama.median(), Machine.loadAverage()));
         return sb.toString();
     }
 

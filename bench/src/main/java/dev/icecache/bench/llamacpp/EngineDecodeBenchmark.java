@@ -20,11 +20,7 @@ final class EngineDecodeBenchmark {
 
     static DecodeSpeed measure(Path modelFile, String prompt, int context, int tokens, int runs) throws IOException {
         try (LlamaModel model = LlamaModel.load(modelFile, new LoadOptions(null, context))) {
-            Tokenizer tokenizer = Tokenizers.create(model.vocabulary());
-            int[] encoded = tokenizer.encode(prompt);
-            int[] promptTokens = new int[encoded.length + 1];
-            promptTokens[0] = tokenizer.bos();
-            System.arraycopy(encoded, 0, promptTokens, 1, encoded.length);
+            int[] promptTokens = withBos(model, prompt);
             if (promptTokens.length + tokens > context) {
                 throw new IllegalArgumentException("prompt (" + promptTokens.length + " tokens) + --tokens=" + tokens
                         + " exceeds --context=" + context + "; raise --context");
@@ -38,6 +34,16 @@ final class EngineDecodeBenchmark {
             }
             return new DecodeSpeed("icecache", speeds);
         }
+    }
+
+    /** BOS followed by the prompt's tokens, as the model's tokenizer encodes it. */
+    static int[] withBos(LlamaModel model, String prompt) {
+        Tokenizer tokenizer = Tokenizers.create(model.vocabulary());
+        int[] encoded = tokenizer.encode(prompt);
+        int[] tokens = new int[encoded.length + 1];
+        tokens[0] = tokenizer.bos();
+        System.arraycopy(encoded, 0, tokens, 1, encoded.length);
+        return tokens;
     }
 
     private static double decodeOnce(LlamaModel model, int[] promptTokens, int tokens) {

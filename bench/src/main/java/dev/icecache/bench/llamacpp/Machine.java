@@ -23,4 +23,14 @@ public final class Machine {
         }
         return System.getProperty("os.arch");
     }
+
+    /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "unknown" when it cannot be read. */
+    public static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : "unknown";
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
 }

@@ -1,7 +1,7 @@
 package dev.icecache.model.compute;
 
 import dev.icecache.model.tensor.FloatTensor;
-import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.FixedLaneDot;
 import dev.icecache.model.tensor.Q8Activations;
 import dev.icecache.model.tensor.Q8_0Tensor;
 
@@ -11,13 +11,18 @@ import dev.icecache.model.tensor.Q8_0Tensor;
  * Each weight row is read once for the whole batch: quantized rows are decoded once into
  * per-part scratch and then reused for every vector, F32 rows stay in cache between vectors.
  *
- * <p>Q8_0 weights times fewer vectors than that (decoding) take llama.cpp's route when the
- * system property {@code icecache.q8.int8-activations} is true: each vector is
- * quantized to Q8_0 once per call and every row is an int8 x int8 dot product
- * ({@link Q8_0Tensor#dotQ8}). That changes results by the activations' quantization error (at
- * most half a block scale per element, as in llama.cpp; about 1% of a logit's scale on the
- * random test models, beyond the 1e-4 of the scalar-reference tests), so the default, false,
- * keeps the float dot.
+ * Batches of four or more run on a 4 rows x 4 vectors register tile ({@link FixedLaneDot#dot4x4})
+ * over decoded rows, which gives every product the bits of {@link FixedLaneDot#dot}: the same
+ * bits as a decode step on F32 weights, at every vector width.
+ *
+ * <p>Q8_0 weights times fewer vectors than that (decoding) take llama.cpp's route unless the
+ * system property {@code icecache.q8.int8-activations} is false: each vector is quantized to
+ * Q8_0 once per call and every row is an int8 x int8 dot product ({@link Q8_0Tensor#dotQ8}),
+ * which reads a quarter of the bytes of the float vector. That changes results by the
+ * activations' quantization error (at most half a block scale per element, as in llama.cpp;
+ * about 1% of a logit's scale on the random test models), so a Q8_0 prefill, which multiplies
+ * in float, and a decode of the same positions differ by that much. F32, F16 and BF16 weights
+ * (stories260K, iceeval-1m) are not affected.
  *
  * <p>One instance per sequence (it holds the scratch and the operands of the running call);
  * not thread-safe.
@@ -29,10 +34,12 @@ public final class MatMul implements ComputePool.RangeTask {
     /** Batches at least this large decode each quantized row once rather than per vector. */
     private static final int DECODE_ROW_BATCH = 4;
     /** Whether Q8_0 decode products quantize the vectors and multiply in int8. */
-    private static final boolean INT8_ACTIVATIONS = Boolean.getBoolean("icecache.q8.int8-activations");
+    private static final boolean INT8_ACTIVATIONS =
+            Boolean.parseBoolean(System.getProperty("icecache.q8.int8-activations", "true"));
 
     private final ComputePool pool;
-    private final float[][] rowScratch; // [part][2][maxCols]: two decoded rows
+    private final float[][] rowScratch; // [part][4][maxCols]: four decoded rows
+    private final float[][] tileScratch; // [part][FixedLaneDot.TILE_SCRATCH]: the tile's lanes
     private final Q8Activations quantizedX; // the batch's vectors, back to back, on the int8 path
 
     private FloatTensor w;
@@ -43,6 +50,11 @@ public final class MatMul implements ComputePool.RangeTask {
     private int cols;
     private int batch;
 
+    /** Whether decode products on Q8_0 weights multiply int8 x int8 (system property {@code icecache.q8.int8-activations}, default true). */
+    public static boolean int8ActivationsByDefault() {
+        return INT8_ACTIVATIONS;
+    }
+
     /** Scratch for rows of up to {@code maxCols} columns; the int8 path as the system property says. */
     public MatMul(ComputePool pool, int maxCols) {
         this(pool, maxCols, INT8_ACTIVATIONS);
@@ -51,7 +63,8 @@ public final class MatMul implements ComputePool.RangeTask {
     /** Scratch for rows of up to {@code maxCols} columns; {@code int8Activations} picks the Q8_0 decode path. */
     public MatMul(ComputePool pool, int maxCols, boolean int8Activations) {
         this.pool = pool;
-        this.rowScratch = new float[pool.parallelism()][2 * maxCols];
+        this.rowScratch = new float[pool.parallelism()][4 * maxCols];
+        this.tileScratch = new float[pool.parallelism()][FixedLaneDot.TILE_SCRATCH];
         int blocks = (maxCols + Q8Activations.BLOCK - 1) / Q8Activations.BLOCK;
         this.quantizedX = new Q8Activations(int8Activations ? (DECODE_ROW_BATCH - 1) * blocks * Q8Activations.BLOCK : 0);
     }
@@ -97,7 +110,7 @@ public final class MatMul implements ComputePool.RangeTask {
             }
             return;
         }
-        if (batch < DECODE_ROW_BATCH || w.type() == GgmlType.F32) {
+        if (batch < DECODE_ROW_BATCH) {
             for (int r = from; r < to; r++) {
                 long rowOffset = (long) r * cols;
                 for (int t = 0; t < batch; t++) {
@@ -107,27 +120,25 @@ public final class MatMul implements ComputePool.RangeTask {
             return;
         }
         float[] row = rowScratch[part];
+        float[] tile = tileScratch[part];
         int r = from;
-        // pairs of rows against groups of four vectors: the 2x4 register tile
-        for (; r + 2 <= to; r += 2) {
-            w.copyTo((long) r * cols, row, 0, 2 * cols);
+        // four decoded rows against groups of four vectors: the 4x4 register tile
+        for (; r + 4 <= to; r += 4) {
+            w.copyTo((long) r * cols, row, 0, 4 * cols);
             int t = 0;
             for (; t + 4 <= batch; t += 4) {
-                FloatTensor.dot2x4(row, 0, cols, x, t * cols, cols, cols, out, t * rows + r, rows);
+                FixedLaneDot.dot4x4(row, 0, cols, x, t * cols, cols, cols, out, t * rows + r, rows, tile);
             }
             for (; t < batch; t++) {
-                out[t * rows + r] = FloatTensor.dot(row, 0, x, t * cols, cols);
-                out[t * rows + r + 1] = FloatTensor.dot(row, cols, x, t * cols, cols);
+                for (int j = 0; j < 4; j++) {
+                    out[t * rows + r + j] = FixedLaneDot.dot(row, j * cols, x, t * cols, cols);
+                }
             }
         }
         for (; r < to; r++) {
             w.copyTo((long) r * cols, row, 0, cols);
-            int t = 0;
-            for (; t + 4 <= batch; t += 4) {
-                FloatTensor.dot4(row, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
-            }
-            for (; t < batch; t++) {
-                out[t * rows + r] = FloatTensor.dot(row, 0, x, t * cols, cols);
+            for (int t = 0; t < batch; t++) {
+                out[t * rows + r] = FixedLaneDot.dot(row, 0, x, t * cols, cols);
             }
         }
     }

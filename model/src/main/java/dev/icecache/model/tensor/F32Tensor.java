@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** A tensor of IEEE binary32 elements. */
 public final class F32Tensor extends FloatTensor {
@@ -33,28 +32,40 @@ public final class F32Tensor extends FloatTensor {
         floats.get(Math.toIntExact(offset), dst, dstOff, n);
     }
 
+    /** {@link FixedLaneDot}'s order, read straight from the mapped floats. */
     @Override
-    float vectorDot(long offset, float[] x, int xOff, int n) {
-        int len = SPECIES.length();
+    float kernelDot(long offset, float[] x, int xOff, int n) {
         int base = Math.toIntExact(offset * Float.BYTES);
-        // two accumulators hide the fma latency
-        FloatVector acc0 = FloatVector.zero(SPECIES);
-        FloatVector acc1 = FloatVector.zero(SPECIES);
-        int i = 0;
-        for (int upper = n - 2 * len; i <= upper; i += 2 * len) {
-            acc0 = FloatVector.fromByteBuffer(SPECIES, data, base + i * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(SPECIES, x, xOff + i), acc0);
-            acc1 = FloatVector.fromByteBuffer(SPECIES, data, base + (i + len) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(SPECIES, x, xOff + i + len), acc1);
+        int m = n & -FixedLaneDot.LANES;
+        float sum;
+        if (SPECIES == null) {
+            float[] lanes = FixedLaneDot.zeroLanes();
+            for (int i = 0; i < m; i++) {
+                lanes[i % FixedLaneDot.LANES] = Math.fma(data.getFloat(base + i * Float.BYTES), x[xOff + i],
+                        lanes[i % FixedLaneDot.LANES]);
+            }
+            sum = FixedLaneDot.fold(lanes, 0);
+        } else {
+            float[] lanes = FixedLaneDot.lanes();
+            for (int p = 0; p < FixedLaneDot.PARTS; p++) {
+                int lane = p * FixedLaneDot.LEN;
+                FloatVector acc = FloatVector.zero(SPECIES);
+                for (int i = 0; i < m; i += FixedLaneDot.LANES) {
+                    acc = FloatVector.fromByteBuffer(SPECIES, data, base + (i + lane) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
+                            .fma(FloatVector.fromArray(SPECIES, x, xOff + i + lane), acc);
+                }
+                acc.intoArray(lanes, lane);
+            }
+            sum = FixedLaneDot.fold(lanes, 0);
         }
-        for (int upper = n - len; i <= upper; i += len) {
-            acc0 = FloatVector.fromByteBuffer(SPECIES, data, base + i * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(SPECIES, x, xOff + i), acc0);
-        }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += data.getFloat(base + i * Float.BYTES) * x[xOff + i];
+        for (int i = m; i < n; i++) {
+            sum = Math.fma(data.getFloat(base + i * Float.BYTES), x[xOff + i], sum);
         }
         return sum;
+    }
+
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        return kernelDot(offset, x, xOff, n);
     }
 }

@@ -18,9 +18,12 @@ public final class Q8_0Tensor extends FloatTensor {
 
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
+    // bytes loaded per part of the float dot: as many as float lanes, but at least the 64-bit shape's 8
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Byte> BYTES_32 = ByteVector.SPECIES_256;
-    // int8 x int8 kernel: int lanes as many as float lanes; each int lane sums two int16 products
+    private static final VectorSpecies<Byte> BYTE_CHUNK = SPECIES == null ? null
+            : VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, SPECIES.length() * 8)));
+    // int8 x int8 kernel: per part, 2 * (float lanes) bytes widened to int16, multiplied, and each
+    // int lane's two int16 products summed: as many int lanes as float lanes
     private static final VectorSpecies<Integer> INTS = SPECIES == null ? null
             : VectorSpecies.of(int.class, SPECIES.vectorShape());
     private static final VectorSpecies<Short> SHORTS = SPECIES == null ? null
@@ -70,45 +73,57 @@ public final class Q8_0Tensor extends FloatTensor {
         }
     }
 
-    // NOTE: Q4_0Tensor and Q8_0Tensor share the shape of vectorDot (two blocks per iteration,
-    // two accumulators) on purpose and differ in blockDot and the block size. A shared base
-    // class would call blockDot virtually inside the hot loop; with both types in one model the
-    // call site turns bimorphic and C2 stops keeping the vectors in registers (the boxing seen
-    // while tuning: every decode step then allocates). Keep the two in step by hand.
+    /**
+     * {@link FixedLaneDot}'s order over the decoded elements (scale times int8, as
+     * {@link #copyTo} decodes them), so a row gives the bits of the batched products on decoded
+     * rows. Ranges that do not start and end on block boundaries take the scalar order.
+     */
     @Override
-    float vectorDot(long offset, float[] x, int xOff, int n) {
-        int head = headBeforeBlock(offset, n, BLOCK);
-        int blocks = (n - head) / BLOCK;
-        float sum = scalarEnds(offset, x, xOff, n, head, blocks * BLOCK);
-        int xi = xOff + head;
-        int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
-        // two blocks per iteration into two accumulators, so consecutive fmas do not wait on each other
-        FloatVector acc0 = FloatVector.zero(SPECIES);
-        FloatVector acc1 = FloatVector.zero(SPECIES);
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xi += 2 * BLOCK) {
-            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
-            acc1 = blockDot(block + BLOCK_BYTES, x, xi + BLOCK)
-                    .fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + BLOCK_BYTES))), acc1);
+    float kernelDot(long offset, float[] x, int xOff, int n) {
+        if (SPECIES == null || offset % BLOCK != 0 || n % BLOCK != 0) {
+            return fixedOrderScalarDot(offset, x, xOff, n);
         }
-        if (b < blocks) {
-            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+        int blocks = n / BLOCK;
+        int len = FixedLaneDot.LEN;
+        int chunk = BYTE_CHUNK.length();
+        float[] lanes = FixedLaneDot.lanes();
+        for (int p = 0; p < FixedLaneDot.PARTS; p++) {
+            int lane = p * len;
+            int load = lane / chunk * chunk; // byte offset of the load within a 16-element half block
+            int part = lane % chunk / len;   // which len of the loaded bytes
+            int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+            int xi = xOff + lane;
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+                float scale = Float16.lookup(data.getShort(block));
+                for (int half = 0; half < BLOCK; half += FixedLaneDot.LANES) {
+                    FloatVector w = ((FloatVector) ByteVector.fromByteBuffer(BYTE_CHUNK, data, block + 2 + half + load,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, SPECIES, part)).mul(scale);
+                    acc = w.fma(FloatVector.fromArray(SPECIES, x, xi + half), acc);
+                }
+            }
+            acc.intoArray(lanes, lane);
         }
-        FloatVector acc = acc0.add(acc1);
-        return sum + acc.reduceLanes(VectorOperators.ADD);
+        return FixedLaneDot.fold(lanes, 0);
     }
 
-    /** Lane-wise products of one block's int8 values with x, summed per lane (scale not applied). */
-    private FloatVector blockDot(int block, float[] x, int xi) {
-        int len = SPECIES.length();
-        // one load of all 32 int8 values; each part widens the next len of them to floats
-        ByteVector q = ByteVector.fromByteBuffer(BYTES_32, data, block + 2, ByteOrder.LITTLE_ENDIAN);
-        FloatVector blockSum = FloatVector.zero(SPECIES);
-        for (int part = 0; part < BLOCK / len; part++) {
-            FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, SPECIES, part);
-            blockSum = w.fma(FloatVector.fromArray(SPECIES, x, xi + part * len), blockSum);
+    /** {@link FixedLaneDot}'s order in scalar code on {@link #getFloat}, for any range. */
+    private float fixedOrderScalarDot(long offset, float[] x, int xOff, int n) {
+        float[] lanes = FixedLaneDot.zeroLanes();
+        int m = n & -FixedLaneDot.LANES;
+        for (int i = 0; i < m; i++) {
+            lanes[i % FixedLaneDot.LANES] = Math.fma(getFloat(offset + i), x[xOff + i], lanes[i % FixedLaneDot.LANES]);
         }
-        return blockSum;
+        float sum = FixedLaneDot.fold(lanes, 0);
+        for (int i = m; i < n; i++) {
+            sum = Math.fma(getFloat(offset + i), x[xOff + i], sum);
+        }
+        return sum;
+    }
+
+    @Override
+    float vectorDot(long offset, float[] x, int xOff, int n) {
+        return kernelDot(offset, x, xOff, n);
     }
 
     /**
@@ -129,52 +144,92 @@ public final class Q8_0Tensor extends FloatTensor {
         if (SPECIES == null) {
             return scalarDotQ8(block, x, xb, blocks);
         }
-        FloatVector acc0 = FloatVector.zero(SPECIES);
-        FloatVector acc1 = FloatVector.zero(SPECIES);
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
-            acc0 = scaledBlockDotQ8(block, x, xb, acc0);
-            acc1 = scaledBlockDotQ8(block + BLOCK_BYTES, x, xb + 1, acc1);
-        }
-        if (b < blocks) {
-            acc0 = scaledBlockDotQ8(block, x, xb, acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return vectorDotQ8(block, blocks, x, xb);
     }
 
-    /** acc + (one block's int8 products, as float lanes) * (weight scale * x scale). */
-    private FloatVector scaledBlockDotQ8(int block, Q8Activations x, int xb, FloatVector acc) {
-        FloatVector products = (FloatVector) blockDotQ8(block, x.quants, xb * BLOCK).convert(VectorOperators.I2F, 0);
-        float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
-        return products.fma(FloatVector.broadcast(SPECIES, scale), acc);
-    }
-
-    /** Lane sums of one block's int8 x int8 products (scales not applied). */
-    private IntVector blockDotQ8(int block, byte[] xq, int xi) {
-        int len = HALF_BYTES.length();
-        IntVector sum = IntVector.zero(INTS);
-        for (int part = 0; part < BLOCK / len; part++) {
-            ShortVector w = (ShortVector) ByteVector.fromByteBuffer(HALF_BYTES, data, block + 2 + part * len,
-                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, SHORTS, 0);
-            ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xi + part * len)
-                    .convertShape(VectorOperators.B2S, SHORTS, 0);
-            // |product| <= 128 * 128 fits int16; adding each int lane's two int16 halves is pmaddwd
-            IntVector pairs = w.mul(q).reinterpretAsInts();
-            sum = sum.add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(pairs.lanewise(VectorOperators.ASHR, 16));
-        }
-        return sum;
-    }
-
-    private float scalarDotQ8(int block, Q8Activations x, int xb, int blocks) {
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
-            int isum = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                isum += data.get(block + 2 + j) * x.quants[xb * BLOCK + j];
+    /**
+     * The int8 dot in {@link FixedLaneDot}'s lanes: lane j of a block is the pair sum
+     * w[2j]*x[2j] + w[2j+1]*x[2j+1] (exact in int); each lane is one fma chain over the blocks of
+     * pair sum times (weight scale * x scale), and the sixteen lanes are folded. Narrower species
+     * sweep the blocks once per part of their lane count.
+     */
+    private float vectorDotQ8(int first, int blocks, Q8Activations x, int firstXb) {
+        if (FixedLaneDot.PARTS == 1) {
+            // all sixteen lanes in one register: fold them there (no thread-local scratch lookup per row)
+            FloatVector even = FloatVector.zero(SPECIES);
+            FloatVector odd = even;
+            int block = first;
+            int xb = firstXb;
+            int b = 0;
+            for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                float so = Float16.lookup(data.getShort(block + BLOCK_BYTES)) * x.scales[xb + 1];
+                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
+                odd = pairSums(block + BLOCK_BYTES, x, xb + 1, 0).fma(FloatVector.broadcast(SPECIES, so), odd);
             }
-            sum += isum * (Float16.lookup(data.getShort(block)) * x.scales[xb]);
+            if (b < blocks) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
+            }
+            FloatVector acc = even.add(odd);
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_8));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_4));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_2));
+            acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
+            return acc.lane(0);
         }
-        return sum;
+        float[] lanes = FixedLaneDot.lanes();
+        for (int p = 0; p < FixedLaneDot.PARTS; p++) {
+            FloatVector even = FloatVector.zero(SPECIES);
+            FloatVector odd = even;
+            int block = first;
+            int xb = firstXb;
+            for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
+                float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                if ((b & 1) == 0) {
+                    even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), even);
+                } else {
+                    odd = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), odd);
+                }
+            }
+            even.add(odd).intoArray(lanes, p * FixedLaneDot.LEN);
+        }
+        return FixedLaneDot.fold(lanes, 0);
+    }
+
+    /**
+     * Lane q = w[2q]*x[2q] + w[2q+1]*x[2q+1] over the part's bytes of one block (exact in int),
+     * as floats: the int8 products widened to int16 (|product| &lt;= 128 * 128 fits), each int
+     * lane's two int16 halves added.
+     */
+    private FloatVector pairSums(int block, Q8Activations x, int xb, int part) {
+        ShortVector w = (ShortVector) ByteVector.fromByteBuffer(HALF_BYTES, data, block + 2 + part * HALF_BYTES.length(),
+                        ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, SHORTS, 0);
+        ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, x.quants, xb * BLOCK + part * HALF_BYTES.length())
+                .convertShape(VectorOperators.B2S, SHORTS, 0);
+        IntVector pairs = w.mul(q).reinterpretAsInts();
+        return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The int8 dot's order in scalar code: sixteen pair-sum lanes, two block chains each, the fixed fold. */
+    private float scalarDotQ8(int block, Q8Activations x, int xb, int blocks) {
+        float[] lanes = FixedLaneDot.zeroLanes();
+        float[] odd = new float[FixedLaneDot.LANES]; // the scalar fallback only
+        for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
+            float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
+            float[] chain = (b & 1) == 0 ? lanes : odd;
+            for (int j = 0; j < FixedLaneDot.LANES; j++) {
+                int e = 2 * j;
+                int pair = data.get(block + 2 + e) * x.quants[xb * BLOCK + e]
+                        + data.get(block + 3 + e) * x.quants[xb * BLOCK + e + 1];
+                chain[j] = Math.fma((float) pair, scale, chain[j]);
+            }
+        }
+        for (int j = 0; j < FixedLaneDot.LANES; j++) {
+            lanes[j] = lanes[j] + odd[j];
+        }
+        return FixedLaneDot.fold(lanes, 0);
     }
 }

@@ -167,7 +167,7 @@ class FloatTensorTest {
             int n = 1 + r.nextInt(100);
             int aStride = n + r.nextInt(3);
             int xStride = n + r.nextInt(3);
-            float[] a = new float[2 * aStride + 1];
+            float[] a = new float[4 * aStride + 1];
             float[] x = new float[4 * xStride + 2];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) r.nextGaussian();
@@ -175,12 +175,10 @@ class FloatTensorTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) r.nextGaussian();
             }
-            int outStride = 3;
-            float[] tile = new float[4 * outStride + 2];
-            float[] four = new float[4 * outStride + 1];
-            FloatTensor.dot2x4(a, 1, aStride, x, 2, xStride, n, tile, 0, outStride);
-            FloatTensor.dot4(a, 1 + aStride, x, 2, xStride, n, four, 1, outStride);
-            for (int j = 0; j < 2; j++) {
+            int outStride = 4 + r.nextInt(3); // the four rows of a vector must not overlap the next vector's
+            float[] tile = new float[4 * outStride + 4];
+            FixedLaneDot.dot4x4(a, 1, aStride, x, 2, xStride, n, tile, 0, outStride, new float[FixedLaneDot.TILE_SCRATCH]);
+            for (int j = 0; j < 4; j++) {
                 for (int k = 0; k < 4; k++) {
                     double want = 0;
                     double magnitude = 0;
@@ -190,11 +188,10 @@ class FloatTensorTest {
                         magnitude += Math.abs(p);
                     }
                     String what = "seed=" + seed + " n=" + n + " row=" + j + " vector=" + k;
-                    assertEquals(want, tile[k * outStride + j], 1e-5 * magnitude, what + " (dot2x4)");
-                    assertEquals(want, FloatTensor.dot(a, 1 + j * aStride, x, 2 + k * xStride, n), 1e-5 * magnitude, what);
-                    if (j == 1) {
-                        assertEquals(want, four[1 + k * outStride], 1e-5 * magnitude, what + " (dot4)");
-                    }
+                    float dot = FixedLaneDot.dot(a, 1 + j * aStride, x, 2 + k * xStride, n);
+                    assertEquals(want, dot, 1e-5 * magnitude, what);
+                    assertEquals(Float.floatToRawIntBits(dot), Float.floatToRawIntBits(tile[k * outStride + j]),
+                            what + ": the tile gives the dot's bits");
                 }
             }
         }
