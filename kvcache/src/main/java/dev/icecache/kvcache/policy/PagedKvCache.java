@@ -318,10 +318,7 @@ public final class PagedKvCache implements KvCache {
             for (int h = 0; h < shape.nKvHeads(); h++) {
                 attention.clear();
                 dense.addRows(attention, layer, h, position);
-                for (int g = 0; g < group; g++) {
-                    int qh = h * group + g;
-                    attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
-                }
+                attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
             }
             return;
         }
@@ -340,10 +337,7 @@ public final class PagedKvCache implements KvCache {
         long t2 = System.nanoTime();
         for (int h = 0; h < shape.nKvHeads(); h++) {
             gatherRows(layer, h, position);
-            for (int g = 0; g < group; g++) {
-                int qh = h * group + g;
-                attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
-            }
+            attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
             if (observer != null) {
                 notifyObserver(layer, h, position);
             }

@@ -38,6 +38,7 @@ public final class DciTree {
     private final DciLevel[] levels = new DciLevel[MAX_LEVELS];
     private final TreeGrowth growth;
     private final TreeSearch searcher;
+    private final GroupSearch groupSearcher;
     ChildIndex root;
     ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
     int top;                                // the highest level with a node (0 when empty)
@@ -69,6 +70,7 @@ public final class DciTree {
         this.root = new ChildIndex(core, Nodes.ROOT, m2);
         this.growth = new TreeGrowth(this);
         this.searcher = new TreeSearch(this);
+        this.groupSearcher = new GroupSearch(this);
     }
 
     /** Tokens indexed. */
@@ -251,6 +253,35 @@ public final class DciTree {
             return 0;
         }
         return searcher.search(q, qOff, maxPages, outPages, outScores, stats);
+    }
+
+    /**
+     * {@link #search} for {@code heads} query rows at {@code q[qOff + h*headDim]} (the query heads
+     * of one GQA group) in one pass over the tree: head h's result, the same as its own search,
+     * goes to {@code outPages[h*maxPages ..]} and {@code outScores[h*maxPages ..]}, its length to
+     * {@code outCounts[h]}. A leaf scanned for several heads is read once.
+     */
+    public void searchGroup(float[] q, int qOff, int heads, int maxPages, int[] outPages, float[] outScores,
+                            int[] outCounts, SearchStats stats) {
+        // plain ifs, not Checks' varargs: this runs per KV head per decode step
+        if (q == null || outPages == null || outScores == null || outCounts == null) {
+            throw new IllegalArgumentException("q, outPages, outScores and outCounts must not be null");
+        }
+        if (heads < 1 || outCounts.length < heads) {
+            throw new IllegalArgumentException("heads=" + heads + " must be >= 1 and fit outCounts (length="
+                    + outCounts.length + ")");
+        }
+        Checks.checkRange(qOff, (long) heads * core.headDim, q.length);
+        long need = (long) heads * maxPages;
+        if (maxPages < 0 || outPages.length < need || outScores.length < need) {
+            throw new IllegalArgumentException("maxPages=" + maxPages + " must be >= 0 and heads*maxPages fit outPages"
+                    + " (length=" + outPages.length + ") and outScores (length=" + outScores.length + ")");
+        }
+        if (size() == 0 || maxPages == 0) {
+            Arrays.fill(outCounts, 0, heads, 0);
+            return;
+        }
+        groupSearcher.search(q, qOff, heads, maxPages, outPages, outScores, outCounts, stats);
     }
 
     /** Copies the stored key row of {@code token} into {@code dst[dstOff..]} and returns dst. */
