@@ -77,7 +77,8 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         }
     }
 
-    static Path generate1b(Path dir) throws IOException {
+    /** The 1B-shape Q8_0 random model in {@code dir}, written there first when missing. */
+    public static Path generate1b(Path dir) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(GENERATED_1B);
         if (!Files.isRegularFile(file)) {
