@@ -65,8 +65,8 @@ public final class HeadAttention {
         return VECTOR ? HeadAttentionVector.dot(a, aOff, b, bOff, n) : scalarDot(a, aOff, b, bOff, n);
     }
 
-    /** The scalar dot, always available: the reference for the vector kernels. */
-    static float scalarDot(float[] a, int aOff, float[] b, int bOff, int n) {
+    /** The scalar dot, always available: the reference for the vector kernels (and {@code RankingDot}'s). */
+    public static float scalarDot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s0 = 0f;
         float s1 = 0f;
         float s2 = 0f;
@@ -95,7 +95,7 @@ public final class HeadAttention {
      * Adds the last {@code r} &lt; 8 terms (term x + j belongs to lane j) and combines the lanes
      * pairwise.
      */
-    static float finishDot(float s0, float s1, float s2, float s3, float s4, float s5, float s6, float s7,
+    public static float finishDot(float s0, float s1, float s2, float s3, float s4, float s5, float s6, float s7,
                            float[] a, int x, float[] b, int y, int r) {
         if (r > 0) {
             s0 += a[x] * b[y];

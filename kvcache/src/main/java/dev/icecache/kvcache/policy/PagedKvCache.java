@@ -328,13 +328,7 @@ public final class PagedKvCache implements KvCache {
             }
             return;
         }
-        if (position < committed[layer]) {
-            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
-                + "(first position %d); attend each position after appending it and before the next chunk",
-                    layer, position, committed[layer]));
-        }
-        attending[layer] = true;
-        metrics.beginStep();
+        beginSparseStep(layer, position);
         long t0 = System.nanoTime();
         long dots0 = selector.exactDots();
         selectPages(layer, position, q, qOff);
@@ -348,12 +342,7 @@ public final class PagedKvCache implements KvCache {
                 notifyObserver(layer, h, position, attention.rows());
             }
         }
-        long t3 = System.nanoTime();
-        metrics.stepExactDots = selector.exactDots() - dots0;
-        metrics.stepIndexNanos = t1 - t0;
-        metrics.stepMoveNanos = t2 - t1;
-        metrics.stepAttentionNanos = t3 - t2;
-        metrics.endStep();
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
     }
 
     /**
@@ -389,13 +378,7 @@ public final class PagedKvCache implements KvCache {
             }
             return;
         }
-        if (position < committed[layer]) {
-            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
-                + "(first position %d); attend each position after appending it and before the next chunk",
-                    layer, position, committed[layer]));
-        }
-        attending[layer] = true;
-        metrics.beginStep();
+        beginSparseStep(layer, position);
         long t0 = System.nanoTime();
         long dots0 = selector.exactDots();
         blockMeanQueries(n, q, qOff);
@@ -412,7 +395,22 @@ public final class PagedKvCache implements KvCache {
                 }
             }
         }
-        long t3 = System.nanoTime();
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+    }
+
+    /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
+    private void beginSparseStep(int layer, int position) {
+        if (position < committed[layer]) {
+            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
+                + "(first position %d); attend each position after appending it and before the next chunk",
+                    layer, position, committed[layer]));
+        }
+        attending[layer] = true;
+        metrics.beginStep();
+    }
+
+    /** Closes a metrics step: select from t0, move from t1, attend from t2 to t3. */
+    private void endSparseStep(long dots0, long t0, long t1, long t2, long t3) {
         metrics.stepExactDots = selector.exactDots() - dots0;
         metrics.stepIndexNanos = t1 - t0;
         metrics.stepMoveNanos = t2 - t1;
