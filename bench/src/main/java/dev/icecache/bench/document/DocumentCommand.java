@@ -92,6 +92,10 @@ public final class DocumentCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: available processors)")
     Integer threads;
 
+    @Option(names = "--cpu-clock", description = "time phases by the engine thread's CPU time; needs --threads 1"
+            + " (for a machine loaded beyond its cores; default: wall time)")
+    boolean cpuClock;
+
     @Option(names = "--seed", defaultValue = "1", description = "seed of caches and synthetic rows (default ${DEFAULT-VALUE})")
     long seed;
 
@@ -116,6 +120,10 @@ public final class DocumentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--generate, --block, --depth-decode-steps and --threads must be >= 1,"
                     + " --llamacpp-steps >= 5");
         }
+        if (cpuClock && threadCount != 1) {
+            throw new IllegalArgumentException("--cpu-clock needs --threads 1 (CPU time of one thread is all the work only then)");
+        }
+        SummaryTime.cpuClock = cpuClock;
         for (int d : deep) {
             if (d <= block) {
                 throw new IllegalArgumentException("--depths " + d + " must exceed --block " + block);
@@ -221,7 +229,7 @@ public final class DocumentCommand implements Callable<Integer> {
         return "bin/icecache bench document --model " + model + " --book " + book + " --lengths " + join(lengths)
                 + " --policies " + join(policies) + " --generate " + generate + " --budget " + budget + " --depths "
                 + join(depths) + " --depth-policies " + join(depthPolicies) + " --block " + block
-                + " --llamacpp-lengths " + join(llamaLengths) + " --threads " + threadCount;
+                + " --llamacpp-lengths " + join(llamaLengths) + " --threads " + threadCount + (cpuClock ? " --cpu-clock" : "");
     }
 
     private static String join(int[] a) {

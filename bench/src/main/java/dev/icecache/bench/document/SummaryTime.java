@@ -17,6 +17,10 @@ import dev.icecache.model.Session;
  *   append         time inside append (commits chunks, grows the index, writes pages)
  *   model          wall time minus attend and append: matrix products, norms, sampling
  * </pre>
+ *
+ * With {@link #cpuClock} the phase's seconds are this thread's CPU time (run with one compute
+ * thread, so all the work is on it) and each part is its wall-clock share of that: on a machine
+ * loaded far beyond its cores, wall time measures the other tenants, CPU time the work.
  */
 record SummaryTime(int tokens, double seconds, double indexSeconds, double movesSeconds, double attentionSeconds,
                    double appendSeconds, double modelSeconds) {
@@ -26,12 +30,16 @@ record SummaryTime(int tokens, double seconds, double indexSeconds, double moves
         return tokens / seconds;
     }
 
+    /** Whether phases are timed by this thread's CPU time (see the class comment) rather than wall time. */
+    static boolean cpuClock;
+
     /** Counters read before a phase. */
-    private record Mark(long wall, long attend, long append, long index, long moves) {
+    private record Mark(long wall, long cpu, long attend, long append, long index, long moves) {
 
         static Mark of(TimedKvCache timed) {
             CacheMetrics m = metrics(timed.inner());
-            return new Mark(System.nanoTime(), timed.attendNanos(), timed.appendNanos(),
+            long cpu = cpuClock ? java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : 0;
+            return new Mark(System.nanoTime(), cpu, timed.attendNanos(), timed.appendNanos(),
                     m == null ? 0 : m.indexNanos, m == null ? 0 : m.moveNanos);
         }
     }
@@ -47,7 +55,9 @@ record SummaryTime(int tokens, double seconds, double indexSeconds, double moves
         double append = (b.append - a.append) / 1e9;
         double index = (b.index - a.index) / 1e9;
         double moves = (b.moves - a.moves) / 1e9;
-        return new SummaryTime(tokens, wall, index, moves, attend - index - moves, append, wall - attend - append);
+        double f = cpuClock ? (b.cpu - a.cpu) / 1e9 / wall : 1.0; // parts keep their wall-clock shares
+        return new SummaryTime(tokens, wall * f, index * f, moves * f, (attend - index - moves) * f, append * f,
+                (wall - attend - append) * f);
     }
 
     /**
