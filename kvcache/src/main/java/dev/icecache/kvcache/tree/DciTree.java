@@ -39,6 +39,14 @@ public final class DciTree {
     private final TreeGrowth growth;
     private final TreeSearch searcher;
     private final GroupSearch groupSearcher;
+    /**
+     * Below this many tokens {@link #searchGroup} searches head by head (same result): the group
+     * pass's planning cost more than the key reads it saved at 4k tokens (0.21 vs 0.18 ms per
+     * group of 4) and less from 16k (0.25 vs 0.38 ms), thread CPU time, BENCHMARKS.md issue 13.
+     */
+    static final int GROUP_PASS_MIN_TOKENS = 8192;
+    private int[] groupPageScratch = new int[0];
+    private float[] groupScoreScratch = new float[0];
     ChildIndex root;
     ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
     int top;                                // the highest level with a node (0 when empty)
@@ -281,7 +289,30 @@ public final class DciTree {
             Arrays.fill(outCounts, 0, heads, 0);
             return;
         }
+        if (size() < GROUP_PASS_MIN_TOKENS) {
+            for (int h = 0; h < heads; h++) {
+                outCounts[h] = searcher.search(q, qOff + h * core.headDim, maxPages, scratchPages(maxPages),
+                        scratchScores(maxPages), stats);
+                System.arraycopy(groupPageScratch, 0, outPages, h * maxPages, outCounts[h]);
+                System.arraycopy(groupScoreScratch, 0, outScores, h * maxPages, outCounts[h]);
+            }
+            return;
+        }
         groupSearcher.search(q, qOff, heads, maxPages, outPages, outScores, outCounts, stats);
+    }
+
+    private int[] scratchPages(int n) {
+        if (groupPageScratch.length < n) {
+            groupPageScratch = new int[n];
+        }
+        return groupPageScratch;
+    }
+
+    private float[] scratchScores(int n) {
+        if (groupScoreScratch.length < n) {
+            groupScoreScratch = new float[n];
+        }
+        return groupScoreScratch;
     }
 
     /** Copies the stored key row of {@code token} into {@code dst[dstOff..]} and returns dst. */
