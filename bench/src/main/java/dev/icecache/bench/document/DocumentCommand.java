@@ -89,6 +89,11 @@ public final class DocumentCommand implements Callable<Integer> {
     @Option(names = "--llamacpp-steps", defaultValue = "16", description = "llama.cpp decode steps timed (default ${DEFAULT-VALUE})")
     int llamaSteps;
 
+    @Option(names = "--warmup-tokens", defaultValue = "96",
+            description = "tokens prefilled (and 2 steps) unmeasured before the first point, so no point pays the JIT's"
+                    + " warm-up (default ${DEFAULT-VALUE}; 0 = none)")
+    int warmupTokens;
+
     @Option(names = "--threads", description = "compute threads (default: available processors)")
     Integer threads;
 
@@ -116,8 +121,8 @@ public final class DocumentCommand implements Callable<Integer> {
         int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         int[] ends = positive(lengths);
         int[] deep = positive(depths);
-        if (generate < 1 || block < 1 || depthSteps < 1 || threadCount < 1 || llamaSteps < 5) {
-            throw new IllegalArgumentException("--generate, --block, --depth-decode-steps and --threads must be >= 1,"
+        if (generate < 1 || block < 1 || depthSteps < 1 || threadCount < 1 || llamaSteps < 5 || warmupTokens < 0) {
+            throw new IllegalArgumentException("--generate, --block, --depth-decode-steps and --threads must be >= 1, --warmup-tokens >= 0,"
                     + " --llamacpp-steps >= 5");
         }
         if (cpuClock && threadCount != 1) {
@@ -138,6 +143,16 @@ public final class DocumentCommand implements Callable<Integer> {
         int longest = Math.max(max(ends), max(deep));
         try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(null, longest + generate + depthSteps + 16))) {
             int[] tokens = bookTokens(llama, longest);
+            if (warmupTokens > 0) {
+                System.err.println("warm-up: " + warmupTokens + " tokens unmeasured...");
+                KvCache cache = PolicyCaches.create(Policy.ICECACHE, llama.cacheShape(), budget, seed);
+                TimedKvCache timed = new TimedKvCache(cache);
+                Session session = llama.newSession(timed);
+                int[] first = new int[1];
+                SummaryTime.prefill(session, timed, tokens, 0, Math.min(warmupTokens, tokens.length), first);
+                SummaryTime.generate(session, timed, first[0], 2);
+                cache.close();
+            }
             int work = ends.length * policies.length + deep.length * depthPolicies.length;
             ProgressBar bar = ProgressBar.stderr(Math.max(1, work));
             for (int n : ends) {
