@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Fidelity, retrieval, speed and memory benchmarks of IceCache-Flink.",
         subcommands = {FidelityCommand.class, RetrievalCommand.class, CompareLlamaCppCommand.class, SpeedCommand.class, IndexCommand.class,
-                MemoryCommand.class, ReportCommand.class,
+                MemoryCommand.class, ReportCommand.class, dev.icecache.bench.document.DocumentCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 

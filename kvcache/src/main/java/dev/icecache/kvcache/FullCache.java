@@ -62,15 +62,16 @@ public final class FullCache implements KvCache {
         for (int i = 0; i < n; i++) {
             rowOff[i] = i * hd;
         }
-        for (int h = 0; h < shape.nHeads(); h++) {
-            int kvh = h / shape.groupSize();
+        int group = shape.groupSize();
+        for (int kvh = 0; kvh < shape.nKvHeads(); kvh++) {
             float[] kh = keys[layer][kvh];
             float[] vh = values[layer][kvh];
             for (int i = 0; i < n; i++) {
                 kRows[i] = kh;
                 vRows[i] = vh;
             }
-            HeadAttention.attend(q, qOff + h * hd, kRows, rowOff, vRows, rowOff, n, hd, att, out, outOff + h * hd);
+            int at = kvh * group * hd;
+            HeadAttention.attendGroup(q, qOff + at, group, kRows, rowOff, vRows, rowOff, n, hd, att, out, outOff + at);
         }
     }
 
@@ -84,9 +85,9 @@ public final class FullCache implements KvCache {
     }
 
     private void ensureScratch(int n) {
-        if (att.length < n) {
-            int cap = Math.max(n, 2 * att.length);
-            att = new float[cap];
+        if (rowOff.length < n) {
+            int cap = Math.max(n, 2 * rowOff.length);
+            att = new float[cap * shape.groupSize()];
             kRows = new float[cap][];
             vRows = new float[cap][];
             rowOff = new int[cap];

@@ -44,6 +44,20 @@ public interface KvCache extends AutoCloseable {
      */
     void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff);
 
+    /**
+     * Attention of the {@code n} consecutive query positions {@code position .. position+n-1} of a
+     * prefill block (all appended to this layer): query t at {@code q[qOff + t*qDim]}, its output
+     * at {@code out[outOff + t*qDim]}. Each query sees positions &lt;= its own. The default attends
+     * them one by one; a policy may share work across the block (one page selection per KV head
+     * for the block, rows gathered once), and says so in its own documentation.
+     */
+    default void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        int qDim = shape().qDim();
+        for (int t = 0; t < n; t++) {
+            attend(layer, position + t, q, qOff + t * qDim, out, outOff + t * qDim);
+        }
+    }
+
     /** Releases what the cache holds off-heap or in a store; the default holds nothing. */
     @Override
     default void close() {

@@ -112,10 +112,9 @@ final class Transformer implements ForwardPass {
                 cache.append(l, position + t, s.k, t * kvDim, s.v, t * kvDim);
             }
 
-            // multi-head attention through the cache; position+t sees positions <= itself
-            for (int t = 0; t < n; t++) {
-                cache.attend(l, position + t, s.q, t * dim, s.att, t * dim);
-            }
+            // multi-head attention through the cache, the batch as one block (a sparse cache selects
+            // pages once for it); position+t sees positions <= itself
+            cache.attendBlock(l, position, n, s.q, 0, s.att, 0);
 
             // output projection of attention
             mm.apply(w.wo()[l], dim, dim, s.att, s.xb2, n);

@@ -75,6 +75,7 @@ public final class AttentionRecall implements AttendedPositions {
 
     @Override
     public void accept(int layer, int kvHead, int position, int[] positions, int count) {
+        recorder.focus(layer, position); // a prefill block reports its positions one by one
         if (recorder.queryLayer() != layer || recorder.queryPosition() != position
                 || recorder.appended(layer) <= position) {
             throw new IllegalStateException("attended positions of layer=" + layer + " position=" + position

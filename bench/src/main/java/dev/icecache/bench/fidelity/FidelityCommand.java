@@ -54,6 +54,11 @@ public final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--topk", defaultValue = "16", paramLabel = "K", description = "k of the top-k token recall (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--prefill-block", defaultValue = "1", paramLabel = "N",
+            description = "Policy runs prefill blocks of N positions (one page selection per block) and are compared at"
+                    + " each block's last position; 1 steps every position (default: ${DEFAULT-VALUE}).")
+    int prefillBlock;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of IceCache's projection direction (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -78,7 +83,7 @@ public final class FidelityCommand implements Callable<Integer> {
             FidelityRun run = new FidelityRun(llama, sequence, tokens);
             List<FidelityResult> results = new ArrayList<>();
             for (CacheConfig config : configs) {
-                FidelityResult r = run.measure(config, topK, seed);
+                FidelityResult r = run.measure(config, topK, seed, prefillBlock);
                 results.add(r);
                 err.println(FidelityReport.progressLine(r));
                 err.flush();
@@ -155,6 +160,9 @@ public final class FidelityCommand implements Callable<Integer> {
         modelOptions.validate(cli);
         if (topK < 1) {
             throw new CommandLine.ParameterException(cli, "--topk=" + topK + " must be >= 1");
+        }
+        if (prefillBlock < 1) {
+            throw new CommandLine.ParameterException(cli, "--prefill-block=" + prefillBlock + " must be >= 1");
         }
         return cacheOptions.configs(cli);
     }

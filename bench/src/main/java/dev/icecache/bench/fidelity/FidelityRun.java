@@ -81,6 +81,19 @@ public final class FidelityRun {
      * @param seed seed of the IceCache projection direction
      */
     public FidelityResult measure(CacheConfig config, int topK, long seed) {
+        return measure(config, topK, seed, 1);
+    }
+
+    /**
+     * As {@link #measure(CacheConfig, int, long)}, with the policy run prefilling blocks of
+     * {@code prefillBlock} positions ({@code Session.prefill}, so a sparse policy selects pages once
+     * per block) and compared with the reference at the last position of each block only; 1 steps
+     * every position as before.
+     */
+    public FidelityResult measure(CacheConfig config, int topK, long seed, int prefillBlock) {
+        if (prefillBlock < 1) {
+            throw new IllegalArgumentException("prefillBlock=" + prefillBlock + " must be >= 1");
+        }
         long start = System.nanoTime();
         PagedKvCache cache = newPagedCache(model.cacheShape(), config, seed);
         KeyRecordingCache recorder = new KeyRecordingCache(cache);
@@ -89,8 +102,10 @@ public final class FidelityRun {
         LogitComparison all = new LogitComparison();
         LogitComparison overBudget = new LogitComparison();
         Session session = model.newSession(recorder);
-        for (int p = 0; p < positions; p++) {
-            float[] logits = session.step(tokens[p]);
+        for (int first = 0; first < positions; first += prefillBlock) {
+            int n = Math.min(prefillBlock, positions - first);
+            float[] logits = n == 1 ? session.step(tokens[first]) : session.prefill(tokens, first, n, true);
+            int p = first + n - 1;
             int next = p + 1 < tokens.length ? tokens[p + 1] : -1;
             all.add(reference[p], logits, next);
             if (p + 1 > config.budgetTokens()) {

@@ -13,6 +13,8 @@ import java.util.Arrays;
  *   keys(layer, kvHead)  = [position][headDim], positions 0 .. appended(layer)-1
  *   query()              = the q row set of the attend call now running (valid during it,
  *                          e.g. inside an AttendedPositions callback), [head][headDim]
+ *   attendBlock          forwarded as a block (the policy's prefill path); the block's queries are
+ *                        kept, and {@link #focus} points query() at the position a callback is for
  * </pre>
  *
  * Values are not kept: attention recall and top-k recall depend on the scores only.
@@ -26,6 +28,9 @@ public final class KeyRecordingCache implements KvCache {
     private final float[] query;    // [head*headDim] of the current attend
     private int queryLayer = -1;
     private int queryPosition = -1;
+    private float[] blockQueries = new float[0]; // [t][qDim] of the attendBlock in progress
+    private int blockStart = -1;
+    private int blockLength;
 
     /** Records around {@code delegate}, which stays owned by this decorator ({@link #close} closes it). */
     public KeyRecordingCache(KvCache delegate) {
@@ -74,7 +79,34 @@ public final class KeyRecordingCache implements KvCache {
         System.arraycopy(q, qOff, query, 0, shape.qDim());
         queryLayer = layer;
         queryPosition = position;
+        blockLength = 0;
         delegate.attend(layer, position, q, qOff, out, outOff);
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        int qDim = shape.qDim();
+        if (blockQueries.length < n * qDim) {
+            blockQueries = new float[n * qDim];
+        }
+        System.arraycopy(q, qOff, blockQueries, 0, n * qDim);
+        queryLayer = layer;
+        blockStart = position;
+        blockLength = n;
+        focus(layer, position + n - 1);
+        delegate.attendBlock(layer, position, n, q, qOff, out, outOff);
+    }
+
+    /**
+     * Inside an attendBlock: makes {@link #query()} and {@link #queryPosition()} those of
+     * {@code position} when it belongs to the block (a callback reports positions of the block one
+     * by one); otherwise changes nothing.
+     */
+    public void focus(int layer, int position) {
+        if (blockLength > 0 && layer == queryLayer && position >= blockStart && position < blockStart + blockLength) {
+            System.arraycopy(blockQueries, (position - blockStart) * shape.qDim(), query, 0, shape.qDim());
+            queryPosition = position;
+        }
     }
 
     /** Key rows of one (layer, KV head): row p at {@code [p * headDim]}; live array, read only. */

@@ -79,6 +79,16 @@ public class DotProductBenchmark {
     }
 
     /** The DCI-tree search's ranking q.k: eight independent partial sums in a fixed order. */
+    /** Attention's q.k before issue 13: one left-to-right chain of dependent adds (the baseline of its 8-lane order). */
+    @Benchmark
+    public float attentionInOrderBefore() {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += a[i] * x[i];
+        }
+        return s;
+    }
+
     @Benchmark
     public float indexRanking() {
         return RankingDot.dot(a, 0, x, 0, n);

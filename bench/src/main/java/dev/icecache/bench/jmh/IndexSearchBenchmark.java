@@ -45,7 +45,11 @@ public class IndexSearchBenchmark {
     private DciTree tree;
     private QuestSelector quest;
     private float[] queries;
+    private static final int GROUP = 4;
     private final int[] outPages = new int[PAGES];
+    private final int[] groupPages = new int[GROUP * PAGES];
+    private final float[] groupScores = new float[GROUP * PAGES];
+    private final int[] groupCounts = new int[GROUP];
     private final float[] outScores = new float[PAGES];
     private int next;
 
@@ -76,6 +80,25 @@ public class IndexSearchBenchmark {
     public int dciTreeSearch() {
         int i = next++ % QUERIES;
         return tree.search(queries, i * HEAD_DIM, PAGES, outPages, outScores, null);
+    }
+
+    /** The query heads of one GQA group (4, as Llama-3.2-1B) searched one by one: each re-reads the keys. */
+    @Benchmark
+    public int dciTreeSearchGroupHeadByHead() {
+        int i = (next++ % (QUERIES / GROUP)) * GROUP;
+        int pages = 0;
+        for (int h = 0; h < GROUP; h++) {
+            pages += tree.search(queries, (i + h) * HEAD_DIM, PAGES, outPages, outScores, null);
+        }
+        return pages;
+    }
+
+    /** The same 4 query heads in one pass ({@code DciTree.searchGroup}): the same pages, keys read once. */
+    @Benchmark
+    public int dciTreeSearchGroupOnePass() {
+        int i = (next++ % (QUERIES / GROUP)) * GROUP;
+        tree.searchGroup(queries, i * HEAD_DIM, GROUP, PAGES, groupPages, groupScores, groupCounts, null);
+        return groupCounts[0];
     }
 
     /** Quest: score every page's min/max digest, keep the best. */

@@ -100,6 +100,12 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         }
     }
 
+    /** The 1B-shape Q8_0 random model in {@code dir}, written there first when missing. */
+    public static Path generate1b(Path dir) throws IOException {
+        return generate1b(dir, Quantization.Q8_0);
+    }
+
+    /** The 1B-shape random model of {@code quantization} in {@code dir}, written there first when missing. */
     static Path generate1b(Path dir, Quantization quantization) throws IOException {
         Files.createDirectories(dir);
         String name = "random-llama-3.2-1b-" + quantization.name().toLowerCase(Locale.ROOT) + ".gguf";

@@ -62,6 +62,13 @@ public final class TimedKvCache implements KvCache {
     }
 
     @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.attendBlock(layer, position, n, q, qOff, out, outOff);
+        attendNanos += System.nanoTime() - t;
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

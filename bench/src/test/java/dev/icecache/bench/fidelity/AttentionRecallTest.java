@@ -29,6 +29,17 @@ class AttentionRecallTest {
             "STREAMING, 64, 1", "QUEST, 64, 2", "ORACLE, 128, 3", "ICECACHE, 64, 4", "ICECACHE_REUSE, 128, 5",
             "ICECACHE, 256, 6", "FULL, 64, 7"})
     void shouldEqualBruteForceRecallOverEverySparseAttend(Policy policy, int budget, long seed) {
+        checkAgainstBruteForce(policy, budget, seed, 1);
+    }
+
+    /** A prefill block reports its positions one by one; the recorder focuses each position's query. */
+    @ParameterizedTest(name = "{0}@{1} seed={2} block={3}")
+    @CsvSource({"QUEST, 64, 2, 16", "ICECACHE, 64, 4, 32", "ICECACHE_REUSE, 128, 5, 7", "FULL, 64, 7, 32"})
+    void shouldEqualBruteForceRecallWhenPrefillingBlocks(Policy policy, int budget, long seed, int block) {
+        checkAgainstBruteForce(policy, budget, seed, block);
+    }
+
+    private void checkAgainstBruteForce(Policy policy, int budget, long seed, int block) {
         CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(DENSE);
         KeyRecordingCache recorder = new KeyRecordingCache(new PagedKvCache(SHAPE, config,
                 new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), config.pageFormat()),
@@ -43,18 +54,28 @@ class AttentionRecallTest {
         SplittableRandom rnd = new SplittableRandom(seed);
         int n = SHAPE.maxTokens();
         float[] out = new float[SHAPE.qDim()];
-        for (int p = 0; p < n; p++) {
+        int qDim = SHAPE.qDim();
+        for (int start = 0; start < n; start += block) {
+            int len = Math.min(block, n - start);
             for (int l = 0; l < SHAPE.nLayers(); l++) {
-                float[] k = gaussian(rnd, SHAPE.kvDim(), 1.5);
-                float[] v = gaussian(rnd, SHAPE.kvDim(), 1.0);
-                float[] q = gaussian(rnd, SHAPE.qDim(), 1.5);
-                expected.keys[l][p] = k;
-                expected.queries[l][p] = q;
-                recorder.append(l, p, k, 0, v, 0);
-                recorder.attend(l, p, q, 0, out, 0);
+                float[] qs = new float[len * qDim];
+                for (int p = start; p < start + len; p++) {
+                    float[] k = gaussian(rnd, SHAPE.kvDim(), 1.5);
+                    float[] v = gaussian(rnd, SHAPE.kvDim(), 1.0);
+                    float[] q = gaussian(rnd, qDim, 1.5);
+                    expected.keys[l][p] = k;
+                    expected.queries[l][p] = q;
+                    recorder.append(l, p, k, 0, v, 0);
+                    System.arraycopy(q, 0, qs, (p - start) * qDim, qDim);
+                }
+                if (block == 1) {
+                    recorder.attend(l, start, qs, 0, out, 0);
+                } else {
+                    recorder.attendBlock(l, start, len, qs, 0, new float[len * qDim], 0);
+                }
             }
         }
-        String what = policy + "@" + budget + " seed=" + seed;
+        String what = policy + "@" + budget + " seed=" + seed + " block=" + block;
         long samples = (long) (SHAPE.nLayers() - DENSE) * SHAPE.nHeads() * n;
         assertEquals(samples, recall.all().samples(), what);
         assertEquals(expected.mass / samples, recall.all().attentionRecall(), 1e-9, what);

@@ -86,13 +86,54 @@ public final class SparseAttention {
      * {@code out[outOff .. outOff + headDim)}.
      */
     public void attend(float[] q, int qOff, float[] out, int outOff) {
+        attendGroup(q, qOff, 1, out, outOff);
+    }
+
+    /**
+     * Attention of {@code heads} query rows at {@code q[qOff + g*headDim]} (the query heads of one
+     * KV head) over every row added, head g written to {@code out[outOff + g*headDim ..]}; each row
+     * is read once for the group, every head gets the bits of {@link #attend}.
+     */
+    public void attendGroup(float[] q, int qOff, int heads, float[] out, int outOff) {
+        attendPrefix(q, qOff, heads, rows, out, outOff);
+    }
+
+    /**
+     * As {@link #attendGroup} over the first {@code n} rows in position order only (a query inside a
+     * prefill block sees the block's rows up to its own position, which sort last).
+     */
+    public void attendPrefix(float[] q, int qOff, int heads, int n, float[] out, int outOff) {
         if (rows == 0) {
             throw new IllegalStateException("attend over zero rows; add the query's own position first");
+        }
+        if (n <= 0 || n > rows) {
+            throw new IllegalArgumentException(String.format("attend over %d rows; there are %d", n, rows));
         }
         if (!sorted) {
             sortRows();
         }
-        HeadAttention.attend(q, qOff, kRows, kOff, vRows, vOff, rows, headDim, att, out, outOff);
+        if (att.length < heads * n) {
+            att = new float[Math.max(heads * n, 2 * att.length)];
+        }
+        HeadAttention.attendGroup(q, qOff, heads, kRows, kOff, vRows, vOff, n, headDim, att, out, outOff);
+    }
+
+    /** Sorted rows whose position is at most {@code position} (rows are sorted on first use). */
+    public int rowsUpTo(int position) {
+        if (!sorted) {
+            sortRows();
+        }
+        int lo = 0;
+        int hi = rows;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if ((int) (order[mid] >>> 32) <= position) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /** Position of sorted row {@code i} (after an {@link #attend}). */
@@ -101,7 +142,7 @@ public final class SparseAttention {
         return (int) (order[i] >>> 32);
     }
 
-    /** Softmax weight of sorted row {@code i} in the last {@link #attend}. */
+    /** Softmax weight of sorted row {@code i} for the first query head of the last attend. */
     public float weight(int i) {
         Checks.checkIndex(i, rows);
         return att[i];
@@ -168,6 +209,5 @@ public final class SparseAttention {
         vRows = Arrays.copyOf(vRows, cap);
         kOff = Arrays.copyOf(kOff, cap);
         vOff = Arrays.copyOf(vOff, cap);
-        att = Arrays.copyOf(att, cap);
     }
 }

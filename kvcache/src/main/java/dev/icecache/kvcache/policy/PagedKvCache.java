@@ -29,6 +29,10 @@ import java.util.Arrays;
  *
  *   attend(p):  sink + pages selected for p (fetched into the pool by a TransferPlan) + window
  *               + chunk rows committed..p, sorted by position, HeadAttention numerics
+ *   attendBlock(p0, n): one selection per KV head for the block, from the mean of the block's
+ *               queries per query head (merged rank by rank as for one query); rows gathered once
+ *               (sink + selected + window + chunk rows committed..p0+n-1, sorted by position);
+ *               query p reduces the sorted prefix of rows at positions &lt;= p
  *   append after attend: the chunk is committed: rows enter sink and window; each window page
  *               pushed out (16 tokens) is added to the index, whose move log is applied to the store
  *   dense layers (the first denseLayers): every position, on the heap, flushed to the store
@@ -77,6 +81,7 @@ public final class PagedKvCache implements KvCache {
     private final int[][] selected;    // [kvHead][retrieved]
     private final int[] selectedCount; // [kvHead]
     private final int[] pageRows;      // [rowsPerPage] tokens of one page
+    private final float[] blockQuery;  // [qDim] mean query of a prefill block
     private final float[] rowK;        // [kvDim] rounded rows of one append
     private final float[] rowV;
     private final EvictionBatch evictions;
@@ -144,6 +149,7 @@ public final class PagedKvCache implements KvCache {
         this.pageRows = new int[layout.rowsPerPage()];
         this.evictions = new EvictionBatch(layout, kv);
         this.rowK = new float[shape.kvDim()];
+        this.blockQuery = new float[shape.qDim()];
         this.rowV = new float[shape.kvDim()];
     }
 
@@ -318,20 +324,11 @@ public final class PagedKvCache implements KvCache {
             for (int h = 0; h < shape.nKvHeads(); h++) {
                 attention.clear();
                 dense.addRows(attention, layer, h, position);
-                for (int g = 0; g < group; g++) {
-                    int qh = h * group + g;
-                    attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
-                }
+                attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
             }
             return;
         }
-        if (position < committed[layer]) {
-            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
-                + "(first position %d); attend each position after appending it and before the next chunk",
-                    layer, position, committed[layer]));
-        }
-        attending[layer] = true;
-        metrics.beginStep();
+        beginSparseStep(layer, position);
         long t0 = System.nanoTime();
         long dots0 = selector.exactDots();
         selectPages(layer, position, q, qOff);
@@ -340,15 +337,80 @@ public final class PagedKvCache implements KvCache {
         long t2 = System.nanoTime();
         for (int h = 0; h < shape.nKvHeads(); h++) {
             gatherRows(layer, h, position);
-            for (int g = 0; g < group; g++) {
-                int qh = h * group + g;
-                attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
-            }
+            attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
             if (observer != null) {
-                notifyObserver(layer, h, position);
+                notifyObserver(layer, h, position, attention.rows());
             }
         }
-        long t3 = System.nanoTime();
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+    }
+
+    /**
+     * Attention of a prefill block with one page selection per (layer, KV head) for the whole
+     * block (see the class comment), so the index costs one search per query head per block
+     * instead of one per position. The selection's query for query head g is the mean of the
+     * block's queries of head g (q.k averaged over the block ranks keys as the mean query does).
+     * Attending to every position (Full, or an index within the budget) gives the bits of
+     * {@link #attend} per position. A block of one position is {@link #attend}.
+     */
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        if (n == 1) {
+            attend(layer, position, q, qOff, out, outOff);
+            return;
+        }
+        Checks.checkIndex(layer, shape.nLayers());
+        int last = position + n - 1;
+        int qDim = shape.qDim();
+        if (n < 1 || position < 0 || last >= length[layer]) {
+            throw new IllegalStateException(String.format("attend block before append: layer=%d positions=%d..%d "
+                + "appended=%d", layer, position, last, length[layer]));
+        }
+        Checks.checkRange(qOff, (long) n * qDim, q.length);
+        Checks.checkRange(outOff, (long) n * qDim, out.length);
+        int hd = shape.headDim();
+        int group = shape.groupSize();
+        if (layer < firstSparse) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                attention.clear();
+                dense.addRows(attention, layer, h, last);
+                attendRowsOfBlock(position, n, q, qOff, out, outOff, h * group * hd);
+            }
+            return;
+        }
+        beginSparseStep(layer, position);
+        long t0 = System.nanoTime();
+        long dots0 = selector.exactDots();
+        blockMeanQueries(n, q, qOff);
+        selectPages(layer, last, blockQuery, 0);
+        long t1 = System.nanoTime();
+        movePages(layer);
+        long t2 = System.nanoTime();
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            gatherRows(layer, h, last);
+            attendRowsOfBlock(position, n, q, qOff, out, outOff, h * group * hd);
+            if (observer != null) {
+                for (int t = 0; t < n; t++) {
+                    notifyObserver(layer, h, position + t, attention.rowsUpTo(position + t));
+                }
+            }
+        }
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+    }
+
+    /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
+    private void beginSparseStep(int layer, int position) {
+        if (position < committed[layer]) {
+            throw new IllegalStateException(String.format("attend layer=%d position=%d precedes the current chunk "
+                + "(first position %d); attend each position after appending it and before the next chunk",
+                    layer, position, committed[layer]));
+        }
+        attending[layer] = true;
+        metrics.beginStep();
+    }
+
+    /** Closes a metrics step: select from t0, move from t1, attend from t2 to t3. */
+    private void endSparseStep(long dots0, long t0, long t1, long t2, long t3) {
         metrics.stepExactDots = selector.exactDots() - dots0;
         metrics.stepIndexNanos = t1 - t0;
         metrics.stepMoveNanos = t2 - t1;
@@ -356,8 +418,33 @@ public final class PagedKvCache implements KvCache {
         metrics.endStep();
     }
 
-    private void notifyObserver(int layer, int kvHead, int position) {
-        int n = attention.rows();
+    /** Each query of the block over the gathered rows up to its position, for the heads from {@code headOff}. */
+    private void attendRowsOfBlock(int position, int n, float[] q, int qOff, float[] out, int outOff, int headOff) {
+        int qDim = shape.qDim();
+        int group = shape.groupSize();
+        for (int t = 0; t < n; t++) {
+            int rowsSeen = attention.rowsUpTo(position + t);
+            attention.attendPrefix(q, qOff + t * qDim + headOff, group, rowsSeen, out, outOff + t * qDim + headOff);
+        }
+    }
+
+    /** blockQuery[head] = mean over the block's n queries of that head, summed in position order. */
+    private void blockMeanQueries(int n, float[] q, int qOff) {
+        int qDim = shape.qDim();
+        Arrays.fill(blockQuery, 0f);
+        for (int t = 0; t < n; t++) {
+            int at = qOff + t * qDim;
+            for (int i = 0; i < qDim; i++) {
+                blockQuery[i] += q[at + i];
+            }
+        }
+        float inv = 1f / n;
+        for (int i = 0; i < qDim; i++) {
+            blockQuery[i] *= inv;
+        }
+    }
+
+    private void notifyObserver(int layer, int kvHead, int position, int n) {
         if (observed.length < n) {
             observed = new int[Math.max(n, 2 * observed.length)];
         }

@@ -26,8 +26,7 @@ public final class IceCacheSelector implements PageSelector {
     private final GqaMerge merge = new GqaMerge();
     private int[] lists = new int[0];       // [queryHead][maxPages]
     private int[] counts = new int[0];      // [queryHead]
-    private int[] searchPages = new int[0]; // [maxPages]
-    private float[] searchScores = new float[0];
+    private float[] searchScores = new float[0]; // [queryHead][maxPages]
     private final int[] pageRows;           // [rowsPerPage] scratch for pageTokens
     private final int[][] reuseTokens;      // [kvHead][tokens of the group's selection, best page first]
     private final int[] reuseCount;         // [kvHead]
@@ -112,11 +111,8 @@ public final class IceCacheSelector implements PageSelector {
             return selectReused(t, kvHead, maxPages, out);
         }
         ensureScratch(queryHeads, maxPages);
-        for (int h = 0; h < queryHeads; h++) {
-            int n = t.search(q, qOff + h * headDim, maxPages, searchPages, searchScores, stats);
-            System.arraycopy(searchPages, 0, lists, h * maxPages, n);
-            counts[h] = n;
-        }
+        // one pass over the tree for the group; each head's list is that of its own search
+        t.searchGroup(q, qOff, queryHeads, maxPages, lists, searchScores, counts, stats);
         int written = merge.merge(lists, maxPages, counts, queryHeads, maxPages, out);
         if (spec.reuseLayers() > 0 && offset == 0) {
             remember(t, kvHead, layer, position, out, written);
@@ -161,9 +157,8 @@ public final class IceCacheSelector implements PageSelector {
         if (counts.length < heads) {
             counts = new int[heads];
         }
-        if (searchPages.length < k) {
-            searchPages = new int[k];
-            searchScores = new float[k];
+        if (searchScores.length < heads * k) {
+            searchScores = new float[heads * k];
         }
     }
 

@@ -38,6 +38,15 @@ public final class DciTree {
     private final DciLevel[] levels = new DciLevel[MAX_LEVELS];
     private final TreeGrowth growth;
     private final TreeSearch searcher;
+    private final GroupSearch groupSearcher;
+    /**
+     * Below this many tokens {@link #searchGroup} searches head by head (same result): the group
+     * pass's planning cost more than the key reads it saved at 4k tokens (0.21 vs 0.18 ms per
+     * group of 4) and less from 16k (0.25 vs 0.38 ms), thread CPU time, BENCHMARKS.md issue 13.
+     */
+    static final int GROUP_PASS_MIN_TOKENS = 8192;
+    private int[] groupPageScratch = new int[0];
+    private float[] groupScoreScratch = new float[0];
     ChildIndex root;
     ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
     int top;                                // the highest level with a node (0 when empty)
@@ -69,6 +78,7 @@ public final class DciTree {
         this.root = new ChildIndex(core, Nodes.ROOT, m2);
         this.growth = new TreeGrowth(this);
         this.searcher = new TreeSearch(this);
+        this.groupSearcher = new GroupSearch(this);
     }
 
     /** Tokens indexed. */
@@ -251,6 +261,58 @@ public final class DciTree {
             return 0;
         }
         return searcher.search(q, qOff, maxPages, outPages, outScores, stats);
+    }
+
+    /**
+     * {@link #search} for {@code heads} query rows at {@code q[qOff + h*headDim]} (the query heads
+     * of one GQA group) in one pass over the tree: head h's result, the same as its own search,
+     * goes to {@code outPages[h*maxPages ..]} and {@code outScores[h*maxPages ..]}, its length to
+     * {@code outCounts[h]}. A leaf scanned for several heads is read once.
+     */
+    public void searchGroup(float[] q, int qOff, int heads, int maxPages, int[] outPages, float[] outScores,
+                            int[] outCounts, SearchStats stats) {
+        // plain ifs, not Checks' varargs: this runs per KV head per decode step
+        if (q == null || outPages == null || outScores == null || outCounts == null) {
+            throw new IllegalArgumentException("q, outPages, outScores and outCounts must not be null");
+        }
+        if (heads < 1 || outCounts.length < heads) {
+            throw new IllegalArgumentException("heads=" + heads + " must be >= 1 and fit outCounts (length="
+                    + outCounts.length + ")");
+        }
+        Checks.checkRange(qOff, (long) heads * core.headDim, q.length);
+        long need = (long) heads * maxPages;
+        if (maxPages < 0 || outPages.length < need || outScores.length < need) {
+            throw new IllegalArgumentException("maxPages=" + maxPages + " must be >= 0 and heads*maxPages fit outPages"
+                    + " (length=" + outPages.length + ") and outScores (length=" + outScores.length + ")");
+        }
+        if (size() == 0 || maxPages == 0) {
+            Arrays.fill(outCounts, 0, heads, 0);
+            return;
+        }
+        if (size() < GROUP_PASS_MIN_TOKENS) {
+            for (int h = 0; h < heads; h++) {
+                outCounts[h] = searcher.search(q, qOff + h * core.headDim, maxPages, scratchPages(maxPages),
+                        scratchScores(maxPages), stats);
+                System.arraycopy(groupPageScratch, 0, outPages, h * maxPages, outCounts[h]);
+                System.arraycopy(groupScoreScratch, 0, outScores, h * maxPages, outCounts[h]);
+            }
+            return;
+        }
+        groupSearcher.search(q, qOff, heads, maxPages, outPages, outScores, outCounts, stats);
+    }
+
+    private int[] scratchPages(int n) {
+        if (groupPageScratch.length < n) {
+            groupPageScratch = new int[n];
+        }
+        return groupPageScratch;
+    }
+
+    private float[] scratchScores(int n) {
+        if (groupScoreScratch.length < n) {
+            groupScoreScratch = new float[n];
+        }
+        return groupScoreScratch;
     }
 
     /** Copies the stored key row of {@code token} into {@code dst[dstOff..]} and returns dst. */

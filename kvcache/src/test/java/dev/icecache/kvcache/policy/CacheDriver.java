@@ -58,6 +58,34 @@ final class CacheDriver {
         }
     }
 
+    /**
+     * As {@link #run}, but each layer attends a chunk's positions with one
+     * {@link KvCache#attendBlock} call (queries packed, as the engine's prefill passes them).
+     */
+    void runBlocks(KvCache cache, int from, int to, int[] chunk, float[][][] out) {
+        int qDim = shape.qDim();
+        int p = from;
+        for (int c = 0; p < to; c++) {
+            int end = Math.min(to, p + chunk[c % chunk.length]);
+            int n = end - p;
+            for (int l = 0; l < shape.nLayers(); l++) {
+                for (int i = p; i < end; i++) {
+                    cache.append(l, i, k[l][i], 0, v[l][i], 0);
+                }
+                float[] qs = new float[n * qDim + 3];
+                for (int i = p; i < end; i++) {
+                    System.arraycopy(q[l][i], 0, qs, 3 + (i - p) * qDim, qDim);
+                }
+                float[] outs = new float[n * qDim + 5];
+                cache.attendBlock(l, p, n, qs, 3, outs, 5);
+                for (int i = p; i < end; i++) {
+                    out[l][i] = java.util.Arrays.copyOfRange(outs, 5 + (i - p) * qDim, 5 + (i - p + 1) * qDim);
+                }
+            }
+            p = end;
+        }
+    }
+
     float[][][] newOutputs(int positions) {
         return new float[shape.nLayers()][positions][];
     }

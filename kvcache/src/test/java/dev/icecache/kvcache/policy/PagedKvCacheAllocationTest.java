@@ -45,10 +45,11 @@ class PagedKvCacheAllocationTest {
             cache.attend(0, n - 1, queries[i % 64], 0, out, 0);
         }
         // a one-off event (a buffer reaching a new size, objects the JIT had scalar-replaced being
-        // materialised on deoptimisation) may land in one window; an allocation per call lands in all
+        // materialised on deoptimisation, the attention kernel's vectors boxed until the JIT compiles it
+        // late on a loaded machine) may land in some windows; an allocation per call lands in all
         long tid = Thread.currentThread().getId();
         long fewest = Long.MAX_VALUE;
-        for (int window = 0; window < 5; window++) {
+        for (int window = 0; window < 30 && fewest > 0; window++) {
             long before = counter.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 200; i++) {
                 cache.attend(1, n - 1, queries[i % 64], 0, out, 0);
@@ -56,6 +57,6 @@ class PagedKvCacheAllocationTest {
             }
             fewest = Math.min(fewest, counter.getThreadAllocatedBytes(tid) - before);
         }
-        assertEquals(0, fewest, policy + ": bytes allocated by 400 attends in the quietest of 5 windows");
+        assertEquals(0, fewest, policy + ": bytes allocated by 400 attends in the quietest of up to 30 windows");
     }
 }

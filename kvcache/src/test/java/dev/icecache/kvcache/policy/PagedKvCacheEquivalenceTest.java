@@ -27,6 +27,12 @@ class PagedKvCacheEquivalenceTest {
     };
 
     private static void assertSameAsFullCache(CacheShape shape, CacheConfig config, long seed) {
+        assertSameAsFullCache(shape, config, seed, false);
+        assertSameAsFullCache(shape, config, seed, true);
+    }
+
+    /** With {@code blocks}, the paged cache attends each chunk with one attendBlock (prefill path). */
+    private static void assertSameAsFullCache(CacheShape shape, CacheConfig config, long seed, boolean blocks) {
         int n = shape.maxTokens();
         CacheDriver data = new CacheDriver(shape, seed, n);
         float[][][] expected = data.newOutputs(n);
@@ -35,11 +41,16 @@ class PagedKvCacheEquivalenceTest {
         PagedKvCache cache = new PagedKvCache(shape, config,
                 new InMemoryPageStore(PageLayout.of(shape.headDim()), config.pageFormat()),
                 new Projection(shape.headDim(), new SplittableRandom(seed + 1)));
-        data.run(cache, 0, n, CHUNKS, actual);
+        if (blocks) {
+            data.runBlocks(cache, 0, n, CHUNKS, actual);
+        } else {
+            data.run(cache, 0, n, CHUNKS, actual);
+        }
         for (int l = 0; l < shape.nLayers(); l++) {
             for (int p = 0; p < n; p++) {
                 assertArrayEquals(expected[l][p], actual[l][p],
-                        "seed=" + seed + " " + shape + " " + config.policy() + " layer=" + l + " position=" + p);
+                        "seed=" + seed + " " + shape + " " + config.policy() + " blocks=" + blocks + " layer=" + l
+                            + " position=" + p);
             }
         }
         assertEquals(n, cache.length());

@@ -1,0 +1,271 @@
+package dev.icecache.kvcache.tree;
+
+import java.util.Arrays;
+
+/**
+ * {@link TreeSearch} for the query heads of one GQA group in one pass over the tree: every head
+ * keeps its own frontier, scan ranges and heaps, so each head gets exactly the pages (and
+ * scores) of its own {@link TreeSearch#search}, but a leaf that several heads scan is read once
+ * and scored against each of them while its rows are in cache.
+ *
+ * <pre>
+ *   for level = top .. 0:
+ *     1. per head, per frontier cell: the leaf range its scan covers (TreeSearch.scan's rule:
+ *        outward from the head's projection until the scan share is met; it depends on leaf
+ *        bounds and row counts only, never on scores, so it is known before scoring)
+ *     2. per distinct cell: every leaf in the union of the heads' ranges once; each row scored
+ *        against the heads whose range holds the leaf (RankingDot), offered to their heaps
+ *     3. per head: the next frontier from its node heap (TreeSearch.keepBest)
+ * </pre>
+ *
+ * Heaps order pairs by (score desc, id asc) and every node and page is offered to a head at most
+ * once per level, so the order of offers does not change any result: equality with per-head
+ * search holds bit for bit (tested). Scratch arrays grow to the largest call; not thread-safe.
+ */
+final class GroupSearch {
+
+    private final DciTree tree;
+    private ScoredHeap[] nodeHeap = new ScoredHeap[0];   // [head]
+    private ScoredHeap[] pageHeap = new ScoredHeap[0];   // [head]
+    private ChildIndex[][] frontier = new ChildIndex[0][];
+    private ChildIndex[][] nextFrontier = new ChildIndex[0][];
+    private int[] frontierCount = new int[0];
+    private double[] qp = new double[0];
+    private float[] best = new float[0];
+    // scan jobs of one level: (cell, head, first leaf, last leaf), grouped by cell through jobOfCell
+    private ChildIndex[] cellOf = new ChildIndex[16];
+    private int[] cellHeads = new int[16 * 4];           // [distinct cell][head] lo, or -1 when not scanned
+    private int[] cellHi = new int[16 * 4];
+    private int[] stamp = new int[64];                   // [owner + 1] generation when the cell got a slot
+    private int[] slotOf = new int[64];                  // [owner + 1] its slot this level
+    private int generation;
+    private int heads;
+
+    GroupSearch(DciTree tree) {
+        this.tree = tree;
+    }
+
+    /**
+     * Searches for {@code heads} query rows at {@code q[qOff + h*headDim]}: head h's best pages at
+     * {@code outPages[h*maxPages ..]}, scores likewise, their number in {@code outCounts[h]}.
+     */
+    void search(float[] q, int qOff, int heads, int maxPages, int[] outPages, float[] outScores, int[] outCounts,
+                SearchStats stats) {
+        TreeCore core = tree.core;
+        int d = core.headDim;
+        ensureHeads(heads);
+        boolean scanAll = core.params.exhaustive(core.nodes.size);
+        int fov = scanAll ? Integer.MAX_VALUE : core.params.fieldOfView(core.nodes.size);
+        for (int h = 0; h < heads; h++) {
+            qp[h] = core.mips.queryProjection(q, qOff + h * d, d);
+            frontier[h][0] = tree.root;
+            frontierCount[h] = 1;
+            pageHeap[h].clear();
+        }
+        long dots = 0;
+        for (int level = tree.top; level >= 0; level--) {
+            boolean keepNodes = level > 0;
+            int cells = planLevel(scanAll);
+            for (int c = 0; c < cells; c++) {
+                dots += scanCell(c, q, qOff, keepNodes);
+            }
+            if (level == 0) {
+                break;
+            }
+            for (int h = 0; h < heads; h++) {
+                frontierCount[h] = keepBest(h, fov, maxPages);
+                ChildIndex[] t = frontier[h];
+                frontier[h] = nextFrontier[h];
+                nextFrontier[h] = t;
+            }
+        }
+        for (int h = 0; h < heads; h++) {
+            ScoredHeap pages = pageHeap[h];
+            pages.heapify();
+            int n = 0;
+            int at = h * maxPages;
+            while (n < maxPages && pages.size() > 0) {
+                outScores[at + n] = pages.topScore();
+                outPages[at + n] = pages.pop();
+                n++;
+            }
+            outCounts[h] = n;
+        }
+        if (stats != null) {
+            stats.exactDots += dots;
+            stats.candidates += (int) dots;
+            stats.queries += heads;
+        }
+    }
+
+    /** Step 1: every head's scan range in every cell of its frontier; returns the distinct cells. */
+    private int planLevel(boolean scanAll) {
+        if (++generation == Integer.MAX_VALUE) {
+            Arrays.fill(stamp, 0);
+            generation = 1;
+        }
+        int need = tree.cells.length + 1;
+        if (stamp.length < need) {
+            stamp = Arrays.copyOf(stamp, Math.max(need, stamp.length * 2));
+            slotOf = Arrays.copyOf(slotOf, stamp.length);
+        }
+        int cells = 0;
+        LeafPages pages = tree.core.pages;
+        double share = tree.core.params.scanProportion();
+        for (int h = 0; h < heads; h++) {
+            nodeHeap[h].clear();
+            for (int f = 0; f < frontierCount[h]; f++) {
+                ChildIndex cell = frontier[h][f];
+                int leafCount = cell.leafCount();
+                if (leafCount == 0) {
+                    continue;
+                }
+                int key = cell.owner() + 1;
+                int slot;
+                if (stamp[key] == generation) {
+                    slot = slotOf[key];
+                } else {
+                    slot = cells++;
+                    ensureCells(cells);
+                    stamp[key] = generation;
+                    slotOf[key] = slot;
+                    cellOf[slot] = cell;
+                    Arrays.fill(cellHeads, slot * heads, slot * heads + heads, -1);
+                }
+                // TreeSearch.scan's walk, counting rows instead of scoring them
+                int want = scanAll ? cell.childCount()
+                        : (int) Math.min(cell.childCount(), Math.ceil(share * cell.childCount()));
+                int left = cell.findLeaf(qp[h]);
+                int right = left + 1;
+                int lo = left;
+                int hi = left;
+                int scored = pages.rowCount(cell.leaf(left));
+                left--;
+                while (scored < want) {
+                    boolean takeLeft;
+                    if (left < 0) {
+                        takeLeft = false;
+                    } else if (right >= leafCount) {
+                        takeLeft = true;
+                    } else {
+                        takeLeft = qp[h] - cell.leafMax(left) <= cell.leafMin(right) - qp[h];
+                    }
+                    if (takeLeft) {
+                        lo = left;
+                        scored += pages.rowCount(cell.leaf(left--));
+                    } else {
+                        hi = right;
+                        scored += pages.rowCount(cell.leaf(right++));
+                    }
+                }
+                cellHeads[slot * heads + h] = lo;
+                cellHi[slot * heads + h] = hi;
+            }
+        }
+        return cells;
+    }
+
+    /** Step 2: scores the union of the heads' ranges in one cell; returns the dots done. */
+    private long scanCell(int slot, float[] q, int qOff, boolean keepNodes) {
+        ChildIndex cell = cellOf[slot];
+        TreeCore core = tree.core;
+        LeafPages pages = core.pages;
+        float[] keys = pages.rowKeys();
+        int d = core.headDim;
+        int base = slot * heads;
+        int from = Integer.MAX_VALUE;
+        int to = -1;
+        for (int h = 0; h < heads; h++) {
+            if (cellHeads[base + h] >= 0) {
+                from = Math.min(from, cellHeads[base + h]);
+                to = Math.max(to, cellHi[base + h]);
+            }
+        }
+        long dots = 0;
+        for (int j = from; j <= to; j++) {
+            int page = cell.leaf(j);
+            int n = pages.rowCount(page);
+            int off = pages.keyOff(page, 0);
+            for (int h = 0; h < heads; h++) {
+                best[h] = Float.NEGATIVE_INFINITY;
+            }
+            for (int s = 0; s < n; s++, off += d) {
+                for (int h = 0; h < heads; h++) {
+                    int lo = cellHeads[base + h];
+                    if (lo < 0 || j < lo || j > cellHi[base + h]) {
+                        continue;
+                    }
+                    float score = RankingDot.dot(q, qOff + h * d, keys, off, d);
+                    if (keepNodes) {
+                        nodeHeap[h].add(score, pages.node(page, s));
+                    }
+                    if (Float.compare(score, best[h]) > 0) {
+                        best[h] = score;
+                    }
+                    dots++;
+                }
+            }
+            for (int h = 0; h < heads; h++) {
+                int lo = cellHeads[base + h];
+                if (lo >= 0 && j >= lo && j <= cellHi[base + h]) {
+                    pageHeap[h].add(best[h], page);
+                }
+            }
+        }
+        return dots;
+    }
+
+    /** Step 3, as TreeSearch.keepBest for one head: its next frontier; returns its size. */
+    private int keepBest(int h, int fov, int maxPages) {
+        ScoredHeap nodes = nodeHeap[h];
+        nodes.heapify();
+        int kept = 0;
+        int cells = 0;
+        long leaves = 0;
+        while (nodes.size() > 0 && (kept < fov || leaves < maxPages)) {
+            ChildIndex cell = tree.cells[nodes.pop()];
+            kept++;
+            if (cell.childCount() > 0) {
+                if (cells == nextFrontier[h].length) {
+                    nextFrontier[h] = Arrays.copyOf(nextFrontier[h], cells * 2);
+                }
+                nextFrontier[h][cells++] = cell;
+                leaves += cell.leafCount();
+            }
+        }
+        return cells;
+    }
+
+    private void ensureHeads(int n) {
+        if (nodeHeap.length < n) {
+            int old = nodeHeap.length;
+            nodeHeap = Arrays.copyOf(nodeHeap, n);
+            pageHeap = Arrays.copyOf(pageHeap, n);
+            frontier = Arrays.copyOf(frontier, n);
+            nextFrontier = Arrays.copyOf(nextFrontier, n);
+            for (int h = old; h < n; h++) {
+                nodeHeap[h] = new ScoredHeap();
+                pageHeap[h] = new ScoredHeap();
+                frontier[h] = new ChildIndex[64];
+                nextFrontier[h] = new ChildIndex[64];
+            }
+            frontierCount = new int[n];
+            qp = new double[n];
+            best = new float[n];
+        }
+        if (heads != n) {
+            heads = n;
+            cellHeads = new int[cellOf.length * n];
+            cellHi = new int[cellOf.length * n];
+        }
+    }
+
+    private void ensureCells(int n) {
+        if (cellOf.length < n) {
+            int cap = Math.max(n, cellOf.length * 2);
+            cellOf = Arrays.copyOf(cellOf, cap);
+            cellHeads = Arrays.copyOf(cellHeads, cap * heads);
+            cellHi = Arrays.copyOf(cellHi, cap * heads);
+        }
+    }
+}
