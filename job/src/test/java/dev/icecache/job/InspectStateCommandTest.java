@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -116,7 +115,8 @@ class InspectStateCommandTest {
         }
 
         // the engine alone over an in-memory store, brought to the same position, then snapshotted
-        RecordingPageStore store = new RecordingPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32);
+        RecordingPageStore store = new RecordingPageStore(PageLayout.of(model.config().headDim()),
+                CacheConfig.DEFAULT_PAGE_FORMAT);
         PagedKvCache cache = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE,
                 JobFixtures.BUDGET_TOKENS), store, DocumentCache.projection(model.config().headDim()));
         Session session = model.newSession(cache);

@@ -137,7 +137,7 @@ public final class PagedKvCache implements KvCache {
         }
         this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
         this.moves = new PageMoves(layout);
-        this.dense = new DenseLayers(shape, layout, firstSparse);
+        this.dense = new DenseLayers(shape, layout, firstSparse, config.pageFormat());
         this.attention = new SparseAttention(shape.headDim());
         this.selected = new int[kv][retrieved];
         this.selectedCount = new int[kv];
@@ -199,6 +199,11 @@ public final class PagedKvCache implements KvCache {
     /** Pool capacity in pages: the resident bound. */
     public int poolCapacityPages() {
         return pool.capacity();
+    }
+
+    /** Bytes of the dense layers' rows on the heap (array capacity; 2 bytes a value under BF16). */
+    public long denseRowBytes() {
+        return dense.heapBytes();
     }
 
     /** Bytes of the pool array (allocated once). */
@@ -316,12 +321,8 @@ public final class PagedKvCache implements KvCache {
         int group = shape.groupSize();
         if (layer < firstSparse) {
             for (int h = 0; h < shape.nKvHeads(); h++) {
-                attention.clear();
-                dense.addRows(attention, layer, h, position);
-                for (int g = 0; g < group; g++) {
-                    int qh = h * group + g;
-                    attention.attend(q, qOff + qh * hd, out, outOff + qh * hd);
-                }
+                dense.attend(attention, layer, h, position, q, qOff + h * group * hd, group, out,
+                        outOff + h * group * hd);
             }
             return;
         }
