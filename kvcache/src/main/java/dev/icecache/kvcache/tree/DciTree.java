@@ -38,6 +38,7 @@ public final class DciTree {
     private final DciLevel[] levels = new DciLevel[MAX_LEVELS];
     private final TreeGrowth growth;
     private final TreeSearch searcher;
+    private final byte[] scratchCodes;             // one compact row, for a batch's M^2
     ChildIndex root;
     ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
     int top;                                // the highest level with a node (0 when empty)
@@ -69,6 +70,7 @@ public final class DciTree {
         this.root = new ChildIndex(core, Nodes.ROOT, m2);
         this.growth = new TreeGrowth(this);
         this.searcher = new TreeSearch(this);
+        this.scratchCodes = new byte[headDim];
     }
 
     /** Tokens indexed. */
@@ -112,7 +114,8 @@ public final class DciTree {
         }
         double batchMax = 0;
         for (int i = 0; i < n; i++) {
-            batchMax = Math.max(batchMax, norm2(keys, keyOff + i * d, d));
+            float rowScale = CompactKeys.quantize(keys, keyOff + i * d, d, scratchCodes, 0);
+            batchMax = Math.max(batchMax, Nodes.norm2(scratchCodes, 0, rowScale, d));
         }
         // one M^2 for the whole batch, so every distance in it is measured the same way
         core.mips.observe(batchMax);
@@ -127,7 +130,7 @@ public final class DciTree {
         Checks.checkArgument(n >= 0, "n=%d must be >= 0", n);
         Checks.checkRange(keyOff, (long) n * core.headDim, keys.length);
         Checks.checkRange(tokOff, n, tokens.length);
-        int last = size() == 0 ? -1 : core.nodes.token[size() - 1];
+        int last = size() == 0 ? -1 : core.nodes.token(size() - 1);
         for (int i = 0; i < n; i++) {
             int t = tokens[tokOff + i];
             Checks.checkArgument(t > last,
@@ -140,14 +143,6 @@ public final class DciTree {
                         "key of token=%d has a non-finite value %s at index %d; keys must be finite", t, keys[off + j], j);
             }
         }
-    }
-
-    private static double norm2(float[] x, int off, int d) {
-        double s = 0;
-        for (int i = 0; i < d; i++) {
-            s += (double) x[off + i] * x[off + i];
-        }
-        return s;
     }
 
     /** Page of {@code token}, or {@link #NO_PAGE} if not indexed. */
@@ -190,7 +185,7 @@ public final class DciTree {
                     + " ints; page=" + page + " has " + n + " rows");
         }
         for (int s = 0; s < n; s++) {
-            out[s] = core.nodes.token[core.pages.node(page, s)];
+            out[s] = core.nodes.token(core.pages.node(page, s));
         }
         return n;
     }
@@ -214,7 +209,7 @@ public final class DciTree {
         int written = core.pages.drainMoves(token, fromPage, fromSlot, toPage, toSlot);
         assert written == n;
         for (int i = 0; i < written; i++) {
-            token[i] = core.nodes.token[token[i]];
+            token[i] = core.nodes.token(token[i]);
         }
     }
 
@@ -253,13 +248,37 @@ public final class DciTree {
         return searcher.search(q, qOff, maxPages, outPages, outScores, stats);
     }
 
-    /** Copies the stored key row of {@code token} into {@code dst[dstOff..]} and returns dst. */
+    /**
+     * Writes the stored (compact, {@link CompactKeys}) key of {@code token} as floats, code * scale,
+     * into {@code dst[dstOff..]} and returns dst.
+     */
     public float[] key(int token, float[] dst, int dstOff) {
         int x = core.nodes.nodeOf(token);
         Checks.checkArgument(x >= 0, "token=%d is not indexed", token);
         Checks.checkRange(dstOff, core.headDim, dst.length);
-        System.arraycopy(core.nodes.keys, core.nodes.keyOff(x), dst, dstOff, core.headDim);
+        for (int i = 0; i < core.headDim; i++) {
+            dst[dstOff + i] = core.nodes.key(x, i);
+        }
         return dst;
+    }
+
+    /**
+     * Bytes of this tree's tables on the heap, by part (array capacities; the pages' rows are in the
+     * page store, not here): {@code [0]} compact keys (codes and scales), {@code [1]} node and page
+     * metadata, cells included.
+     */
+    public long[] heapBytes() {
+        Nodes n = core.nodes;
+        long keys = n.codes.length + 4L * n.scale.length;
+        long meta = n.tokenBytes() + 4L * n.norm2.length + 8L * n.proj.length + n.level.length
+                + 4L * n.parent.length + 4L * n.page.length + n.slot.length + core.pages.heapBytes()
+                + finder.heapBytes() + 4L * cells.length;
+        for (int x = 0; x < n.size; x++) {
+            if (cells[x] != null) {
+                meta += cells[x].heapBytes();
+            }
+        }
+        return new long[] {keys, meta + root.heapBytes()};
     }
 
     /** Drains the ids of snapshot cells changed since the last drain into {@code out}; returns the count. */
