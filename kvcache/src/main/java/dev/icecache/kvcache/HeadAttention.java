@@ -28,6 +28,23 @@ public final class HeadAttention {
     }
 
     /**
+     * The softmax's middle step, shared by every attention kernel so their numerics agree:
+     * {@code att[i] = exp(att[i] - max)} in row order, the output row zeroed; returns 1 / sum.
+     */
+    public static float exponentiate(float[] att, int n, float max, float[] out, int outOff, int headDim) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(att[i] - max);
+            att[i] = e;
+            sum += e;
+        }
+        for (int d = 0; d < headDim; d++) {
+            out[outOff + d] = 0f;
+        }
+        return 1f / sum;
+    }
+
+    /**
      * Attention over {@code n} rows given by offsets: row i's key at {@code keys[kOff[i]]}, its
      * value at {@code values[vOff[i]]}. Rows are reduced in the order given: callers pass
      * them in increasing position order.
@@ -45,16 +62,7 @@ public final class HeadAttention {
                 max = s;
             }
         }
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(att[i] - max);
-            att[i] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int d = 0; d < headDim; d++) {
-            out[outOff + d] = 0f;
-        }
+        float inv = exponentiate(att, n, max, out, outOff, headDim);
         for (int i = 0; i < n; i++) {
             float w = att[i] * inv;
             att[i] = w;

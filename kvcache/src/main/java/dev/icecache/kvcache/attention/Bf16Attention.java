@@ -39,16 +39,7 @@ public final class Bf16Attention {
                 max = s;
             }
         }
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(att[i] - max);
-            att[i] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int d = 0; d < headDim; d++) {
-            out[outOff + d] = 0f;
-        }
+        float inv = HeadAttention.exponentiate(att, n, max, out, outOff, headDim);
         for (int i = 0; i < n; i++) {
             float w = att[i] * inv;
             att[i] = w;
