@@ -59,7 +59,12 @@ final class Nodes {
         return token == null ? firstToken + node : token[node];
     }
 
-    /** Makes room for {@code more} nodes beyond size; grows by 1.5x. */
+    /**
+     * Makes room for {@code more} nodes beyond size; grows by 1/8. NOTE: not 1.5x: a tree's tables are
+     * about 110 bytes per node and a document has 112 trees on Llama-3.2-1B, so 1.5x left up to a third
+     * of the index unused (measured: 101 instead of 68 key bytes per token at 16k); copies stay
+     * amortized O(1) per node (about 8 node copies per doubling).
+     */
     void ensureCapacity(int more) {
         long need = (long) size + more;
         Checks.checkArgument(need <= MAX_NODES, "a DCI tree holds at most %d tokens; size=%d adding=%d",
@@ -67,7 +72,7 @@ final class Nodes {
         if (need <= level.length) {
             return;
         }
-        int cap = (int) Math.min(MAX_NODES, Math.max(need, Math.max(16L, level.length + (level.length >> 1))));
+        int cap = (int) Math.min(MAX_NODES, Math.max(need, Math.max(16L, level.length + (level.length >> 3))));
         if (token != null) {
             token = Arrays.copyOf(token, cap);
         }
