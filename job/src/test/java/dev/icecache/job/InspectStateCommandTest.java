@@ -137,8 +137,8 @@ class InspectStateCommandTest {
         int headDim = model.config().headDim();
         assertEquals(store.validRows.size(), doc.get("pages").asLong(), "pages in state");
         assertEquals(store.rows(), doc.get("page_rows").asLong(), "K/V rows in state");
-        assertEquals(8L * store.validRows.size() + 8L * headDim * store.rows(), doc.get("page_bytes").asLong(),
-                "page bytes: 2 ints + K and V floats per row");
+        assertEquals(9L * store.validRows.size() + 4L * headDim * store.rows(), doc.get("page_bytes").asLong(),
+                "page bytes: 2 ints + a format byte + K and V in BF16 (2 bytes a value) per row");
         assertEquals(snapshot.header().length, doc.get("header_bytes").asLong(), "cache header bytes");
         assertEquals(cellKeys.size(), doc.get("cells").asLong(), "index cells in state");
         assertEquals(cellBytes, doc.get("cell_bytes").asLong(), "index cell bytes");
