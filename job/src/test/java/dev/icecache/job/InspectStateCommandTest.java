@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -116,7 +115,8 @@ class InspectStateCommandTest {
         }
 
         // the engine alone over an in-memory store, brought to the same position, then snapshotted
-        RecordingPageStore store = new RecordingPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32);
+        RecordingPageStore store = new RecordingPageStore(PageLayout.of(model.config().headDim()),
+                CacheConfig.DEFAULT_PAGE_FORMAT);
         PagedKvCache cache = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE,
                 JobFixtures.BUDGET_TOKENS), store, DocumentCache.projection(model.config().headDim()));
         Session session = model.newSession(cache);
@@ -137,8 +137,8 @@ class InspectStateCommandTest {
         int headDim = model.config().headDim();
         assertEquals(store.validRows.size(), doc.get("pages").asLong(), "pages in state");
         assertEquals(store.rows(), doc.get("page_rows").asLong(), "K/V rows in state");
-        assertEquals(8L * store.validRows.size() + 8L * headDim * store.rows(), doc.get("page_bytes").asLong(),
-                "page bytes: 2 ints + K and V floats per row");
+        assertEquals(9L * store.validRows.size() + 4L * headDim * store.rows(), doc.get("page_bytes").asLong(),
+                "page bytes: 2 ints + a format byte + K and V in BF16 (2 bytes a value) per row");
         assertEquals(snapshot.header().length, doc.get("header_bytes").asLong(), "cache header bytes");
         assertEquals(cellKeys.size(), doc.get("cells").asLong(), "index cells in state");
         assertEquals(cellBytes, doc.get("cell_bytes").asLong(), "index cell bytes");

@@ -11,7 +11,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.icecache.kvcache.page.InMemoryPageStore;
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
@@ -90,7 +89,7 @@ public final class JobBenchmark {
         for (int r = 0; r <= runs; r++) { // run 0 warms the JIT up and is dropped
             PagedKvCache cache = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE,
                     JobFixtures.BUDGET_TOKENS), new InMemoryPageStore(PageLayout.of(model.config().headDim()),
-                    PageFormat.F32), DocumentCache.projection(model.config().headDim()));
+                    CacheConfig.DEFAULT_PAGE_FORMAT), DocumentCache.projection(model.config().headDim()));
             long start = System.nanoTime();
             model.newSession(cache).prefill(all, 0, all.length, true);
             rates[r] = all.length / ((System.nanoTime() - start) / 1e9);

@@ -15,7 +15,6 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import dev.icecache.kvcache.page.InMemoryPageStore;
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
@@ -170,7 +169,7 @@ final class JobFixtures {
             System.arraycopy(tokens, 0, all, 1, tokens.length);
             CacheConfig config = CacheConfig.of(Policy.ICECACHE, BUDGET_TOKENS);
             PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
-                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
+                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), config.pageFormat()),
                     DocumentCache.projection(model.config().headDim()));
             Session s = model.newSession(cache);
             float[] logits = s.prefill(all, 0, all.length, true);

@@ -122,6 +122,23 @@ public final class HeadAttention {
     }
 
     /**
+     * The softmax's middle step, shared by every attention kernel so their numerics agree:
+     * {@code att[i] = exp(att[i] - max)} in row order, the output row zeroed; returns 1 / sum.
+     */
+    public static float exponentiate(float[] att, int n, float max, float[] out, int outOff, int headDim) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(att[i] - max);
+            att[i] = e;
+            sum += e;
+        }
+        for (int d = 0; d < headDim; d++) {
+            out[outOff + d] = 0f;
+        }
+        return 1f / sum;
+    }
+
+    /**
      * Attention of one query head over {@code n} rows given by offsets: row i's key at
      * {@code keys[i][kOff[i]]}, its value at {@code values[i][vOff[i]]}. Rows are reduced in the
      * order given: callers pass them in increasing position order.

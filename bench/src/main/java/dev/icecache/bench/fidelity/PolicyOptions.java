@@ -1,5 +1,6 @@
 package dev.icecache.bench.fidelity;
 
+import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.DciParams;
@@ -30,6 +31,11 @@ public final class PolicyOptions {
     @Option(names = "--dense-layers", defaultValue = "2", paramLabel = "N", description = "Leading layers with full attention (default: ${DEFAULT-VALUE}).")
     int denseLayers;
 
+    @Option(names = "--page-format", defaultValue = "BF16", paramLabel = "F32|BF16",
+            description = "How every cache keeps K and V rows: BF16 (2 bytes a value, the engine's default) or F32"
+                    + " (exact) (default: ${DEFAULT-VALUE}).")
+    PageFormat pageFormat;
+
     @Option(names = "--exhaustive-search", description = "IceCache policies search their trees with fieldOfView = n and a"
             + " full scan (the exact best pages of the tree's clustering; a diagnostic, not the reference setting; default: off).")
     boolean exhaustiveSearch;
@@ -41,6 +47,11 @@ public final class PolicyOptions {
     /** Leading layers with full attention. */
     public int denseLayers() {
         return denseLayers;
+    }
+
+    /** How every cache of the run keeps K and V rows. */
+    public PageFormat pageFormat() {
+        return pageFormat;
     }
 
     /** The budgets asked for, in tokens, in the order given (validated by {@link #configs}). */
@@ -81,7 +92,7 @@ public final class PolicyOptions {
             throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
                     + CacheConfig.PAGE_ROWS + " and at least " + least + " (e.g. 64,128,256)");
         }
-        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers);
+        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers).withPageFormat(pageFormat);
         if (exhaustiveSearch) {
             return config.withTreeParams(config.treeParams().withExhaustiveSearch());
         }

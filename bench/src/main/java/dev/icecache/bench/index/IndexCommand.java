@@ -83,10 +83,10 @@ public final class IndexCommand implements Callable<Integer> {
 
     static ResultTable table(List<IndexCosts.Point> points) {
         ResultTable t = new ResultTable("n", "pages", "build ms / 1k tokens", "insert us / 16-token batch",
-                "query us / head", "exact dots / query", "dots / n %");
+                "query us / head", "exact dots / query", "dots / n %", "recall vs exhaustive F32 %");
         for (IndexCosts.Point p : points) {
             t.add(p.tokens(), p.pages(), p.buildNanosPer1k() / 1e6, p.insertNanos() / 1e3, p.queryNanos() / 1e3,
-                    p.dotsPerQuery(), 100 * p.dotShare());
+                    p.dotsPerQuery(), 100 * p.dotShare(), 100 * p.recall());
         }
         return t;
     }

@@ -18,6 +18,8 @@ import java.util.SplittableRandom;
  *   insert     one batch of 16 new tokens (a window page leaving the window, decode time)
  *   query      one search for one query head, retrievedPages pages
  *   dots       exact q.k products of one search, as a share of n
+ *   recall     share of the pages an exhaustive float32 search picks (every page of the tree scored
+ *              by its best q.k over the keys as given, in double) that the tree's search picks
  * </pre>
  * Every timing is the median of {@code repeats} runs; a fresh tree per build repeat.
  */
@@ -35,9 +37,10 @@ public final class IndexCosts {
      * @param queryNanos median time of one search
      * @param dotsPerQuery mean exact dot products per search
      * @param pages live pages after the build
+     * @param recall mean share of the exhaustive float32 search's pages that the search selects
      */
     public record Point(int tokens, double buildNanosPer1k, double insertNanos, double queryNanos, double dotsPerQuery,
-                        int pages) {
+                        int pages, double recall) {
 
         /** Exact dot products per search as a share of n. */
         public double dotShare() {
@@ -103,6 +106,11 @@ public final class IndexCosts {
             }
             query[r] = (System.nanoTime() - t0) / (double) queries;
         }
+        double recall = 0;
+        for (int i = 0; i < queries; i++) {
+            recall += recall(tree, keys, q, i * headDim, maxPages);
+        }
+        recall /= queries;
         double[] insert = new double[repeats * inserts];
         int next = tokens;
         for (int i = 0; i < insert.length; i++) {
@@ -112,7 +120,46 @@ public final class IndexCosts {
             next += BATCH;
         }
         return new Point(tokens, Samples.median(build), Samples.median(insert), Samples.median(query),
-                (double) stats.exactDots / stats.queries, pages);
+                (double) stats.exactDots / stats.queries, pages, recall);
+    }
+
+    /**
+     * Share of the best {@code maxPages} pages under an exhaustive float32 search (each page scored
+     * by its best q.k over {@code keys}, token t's key at t * headDim, summed in double; ties to the
+     * lower page id) that the tree's own search returns.
+     */
+    double recall(DciTree tree, float[] keys, float[] q, int qOff, int maxPages) {
+        int[] got = new int[maxPages];
+        int n = tree.search(q, qOff, maxPages, got, new float[maxPages], null);
+        int limit = tree.pageIdLimit();
+        double[] score = new double[limit];
+        int[] tokens = new int[tree.pageCapacity()];
+        Integer[] order = new Integer[limit];
+        for (int p = 0; p < limit; p++) {
+            order[p] = p;
+            int rows = tree.pageTokens(p, tokens);
+            double best = Double.NEGATIVE_INFINITY;
+            for (int r = 0; r < rows; r++) {
+                double dot = 0;
+                for (int d = 0; d < headDim; d++) {
+                    dot += (double) q[qOff + d] * keys[tokens[r] * headDim + d];
+                }
+                best = Math.max(best, dot);
+            }
+            score[p] = best;
+        }
+        java.util.Arrays.sort(order, (a, b) -> score[a] != score[b] ? Double.compare(score[b], score[a])
+                : Integer.compare(a, b));
+        int want = Math.min(maxPages, limit);
+        java.util.Set<Integer> exact = new java.util.HashSet<>();
+        for (int i = 0; i < want; i++) {
+            exact.add(order[i]);
+        }
+        int hit = 0;
+        for (int i = 0; i < n; i++) {
+            hit += exact.contains(got[i]) ? 1 : 0;
+        }
+        return want == 0 ? 1.0 : hit / (double) want;
     }
 
     private DciTree newTree() {

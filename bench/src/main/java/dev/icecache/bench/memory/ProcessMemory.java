@@ -15,8 +15,22 @@ public final class ProcessMemory {
      * that file does not exist (not Linux).
      */
     public static long rssBytes() {
+        return statusField("VmRSS");
+    }
+
+    /** The anonymous part of the RSS ({@code RssAnon}: heap, direct buffers, native memory), or -1. */
+    public static long rssAnonBytes() {
+        return statusField("RssAnon");
+    }
+
+    /** The file-backed part of the RSS ({@code RssFile}: mapped files, code), or -1. */
+    public static long rssFileBytes() {
+        return statusField("RssFile");
+    }
+
+    private static long statusField(String name) {
         try {
-            return vmRss(Files.readString(Path.of("/proc/self/status")));
+            return field(Files.readString(Path.of("/proc/self/status")), name);
         } catch (IOException e) {
             return -1;
         }
@@ -28,20 +42,37 @@ public final class ProcessMemory {
      * @throws IllegalArgumentException when the text has no well-formed VmRSS line in kB
      */
     static long vmRss(String status) {
+        return field(status, "VmRSS");
+    }
+
+    /** The kB line {@code name} of a {@code /proc/<pid>/status} text, in bytes. */
+    static long field(String status, String name) {
+        String prefix = name + ":";
         for (String line : status.split("\n")) {
-            if (line.startsWith("VmRSS:")) {
-                String[] f = line.substring(6).trim().split("\\s+");
+            if (line.startsWith(prefix)) {
+                String[] f = line.substring(prefix.length()).trim().split("\\s+");
                 if (f.length == 2 && f[1].equals("kB")) {
                     try {
                         return Math.multiplyExact(Long.parseLong(f[0]), 1024L);
                     } catch (NumberFormatException | ArithmeticException e) {
-                        throw new IllegalArgumentException("VmRSS value '" + f[0] + "' is not a kB count", e);
+                        throw new IllegalArgumentException(name + " value '" + f[0] + "' is not a kB count", e);
                     }
                 }
-                throw new IllegalArgumentException("VmRSS line '" + line + "' is not '<number> kB'");
+                throw new IllegalArgumentException(name + " line '" + line + "' is not '<number> kB'");
             }
         }
-        throw new IllegalArgumentException("no VmRSS line in the status text; is this /proc/<pid>/status?");
+        throw new IllegalArgumentException("no " + name + " line in the status text; is this /proc/<pid>/status?");
+    }
+
+    /** Bytes of the JVM's buffer pool {@code name} ("direct" or "mapped") in use, or 0 without one. */
+    public static long bufferPoolBytes(String name) {
+        for (java.lang.management.BufferPoolMXBean pool
+                : java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+            if (pool.getName().equals(name)) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return 0;
     }
 
     /** Heap bytes in use after a full collection (live objects, approximately). */

@@ -104,7 +104,7 @@ public final class RetrievalCommand implements Callable<Integer> {
 
     private RetrievalTally run(LlamaModel llama, HaystackGenerator generator, List<CacheConfig> configs) {
         CacheConfig full = CacheConfig.of(Policy.FULL, cacheOptions.budgets().get(0))
-                .withDenseLayers(cacheOptions.denseLayers());
+                .withDenseLayers(cacheOptions.denseLayers()).withPageFormat(cacheOptions.pageFormat());
         RetrievalTally tally = new RetrievalTally();
         ProgressBar bar = ProgressBar.stderr(lengths.size() * depths.size() * keys.size() * trials);
         for (int length : lengths) {

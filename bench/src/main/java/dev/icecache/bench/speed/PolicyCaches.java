@@ -4,7 +4,6 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.page.InMemoryPageStore;
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
@@ -15,7 +14,7 @@ import java.util.SplittableRandom;
 /**
  * The cache each benchmarked policy runs on: {@link FullCache} for FULL (the plain baseline,
  * not a paged cache holding everything), otherwise a {@link PagedKvCache} at the reference
- * configuration ({@link CacheConfig#of}) over an in-memory F32 page store.
+ * configuration ({@link CacheConfig#of}, BF16 rows) over an in-memory page store of that format.
  */
 public final class PolicyCaches {
 
@@ -33,7 +32,7 @@ public final class PolicyCaches {
             return new FullCache(shape);
         }
         CacheConfig config = CacheConfig.of(policy, budgetTokens);
-        InMemoryPageStore store = new InMemoryPageStore(PageLayout.of(shape.headDim()), PageFormat.F32);
+        InMemoryPageStore store = new InMemoryPageStore(PageLayout.of(shape.headDim()), config.pageFormat());
         return new PagedKvCache(shape, config, store, new Projection(shape.headDim(), new SplittableRandom(seed)));
     }
 

@@ -39,7 +39,8 @@ class FidelityCommandTest {
         Path csv = dir.resolve("out/fidelity.csv");
         Path markdown = dir.resolve("fidelity.md");
         int code = run("fidelity", "--model", model.toString(), "--context", "512", "--text", SharedModels.STORY.toString(),
-                "--tokens", "160", "--policies", "FULL,ICECACHE", "--budgets", "64,160", "--csv", csv.toString(),
+                "--tokens", "160", "--policies", "FULL,ICECACHE", "--budgets", "64,160", "--page-format", "F32",
+                "--csv", csv.toString(),
                 "--markdown", markdown.toString());
         assertEquals(0, code, err.toString());
         List<String> lines = Files.readAllLines(csv);

@@ -120,15 +120,18 @@ class RealKeyExhaustiveSearchTest {
     }
 
     /**
-     * q.k in the order the tree search ranks with ({@code RankingDot}'s documented order: term i
-     * to lane i mod 8, lanes added pairwise), written out here rather than calling the kernel.
+     * q.k of the key as the tree keeps it (int8 codes and a scale, {@code CompactKeys}) in the order
+     * the tree search ranks with ({@code RankingDot}'s documented order: term i to lane i mod 8,
+     * lanes added pairwise), written out here rather than calling the kernel.
      */
     private static float rankingDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        byte[] codes = new byte[n];
+        float scale = dev.icecache.kvcache.tree.CompactKeys.quantize(b, bOff, n, codes, 0);
         float[] lane = new float[8];
         for (int i = 0; i < n; i++) {
-            lane[i % 8] += a[aOff + i] * b[bOff + i];
+            lane[i % 8] += a[aOff + i] * codes[i];
         }
-        return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+        return (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]))) * scale;
     }
 
     /** Copies every query into {@link #queries} on its way to the recorder. */

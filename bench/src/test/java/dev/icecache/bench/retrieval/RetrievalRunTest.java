@@ -114,7 +114,8 @@ class RetrievalRunTest {
         for (int trial = 0; trial < 4; trial++) {
             Haystack h = generator.generate(180 + 70 * trial, 25 * trial, trial % 2 == 0 ? 1 : 4, 100 + trial);
             int[] engine = greedyWithFullCache(h);
-            RetrievalRun.Attempt full = RetrievalRun.run(model, h, CacheConfig.of(Policy.FULL, 64), 1);
+            RetrievalRun.Attempt full = RetrievalRun.run(model, h, CacheConfig.of(Policy.FULL, 64)
+                    .withPageFormat(dev.icecache.kvcache.page.PageFormat.F32), 1); // like the F32 FullCache
             assertArrayEquals(engine, full.answer(), "trial " + trial);
             RetrievalTally tally = new RetrievalTally();
             tally.add(Policy.FULL, 64, h, full, engine, full.needleMass());

@@ -17,7 +17,6 @@ import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.page.InMemoryPageStore;
-import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
@@ -77,7 +76,7 @@ class GpuParityTest {
     private static PagedKvCache iceCache(LlamaModel model) {
         CacheConfig config = CacheConfig.of(Policy.ICECACHE, CacheConfig.SMALL_BUDGET_TOKENS).withDenseLayers(1);
         int headDim = model.config().headDim();
-        return new PagedKvCache(model.cacheShape(), config, new InMemoryPageStore(PageLayout.of(headDim), PageFormat.F32),
+        return new PagedKvCache(model.cacheShape(), config, new InMemoryPageStore(PageLayout.of(headDim), config.pageFormat()),
                 new Projection(headDim, new SplittableRandom(7)));
     }
 

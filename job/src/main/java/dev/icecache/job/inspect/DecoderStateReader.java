@@ -29,8 +29,8 @@ import org.apache.flink.util.Collector;
 final class DecoderStateReader extends KeyedStateReaderFunction<String, DocumentState> {
 
     private static final long serialVersionUID = 1L;
-    /** Serialized size of a page besides its floats: validRows and headDim (PageSerializer v1). */
-    private static final int PAGE_PREFIX_BYTES = 2 * Integer.BYTES;
+    /** Serialized size of a page besides its values: validRows, headDim and format code (PageSerializer v2). */
+    private static final int PAGE_PREFIX_BYTES = 2 * Integer.BYTES + 1;
 
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
@@ -56,7 +56,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
         long pageRows = 0;
         for (StoredPage page : pages.values()) {
             pageCount++;
-            pageBytes += PAGE_PREFIX_BYTES + (long) page.rows().length * Float.BYTES;
+            pageBytes += PAGE_PREFIX_BYTES + (long) page.rows().length * page.format().bytesPerFloat();
             pageRows += page.validRows();
         }
         long cellCount = 0;

@@ -6,8 +6,9 @@ package dev.icecache.job.inspect;
  *
  * <pre>
  *   cell id = (index &lt;&lt; 2) | kind      kind 0 header, 1 node chunk, 2 child index
- *   every cell:   byte version (1), byte kind
- *   node chunk:   int chunkNo, int count, count x (int token, byte level, float[headDim] key)
+ *   every cell:   byte version (1 or 2), byte kind
+ *   node chunk v2: int chunkNo, int count, count x (int token, byte level, float scale, byte[headDim] codes)
+ *   node chunk v1: int chunkNo, int count, count x (int token, byte level, float[headDim] key)
  * </pre>
  *
  * The bytes come from a file, so every count and offset is checked before use; a cell that
@@ -24,7 +25,8 @@ final class TreeCells {
     /** Tree levels counted; a level beyond this means a corrupt cell (trees are a few levels deep). */
     static final int MAX_LEVELS = 32;
 
-    private static final int VERSION = 1;
+    private static final int VERSION_FLOAT_KEYS = 1;
+    private static final int VERSION = 2;
     private static final int CHUNK_PREFIX = 2 + 4 + 4;
     private static final int NODE_FIXED = 4 + 1;
 
@@ -46,9 +48,9 @@ final class TreeCells {
         if (cell.length < CHUNK_PREFIX) {
             throw corrupt(where, "has " + cell.length + " bytes, fewer than a node chunk's " + CHUNK_PREFIX);
         }
-        if (cell[0] != VERSION || cell[1] != NODE_CHUNK) {
-            throw corrupt(where, "has version=" + cell[0] + " kind=" + cell[1] + "; this build reads version="
-                    + VERSION + " kind=" + NODE_CHUNK);
+        if ((cell[0] != VERSION && cell[0] != VERSION_FLOAT_KEYS) || cell[1] != NODE_CHUNK) {
+            throw corrupt(where, "has version=" + cell[0] + " kind=" + cell[1] + "; this build reads versions "
+                    + VERSION_FLOAT_KEYS + " and " + VERSION + " of kind=" + NODE_CHUNK);
         }
         int count = readInt(cell, 6);
         long body = cell.length - CHUNK_PREFIX;
@@ -56,8 +58,11 @@ final class TreeCells {
             throw corrupt(where, "lists count=" + count + " nodes in " + body + " bytes");
         }
         long record = body / count;
-        if (record <= NODE_FIXED || (record - NODE_FIXED) % Float.BYTES != 0) {
-            throw corrupt(where, "has " + record + " bytes per node, not 5 + 4 x headDim");
+        boolean floatKeys = cell[0] == VERSION_FLOAT_KEYS;
+        if (floatKeys ? record <= NODE_FIXED || (record - NODE_FIXED) % Float.BYTES != 0
+                : record <= NODE_FIXED + Float.BYTES) {
+            throw corrupt(where, "has " + record + " bytes per node, not " + (floatKeys ? "5 + 4 x headDim"
+                    : "9 + headDim"));
         }
         for (int i = 0; i < count; i++) {
             int level = cell[(int) (CHUNK_PREFIX + i * record + 4)];

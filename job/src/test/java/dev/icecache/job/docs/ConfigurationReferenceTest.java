@@ -45,6 +45,6 @@ class ConfigurationReferenceTest {
         String page = ConfigurationReference.render();
         assertTrue(page.contains("| `icecache.budget.tokens` | Integer | `" + IceCacheOptions.BUDGET_TOKENS.defaultValue() + "` |"), page);
         assertTrue(page.contains("| `icecache.model.path` | String | (none) |"), page);
-        assertTrue(page.contains("| `icecache.page.format` | enum: F32, BF16 | `F32` |"), page);
+        assertTrue(page.contains("| `icecache.page.format` | enum: F32, BF16 | `BF16` |"), page);
     }
 }

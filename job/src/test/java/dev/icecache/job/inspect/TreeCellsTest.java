@@ -16,19 +16,31 @@ import org.junit.jupiter.api.Test;
 /** Level counting over node-chunk cells, and one-line errors for cells that do not fit. */
 class TreeCellsTest {
 
-    /** A node-chunk cell as the tree snapshot writes it (big-endian, version 1, kind 1). */
+    /** A node-chunk cell as version 1 of the tree snapshot wrote it (big-endian, float keys, kind 1). */
     private static byte[] chunk(int[] levels, int headDim) throws IOException {
+        return chunk(levels, headDim, 1);
+    }
+
+    /** A node-chunk cell of {@code version}: 1 float keys, 2 a float scale and int8 codes. */
+    private static byte[] chunk(int[] levels, int headDim, int version) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(1);
+            out.writeByte(version);
             out.writeByte(TreeCells.NODE_CHUNK);
             out.writeInt(7);
             out.writeInt(levels.length);
             for (int i = 0; i < levels.length; i++) {
                 out.writeInt(1000 + i);
                 out.writeByte(levels[i]);
+                if (version == 2) {
+                    out.writeFloat(0.25f);
+                }
                 for (int d = 0; d < headDim; d++) {
-                    out.writeFloat(-0.5f * d);
+                    if (version == 2) {
+                        out.writeByte(d - 8);
+                    } else {
+                        out.writeFloat(-0.5f * d);
+                    }
                 }
             }
         }
@@ -49,6 +61,9 @@ class TreeCellsTest {
             long[] counted = new long[TreeCells.MAX_LEVELS];
             assertEquals(levels.length, TreeCells.addLevels(chunk(levels, headDim), counted, "test"), "seed " + seed);
             assertArrayEquals(expected, counted, "seed " + seed);
+            long[] compact = new long[TreeCells.MAX_LEVELS];
+            assertEquals(levels.length, TreeCells.addLevels(chunk(levels, headDim, 2), compact, "test"), "seed " + seed);
+            assertArrayEquals(expected, compact, "v2, seed " + seed);
         }
     }
 
@@ -58,7 +73,7 @@ class TreeCellsTest {
         long[] levels = new long[TreeCells.MAX_LEVELS];
         byte[] truncated = Arrays.copyOf(good, good.length - 1);
         byte[] newer = good.clone();
-        newer[0] = 2;
+        newer[0] = 3;
         byte[] deep = chunk(new int[] {0, TreeCells.MAX_LEVELS}, 4);
         byte[] negativeCount = good.clone();
         negativeCount[6] = (byte) 0x80;

@@ -222,7 +222,7 @@ public final class MappedFilePageStore implements PageStore {
 
     private void writeFileHeader() throws IOException {
         ByteBuffer h = ByteBuffer.allocate(FILE_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        h.putInt(MAGIC).putInt(VERSION).putInt(layout.rowsPerPage()).putInt(layout.headDim()).putInt(format.ordinal());
+        h.putInt(MAGIC).putInt(VERSION).putInt(layout.rowsPerPage()).putInt(layout.headDim()).putInt(format.code());
         h.clear();
         channel.write(h, 0);
     }
@@ -240,7 +240,7 @@ public final class MappedFilePageStore implements PageStore {
         int rows = h.getInt(8);
         int hd = h.getInt(12);
         int fmt = h.getInt(16);
-        if (rows != layout.rowsPerPage() || hd != layout.headDim() || fmt != format.ordinal()) {
+        if (rows != layout.rowsPerPage() || hd != layout.headDim() || fmt != format.code()) {
             throw new IOException("page store file has rowsPerPage=" + rows + " headDim=" + hd + " format=" + fmt
                     + " but the store was opened with " + layout + " " + format + "; open it with its own layout");
         }

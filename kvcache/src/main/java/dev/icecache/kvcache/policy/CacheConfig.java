@@ -31,6 +31,11 @@ public record CacheConfig(Policy policy, int budgetTokens, int denseLayers, Page
     public static final int PAGE_ROWS = PageLayout.DEFAULT_ROWS_PER_PAGE;
     /** Dense layers of the reference. */
     public static final int DEFAULT_DENSE_LAYERS = 2;
+    /**
+     * The page format of the engine and the job: BF16, 2 bytes a value in every tier (as
+     * llama.cpp's default cache is f16); F32 stays available for exact comparisons.
+     */
+    public static final PageFormat DEFAULT_PAGE_FORMAT = PageFormat.BF16;
     /** Budgets below this many tokens shrink sink and window to one page each. */
     public static final int SMALL_BUDGET_TOKENS = 128;
 
@@ -53,9 +58,9 @@ public record CacheConfig(Policy policy, int budgetTokens, int denseLayers, Page
                 treeParams.leafCapacity(), PAGE_ROWS);
     }
 
-    /** The reference configuration of {@code policy} at {@code budgetTokens}: 2 dense layers, F32, default tree. */
+    /** The reference configuration of {@code policy} at {@code budgetTokens}: 2 dense layers, BF16, default tree. */
     public static CacheConfig of(Policy policy, int budgetTokens) {
-        return new CacheConfig(policy, budgetTokens, DEFAULT_DENSE_LAYERS, PageFormat.F32, DciParams.defaults());
+        return new CacheConfig(policy, budgetTokens, DEFAULT_DENSE_LAYERS, DEFAULT_PAGE_FORMAT, DciParams.defaults());
     }
 
     /** This configuration with another number of dense layers. */

@@ -16,7 +16,8 @@ import java.nio.ByteOrder;
  *   header v1 (little-endian):
  *     int magic "ICKV", int version = 1
  *     int nLayers, nHeads, nKvHeads, headDim, maxTokens          (must match the restoring shape)
- *     int policy ordinal, budgetTokens, denseLayers, pageFormat ordinal   (must match the config)
+ *     int policy code, budgetTokens, denseLayers, pageFormat code   (Policy.code, PageFormat.code;
+ *                                                            must match the config)
  *     per layer: int length, int windowFirst
  *     long steps, pagesSelected, residentHits, pagesMoved, bytesMoved, exactDots, pagesWritten
  *   pages (in the store, written by snapshot):
@@ -73,8 +74,8 @@ final class CacheSnapshots {
         b.putInt(shape.nLayers()).putInt(shape.nHeads()).putInt(shape.nKvHeads()).putInt(shape.headDim())
                 .putInt(shape.maxTokens());
         CacheConfig cfg = c.config;
-        b.putInt(cfg.policy().ordinal()).putInt(cfg.budgetTokens()).putInt(cfg.denseLayers())
-                .putInt(cfg.pageFormat().ordinal());
+        b.putInt(cfg.policy().code()).putInt(cfg.budgetTokens()).putInt(cfg.denseLayers())
+                .putInt(cfg.pageFormat().code());
         for (int l = 0; l < shape.nLayers(); l++) {
             b.putInt(c.length[l]).putInt(c.windowFirst[l]);
         }
@@ -162,8 +163,8 @@ final class CacheSnapshots {
         int denseLayers = b.getInt();
         int format = b.getInt();
         CacheConfig cfg = c.config;
-        Checks.checkArgument(policy == cfg.policy().ordinal() && budget == cfg.budgetTokens()
-                && denseLayers == cfg.denseLayers() && format == cfg.pageFormat().ordinal(),
+        Checks.checkArgument(policy == cfg.policy().code() && budget == cfg.budgetTokens()
+                && denseLayers == cfg.denseLayers() && format == cfg.pageFormat().code(),
                 "snapshot taken with policy#%d budget=%d denseLayers=%d format#%d but restoring with %s",
                 policy, budget, denseLayers, format, cfg);
         int rows = c.layout.rowsPerPage();

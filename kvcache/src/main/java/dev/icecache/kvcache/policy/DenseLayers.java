@@ -2,36 +2,64 @@ package dev.icecache.kvcache.policy;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.attention.Bf16Attention;
 import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.page.PageStore;
 import java.util.Arrays;
 
 /**
  * The first {@code denseLayers} layers, which keep every position and attend to all of them
- * (icecache.md "Dense layers"). Rows live on the heap, grown by doubling; the store receives
- * them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored cache
- * reads them back instead of recomputing.
+ * (icecache.md "Dense layers"). Rows live on the heap in the page format, grown by doubling:
+ * float32 for F32, BF16 bits (2 bytes a value) for BF16, attended without a float copy
+ * ({@link Bf16Attention}, bit-identical to the float path over the same rounded rows). The store
+ * receives them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored
+ * cache reads them back instead of recomputing.
+ *
+ * <pre>
+ *   F32:  f32Keys[layer][kvHead][position * headDim]     f32Values likewise
+ *   BF16: bf16Keys[layer][kvHead][position * headDim]    bf16Values likewise
+ * </pre>
  */
 final class DenseLayers {
 
     private final CacheShape shape;
     private final PageLayout layout;
     private final int layers;
-    private final float[][][] keys;   // [layer][kvHead][position * headDim]
-    private final float[][][] values; // [layer][kvHead][position * headDim]
+    private final boolean bf16;
+    private final float[][][] f32Keys;    // F32 only
+    private final float[][][] f32Values;
+    private final short[][][] bf16Keys;   // BF16 only
+    private final short[][][] bf16Values;
     private final int[] flushedPages; // [layer] full pages already in the store
     private final float[] block;      // one page, for store transfers
+    private float[] att = new float[0]; // BF16 attention weights, grown to the longest row count
 
-    DenseLayers(CacheShape shape, PageLayout layout, int layers) {
+    DenseLayers(CacheShape shape, PageLayout layout, int layers, PageFormat format) {
         this.shape = shape;
         this.layout = layout;
         this.layers = layers;
+        this.bf16 = format == PageFormat.BF16;
         int initial = Math.min(shape.maxTokens(), 256) * shape.headDim();
-        this.keys = new float[layers][shape.nKvHeads()][initial];
-        this.values = new float[layers][shape.nKvHeads()][initial];
+        this.f32Keys = bf16 ? null : new float[layers][shape.nKvHeads()][initial];
+        this.f32Values = bf16 ? null : new float[layers][shape.nKvHeads()][initial];
+        this.bf16Keys = bf16 ? new short[layers][shape.nKvHeads()][initial] : null;
+        this.bf16Values = bf16 ? new short[layers][shape.nKvHeads()][initial] : null;
         this.flushedPages = new int[layers];
         this.block = new float[layout.floatsPerPage()];
+    }
+
+    /** Bytes of the rows held now (capacity of the arrays, not only the used part). */
+    long heapBytes() {
+        long n = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                n += bf16 ? 2L * (bf16Keys[l][h].length + bf16Values[l][h].length)
+                        : 4L * (f32Keys[l][h].length + f32Values[l][h].length);
+            }
+        }
+        return n;
     }
 
     /** Stores one position's (already rounded) rows. */
@@ -39,18 +67,37 @@ final class DenseLayers {
         int hd = shape.headDim();
         for (int h = 0; h < shape.nKvHeads(); h++) {
             ensure(layer, h, (position + 1) * hd);
-            System.arraycopy(k, kOff + h * hd, keys[layer][h], position * hd, hd);
-            System.arraycopy(v, vOff + h * hd, values[layer][h], position * hd, hd);
+            putRow(layer, h, position, k, kOff + h * hd, v, vOff + h * hd);
         }
     }
 
-    /** Adds positions 0..upTo of one KV head, in order, to {@code att}. */
-    void addRows(SparseAttention att, int layer, int kvHead, int upTo) {
+    /**
+     * Attention of the {@code group} query heads of one KV head (query head g at
+     * {@code q[qOff + g*headDim]}) over positions 0..upTo, written to {@code out[outOff + g*headDim]}.
+     *
+     * @param scratch the cache's attention, used for F32 rows
+     */
+    void attend(SparseAttention scratch, int layer, int kvHead, int upTo, float[] q, int qOff, int group,
+                float[] out, int outOff) {
         int hd = shape.headDim();
-        float[] k = keys[layer][kvHead];
-        float[] v = values[layer][kvHead];
+        if (bf16) {
+            if (att.length < upTo + 1) {
+                att = new float[Math.max(upTo + 1, Math.min(shape.maxTokens(), 2 * att.length))];
+            }
+            for (int g = 0; g < group; g++) {
+                Bf16Attention.attend(q, qOff + g * hd, bf16Keys[layer][kvHead], bf16Values[layer][kvHead], upTo + 1,
+                        hd, att, out, outOff + g * hd);
+            }
+            return;
+        }
+        float[] k = f32Keys[layer][kvHead];
+        float[] v = f32Values[layer][kvHead];
+        scratch.clear();
         for (int p = 0; p <= upTo; p++) {
-            att.addRow(p, k, p * hd, v, p * hd);
+            scratch.addRow(p, k, p * hd, v, p * hd);
+        }
+        for (int g = 0; g < group; g++) {
+            scratch.attend(q, qOff + g * hd, out, outOff + g * hd);
         }
     }
 
@@ -86,31 +133,61 @@ final class DenseLayers {
                 Checks.checkState(valid == expect, "dense page layer=%d kvHead=%d id=%d has %d rows in the store, "
                         + "expected %d; the store does not match this snapshot", layer, h, j, valid, expect);
                 for (int r = 0; r < valid; r++) {
-                    int p = j * rows + r;
-                    System.arraycopy(block, layout.keyOffset(r), keys[layer][h], p * hd, hd);
-                    System.arraycopy(block, layout.valueOffset(r), values[layer][h], p * hd, hd);
+                    putRow(layer, h, j * rows + r, block, layout.keyOffset(r), block, layout.valueOffset(r));
                 }
             }
         }
         flushedPages[layer] = length / rows;
     }
 
+    private void putRow(int layer, int kvHead, int position, float[] k, int kOff, float[] v, int vOff) {
+        int hd = shape.headDim();
+        int at = position * hd;
+        if (bf16) {
+            short[] kd = bf16Keys[layer][kvHead];
+            short[] vd = bf16Values[layer][kvHead];
+            for (int i = 0; i < hd; i++) {
+                kd[at + i] = PageFormat.narrow(k[kOff + i]);
+                vd[at + i] = PageFormat.narrow(v[vOff + i]);
+            }
+        } else {
+            System.arraycopy(k, kOff, f32Keys[layer][kvHead], at, hd);
+            System.arraycopy(v, vOff, f32Values[layer][kvHead], at, hd);
+        }
+    }
+
     private void toBlock(int layer, int kvHead, int page, int valid) {
         int hd = shape.headDim();
         Arrays.fill(block, 0f);
         for (int r = 0; r < valid; r++) {
-            int p = page * layout.rowsPerPage() + r;
-            System.arraycopy(keys[layer][kvHead], p * hd, block, layout.keyOffset(r), hd);
-            System.arraycopy(values[layer][kvHead], p * hd, block, layout.valueOffset(r), hd);
+            int at = (page * layout.rowsPerPage() + r) * hd;
+            int ko = layout.keyOffset(r);
+            int vo = layout.valueOffset(r);
+            if (bf16) {
+                short[] kd = bf16Keys[layer][kvHead];
+                short[] vd = bf16Values[layer][kvHead];
+                for (int i = 0; i < hd; i++) {
+                    block[ko + i] = PageFormat.widen(kd[at + i]);
+                    block[vo + i] = PageFormat.widen(vd[at + i]);
+                }
+            } else {
+                System.arraycopy(f32Keys[layer][kvHead], at, block, ko, hd);
+                System.arraycopy(f32Values[layer][kvHead], at, block, vo, hd);
+            }
         }
     }
 
     private void ensure(int layer, int kvHead, int floats) {
-        if (keys[layer][kvHead].length < floats) {
-            int cap = (int) Math.min((long) shape.maxTokens() * shape.headDim(),
-                    Math.max(floats, 2L * keys[layer][kvHead].length));
-            keys[layer][kvHead] = Arrays.copyOf(keys[layer][kvHead], cap);
-            values[layer][kvHead] = Arrays.copyOf(values[layer][kvHead], cap);
+        int have = bf16 ? bf16Keys[layer][kvHead].length : f32Keys[layer][kvHead].length;
+        if (have < floats) {
+            int cap = (int) Math.min((long) shape.maxTokens() * shape.headDim(), Math.max(floats, 2L * have));
+            if (bf16) {
+                bf16Keys[layer][kvHead] = Arrays.copyOf(bf16Keys[layer][kvHead], cap);
+                bf16Values[layer][kvHead] = Arrays.copyOf(bf16Values[layer][kvHead], cap);
+            } else {
+                f32Keys[layer][kvHead] = Arrays.copyOf(f32Keys[layer][kvHead], cap);
+                f32Values[layer][kvHead] = Arrays.copyOf(f32Values[layer][kvHead], cap);
+            }
         }
     }
 }

@@ -142,7 +142,7 @@ public final class PagedKvCache implements KvCache {
         }
         this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
         this.moves = new PageMoves(layout);
-        this.dense = new DenseLayers(shape, layout, firstSparse);
+        this.dense = new DenseLayers(shape, layout, firstSparse, config.pageFormat());
         this.attention = new SparseAttention(shape.headDim());
         this.selected = new int[kv][retrieved];
         this.selectedCount = new int[kv];
@@ -205,6 +205,11 @@ public final class PagedKvCache implements KvCache {
     /** Pool capacity in pages: the resident bound. */
     public int poolCapacityPages() {
         return pool.capacity();
+    }
+
+    /** Bytes of the dense layers' rows on the heap (array capacity; 2 bytes a value under BF16). */
+    public long denseRowBytes() {
+        return dense.heapBytes();
     }
 
     /** Bytes of the pool array (allocated once). */
@@ -322,9 +327,8 @@ public final class PagedKvCache implements KvCache {
         int group = shape.groupSize();
         if (layer < firstSparse) {
             for (int h = 0; h < shape.nKvHeads(); h++) {
-                attention.clear();
-                dense.addRows(attention, layer, h, position);
-                attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
+                dense.attend(attention, layer, h, position, q, qOff + h * group * hd, group, out,
+                        outOff + h * group * hd);
             }
             return;
         }
@@ -371,10 +375,13 @@ public final class PagedKvCache implements KvCache {
         int hd = shape.headDim();
         int group = shape.groupSize();
         if (layer < firstSparse) {
+            // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
+            // to every row up to itself with the same kernel as a single step
             for (int h = 0; h < shape.nKvHeads(); h++) {
-                attention.clear();
-                dense.addRows(attention, layer, h, last);
-                attendRowsOfBlock(position, n, q, qOff, out, outOff, h * group * hd);
+                for (int t = 0; t < n; t++) {
+                    int at = t * qDim + h * group * hd;
+                    dense.attend(attention, layer, h, position + t, q, qOff + at, group, out, outOff + at);
+                }
             }
             return;
         }

@@ -18,17 +18,17 @@ import java.util.function.Function;
  */
 public enum Policy {
     /** Every position: the fidelity reference. */
-    FULL,
+    FULL(0),
     /** StreamingLLM: sink plus the most recent tokens. */
-    STREAMING,
+    STREAMING(1),
     /** Quest: positional pages ranked by a per-channel min/max digest. */
-    QUEST,
+    QUEST(2),
     /** Oracle: positional pages ranked by their exact best token. */
-    ORACLE,
+    ORACLE(3),
     /** IceCache: DCI-tree pages of similar keys, searched per query head. */
-    ICECACHE,
+    ICECACHE(4),
     /** IceCache(r): a layer's selection serves the next {@link #REUSE_LAYERS} layers. */
-    ICECACHE_REUSE;
+    ICECACHE_REUSE(5);
 
     /** Layers that reuse a selection in IceCache(r) (icecache.md "Defaults"). */
     public static final int REUSE_LAYERS = 2;
@@ -42,6 +42,32 @@ public enum Policy {
         FACTORIES.put(ORACLE, OracleSelector::new);
         FACTORIES.put(ICECACHE, IceCacheSelector::new);
         FACTORIES.put(ICECACHE_REUSE, IceCacheSelector::new);
+    }
+
+    private final int code;
+
+    Policy(int code) {
+        this.code = code;
+    }
+
+    /** The stable code cache snapshots store for this policy (frozen; never the ordinal). */
+    public int code() {
+        return code;
+    }
+
+    /**
+     * The policy saved as {@code code}.
+     *
+     * @throws IllegalArgumentException naming the code when no policy has it
+     */
+    public static Policy ofCode(int code) {
+        for (Policy p : values()) {
+            if (p.code == code) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("policy code=" + code + " is unknown; the snapshot is corrupt or was"
+                + " written by a newer version");
     }
 
     /** Following layers that reuse one layer's selection: {@link #REUSE_LAYERS} for IceCache(r), else 0. */

@@ -47,6 +47,7 @@ public final class DciTree {
     static final int GROUP_PASS_MIN_TOKENS = 8192;
     private int[] groupPageScratch = new int[0];
     private float[] groupScoreScratch = new float[0];
+    private final byte[] scratchCodes;             // one compact row, for a batch's M^2
     ChildIndex root;
     ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
     int top;                                // the highest level with a node (0 when empty)
@@ -79,6 +80,7 @@ public final class DciTree {
         this.growth = new TreeGrowth(this);
         this.searcher = new TreeSearch(this);
         this.groupSearcher = new GroupSearch(this);
+        this.scratchCodes = new byte[headDim];
     }
 
     /** Tokens indexed. */
@@ -122,7 +124,8 @@ public final class DciTree {
         }
         double batchMax = 0;
         for (int i = 0; i < n; i++) {
-            batchMax = Math.max(batchMax, norm2(keys, keyOff + i * d, d));
+            float rowScale = CompactKeys.quantize(keys, keyOff + i * d, d, scratchCodes, 0);
+            batchMax = Math.max(batchMax, Nodes.norm2(scratchCodes, 0, rowScale, d));
         }
         // one M^2 for the whole batch, so every distance in it is measured the same way
         core.mips.observe(batchMax);
@@ -137,7 +140,7 @@ public final class DciTree {
         Checks.checkArgument(n >= 0, "n=%d must be >= 0", n);
         Checks.checkRange(keyOff, (long) n * core.headDim, keys.length);
         Checks.checkRange(tokOff, n, tokens.length);
-        int last = size() == 0 ? -1 : core.nodes.token[size() - 1];
+        int last = size() == 0 ? -1 : core.nodes.token(size() - 1);
         for (int i = 0; i < n; i++) {
             int t = tokens[tokOff + i];
             Checks.checkArgument(t > last,
@@ -150,14 +153,6 @@ public final class DciTree {
                         "key of token=%d has a non-finite value %s at index %d; keys must be finite", t, keys[off + j], j);
             }
         }
-    }
-
-    private static double norm2(float[] x, int off, int d) {
-        double s = 0;
-        for (int i = 0; i < d; i++) {
-            s += (double) x[off + i] * x[off + i];
-        }
-        return s;
     }
 
     /** Page of {@code token}, or {@link #NO_PAGE} if not indexed. */
@@ -200,7 +195,7 @@ public final class DciTree {
                     + " ints; page=" + page + " has " + n + " rows");
         }
         for (int s = 0; s < n; s++) {
-            out[s] = core.nodes.token[core.pages.node(page, s)];
+            out[s] = core.nodes.token(core.pages.node(page, s));
         }
         return n;
     }
@@ -224,7 +219,7 @@ public final class DciTree {
         int written = core.pages.drainMoves(token, fromPage, fromSlot, toPage, toSlot);
         assert written == n;
         for (int i = 0; i < written; i++) {
-            token[i] = core.nodes.token[token[i]];
+            token[i] = core.nodes.token(token[i]);
         }
     }
 
@@ -315,13 +310,37 @@ public final class DciTree {
         return groupScoreScratch;
     }
 
-    /** Copies the stored key row of {@code token} into {@code dst[dstOff..]} and returns dst. */
+    /**
+     * Writes the stored (compact, {@link CompactKeys}) key of {@code token} as floats, code * scale,
+     * into {@code dst[dstOff..]} and returns dst.
+     */
     public float[] key(int token, float[] dst, int dstOff) {
         int x = core.nodes.nodeOf(token);
         Checks.checkArgument(x >= 0, "token=%d is not indexed", token);
         Checks.checkRange(dstOff, core.headDim, dst.length);
-        System.arraycopy(core.nodes.keys, core.nodes.keyOff(x), dst, dstOff, core.headDim);
+        for (int i = 0; i < core.headDim; i++) {
+            dst[dstOff + i] = core.nodes.key(x, i);
+        }
         return dst;
+    }
+
+    /**
+     * Bytes of this tree's tables on the heap, by part (array capacities; the pages' rows are in the
+     * page store, not here): {@code [0]} compact keys (codes and scales), {@code [1]} node and page
+     * metadata, cells included.
+     */
+    public long[] heapBytes() {
+        Nodes n = core.nodes;
+        long keys = n.codes.length + 4L * n.scale.length;
+        long meta = n.tokenBytes() + 4L * n.norm2.length + 8L * n.proj.length + n.level.length
+                + 4L * n.parent.length + 4L * n.page.length + n.slot.length + core.pages.heapBytes()
+                + finder.heapBytes() + 4L * cells.length;
+        for (int x = 0; x < n.size; x++) {
+            if (cells[x] != null) {
+                meta += cells[x].heapBytes();
+            }
+        }
+        return new long[] {keys, meta + root.heapBytes()};
     }
 
     /** Drains the ids of snapshot cells changed since the last drain into {@code out}; returns the count. */

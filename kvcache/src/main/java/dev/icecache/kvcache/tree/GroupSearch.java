@@ -170,7 +170,8 @@ final class GroupSearch {
         ChildIndex cell = cellOf[slot];
         TreeCore core = tree.core;
         LeafPages pages = core.pages;
-        float[] keys = pages.rowKeys();
+        byte[] codes = core.nodes.codes;
+        float[] scale = core.nodes.scale;
         int d = core.headDim;
         int base = slot * heads;
         int from = Integer.MAX_VALUE;
@@ -185,19 +186,19 @@ final class GroupSearch {
         for (int j = from; j <= to; j++) {
             int page = cell.leaf(j);
             int n = pages.rowCount(page);
-            int off = pages.keyOff(page, 0);
             for (int h = 0; h < heads; h++) {
                 best[h] = Float.NEGATIVE_INFINITY;
             }
-            for (int s = 0; s < n; s++, off += d) {
+            for (int s = 0; s < n; s++) {
+                int x = pages.node(page, s);
                 for (int h = 0; h < heads; h++) {
                     int lo = cellHeads[base + h];
                     if (lo < 0 || j < lo || j > cellHi[base + h]) {
                         continue;
                     }
-                    float score = RankingDot.dot(q, qOff + h * d, keys, off, d);
+                    float score = RankingDot.dot(q, qOff + h * d, codes, x * d, d) * scale[x];
                     if (keepNodes) {
-                        nodeHeap[h].add(score, pages.node(page, s));
+                        nodeHeap[h].add(score, x);
                     }
                     if (Float.compare(score, best[h]) > 0) {
                         best[h] = score;

@@ -8,17 +8,13 @@ import java.util.Arrays;
  *
  * <pre>
  *   rows[page*capacity + slot]  node id in that row (valid for slot &lt; rowCount[page])
- *   rowKeys[(page*capacity + slot)*headDim ..]   that node's key row, a copy of Nodes.keys
  *   rowCount[page]              valid rows; 0 for a dead (free) id
  *   free[0..freeCount)          dead ids, reused last-freed first
  * </pre>
  *
- * NOTE: rowKeys exists for the search. It scores a page's rows one after another, and in node
- * order (token order) a page's keys lie anywhere in the tree's key table, so at 64k tokens every
- * scored key was a cache miss (the search spent most of its time there, not in arithmetic). In
- * page order a leaf is one run of capacity*headDim floats that the hardware prefetcher streams.
- * The copy is written wherever a row is assigned (every move goes through {@link #assign}), so it
- * costs one key row per move and doubles the tree's key memory.
+ * NOTE: keys are not copied here. A page-ordered float32 copy of every key once made the search
+ * stream a leaf's keys; it doubled the tree's key memory (issue 12), and the compact keys of
+ * {@link Nodes} (64 bytes a row at headDim 64: one cache line) are read by node id instead.
  *
  * It also keeps the two logs the page store needs: the <b>move log</b> (for every node whose
  * place changed since the last drain: where it was at the drain, in the order first moved) and
@@ -32,7 +28,6 @@ final class LeafPages {
     private final int capacity;
     private final Nodes nodes;
     private int[] rows = new int[0];
-    private float[] rowKeys = new float[0];
     private int[] rowCount = new int[0];
     private int limit;
     private int[] free = new int[0];
@@ -74,14 +69,10 @@ final class LeafPages {
         return rows[page * capacity + slot];
     }
 
-    /** The page-ordered key rows: (page, slot)'s key starts at {@link #keyOff}. Read-only for callers. */
-    float[] rowKeys() {
-        return rowKeys;
-    }
-
-    /** Offset of (page, slot)'s key row in {@link #rowKeys()}. */
-    int keyOff(int page, int slot) {
-        return (page * capacity + slot) * nodes.headDim;
+    /** Bytes of the page tables and logs on the heap (array capacities). */
+    long heapBytes() {
+        return 4L * (rows.length + rowCount.length + free.length + changedList.length + pendingIndex.length
+                + moveNode.length + originPage.length + originSlot.length) + changed.length + keep.length;
     }
 
     int freeCount() {
@@ -109,12 +100,10 @@ final class LeafPages {
         } else {
             page = limit++;
             if (page >= rowCount.length) {
-                // 1.5x, not 2x: rowKeys is capacity*headDim floats per page id, so doubling left up
-                // to half of the tree's largest array unused (+1.5 GiB over 112 trees at 64k)
-                int cap = Math.max(16, rowCount.length + (rowCount.length >> 1));
+                // by 1/8, as Nodes: less unused room per tree (112 trees per document on Llama-3.2-1B)
+                int cap = Math.max(16, rowCount.length + (rowCount.length >> 3));
                 rowCount = Arrays.copyOf(rowCount, cap);
                 rows = Arrays.copyOf(rows, Math.multiplyExact(cap, capacity));
-                rowKeys = Arrays.copyOf(rowKeys, Math.multiplyExact(Math.multiplyExact(cap, capacity), nodes.headDim));
                 changed = Arrays.copyOf(changed, cap);
             }
         }
@@ -198,7 +187,6 @@ final class LeafPages {
             markChanged(nodes.page[node]);
         }
         rows[page * capacity + slot] = node;
-        System.arraycopy(nodes.keys, nodes.keyOff(node), rowKeys, keyOff(page, slot), nodes.headDim);
         nodes.page[node] = page;
         nodes.slot[node] = (byte) slot;
         markChanged(page);
@@ -308,7 +296,6 @@ final class LeafPages {
     void restorePage(int page, int[] members, int count) {
         for (int s = 0; s < count; s++) {
             rows[page * capacity + s] = members[s];
-            System.arraycopy(nodes.keys, nodes.keyOff(members[s]), rowKeys, keyOff(page, s), nodes.headDim);
             nodes.page[members[s]] = page;
             nodes.slot[members[s]] = (byte) s;
         }

@@ -11,7 +11,7 @@ package dev.icecache.kvcache.tree;
  *                         Euclidean distance of the transformed keys; smaller is closer)
  * </pre>
  *
- * Everything here is double precision: the augmented term sqrt(M^2 - |k|^2) is a difference of
+ * Keys are the nodes' compact keys ({@link CompactKeys}). Everything here is double precision: the augmented term sqrt(M^2 - |k|^2) is a difference of
  * nearly equal numbers for the largest keys, and projection fix-ups after M^2 grows depend on it.
  */
 final class MipsTransform {
@@ -57,9 +57,14 @@ final class MipsTransform {
         return headProjection + augmented(norm2, cellM2) * projection.last();
     }
 
-    /** u[0..d).k of one key row, in double. */
-    double headProjection(float[] keys, int off) {
-        return projection.dotHead(keys, off);
+    /** u[0..d).k of a node's compact key, in double (recomputed, not stored). */
+    double headProjection(Nodes nodes, int node) {
+        return projection.dotHead(nodes.codes, nodes.keyOff(node), nodes.scale[node]);
+    }
+
+    /** A node's projection under {@code cellM2}. */
+    double keyProjection(Nodes nodes, int node, double cellM2) {
+        return keyProjection(headProjection(nodes, node), nodes.norm2[node], cellM2);
     }
 
     /** A query's projection u[0..d).q/|q| (0 for the zero query). */
@@ -75,16 +80,13 @@ final class MipsTransform {
      * The inner product of two transformed keys, k1.k2 + sqrt(M^2-|k1|^2) sqrt(M^2-|k2|^2): the
      * larger, the closer (keyDistance = M^2 - this).
      */
-    double augmentedDot(float[] keys, int off1, double norm2a, int off2, double norm2b, int headDim) {
-        double s = 0;
-        for (int i = 0; i < headDim; i++) {
-            s += (double) keys[off1 + i] * keys[off2 + i];
-        }
-        return s + augmented(norm2a) * augmented(norm2b);
+    double augmentedDot(Nodes n, int a, int b) {
+        double dot = CompactKeys.codeDot(n.codes, n.keyOff(a), n.keyOff(b), n.headDim) * ((double) n.scale[a] * n.scale[b]);
+        return dot + augmented(n.norm2[a]) * augmented(n.norm2[b]);
     }
 
-    /** keyDistance of two stored key rows under the current M^2. */
-    double keyDistance(float[] keys, int off1, double norm2a, int off2, double norm2b, int headDim) {
-        return m2 - augmentedDot(keys, off1, norm2a, off2, norm2b, headDim);
+    /** keyDistance of two nodes' compact keys under the current M^2. */
+    double keyDistance(Nodes n, int a, int b) {
+        return m2 - augmentedDot(n, a, b);
     }
 }

@@ -23,7 +23,7 @@ final class ParentFinder {
     static final double ANCHOR_SLACK = 1.02;
 
     private final TreeCore core;
-    private double[] maxChildDist = new double[0]; // [node] largest distance of a child assigned to it
+    private float[] maxChildDist = new float[0]; // [node] largest distance of a child assigned to it (float: a bound)
 
     ParentFinder(TreeCore core) {
         this.core = core;
@@ -35,23 +35,27 @@ final class ParentFinder {
         }
     }
 
+    /** Bytes of the per-node table on the heap. */
+    long heapBytes() {
+        return 4L * maxChildDist.length;
+    }
+
     double maxChildDistance(int node) {
         return maxChildDist[node];
     }
 
     void restoreMaxChildDistance(int node, double d) {
-        maxChildDist[node] = d;
+        maxChildDist[node] = (float) d;
     }
 
     /** Records that {@code child} now hangs under {@code parent}. */
     void noteChild(int child, int parent) {
-        maxChildDist[parent] = Math.max(maxChildDist[parent], distance(child, parent));
+        maxChildDist[parent] = (float) Math.max(maxChildDist[parent], distance(child, parent));
     }
 
     /** Key-key distance of two nodes under the current M^2. */
     double distance(int a, int b) {
-        Nodes n = core.nodes;
-        return core.mips.keyDistance(n.keys, n.keyOff(a), n.norm2[a], n.keyOff(b), n.norm2[b], core.headDim);
+        return core.mips.keyDistance(core.nodes, a, b);
     }
 
     /**
@@ -98,11 +102,9 @@ final class ParentFinder {
         Nodes n = core.nodes;
         int best = -1;
         double bestDot = Double.NEGATIVE_INFINITY;
-        int off = n.keyOff(node);
-        double norm = n.norm2[node];
         for (int r = 0, c = level.count(); r < c; r++) {
             int y = level.node(r);
-            double dot = core.mips.augmentedDot(n.keys, off, norm, n.keyOff(y), n.norm2[y], core.headDim);
+            double dot = core.mips.augmentedDot(n, node, y);
             if (dot > bestDot) {
                 bestDot = dot;
                 best = y;
@@ -118,13 +120,12 @@ final class ParentFinder {
     int nearest(int node, DciLevel level, int k, int[] out, double[] outDot) {
         Nodes n = core.nodes;
         int found = 0;
-        int off = n.keyOff(node);
         for (int r = 0, c = level.count(); r < c; r++) {
             int y = level.node(r);
             if (y == node) {
                 continue;
             }
-            double dot = core.mips.augmentedDot(n.keys, off, n.norm2[node], n.keyOff(y), n.norm2[y], core.headDim);
+            double dot = core.mips.augmentedDot(n, node, y);
             int i = found < k ? found++ : k;
             while (i > 0 && outDot[i - 1] < dot) {
                 if (i < k) {

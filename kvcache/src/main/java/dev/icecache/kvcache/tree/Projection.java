@@ -62,6 +62,15 @@ public final class Projection {
         return s;
     }
 
+    /** u[0..d) . (codes * scale) for one compact key row at {@code codes[off]}, in double. */
+    double dotHead(byte[] codes, int off, float scale) {
+        double s = 0;
+        for (int i = 0; i < headDim; i++) {
+            s += u[i] * codes[off + i];
+        }
+        return s * scale;
+    }
+
     /** The last component u[d], which multiplies the augmented coordinate. */
     double last() {
         return u[headDim];

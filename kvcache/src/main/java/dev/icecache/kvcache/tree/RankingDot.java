@@ -56,6 +56,69 @@ public final class RankingDot {
         return VECTOR ? RankingDotVector.dot(a, aOff, b, bOff, n) : scalar(a, aOff, b, bOff, n);
     }
 
+    /**
+     * The dot product of {@code q[qOff..qOff+n)} and int8 codes {@code c[cOff..cOff+n)} in the
+     * order of the class comment (each code widened to float exactly): the same value as
+     * {@link #dot(float[], int, float[], int, int)} over the codes as floats. {@link CompactKeys}
+     * multiplies it by the row's scale.
+     */
+    public static float dot(float[] q, int qOff, byte[] c, int cOff, int n) {
+        return VECTOR ? RankingDotVector.dot(q, qOff, c, cOff, n) : scalar(q, qOff, c, cOff, n);
+    }
+
+    /** The scalar kernel over int8 codes, always available. */
+    static float scalar(float[] a, int aOff, byte[] b, int bOff, int n) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        float s4 = 0f;
+        float s5 = 0f;
+        float s6 = 0f;
+        float s7 = 0f;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int x = aOff + i;
+            int y = bOff + i;
+            s0 += a[x] * b[y];
+            s1 += a[x + 1] * b[y + 1];
+            s2 += a[x + 2] * b[y + 2];
+            s3 += a[x + 3] * b[y + 3];
+            s4 += a[x + 4] * b[y + 4];
+            s5 += a[x + 5] * b[y + 5];
+            s6 += a[x + 6] * b[y + 6];
+            s7 += a[x + 7] * b[y + 7];
+        }
+        return finish(s0, s1, s2, s3, s4, s5, s6, s7, a, aOff + i, b, bOff + i, n - i);
+    }
+
+    /** {@link HeadAttention#finishDot} over codes. */
+    static float finish(float s0, float s1, float s2, float s3, float s4, float s5, float s6, float s7,
+                        float[] a, int x, byte[] b, int y, int r) {
+        if (r > 0) {
+            s0 += a[x] * b[y];
+        }
+        if (r > 1) {
+            s1 += a[x + 1] * b[y + 1];
+        }
+        if (r > 2) {
+            s2 += a[x + 2] * b[y + 2];
+        }
+        if (r > 3) {
+            s3 += a[x + 3] * b[y + 3];
+        }
+        if (r > 4) {
+            s4 += a[x + 4] * b[y + 4];
+        }
+        if (r > 5) {
+            s5 += a[x + 5] * b[y + 5];
+        }
+        if (r > 6) {
+            s6 += a[x + 6] * b[y + 6];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+
     /** The scalar kernel, always available: attention's dot, which has this very order. */
     static float scalar(float[] a, int aOff, float[] b, int bOff, int n) {
         return HeadAttention.scalarDot(a, aOff, b, bOff, n);

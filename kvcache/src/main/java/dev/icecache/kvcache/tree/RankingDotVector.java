@@ -1,6 +1,8 @@
 package dev.icecache.kvcache.tree;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,6 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class RankingDotVector {
 
     private static final VectorSpecies<Float> EIGHT = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> EIGHT_CODES = ByteVector.SPECIES_64;
 
     private RankingDotVector() {
     }
@@ -30,5 +33,18 @@ final class RankingDotVector {
         }
         return RankingDot.finish(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
                 acc.lane(6), acc.lane(7), a, aOff + i, b, bOff + i, n - i);
+    }
+
+    /** Over int8 codes: 8 codes widened to 8 float lanes (exact), then the same multiply and add. */
+    static float dot(float[] a, int aOff, byte[] c, int cOff, int n) {
+        FloatVector acc = FloatVector.zero(EIGHT);
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            FloatVector k = (FloatVector) ByteVector.fromArray(EIGHT_CODES, c, cOff + i)
+                    .convertShape(VectorOperators.B2F, EIGHT, 0);
+            acc = acc.add(FloatVector.fromArray(EIGHT, a, aOff + i).mul(k));
+        }
+        return RankingDot.finish(acc.lane(0), acc.lane(1), acc.lane(2), acc.lane(3), acc.lane(4), acc.lane(5),
+                acc.lane(6), acc.lane(7), a, aOff + i, c, cOff + i, n - i);
     }
 }

@@ -93,9 +93,9 @@ final class SnapshotReader {
         }
         tree = new DciTree(headDim, params, projection, m2);
         tree.core.nodes.ensureCapacity(size);
-        tree.core.pages.ensureNodeCapacity(tree.core.nodes.token.length);
-        tree.finder.ensureCapacity(tree.core.nodes.token.length);
-        tree.ensureCellCapacity(tree.core.nodes.token.length);
+        tree.core.pages.ensureNodeCapacity(tree.core.nodes.capacity());
+        tree.finder.ensureCapacity(tree.core.nodes.capacity());
+        tree.ensureCellCapacity(tree.core.nodes.capacity());
         tree.core.pages.restoreIds(limit, free, freeCount);
         pageUsed = new boolean[limit];
         placed = new boolean[size];
@@ -103,23 +103,36 @@ final class SnapshotReader {
 
     private void readChunk(int chunkNo) throws IOException {
         DataInputStream in = TreeSnapshot.open(cells, DirtyCells.chunkId(chunkNo));
+        int version = cells.apply(DirtyCells.chunkId(chunkNo))[0];
         int no = in.readInt();
         int count = in.readInt();
         int expected = (int) Math.min(DirtyCells.CHUNK, size - (long) chunkNo * DirtyCells.CHUNK);
         require(no == chunkNo && count == expected, "node chunk=%d holds chunk=%d count=%d, expected count=%d",
                 chunkNo, no, count, expected);
         Nodes nodes = tree.core.nodes;
+        boolean floatKeys = version == TreeSnapshot.VERSION_FLOAT_KEYS;
         float[] key = new float[headDim];
+        byte[] codes = new byte[headDim];
         for (int i = 0; i < count; i++) {
             int token = in.readInt();
             int level = in.readByte();
-            for (int j = 0; j < headDim; j++) {
-                key[j] = in.readFloat();
-                require(Float.isFinite(key[j]), "node chunk=%d has a non-finite key value", chunkNo);
+            float rowScale = 0f;
+            if (floatKeys) {
+                for (int j = 0; j < headDim; j++) {
+                    key[j] = in.readFloat();
+                    require(Float.isFinite(key[j]), "node chunk=%d has a non-finite key value", chunkNo);
+                }
+            } else {
+                rowScale = in.readFloat();
+                require(Float.isFinite(rowScale) && rowScale >= 0f, "node chunk=%d has key scale=%s", chunkNo, rowScale);
+                in.readFully(codes);
+                for (int j = 0; j < headDim; j++) {
+                    require(codes[j] >= -CompactKeys.MAX_CODE, "node chunk=%d has key code=%d", chunkNo, codes[j]);
+                }
             }
-            require(nodes.size == 0 || token > nodes.token[nodes.size - 1], "token=%d out of order", token);
+            require(nodes.size == 0 || token > nodes.token(nodes.size - 1), "token=%d out of order", token);
             require(token >= 0 && level >= 0 && level <= top, "token=%d level=%d out of range (top=%d)", token, level, top);
-            int x = nodes.append(token, key, 0, level, tree.core.mips.headProjection(key, 0));
+            int x = floatKeys ? nodes.append(token, key, 0, level) : nodes.appendCompact(token, codes, 0, rowScale, level);
             tree.level(level).add(x);
             for (int l = 0; l <= level; l++) {
                 tree.atLeast[l]++;
@@ -166,7 +179,7 @@ final class SnapshotReader {
                 placed[x] = true;
                 members[s] = x;
                 nodes.parent[x] = owner;
-                nodes.proj[x] = tree.core.mips.keyProjection(nodes.headProj[x], nodes.norm2[x], cellM2);
+                nodes.proj[x] = tree.core.mips.keyProjection(nodes, x, cellM2);
             }
             tree.core.pages.restorePage(page, members, rows);
             leaves[j] = page;

@@ -57,16 +57,16 @@ final class TreeGrowth {
     void reserve(int n) {
         Nodes nodes = core.nodes;
         nodes.ensureCapacity(n);
-        core.pages.ensureNodeCapacity(nodes.token.length);
-        tree.finder.ensureCapacity(nodes.token.length);
-        tree.ensureCellCapacity(nodes.token.length);
+        core.pages.ensureNodeCapacity(nodes.capacity());
+        tree.finder.ensureCapacity(nodes.capacity());
+        tree.ensureCellCapacity(nodes.capacity());
     }
 
     /** Appends one token as a node with its promoted level (capacity reserved); returns its id. */
     int appendNode(float[] keys, int off, int token) {
         Nodes nodes = core.nodes;
         int level = promote();
-        int x = nodes.append(token, keys, off, level, core.mips.headProjection(keys, off));
+        int x = nodes.append(token, keys, off, level);
         tree.level(level).add(x);
         core.dirty.markChunkOf(x);
         core.mips.observe(nodes.norm2[x]);
@@ -101,7 +101,7 @@ final class TreeGrowth {
             }
         }
         for (int x = 0; x < nodes.size; x++) {
-            nodes.proj[x] = core.mips.keyProjection(nodes.headProj[x], nodes.norm2[x], m2);
+            nodes.proj[x] = core.mips.keyProjection(nodes, x, m2);
             if (nodes.level[x] == top) {
                 nodes.parent[x] = Nodes.ROOT;
             }

@@ -16,8 +16,8 @@ import java.util.Arrays;
  *      the first maxPages. Page score = best q.k scored in it.
  * </pre>
  *
- * Scores are {@link RankingDot} products (a fixed order that differs from attention's, see
- * there). A page is a leaf of exactly one cell, every cell is scanned at most once per call and a
+ * Scores are {@link RankingDot} products over the nodes' compact keys ({@link CompactKeys}: int8
+ * codes times the row's scale; a fixed order that differs from attention's, see there). A page is a leaf of exactly one cell, every cell is scanned at most once per call and a
  * scan takes each leaf once, so each page is scored at most once, always whole: its score is
  * known when its leaf is done and goes straight to the page heap. Level-0 nodes have no cells, so
  * the last level's scores go to the pages only.
@@ -120,15 +120,16 @@ final class TreeSearch {
     private int scoreLeaf(int page, float[] q, int qOff, boolean keepNodes) {
         TreeCore core = tree.core;
         LeafPages pages = core.pages;
-        float[] keys = pages.rowKeys();
+        byte[] codes = core.nodes.codes;
+        float[] scale = core.nodes.scale;
         int d = core.headDim;
         int n = pages.rowCount(page);
-        int off = pages.keyOff(page, 0);
         float best = Float.NEGATIVE_INFINITY;
-        for (int s = 0; s < n; s++, off += d) {
-            float score = RankingDot.dot(q, qOff, keys, off, d);
+        for (int s = 0; s < n; s++) {
+            int x = pages.node(page, s);
+            float score = RankingDot.dot(q, qOff, codes, x * d, d) * scale[x];
             if (keepNodes) {
-                nodeHeap.add(score, pages.node(page, s));
+                nodeHeap.add(score, x);
             }
             if (Float.compare(score, best) > 0) {
                 best = score;

@@ -17,11 +17,15 @@ import java.util.function.IntFunction;
  *   HEADER         int headDim, int leafCapacity, double p0, double p1, int exactParentThreshold,
  *                  int anchorInterval, int size, int top, double M^2, int pageIdLimit,
  *                  int freeCount, int[freeCount] free ids (in free-list order)
- *   NODE_CHUNK     int chunkNo, int count, count x (int token, byte level, float[headDim] key)
+ *   NODE_CHUNK     v2: int chunkNo, int count, count x (int token, byte level, float scale,
+ *                      byte[headDim] codes)   (the compact key, CompactKeys)
+ *                  v1: int chunkNo, int count, count x (int token, byte level, float[headDim] key)
+ *                      (read only: the key is quantized on restore)
  *   CHILD_INDEX    int owner (-1 = root), double cellM2, double maxChildDistance, int childCount,
  *                  int leafCount, leafCount x (int page, byte rows, rows x int node)
  * </pre>
  *
+ * Cells of v1 (float32 keys) still restore; header and child-index cells are the same in both.
  * Derived data is not stored: projections are recomputed from keys and cellM2 (the same double
  * arithmetic, so the same values), parents from the cell that lists a node, promotion counts
  * from the levels. Restore treats the bytes as untrusted and checks every count, id and
@@ -29,8 +33,10 @@ import java.util.function.IntFunction;
  */
 final class TreeSnapshot {
 
-    /** Format version written in every cell; restore reads this version only. */
-    static final byte VERSION = 1;
+    /** Format version written in every cell; restore reads it and {@link #VERSION_FLOAT_KEYS}. */
+    static final byte VERSION = 2;
+    /** The first version: node chunks held float32 keys. */
+    static final byte VERSION_FLOAT_KEYS = 1;
 
     private TreeSnapshot() {
     }
@@ -84,11 +90,10 @@ final class TreeSnapshot {
         out.writeInt(chunkNo);
         out.writeInt(count);
         for (int x = (int) first; x < first + count; x++) {
-            out.writeInt(nodes.token[x]);
+            out.writeInt(nodes.token(x));
             out.writeByte(nodes.level[x]);
-            for (int i = 0; i < nodes.headDim; i++) {
-                out.writeFloat(nodes.keys[nodes.keyOff(x) + i]);
-            }
+            out.writeFloat(nodes.scale[x]);
+            out.write(nodes.codes, nodes.keyOff(x), nodes.headDim);
         }
     }
 
@@ -127,9 +132,9 @@ final class TreeSnapshot {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         int version = in.readByte();
         int kind = in.readByte();
-        if (version != VERSION) {
+        if (version != VERSION && version != VERSION_FLOAT_KEYS) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has version=" + version
-                    + "; this build reads version=" + VERSION);
+                    + "; this build reads versions " + VERSION_FLOAT_KEYS + " and " + VERSION);
         }
         if (kind != DirtyCells.kind(cell)) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has kind=" + kind

@@ -24,6 +24,16 @@ class MappedFilePageStoreTest extends PageStoreContract {
     }
 
     @Test
+    void shouldWriteTheDocumentedFileHeaderWithTheFormatCode() throws java.io.IOException {
+        Path file = dir.resolve("header.bin");
+        new MappedFilePageStore(file, new PageLayout(16, 4), PageFormat.BF16, 4096).close();
+        byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(file), 32);
+        byte[] expected = {'I', 'C', 'P', 'G', 1, 0, 0, 0, 16, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, // BF16 = code 1
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        assertArrayEquals(expected, head);
+    }
+
+    @Test
     void shouldFindEveryPageAgainAfterReopening() {
         PageLayout l = new PageLayout(16, 4);
         Path file = dir.resolve("reopen.bin");

@@ -2,6 +2,8 @@ package dev.icecache.kvcache.policy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.metrics.CacheMetrics;
@@ -29,7 +31,7 @@ class CacheSnapshotFormatTest {
         ByteBuffer b = ByteBuffer.allocate(4 * 15 + 8 * 7).order(ByteOrder.LITTLE_ENDIAN);
         b.put(new byte[] {'I', 'C', 'K', 'V'}).putInt(1);
         b.putInt(2).putInt(2).putInt(1).putInt(4).putInt(300);
-        b.putInt(Policy.QUEST.ordinal()).putInt(64).putInt(1).putInt(PageFormat.BF16.ordinal());
+        b.putInt(2).putInt(64).putInt(1).putInt(1); // policy code 2 = QUEST, format code 1 = BF16 (frozen codes)
         // budget 64: sink 16 positions, window one page; 90 positions: pages of 16 from 16, the last
         // (partial) page index (89 - 16) / 16 = 4 is the window, so windowFirst = 4
         b.putInt(90).putInt(0);
@@ -44,5 +46,27 @@ class CacheSnapshotFormatTest {
         assertEquals(90 - 16 - 4 * 16, store.read(1, 0, PagedKvCache.WINDOW_ID_BASE + 4 % 1, block, 0));
         assertEquals(16, store.read(1, 0, PagedKvCache.SINK_ID_BASE, block, 0));
         assertEquals(90 - 5 * 16, store.read(0, 0, 5, block, 0));
+    }
+
+    @Test
+    void shouldKeepEverySavedCodeFrozen() {
+        // literal codes: saved headers, page files and serialized pages hold these numbers
+        assertEquals(0, Policy.FULL.code());
+        assertEquals(1, Policy.STREAMING.code());
+        assertEquals(2, Policy.QUEST.code());
+        assertEquals(3, Policy.ORACLE.code());
+        assertEquals(4, Policy.ICECACHE.code());
+        assertEquals(5, Policy.ICECACHE_REUSE.code());
+        assertEquals(0, PageFormat.F32.code());
+        assertEquals(1, PageFormat.BF16.code());
+        for (Policy p : Policy.values()) {
+            assertEquals(p, Policy.ofCode(p.code()));
+        }
+        for (PageFormat f : PageFormat.values()) {
+            assertEquals(f, PageFormat.ofCode(f.code()));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PageFormat.ofCode(7));
+        assertTrue(e.getMessage().contains("code=7"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Policy.ofCode(-1));
     }
 }

@@ -30,7 +30,7 @@ class PagedKvCacheAllocationTest {
         int n = 1500;
         CacheDriver data = new CacheDriver(shape, 8, n);
         PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(policy, 128).withDenseLayers(1),
-                new InMemoryPageStore(PageLayout.of(16), PageFormat.F32), new Projection(16, new SplittableRandom(1)));
+                new InMemoryPageStore(PageLayout.of(16), PageFormat.BF16), new Projection(16, new SplittableRandom(1)));
         data.run(cache, 0, n, new int[] {700, 1}, data.newOutputs(n));
         float[] out = new float[shape.qDim()];
         SplittableRandom rnd = new SplittableRandom(2);

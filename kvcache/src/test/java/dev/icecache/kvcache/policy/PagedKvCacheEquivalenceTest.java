@@ -62,7 +62,8 @@ class PagedKvCacheEquivalenceTest {
         for (int i = 0; i < SHAPES.length; i++) {
             CacheShape shape = SHAPES[i];
             int dense = Math.min(denseLayers, shape.nLayers());
-            assertSameAsFullCache(shape, CacheConfig.of(Policy.FULL, 64).withDenseLayers(dense), 100 + i);
+            assertSameAsFullCache(shape, CacheConfig.of(Policy.FULL, 64).withDenseLayers(dense)
+                    .withPageFormat(PageFormat.F32), 100 + i);
         }
     }
 
@@ -71,14 +72,21 @@ class PagedKvCacheEquivalenceTest {
     void shouldEqualFullCacheBitForBitWhenBudgetCoversTheSequence(Policy policy) {
         for (int i = 0; i < SHAPES.length; i++) {
             CacheShape shape = SHAPES[i];
-            assertSameAsFullCache(shape, CacheConfig.of(policy, 1024).withDenseLayers(Math.min(1, shape.nLayers() - 1)),
-                    200 + i);
+            assertSameAsFullCache(shape, CacheConfig.of(policy, 1024).withDenseLayers(Math.min(1, shape.nLayers() - 1))
+                    .withPageFormat(PageFormat.F32), 200 + i);
         }
     }
 
     @ParameterizedTest
     @EnumSource(value = Policy.class, names = {"FULL", "ICECACHE"})
     void shouldEqualFullCacheRunOnRoundedRowsWhenPagesAreBf16(Policy policy) {
+        // dense layer 0 attends over its 2-byte rows (Bf16Attention); layer 1 is sparse
+        for (int dense = 0; dense <= 1; dense++) {
+            assertBf16SameAsFullCacheOnRoundedRows(policy, dense);
+        }
+    }
+
+    private static void assertBf16SameAsFullCacheOnRoundedRows(Policy policy, int denseLayers) {
         CacheShape shape = new CacheShape(2, 4, 2, 8, 200);
         int n = shape.maxTokens();
         CacheDriver data = new CacheDriver(shape, 7, n);
@@ -95,13 +103,15 @@ class PagedKvCacheEquivalenceTest {
         }
         float[][][] expected = rounded.newOutputs(n);
         rounded.run(new FullCache(shape), 0, n, CHUNKS, expected);
-        CacheConfig config = CacheConfig.of(policy, 1024).withDenseLayers(0).withPageFormat(PageFormat.BF16);
+        CacheConfig config = CacheConfig.of(policy, 1024).withDenseLayers(denseLayers);
+        assertEquals(PageFormat.BF16, config.pageFormat(), "BF16 is the default page format");
         float[][][] actual = data.newOutputs(n);
         data.run(new PagedKvCache(shape, config, new InMemoryPageStore(PageLayout.of(8), PageFormat.BF16),
                 new Projection(8, new SplittableRandom(3))), 0, n, CHUNKS, actual);
         for (int l = 0; l < shape.nLayers(); l++) {
             for (int p = 0; p < n; p++) {
-                assertArrayEquals(expected[l][p], actual[l][p], policy + " layer=" + l + " position=" + p);
+                assertArrayEquals(expected[l][p], actual[l][p], policy + " dense=" + denseLayers + " layer=" + l
+                        + " position=" + p);
             }
         }
     }

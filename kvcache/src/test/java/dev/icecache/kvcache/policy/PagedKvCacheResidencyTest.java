@@ -29,7 +29,7 @@ class PagedKvCacheResidencyTest {
     void shouldKeepResidentPagesWithinThePoolFor100kTokens(Policy policy, int kvHeads, int headDim) {
         CacheShape shape = new CacheShape(1, 2 * kvHeads, kvHeads, headDim, TOKENS);
         CacheConfig config = CacheConfig.of(policy, 256).withDenseLayers(0);
-        InMemoryPageStore store = new InMemoryPageStore(PageLayout.of(headDim), PageFormat.F32);
+        InMemoryPageStore store = new InMemoryPageStore(PageLayout.of(headDim), config.pageFormat());
         PagedKvCache cache = new PagedKvCache(shape, config, store, new Projection(headDim, new SplittableRandom(1)));
         int poolPages = kvHeads * 256 / 16;
         assertEquals(poolPages, cache.poolCapacityPages(), "pool = budget pages x KV heads, whatever the length");

@@ -98,7 +98,7 @@ class PagedKvCacheSnapshotTest {
     @Test
     void shouldRejectAHeaderTakenWithAnotherConfig() {
         PageLayout layout = PageLayout.of(SHAPE.headDim());
-        InMemoryPageStore store = new InMemoryPageStore(layout, PageFormat.F32);
+        InMemoryPageStore store = new InMemoryPageStore(layout, CacheConfig.DEFAULT_PAGE_FORMAT);
         PagedKvCache cache = new PagedKvCache(SHAPE, CacheConfig.of(Policy.QUEST, 64), store, null);
         byte[] header = cache.snapshot().header();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PagedKvCache.restore(SHAPE,
@@ -113,7 +113,7 @@ class PagedKvCacheSnapshotTest {
     @Test
     void shouldRefuseASnapshotInTheMiddleOfAChunk() {
         PagedKvCache cache = new PagedKvCache(SHAPE, CacheConfig.of(Policy.QUEST, 64),
-                new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), PageFormat.F32), null);
+                new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), CacheConfig.DEFAULT_PAGE_FORMAT), null);
         float[] row = new float[SHAPE.kvDim()];
         for (int l = 0; l < SHAPE.nLayers(); l++) {
             cache.append(l, 0, row, 0, row, 0);

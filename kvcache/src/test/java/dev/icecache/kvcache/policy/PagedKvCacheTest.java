@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class PagedKvCacheTest {
 
     private static PagedKvCache cache(CacheShape shape, CacheConfig config) {
-        return new PagedKvCache(shape, config, new InMemoryPageStore(PageLayout.of(shape.headDim()), PageFormat.F32),
+        return new PagedKvCache(shape, config, new InMemoryPageStore(PageLayout.of(shape.headDim()), config.pageFormat()),
                 null);
     }
 
@@ -31,7 +31,8 @@ class PagedKvCacheTest {
     void shouldAttendToSinkRecentPagesWindowAndTheChunkCausally() {
         CacheShape shape = new CacheShape(1, 1, 1, 4, 400);
         CacheDriver data = new CacheDriver(shape, 12, 400);
-        PagedKvCache cache = cache(shape, CacheConfig.of(Policy.STREAMING, 64).withDenseLayers(0));
+        PagedKvCache cache = cache(shape, CacheConfig.of(Policy.STREAMING, 64).withDenseLayers(0)
+                .withPageFormat(PageFormat.F32)); // compared with a float32 reference
         int[] chunks = {100, 50, 1, 1, 1, 7, 1, 33, 1};
         float[][][] out = data.newOutputs(400);
         List<List<Integer>> seen = new ArrayList<>();
@@ -84,7 +85,7 @@ class PagedKvCacheTest {
             }
             CacheDriver data = new CacheDriver(shape, 5, 300);
             PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(policy, 48).withDenseLayers(0),
-                    new InMemoryPageStore(PageLayout.of(shape.headDim()), PageFormat.F32),
+                    new InMemoryPageStore(PageLayout.of(shape.headDim()), CacheConfig.DEFAULT_PAGE_FORMAT),
                     new dev.icecache.kvcache.tree.Projection(8, new java.util.SplittableRandom(3)));
             int[] chunkStart = new int[300];
             cache.observeAttendedPositions((layer, kvHead, position, positions, count) -> {
@@ -152,7 +153,7 @@ class PagedKvCacheTest {
         CacheShape shape = new CacheShape(5, 4, 2, 8, 1200);
         CacheDriver data = new CacheDriver(shape, 6, 1200);
         PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(Policy.ICECACHE_REUSE, 64).withDenseLayers(1),
-                new InMemoryPageStore(PageLayout.of(8), PageFormat.F32),
+                new InMemoryPageStore(PageLayout.of(8), CacheConfig.DEFAULT_PAGE_FORMAT),
                 new dev.icecache.kvcache.tree.Projection(8, new java.util.SplittableRandom(2)));
         float[][][] out = data.newOutputs(1200);
         data.run(cache, 0, 1000, new int[] {1000}, out);
@@ -174,7 +175,7 @@ class PagedKvCacheTest {
     void shouldRejectMisorderedCallsWithClearMessages() {
         CacheShape shape = new CacheShape(1, 1, 1, 4, 64);
         PagedKvCache cache = new PagedKvCache(shape, CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(0),
-                new InMemoryPageStore(PageLayout.of(4), PageFormat.F32),
+                new InMemoryPageStore(PageLayout.of(4), CacheConfig.DEFAULT_PAGE_FORMAT),
                 new dev.icecache.kvcache.tree.Projection(4, new java.util.SplittableRandom(2)));
         float[] row = new float[4];
         float[] out = new float[4];
@@ -190,8 +191,8 @@ class PagedKvCacheTest {
         assertEquals("append out of order: layer=0 position=5 expected=3",
                 assertThrows(IllegalStateException.class, () -> cache.append(0, 5, row, 0, row, 0)).getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PagedKvCache(shape,
-                CacheConfig.of(Policy.QUEST, 64), new InMemoryPageStore(PageLayout.of(4), PageFormat.BF16), null));
-        assertEquals("store format=BF16 differs from config pageFormat=F32; use one format for both", e.getMessage());
+                CacheConfig.of(Policy.QUEST, 64), new InMemoryPageStore(PageLayout.of(4), PageFormat.F32), null));
+        assertEquals("store format=F32 differs from config pageFormat=BF16; use one format for both", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> cache(shape, CacheConfig.of(Policy.ICECACHE, 64)
                 .withDenseLayers(0)).getClass());
         assertTrue(e.getMessage().contains("projection"), e.getMessage());

@@ -28,7 +28,7 @@ class SelectionQualityTest {
     private static double error(Policy policy, CacheDriver data, float[][][] full, int from) {
         CacheShape shape = data.shape;
         KvCache cache = new PagedKvCache(shape, CacheConfig.of(policy, 64).withDenseLayers(0),
-                new InMemoryPageStore(PageLayout.of(D), PageFormat.F32), new Projection(D, new SplittableRandom(3)));
+                new InMemoryPageStore(PageLayout.of(D), CacheConfig.DEFAULT_PAGE_FORMAT), new Projection(D, new SplittableRandom(3)));
         float[][][] out = data.newOutputs(N);
         data.run(cache, 0, from, new int[] {512}, out);
         data.run(cache, from, N, new int[] {1}, out);

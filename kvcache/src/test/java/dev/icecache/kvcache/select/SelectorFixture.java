@@ -74,9 +74,9 @@ final class SelectorFixture {
         return HeadAttention.dot(q, qOff, keys, kOff, d);
     }
 
-    /** q.k in the order the DCI-tree search ranks with (its own oracle, not the kernel). */
+    /** q.k of the compact key in the order the DCI-tree search ranks with (its own oracle, not the kernel). */
     static float rankingDot(float[] q, int qOff, float[] keys, int kOff, int d) {
-        return RankingReference.dot(q, qOff, keys, kOff, d);
+        return RankingReference.compactDot(q, qOff, keys, kOff, d);
     }
 
     static List<Integer> asList(int[] a, int n) {

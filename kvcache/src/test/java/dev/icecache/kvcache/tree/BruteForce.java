@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * The oracle of icecache.md "Sanity check": the exact best pages under "page score = best token
  * score", ties to the lower page id, computed from the tree's page membership and the keys
- * kept by the test (not the tree's copies), with scores in the search's ranking order
- * ({@link RankingReference}).
+ * kept by the test (not the tree's copies), quantized as the tree keeps them, with scores in the
+ * search's ranking order ({@link RankingReference#compactDot}).
  */
 final class BruteForce {
 
@@ -28,7 +28,7 @@ final class BruteForce {
             }
             float b = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < size; s++) {
-                float score = RankingReference.dot(q, 0, keys, (rows[s] - firstToken) * d, d);
+                float score = RankingReference.compactDot(q, 0, keys, (rows[s] - firstToken) * d, d);
                 if (Float.compare(score, b) > 0) {
                     b = score;
                 }

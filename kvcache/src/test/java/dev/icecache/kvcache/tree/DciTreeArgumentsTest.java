@@ -60,13 +60,44 @@ class DciTreeArgumentsTest {
     }
 
     @Test
-    void shouldCopyStoredKeys() {
+    void shouldCopyStoredCompactKeys() {
         DciTree tree = tree();
         float[] keys = {1, 2, 3, 4, 5, 6, 7, 8};
         tree.add(keys, 0, new int[] {10, 11}, 0, 2);
         float[] dst = new float[D + 1];
         tree.key(11, dst, 1);
-        assertEquals(5f, dst[1]);
-        assertEquals(8f, dst[4]);
+        // row (5, 6, 7, 8): scale 8/127, codes round(k / scale) = (79, 95, 111, 127)
+        float scale = 8f / 127;
+        assertEquals(79 * scale, dst[1]);
+        assertEquals(95 * scale, dst[2]);
+        assertEquals(111 * scale, dst[3]);
+        assertEquals(127 * scale, dst[4]);
+    }
+
+    @Test
+    void shouldFindTokensWithGapsAfterAContiguousStart() {
+        DciTree tree = tree();
+        float[] keys = new float[6 * D];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = (i * 7 % 11) - 5;
+        }
+        tree.add(keys, 0, new int[] {3, 4, 5}, 0, 3);       // contiguous: no token table
+        tree.add(keys, 3 * D, new int[] {9, 10, 40}, 0, 3); // a gap: the table appears
+        for (int t : new int[] {3, 4, 5, 9, 10, 40}) {
+            assertTrue(tree.pageOf(t) != DciTree.NO_PAGE, "token " + t);
+        }
+        for (int t : new int[] {2, 6, 8, 11, 39, 41}) {
+            assertEquals(DciTree.NO_PAGE, tree.pageOf(t), "token " + t);
+        }
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        int[] rows = new int[tree.pageCapacity()];
+        for (int p = 0; p < tree.pageIdLimit(); p++) {
+            int n = tree.pageTokens(p, rows);
+            for (int i = 0; i < n; i++) {
+                seen.add(rows[i]);
+            }
+        }
+        assertEquals(java.util.Set.of(3, 4, 5, 9, 10, 40), seen);
+        tree.checkInvariants();
     }
 }

@@ -50,6 +50,58 @@ class RankingDotTest {
     }
 
     @Test
+    void shouldGiveTheSameBitsOverInt8CodesFromTheScalarAndTheVectorKernelAsTheDocumentedOrder() {
+        boolean vector = RankingDotVector.hardwareSupported();
+        for (long seed = 1; seed <= 400; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = (int) (seed % 131);
+            int aOff = rnd.nextInt(9);
+            int cOff = rnd.nextInt(9);
+            float[] a = random(aOff + n, rnd);
+            byte[] c = new byte[cOff + n];
+            float[] widened = new float[cOff + n];
+            for (int i = 0; i < c.length; i++) {
+                c[i] = (byte) (rnd.nextInt(255) - 127);
+                widened[i] = c[i];
+            }
+            float want = RankingReference.dot(a, aOff, widened, cOff, n);
+            String msg = "seed=" + seed + " n=" + n + " aOff=" + aOff + " cOff=" + cOff;
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDot.scalar(a, aOff, c, cOff, n)),
+                    "scalar " + msg);
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(RankingDot.dot(a, aOff, c, cOff, n)),
+                    "dispatch " + msg);
+            if (vector) {
+                assertEquals(Float.floatToRawIntBits(want),
+                        Float.floatToRawIntBits(RankingDotVector.dot(a, aOff, c, cOff, n)), "vector " + msg);
+            }
+        }
+    }
+
+    @Test
+    void shouldQuantizeWithinHalfAScaleStepAndKeepTheLargestValueExact() {
+        for (long seed = 1; seed <= 200; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = 1 + rnd.nextInt(130);
+            float[] k = random(n, rnd);
+            byte[] codes = new byte[n];
+            float scale = CompactKeys.quantize(k, 0, n, codes, 0);
+            float maxAbs = 0;
+            for (float v : k) {
+                maxAbs = Math.max(maxAbs, Math.abs(v));
+            }
+            assertEquals(maxAbs / 127, scale, "seed=" + seed);
+            for (int i = 0; i < n; i++) {
+                assertTrue(codes[i] >= -127, "code -128 is never used");
+                assertTrue(Math.abs(codes[i] * (double) scale - k[i]) <= scale * 0.5000001,
+                        "seed=" + seed + " i=" + i + " code=" + codes[i] + " scale=" + scale + " value=" + k[i]);
+            }
+        }
+        byte[] zero = {5, 5};
+        assertEquals(0f, CompactKeys.quantize(new float[] {0f, -0f}, 0, 2, zero, 0));
+        assertEquals(0, zero[0] | zero[1], "the zero row has zero codes");
+    }
+
+    @Test
     void shouldStayWithinTheRoundingBoundOfTheExactDot() {
         // each product rounds once, each lane adds ceil(n/8) terms, then 3 pairwise levels:
         // |error| <= (ceil(n/8) + 4) * 2^-24 * sum |a_i b_i| (first-order bound, u = 2^-24)

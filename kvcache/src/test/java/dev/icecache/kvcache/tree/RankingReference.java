@@ -19,4 +19,18 @@ public final class RankingReference {
         }
         return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     }
+
+    /**
+     * The score a tree ranks a key with: the key quantized as {@link CompactKeys} documents, q.codes
+     * in the ranking order (codes widened to floats), times the row's scale.
+     */
+    public static float compactDot(float[] q, int qOff, float[] key, int kOff, int n) {
+        byte[] codes = new byte[n];
+        float scale = CompactKeys.quantize(key, kOff, n, codes, 0);
+        float[] widened = new float[n];
+        for (int i = 0; i < n; i++) {
+            widened[i] = codes[i];
+        }
+        return dot(q, qOff, widened, 0, n) * scale;
+    }
 }

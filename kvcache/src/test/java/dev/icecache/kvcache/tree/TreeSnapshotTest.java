@@ -124,4 +124,66 @@ class TreeSnapshotTest {
             assertEquals(DirtyCells.kind(c.getKey()), c.getValue()[1], "cell=" + c.getKey());
         }
     }
+
+    @Test
+    void shouldRestoreVersionOneCellsWithFloatKeysIntoTheSameCompactTree() throws java.io.IOException {
+        int n = 1500;
+        float[] keys = TreeKeys.clustered(n, D, new SplittableRandom(3));
+        DciTree tree = grown(3, n);
+        Map<Integer, byte[]> cells = snapshot(tree);
+        // the cells as version 1 wrote them: every cell's version byte 1, node chunks with float32 keys
+        Map<Integer, byte[]> v1 = new HashMap<>();
+        for (Map.Entry<Integer, byte[]> c : cells.entrySet()) {
+            byte[] bytes = c.getValue().clone();
+            if (DirtyCells.kind(c.getKey()) == DirtyCells.KIND_CHUNK) {
+                bytes = floatKeyChunk(bytes, keys);
+            }
+            bytes[0] = TreeSnapshot.VERSION_FLOAT_KEYS;
+            v1.put(c.getKey(), bytes);
+        }
+        DciTree back = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), v1::get);
+        back.checkInvariants();
+        // float keys quantize to the codes the tree holds, so the restored tree is the same tree
+        assertEquals(0, back.dirtyCellCount());
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (int t = 0; t < 20; t++) {
+            float[] q = TreeKeys.gaussian(1, D, rnd);
+            int[] a = new int[8];
+            int[] b = new int[8];
+            float[] sa = new float[8];
+            float[] sb = new float[8];
+            int na = tree.search(q, 0, 8, a, sa, null);
+            assertEquals(na, back.search(q, 0, 8, b, sb, null));
+            assertArrayEquals(a, b, "query " + t);
+            assertArrayEquals(sa, sb, "query " + t);
+        }
+        for (int token = 0; token < n; token++) {
+            assertEquals(tree.pageOf(token), back.pageOf(token));
+            assertArrayEquals(tree.key(token, new float[D], 0), back.key(token, new float[D], 0));
+        }
+    }
+
+    /** A v2 node chunk rewritten as v1: (token, level, float[D] key) per node, key = the original floats. */
+    private static byte[] floatKeyChunk(byte[] v2, float[] keys) throws java.io.IOException {
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(v2));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeByte(in.readByte());
+        out.writeByte(in.readByte());
+        out.writeInt(in.readInt());
+        int count = in.readInt();
+        out.writeInt(count);
+        for (int i = 0; i < count; i++) {
+            int token = in.readInt();
+            out.writeInt(token);
+            out.writeByte(in.readByte());
+            in.readFloat();
+            in.readFully(new byte[D]);
+            for (int j = 0; j < D; j++) {
+                out.writeFloat(keys[token * D + j]);
+            }
+        }
+        out.flush();
+        return bytes.toByteArray();
+    }
 }

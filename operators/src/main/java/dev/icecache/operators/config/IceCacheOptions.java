@@ -161,6 +161,7 @@ public final class IceCacheOptions {
 
     /** Page format in state. */
     public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)
-            .defaultValue(PageFormat.F32)
-            .withDescription("How KV pages are rounded before they are stored: F32 exact, BF16 rounded to bfloat16.");
+            .defaultValue(CacheConfig.DEFAULT_PAGE_FORMAT)
+            .withDescription("How KV rows are kept in every tier (dense rows, pages in state, checkpoints): BF16"
+                    + " rounds to bfloat16 and stores 2 bytes a value, F32 is exact and stores 4.");
 }

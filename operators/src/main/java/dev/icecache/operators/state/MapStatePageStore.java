@@ -27,7 +27,7 @@ import org.apache.flink.api.common.state.MapState;
  *
  * <p>The map state is scoped to Flink's current key: use this store only while the owning
  * document is the current key (inside its element or timer). BF16 is honoured by rounding on
- * write; the stored bytes stay float32.
+ * write and stored in 2 bytes a value ({@link PageSerializer} v2).
  */
 public final class MapStatePageStore implements PageStore {
 
@@ -96,7 +96,7 @@ public final class MapStatePageStore implements PageStore {
         if (lookup(key) == null) {
             pageCount++;
         }
-        pending.put(key, new StoredPage(validRows, hd, rows));
+        pending.put(key, new StoredPage(validRows, hd, rows, format));
     }
 
     @Override

@@ -156,7 +156,7 @@ class RollingSessionTest {
                     new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32), 0);
         }
         return new PagedKvCache(model.cacheShape(), CacheConfig.of(policy, 64),
-                new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
+                new InMemoryPageStore(PageLayout.of(model.config().headDim()), CacheConfig.DEFAULT_PAGE_FORMAT),
                 DocumentCache.projection(model.config().headDim()));
     }
 

@@ -1,5 +1,6 @@
 package dev.icecache.operators.state;
 
+import dev.icecache.kvcache.page.PageFormat;
 import java.util.SplittableRandom;
 
 import org.apache.flink.api.common.typeutils.SerializerTestBase;
@@ -37,6 +38,16 @@ class PageSerializerTest extends SerializerTestBase<StoredPage> {
             new StoredPage(16, 8, full),
             new StoredPage(4, 1, edges),
             new StoredPage(1, 1, new float[] {-0.0f, 0.0f}),
+            new StoredPage(16, 8, bf16(full), PageFormat.BF16),
+            new StoredPage(4, 1, bf16(edges), PageFormat.BF16),
         };
+    }
+
+    private static float[] bf16(float[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = PageFormat.BF16.roundTrip(values[i]);
+        }
+        return out;
     }
 }
