@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.tree.Projection;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ class PagedKvCacheBlockTest {
         CacheShape shape = new CacheShape(4, 4, 2, 8, 900);
         int n = 700;
         CacheDriver data = new CacheDriver(shape, 5, n);
-        CacheConfig config = CacheConfig.of(policy, 48).withDenseLayers(1);
+        CacheConfig config = CacheConfig.of(policy, 48).withDenseLayers(1).withPageFormat(PageFormat.F32);
         PagedKvCache cache = new PagedKvCache(shape, config, new InMemoryPageStore(PageLayout.of(8), config.pageFormat()),
                 new Projection(8, new SplittableRandom(2)));
         Map<String, int[]> seen = new HashMap<>();
