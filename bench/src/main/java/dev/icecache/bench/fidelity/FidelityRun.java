@@ -79,13 +79,22 @@ public final class FidelityRun {
      *
      * @param topK k of the top-k token recall
      * @param seed seed of the IceCache projection direction
+     * @param diagnose also run a {@link PageDiagnosis} (own-page and positional oracles, concentration, spread)
      */
-    public FidelityResult measure(CacheConfig config, int topK, long seed) {
+    public FidelityResult measure(CacheConfig config, int topK, long seed, boolean diagnose) {
         long start = System.nanoTime();
         PagedKvCache cache = newPagedCache(model.cacheShape(), config, seed);
         KeyRecordingCache recorder = new KeyRecordingCache(cache);
         AttentionRecall recall = new AttentionRecall(recorder, config, topK);
-        cache.observeAttendedPositions(recall);
+        PageDiagnosis diagnosis = diagnose ? new PageDiagnosis(recorder, cache.selector(), config, recall, topK) : null;
+        if (diagnosis == null) {
+            cache.observeAttendedPositions(recall);
+        } else {
+            cache.observeAttendedPositions((layer, kvHead, position, attended, count) -> {
+                recall.accept(layer, kvHead, position, attended, count);
+                diagnosis.accept(layer, kvHead, position, attended, count);
+            });
+        }
         LogitComparison all = new LogitComparison();
         LogitComparison overBudget = new LogitComparison();
         Session session = model.newSession(recorder);
@@ -97,11 +106,14 @@ public final class FidelityRun {
                 overBudget.add(reference[p], logits, next);
             }
         }
+        if (diagnosis != null) {
+            diagnosis.measureSpread(positions);
+        }
         recorder.close();
         CacheMetrics m = cache.metrics();
         double movedPerStep = m.steps == 0 ? 0 : (double) m.pagesMoved / m.steps;
         return new FidelityResult(config.policy(), config.budgetTokens(),
                 FidelityMetrics.of(all, recall.all()), FidelityMetrics.of(overBudget, recall.overBudget()),
-                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9);
+                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9, diagnosis);
     }
 }

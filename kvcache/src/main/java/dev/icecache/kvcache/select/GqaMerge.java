@@ -7,8 +7,9 @@ import java.util.Arrays;
  * (icecache.md "Selecting pages", step 4): head0 rank0, head1 rank0, ..., head0 rank1, ...,
  * keeping the first {@code maxPages} distinct ids. Duplicate detection uses a stamp per id, so a
  * merge costs O(total list length) and allocates only when ids grow past every earlier id.
+ * Public so the fidelity benchmark's page oracles merge exactly as the selectors do.
  */
-final class GqaMerge {
+public final class GqaMerge {
 
     private int[] stamp = new int[64]; // [id] generation in which the id was last taken
     private int generation;
@@ -17,7 +18,7 @@ final class GqaMerge {
      * @param lists per head ranked ids: head h's list at {@code lists[h*stride ..]}, {@code counts[h]} long
      * @return the number of ids written to {@code out}
      */
-    int merge(int[] lists, int stride, int[] counts, int heads, int maxPages, int[] out) {
+    public int merge(int[] lists, int stride, int[] counts, int heads, int maxPages, int[] out) {
         if (++generation == Integer.MAX_VALUE) {
             Arrays.fill(stamp, 0);
             generation = 1;
