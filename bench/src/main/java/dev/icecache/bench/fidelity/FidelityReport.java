@@ -65,18 +65,20 @@ public final class FidelityReport {
                 + " *top-" + topK + " in 1 page* = share of the index region's exact top-" + topK + " in the page holding"
                 + " most of it, and *pages* = how many pages hold it (own / positional); *spread* = mean squared distance"
                 + " of a page's keys to its centroid over that of all indexed keys, at the end of the run (own /"
-                + " positional; lower = purer).\n\n";
+                + " positional; lower = purer); *semantic slots* = share of IceCache's selected pages that were tree"
+                + " (semantic) pages rather than recent positional pages.\n\n";
     }
 
     /** The diagnosis table: one line per result that has a diagnosis. */
     public static String diagnosisTable(List<FidelityResult> results, int topK) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| policy | budget | attn recall | own oracle | pos oracle | top-").append(topK)
+        sb.append("| policy | budget | semantic slots | attn recall | own oracle | pos oracle | top-").append(topK)
                 .append(" in 1 page own / pos | pages own / pos | spread own / pos |\n");
-        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (FidelityResult r : results) {
             if (r.diagnosis() != null) {
-                sb.append(diagnosisRow(r.policy() + " | " + r.budgetTokens() + " | " + percent(r.all().attentionRecall()),
+                sb.append(diagnosisRow(r.policy() + " | " + r.budgetTokens() + " | " + percent(r.semanticShare()) + " | "
+                                + percent(r.all().attentionRecall()),
                         r.diagnosis().all()));
             }
         }
@@ -114,9 +116,11 @@ public final class FidelityReport {
     public static String progressLine(FidelityResult r) {
         FidelityMetrics a = r.all();
         return String.format(Locale.ROOT, "fidelity %s@%d: top1=%s kl_mean=%s ppl_ratio=%s attention_recall=%s "
-                        + "topk_recall=%s (%d positions, %d over budget; %.1f s)", r.policy(), r.budgetTokens(),
-                percent(a.top1Agreement()), kl(a.klMean()), fixed(a.pplRatio(), 4), percent(a.attentionRecall()),
-                percent(a.topKRecall()), a.positions(), r.overBudget().positions(), r.seconds());
+                        + "topk_recall=%s rows_useful=%s moved=%s%s (%d positions, %d over budget; %.1f s)", r.policy(),
+                r.budgetTokens(), percent(a.top1Agreement()), kl(a.klMean()), fixed(a.pplRatio(), 4),
+                percent(a.attentionRecall()), percent(a.topKRecall()), percent(r.rowsUseful()),
+                fixed(r.pagesMovedPerStep(), 2), Double.isNaN(r.semanticShare()) ? "" : " semantic=" + percent(r.semanticShare()),
+                a.positions(), r.overBudget().positions(), r.seconds());
     }
 
     private static String number(double v) {

@@ -15,8 +15,10 @@ import dev.icecache.kvcache.policy.Policy;
  * @param residentHitRate selected pages already resident and unchanged / selected
  * @param seconds wall time of the run
  * @param diagnosis the page diagnosis of the run ({@code --diagnose}), else null
+ * @param semanticShare IceCache: share of the selected pages that were tree (semantic) pages, not
+ *                      recent positional ones; NaN for other policies
  */
 public record FidelityResult(Policy policy, int budgetTokens, FidelityMetrics all, FidelityMetrics overBudget,
                              double rowsUseful, double pagesMovedPerStep, double residentHitRate, double seconds,
-                             PageDiagnosis diagnosis) {
+                             PageDiagnosis diagnosis, double semanticShare) {
 }

@@ -7,6 +7,7 @@ import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.select.IceCacheSelector;
 import dev.icecache.kvcache.tree.Projection;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Session;
@@ -112,8 +113,13 @@ public final class FidelityRun {
         recorder.close();
         CacheMetrics m = cache.metrics();
         double movedPerStep = m.steps == 0 ? 0 : (double) m.pagesMoved / m.steps;
+        double semanticShare = Double.NaN;
+        if (cache.selector() instanceof IceCacheSelector ice && ice.selectedPages() > 0) {
+            semanticShare = 1.0 - (double) ice.selectedRecentPages() / ice.selectedPages();
+        }
         return new FidelityResult(config.policy(), config.budgetTokens(),
                 FidelityMetrics.of(all, recall.all()), FidelityMetrics.of(overBudget, recall.overBudget()),
-                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9, diagnosis);
+                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9, diagnosis,
+                semanticShare);
     }
 }

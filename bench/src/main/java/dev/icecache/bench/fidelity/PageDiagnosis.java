@@ -232,20 +232,7 @@ public final class PageDiagnosis implements AttendedPositions {
     }
 
     private void softmax(int layer, int head, int n, double[] out) {
-        int hd = shape.headDim();
-        float[] keys = recorder.keys(layer, head / shape.groupSize());
-        float[] q = recorder.query();
-        int qOff = head * hd;
-        double scale = 1.0 / Math.sqrt(hd);
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int d = 0; d < hd; d++) {
-                s += (double) q[qOff + d] * keys[i * hd + d];
-            }
-            out[i] = s * scale;
-            max = Math.max(max, out[i]);
-        }
+        double max = recorder.scaledScores(layer, head, n, out);
         double z = 0;
         for (int i = 0; i < n; i++) {
             out[i] = Math.exp(out[i] - max);

@@ -19,11 +19,21 @@ public final class GqaMerge {
      * @return the number of ids written to {@code out}
      */
     public int merge(int[] lists, int stride, int[] counts, int heads, int maxPages, int[] out) {
+        return merge(lists, stride, counts, heads, maxPages, out, 0, 0);
+    }
+
+    /**
+     * The same merge, except that ids below {@code limitedBelow} are taken at most {@code limitedMax}
+     * times (later ones are skipped as if absent): IceCache's recent pages keep at most half the slots.
+     */
+    public int merge(int[] lists, int stride, int[] counts, int heads, int maxPages, int[] out, int limitedBelow,
+                     int limitedMax) {
         if (++generation == Integer.MAX_VALUE) {
             Arrays.fill(stamp, 0);
             generation = 1;
         }
         int written = 0;
+        int limited = 0;
         int longest = 0;
         for (int h = 0; h < heads; h++) {
             longest = Math.max(longest, counts[h]);
@@ -35,9 +45,10 @@ public final class GqaMerge {
                     if (id >= stamp.length) {
                         stamp = Arrays.copyOf(stamp, Math.max(id + 1, stamp.length * 2));
                     }
-                    if (stamp[id] != generation) {
+                    if (stamp[id] != generation && (id >= limitedBelow || limited < limitedMax)) {
                         stamp[id] = generation;
                         out[written++] = id;
+                        limited += id < limitedBelow ? 1 : 0;
                     }
                 }
             }

@@ -12,8 +12,8 @@ import java.util.Arrays;
  *                       by leaf, until &gt;= scanProportion of the cell is scored
  *        if level &gt; 0: cells = the cells of the best fieldOfView scored nodes, more while
  *                       those cells hold fewer leaves than maxPages
- *   3. every scored page offers its best score; pages best-first (score desc, page id asc):
- *      the first maxPages. Page score = best q.k scored in it.
+ *   3. every scored page offers its score; pages best-first (score desc, page id asc):
+ *      the first maxPages. Page score = DciParams.pageScore of its rows (paper: best q.k).
  * </pre>
  *
  * Scores are {@link RankingDot} products (a fixed order that differs from attention's, see
@@ -33,6 +33,7 @@ final class TreeSearch {
     private ChildIndex[] frontier = new ChildIndex[64];
     private ChildIndex[] nextFrontier = new ChildIndex[64];
     private boolean scanAll;                     // this call scores every token (DciParams.exhaustive(n))
+    private float[] rowScores = new float[16];   // scratch: the rows of the leaf being scored
 
     TreeSearch(DciTree tree) {
         this.tree = tree;
@@ -124,9 +125,13 @@ final class TreeSearch {
         int d = core.headDim;
         int n = pages.rowCount(page);
         int off = pages.keyOff(page, 0);
+        if (rowScores.length < n) {
+            rowScores = new float[n];
+        }
         float best = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < n; s++, off += d) {
             float score = RankingDot.dot(q, qOff, keys, off, d);
+            rowScores[s] = score;
             if (keepNodes) {
                 nodeHeap.add(score, pages.node(page, s));
             }
@@ -134,7 +139,7 @@ final class TreeSearch {
                 best = score;
             }
         }
-        pageHeap.add(best, page);
+        pageHeap.add(core.params.pageScore().of(rowScores, n, best, d), page);
         return n;
     }
 
