@@ -9,6 +9,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * [ours, issue 18] The newest indexed tokens of one (layer, KV head), held as up to
@@ -43,14 +44,8 @@ final class RecentPages {
     private final int[][] tokens;      // [id][slot]
     private final float[][] keys;      // [id][slot * headDim]
     private final boolean[] used;      // [id]
-    private int[] moveToken = new int[16];
-    private int[] moveId = new int[16];
-    private int[] moveSlot = new int[16];
-    private int moves;
-    private int[] leftToken = new int[16]; // tokens that left for the tree, sorted, with where they were
-    private int[] leftId = new int[16];
-    private int[] leftSlot = new int[16];
-    private int left;
+    private final Places moves = new Places();  // new tokens into ring pages, undrained
+    private final Places left = new Places();   // tokens that left for the tree, sorted, with where they were
     private boolean dirty = true;
     private float[] flushKeys = new float[0];
     private int[] flushTokens = new int[0];
@@ -172,7 +167,7 @@ final class RecentPages {
             int s = rows[id]++;
             tokens[id][s] = tok[tOff + i];
             System.arraycopy(k, kOff + i * headDim, keys[id], s * headDim, headDim);
-            logMove(tok[tOff + i], id, s);
+            moves.add(tok[tOff + i], id, s);
         }
     }
 
@@ -188,7 +183,7 @@ final class RecentPages {
                 flushTokens[c] = tokens[id][s];
                 System.arraycopy(keys[id], s * headDim, flushKeys, c * headDim, headDim);
                 if (!forgetPendingMove(tokens[id][s])) {
-                    noteLeft(tokens[id][s], id, s); // its row is stored at (id, s): the tree's move reads it there
+                    left.add(tokens[id][s], id, s); // its row is stored at (id, s): the tree's move reads it there
                 }
             }
             rows[id] = 0;
@@ -213,47 +208,20 @@ final class RecentPages {
         return id;
     }
 
-    private void logMove(int token, int id, int slot) {
-        if (moves == moveToken.length) {
-            moveToken = java.util.Arrays.copyOf(moveToken, moves * 2);
-            moveId = java.util.Arrays.copyOf(moveId, moves * 2);
-            moveSlot = java.util.Arrays.copyOf(moveSlot, moves * 2);
-        }
-        moveToken[moves] = token;
-        moveId[moves] = id;
-        moveSlot[moves] = slot;
-        moves++;
-    }
-
     /** Drops an undrained "new token into the ring" entry of {@code token}; true when there was one. */
     private boolean forgetPendingMove(int token) {
-        for (int i = 0; i < moves; i++) {
-            if (moveToken[i] == token) {
-                System.arraycopy(moveToken, i + 1, moveToken, i, moves - i - 1);
-                System.arraycopy(moveId, i + 1, moveId, i, moves - i - 1);
-                System.arraycopy(moveSlot, i + 1, moveSlot, i, moves - i - 1);
-                moves--;
+        for (int i = 0; i < moves.count; i++) {
+            if (moves.token[i] == token) {
+                moves.removeAt(i);
                 return true;
             }
         }
         return false;
     }
 
-    private void noteLeft(int token, int id, int slot) {
-        if (left == leftToken.length) {
-            leftToken = java.util.Arrays.copyOf(leftToken, left * 2);
-            leftId = java.util.Arrays.copyOf(leftId, left * 2);
-            leftSlot = java.util.Arrays.copyOf(leftSlot, left * 2);
-        }
-        leftToken[left] = token;
-        leftId[left] = id;
-        leftSlot[left] = slot;
-        left++;
-    }
-
     /** Moves pending: the ring's own plus the tree's. */
     int pendingMoves(DciTree tree) {
-        return moves + tree.pendingMoves();
+        return moves.count + tree.pendingMoves();
     }
 
     /**
@@ -264,16 +232,16 @@ final class RecentPages {
         int t = tree.pendingMoves();
         int[][] arrays = {token, fromPage, fromSlot, toPage, toSlot};
         for (int[] a : arrays) {
-            if (a == null || a.length < moves + t) {
-                throw new IllegalArgumentException("drainMoves arrays need " + (moves + t) + " entries each");
+            if (a == null || a.length < moves.count + t) {
+                throw new IllegalArgumentException("drainMoves arrays need " + (moves.count + t) + " entries each");
             }
         }
-        for (int i = 0; i < moves; i++) {
-            token[i] = moveToken[i];
+        for (int i = 0; i < moves.count; i++) {
+            token[i] = moves.token[i];
             fromPage[i] = DciTree.NO_PAGE;
             fromSlot[i] = -1;
-            toPage[i] = moveId[i];
-            toSlot[i] = moveSlot[i];
+            toPage[i] = moves.id[i];
+            toSlot[i] = moves.slot[i];
         }
         if (tk.length < t) {
             tk = new int[t];
@@ -285,31 +253,31 @@ final class RecentPages {
         tree.drainMoves(tk, fp, fs, tp, ts);
         int off = idCount();
         for (int i = 0; i < t; i++) {
-            int j = moves + i;
+            int j = moves.count + i;
             token[j] = tk[i];
             toPage[j] = tp[i] + off;
             toSlot[j] = ts[i];
             if (fp[i] == DciTree.NO_PAGE) {
                 int at = indexOfLeft(tk[i]);
-                fromPage[j] = at < 0 ? DciTree.NO_PAGE : leftId[at];
-                fromSlot[j] = at < 0 ? -1 : leftSlot[at];
+                fromPage[j] = at < 0 ? DciTree.NO_PAGE : left.id[at];
+                fromSlot[j] = at < 0 ? -1 : left.slot[at];
             } else {
                 fromPage[j] = fp[i] + off;
                 fromSlot[j] = fs[i];
             }
         }
-        moves = 0;
-        left = 0;
+        moves.count = 0;
+        left.count = 0;
     }
 
     private int indexOfLeft(int token) {
         int lo = 0;
-        int hi = left - 1;
+        int hi = left.count - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (leftToken[mid] < token) {
+            if (left.token[mid] < token) {
                 lo = mid + 1;
-            } else if (leftToken[mid] > token) {
+            } else if (left.token[mid] > token) {
                 hi = mid - 1;
             } else {
                 return mid;
@@ -407,5 +375,32 @@ final class RecentPages {
             throw new IllegalArgumentException("recent-pages snapshot cell is truncated: " + e.getMessage(), e);
         }
         dirty = false;
+    }
+
+    /** A growable list of (token, ring page id, slot). */
+    private static final class Places {
+        int[] token = new int[16];
+        int[] id = new int[16];
+        int[] slot = new int[16];
+        int count;
+
+        void add(int t, int page, int s) {
+            if (count == token.length) {
+                token = Arrays.copyOf(token, count * 2);
+                id = Arrays.copyOf(id, count * 2);
+                slot = Arrays.copyOf(slot, count * 2);
+            }
+            token[count] = t;
+            id[count] = page;
+            slot[count] = s;
+            count++;
+        }
+
+        void removeAt(int i) {
+            System.arraycopy(token, i + 1, token, i, count - i - 1);
+            System.arraycopy(id, i + 1, id, i, count - i - 1);
+            System.arraycopy(slot, i + 1, slot, i, count - i - 1);
+            count--;
+        }
     }
 }
