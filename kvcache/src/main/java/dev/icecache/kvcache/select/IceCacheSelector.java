@@ -418,10 +418,18 @@ public final class IceCacheSelector implements PageSelector {
     public void restore(int layer, int kvHead, IntFunction<byte[]> cells) {
         tree(layer, kvHead); // checks the stream is sparse
         int s = spec.stream(layer, kvHead);
-        trees[s] = DciTree.restore(headDim, params, spec.projection(), cells);
+        DciTree tree = DciTree.restore(headDim, params, spec.projection(), cells);
+        RecentPages r = null;
         if (recent[s] != null) {
-            RecentPages r = new RecentPages(recent[s].idCount() - 1, spec.rowsPerPage(), headDim);
+            r = new RecentPages(recent[s].idCount() - 1, spec.rowsPerPage(), headDim);
             r.restore(cells.apply(RecentPages.CELL));
+        } else if (cells.apply(RecentPages.CELL) != null) {
+            throw new IllegalArgumentException("the snapshot of layer=" + layer + " kvHead=" + kvHead + " holds recent"
+                    + " pages but this cache has none (recentPages=0), whose page ids differ; restore it with the same"
+                    + " IceCache settings");
+        }
+        trees[s] = tree;
+        if (r != null) {
             recent[s] = r;
         }
     }

@@ -290,11 +290,12 @@ final class RecentPages {
         return dirty;
     }
 
-    /** The snapshot cell: version, live count, per live page (oldest first) id, rows, rows x (token, key). */
+    /** The snapshot cell: version, capacity, live count, per live page (oldest first) id, rows, rows x (token, key). */
     byte[] cellBytes() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(VERSION);
+            out.writeInt(capacity);
             out.writeInt(liveCount);
             for (int i = 0; i < liveCount; i++) {
                 int id = live[i];
@@ -324,14 +325,20 @@ final class RecentPages {
      */
     void restore(byte[] cell) {
         if (cell == null) {
-            throw new IllegalArgumentException("recent-pages snapshot cell=" + CELL + " is missing; pass every cell"
-                    + " the selector listed");
+            throw new IllegalArgumentException("recent-pages snapshot cell=" + CELL + " is missing: the snapshot was"
+                    + " written without recent pages (recentPages=0, e.g. by an older build), whose page ids differ;"
+                    + " restore it with the same IceCache settings");
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(cell))) {
             int version = in.readByte();
             if (version != VERSION) {
                 throw new IllegalArgumentException("recent-pages snapshot has version=" + version + "; this build reads "
                         + VERSION);
+            }
+            int written = in.readInt();
+            if (written != capacity) {
+                throw new IllegalArgumentException("recent-pages snapshot was written with " + written + " recent pages;"
+                        + " this cache holds " + capacity + " (page ids differ); restore with the same budget and settings");
             }
             int count = in.readInt();
             if (count < 0 || count > capacity) {

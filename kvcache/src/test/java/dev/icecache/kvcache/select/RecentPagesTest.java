@@ -166,6 +166,16 @@ class RecentPagesTest {
             assertEquals(cx, back.select(0, 0, 9999, q, 0, 2, 6, y));
             assertArrayEquals(x, y);
         }
+        // a cache with other settings must refuse the snapshot, not misread its page ids
+        IceCacheSelector otherSize = new IceCacheSelector(SelectorFixture.spec(SHAPE, 0, params.withRecentPages(recent + 1), 0));
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> otherSize.restore(0, 0, cells::get));
+        assertTrue(size.getMessage().contains("written with " + recent + " recent pages"), size.getMessage());
+        IceCacheSelector none = new IceCacheSelector(SelectorFixture.spec(SHAPE, 0, params.withRecentPages(0), 0));
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> none.restore(0, 0, cells::get));
+        assertTrue(missing.getMessage().contains("holds recent pages but this cache has none"), missing.getMessage());
+        IllegalArgumentException old = assertThrows(IllegalArgumentException.class, () -> otherSize.restore(0, 0,
+                id -> id == RecentPages.CELL ? null : cells.get(id)));
+        assertTrue(old.getMessage().contains("written without recent pages"), old.getMessage());
         byte[] ring = cells.get(RecentPages.CELL).clone();
         ring[ring.length - 1 - 4 * D] ^= 0x7f; // corrupt a token
         cells.put(RecentPages.CELL, Arrays.copyOf(ring, ring.length - 3));
