@@ -95,6 +95,15 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
     }
 
     /**
+     * The defaults before issue 18: the paper's best-key page score and rank-by-rank GQA merge, no
+     * recent pages, p0 = 0.01 at every length, trees of up to 1024 tokens searched exhaustively.
+     * For state written before issue 18 (its trees and page ids differ from {@link #defaults()}).
+     */
+    public static DciParams bestKeyDefaults() {
+        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024);
+    }
+
+    /**
      * The same tree with a search that keeps every node of every level and scans every cell
      * completely: its selection equals the brute-force best pages (icecache.md "Sanity check").
      */
@@ -111,10 +120,11 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
      * 100-key cell along one random direction (purer pages; measured in BENCHMARKS.md "Fidelity
      * diagnosis and fix"). Longer sequences keep p0: at 16k tokens p0 = 1/16 made each 16-token
      * insert about 60x slower (parents and re-parenting among ~1000 level-1 nodes).
-     * {@link #paper()} (exactSearchBelow = 0) is never changed.
+     * It belongs to the issue-18 settings: with the best-key page score ({@link #paper()},
+     * {@link #bestKeyDefaults()}) p0 is never changed.
      */
     public DciParams forContext(int maxTokens) {
-        if (maxTokens > exactSearchBelow || p0 >= SHORT_CONTEXT_P0) {
+        if (maxTokens > exactSearchBelow || p0 >= SHORT_CONTEXT_P0 || pageScore != PageScore.ATTENTION_MASS) {
             return this;
         }
         return new DciParams(SHORT_CONTEXT_P0, p1, leafCapacity, exactParentThreshold, anchorInterval, scanProportion,

@@ -22,6 +22,8 @@ class DciParamsTest {
         assertEquals(DciParams.SHORT_CONTEXT_P0, DciParams.defaults().forContext(1024).p0());
         assertEquals(DciParams.defaults(), DciParams.defaults().forContext(1025));
         assertEquals(DciParams.paper(), DciParams.paper().forContext(512), "the paper's setting is never changed");
+        assertEquals(DciParams.bestKeyDefaults(), DciParams.bestKeyDefaults().forContext(512));
+        assertEquals(new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024), DciParams.bestKeyDefaults());
         DciParams shortContext = DciParams.defaults().forContext(512);
         assertEquals(DciParams.defaults().withExhaustiveSearch().p1(), shortContext.p1());
         assertEquals(DciParams.defaults().pageScore(), shortContext.pageScore());
