@@ -89,7 +89,7 @@ public final class AttentionRecall implements AttendedPositions {
         boolean over = position + 1 > budgetTokens;
         int group = shape.groupSize();
         for (int g = 0; g < group; g++) {
-            scoreHead(layer, kvHead, kvHead * group + g, position, over);
+            scoreHead(layer, kvHead * group + g, position, over);
         }
         long retrieved = 0;
         long hits = 0;
@@ -107,24 +107,9 @@ public final class AttentionRecall implements AttendedPositions {
         }
     }
 
-    private void scoreHead(int layer, int kvHead, int head, int position, boolean over) {
-        int hd = shape.headDim();
+    private void scoreHead(int layer, int head, int position, boolean over) {
         int n = position + 1;
-        float[] keys = recorder.keys(layer, kvHead);
-        float[] q = recorder.query();
-        int qOff = head * hd;
-        double scale = 1.0 / Math.sqrt(hd);
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            int kOff = i * hd;
-            for (int d = 0; d < hd; d++) {
-                s += (double) q[qOff + d] * keys[kOff + d];
-            }
-            s *= scale;
-            scores[i] = s;
-            max = Math.max(max, s);
-        }
+        double max = recorder.scaledScores(layer, head, n, scores);
         double total = 0;
         double covered = 0;
         for (int i = 0; i < n; i++) {

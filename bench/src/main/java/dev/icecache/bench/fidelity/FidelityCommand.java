@@ -59,6 +59,11 @@ public final class FidelityCommand implements Callable<Integer> {
                     + " each block's last position; 1 steps every position (default: ${DEFAULT-VALUE}).")
     int prefillBlock;
 
+    @Option(names = "--diagnose", description = "Add the page diagnosis (issue 18): attention recall of the best choice"
+            + " among the policy's own pages and among positional pages, top-k concentration and key spread, also by"
+            + " layer and KV head (default: off).")
+    boolean diagnose;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of IceCache's projection direction (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -83,7 +88,7 @@ public final class FidelityCommand implements Callable<Integer> {
             FidelityRun run = new FidelityRun(llama, sequence, tokens);
             List<FidelityResult> results = new ArrayList<>();
             for (CacheConfig config : configs) {
-                FidelityResult r = run.measure(config, topK, seed, prefillBlock);
+                FidelityResult r = run.measure(config, topK, seed, prefillBlock, diagnose);
                 results.add(r);
                 err.println(FidelityReport.progressLine(r));
                 err.flush();
@@ -149,6 +154,12 @@ public final class FidelityCommand implements Callable<Integer> {
                 .append(" (not sink, window or the query itself) that are in the exact top-k of one of their KV head's")
                 .append(" query heads, pooled; pages moved/step: pages fetched from the store per sparse (layer, position).\n\n");
         sb.append(FidelityReport.markdownTable(results, topK));
+        if (diagnose) {
+            sb.append(FidelityReport.diagnosisNote(topK, shape.headDim()));
+            sb.append(FidelityReport.diagnosisTable(results, topK));
+            sb.append("\nBy sparse layer and KV head (head size ").append(shape.headDim()).append("):\n\n");
+            sb.append(FidelityReport.diagnosisByStream(results, shape.nLayers(), shape.nKvHeads()));
+        }
         return sb.toString();
     }
 

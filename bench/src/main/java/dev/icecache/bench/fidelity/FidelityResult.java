@@ -14,7 +14,11 @@ import dev.icecache.kvcache.policy.Policy;
  * @param pagesMovedPerStep pages fetched from the store per sparse (layer, position) attend
  * @param residentHitRate selected pages already resident and unchanged / selected
  * @param seconds wall time of the run
+ * @param diagnosis the page diagnosis of the run ({@code --diagnose}), else null
+ * @param semanticShare IceCache: share of the selected pages that were tree (semantic) pages, not
+ *                      recent positional ones; NaN for other policies
  */
 public record FidelityResult(Policy policy, int budgetTokens, FidelityMetrics all, FidelityMetrics overBudget,
-                             double rowsUseful, double pagesMovedPerStep, double residentHitRate, double seconds) {
+                             double rowsUseful, double pagesMovedPerStep, double residentHitRate, double seconds,
+                             PageDiagnosis diagnosis, double semanticShare) {
 }

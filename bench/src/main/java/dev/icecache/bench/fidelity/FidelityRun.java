@@ -7,6 +7,7 @@ import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.select.IceCacheSelector;
 import dev.icecache.kvcache.tree.Projection;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Session;
@@ -79,18 +80,24 @@ public final class FidelityRun {
      *
      * @param topK k of the top-k token recall
      * @param seed seed of the IceCache projection direction
+     * @param diagnose also run a {@link PageDiagnosis} (own-page and positional oracles, concentration, spread)
      */
     public FidelityResult measure(CacheConfig config, int topK, long seed) {
-        return measure(config, topK, seed, 1);
+        return measure(config, topK, seed, 1, false);
+    }
+
+    /** As {@link #measure(CacheConfig, int, long)}, with the page diagnosis when {@code diagnose}. */
+    public FidelityResult measure(CacheConfig config, int topK, long seed, boolean diagnose) {
+        return measure(config, topK, seed, 1, diagnose);
     }
 
     /**
-     * As {@link #measure(CacheConfig, int, long)}, with the policy run prefilling blocks of
+     * As {@link #measure(CacheConfig, int, long, boolean)}, with the policy run prefilling blocks of
      * {@code prefillBlock} positions ({@code Session.prefill}, so a sparse policy selects pages once
      * per block) and compared with the reference at the last position of each block only; 1 steps
      * every position as before.
      */
-    public FidelityResult measure(CacheConfig config, int topK, long seed, int prefillBlock) {
+    public FidelityResult measure(CacheConfig config, int topK, long seed, int prefillBlock, boolean diagnose) {
         if (prefillBlock < 1) {
             throw new IllegalArgumentException("prefillBlock=" + prefillBlock + " must be >= 1");
         }
@@ -98,7 +105,15 @@ public final class FidelityRun {
         PagedKvCache cache = newPagedCache(model.cacheShape(), config, seed);
         KeyRecordingCache recorder = new KeyRecordingCache(cache);
         AttentionRecall recall = new AttentionRecall(recorder, config, topK);
-        cache.observeAttendedPositions(recall);
+        PageDiagnosis diagnosis = diagnose ? new PageDiagnosis(recorder, cache.selector(), config, recall, topK) : null;
+        if (diagnosis == null) {
+            cache.observeAttendedPositions(recall);
+        } else {
+            cache.observeAttendedPositions((layer, kvHead, position, attended, count) -> {
+                recall.accept(layer, kvHead, position, attended, count);
+                diagnosis.accept(layer, kvHead, position, attended, count);
+            });
+        }
         LogitComparison all = new LogitComparison();
         LogitComparison overBudget = new LogitComparison();
         Session session = model.newSession(recorder);
@@ -112,11 +127,19 @@ public final class FidelityRun {
                 overBudget.add(reference[p], logits, next);
             }
         }
+        if (diagnosis != null) {
+            diagnosis.measureSpread(positions);
+        }
         recorder.close();
         CacheMetrics m = cache.metrics();
         double movedPerStep = m.steps == 0 ? 0 : (double) m.pagesMoved / m.steps;
+        double semanticShare = Double.NaN;
+        if (cache.selector() instanceof IceCacheSelector ice && ice.selectedPages() > 0) {
+            semanticShare = 1.0 - (double) ice.selectedRecentPages() / ice.selectedPages();
+        }
         return new FidelityResult(config.policy(), config.budgetTokens(),
                 FidelityMetrics.of(all, recall.all()), FidelityMetrics.of(overBudget, recall.overBudget()),
-                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9);
+                recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9, diagnosis,
+                semanticShare);
     }
 }

@@ -114,6 +114,29 @@ public final class KeyRecordingCache implements KvCache {
         return keys[layer][kvHead];
     }
 
+    /**
+     * The attention logits of query head {@code head} of the current query over positions 0..n-1 of
+     * {@code layer}: {@code out[i] = (q_head . k_i) / sqrt(headDim)}, in double; returns their max.
+     */
+    public double scaledScores(int layer, int head, int n, double[] out) {
+        int hd = shape.headDim();
+        float[] k = keys[layer][head / shape.groupSize()];
+        int qOff = head * hd;
+        double scale = 1.0 / Math.sqrt(hd);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            int kOff = i * hd;
+            for (int d = 0; d < hd; d++) {
+                s += (double) query[qOff + d] * k[kOff + d];
+            }
+            s *= scale;
+            out[i] = s;
+            max = Math.max(max, s);
+        }
+        return max;
+    }
+
     /** Positions appended to {@code layer}. */
     public int appended(int layer) {
         return appended[layer];

@@ -4,6 +4,7 @@ import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.DciParams;
+import dev.icecache.kvcache.tree.PageScore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,6 +44,15 @@ public final class PolicyOptions {
     @Option(names = "--paper-search", description = "IceCache policies search every tree with the paper's settings"
             + " only (DciParams.paper(): no exhaustive search of trees of <= 1024 tokens; default: off).")
     boolean paperSearch;
+
+    @Option(names = "--page-score", paramLabel = "SCORE", description = "IceCache page score: BEST_KEY (the paper's)"
+            + " or ATTENTION_MASS (log-sum-exp of the page's rows) (default: the search setting's).")
+    PageScore pageScore;
+
+    @Option(names = "--recent-pages", paramLabel = "N", description = "IceCache: newest indexed tokens held as N"
+            + " positional pages before they enter the tree, at most half the selected slots; 0 = none, the paper's"
+            + " (default: the search setting's).")
+    Integer recentPages;
 
     /** Leading layers with full attention. */
     public int denseLayers() {
@@ -92,15 +102,32 @@ public final class PolicyOptions {
             throw new CommandLine.ParameterException(cli, "--budgets: " + budget + " must be a multiple of "
                     + CacheConfig.PAGE_ROWS + " and at least " + least + " (e.g. 64,128,256)");
         }
-        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers).withPageFormat(pageFormat);
-        if (exhaustiveSearch) {
-            return config.withTreeParams(config.treeParams().withExhaustiveSearch());
+        if (recentPages != null && (recentPages < 0 || recentPages > DciParams.MAX_RECENT_PAGES)) {
+            throw new CommandLine.ParameterException(cli, "--recent-pages=" + recentPages + " must be in [0, "
+                    + DciParams.MAX_RECENT_PAGES + "]");
         }
-        return paperSearch ? config.withTreeParams(DciParams.paper()) : config;
+        CacheConfig config = CacheConfig.of(policy, budget).withDenseLayers(denseLayers).withPageFormat(pageFormat);
+        DciParams tree = paperSearch ? DciParams.paper() : config.treeParams();
+        if (exhaustiveSearch) {
+            tree = tree.withExhaustiveSearch();
+        }
+        if (pageScore != null) {
+            tree = tree.withPageScore(pageScore);
+        }
+        if (recentPages != null) {
+            tree = tree.withRecentPages(recentPages);
+        }
+        return config.withTreeParams(tree);
     }
 
-    /** The Markdown bullet (with its line end) saying how IceCache trees were searched. */
+    /** The Markdown bullets (with line ends) saying how IceCache trees were searched and pages scored. */
     public String searchNote() {
+        DciParams tree = config(null, Policy.ICECACHE, 64).treeParams();
+        return searchSetting() + "- IceCache page score " + tree.pageScore() + ", recent positional pages "
+                + tree.recentPages() + (tree.recentPages() > 0 ? " (at most half the selected slots)" : "") + "\n";
+    }
+
+    private String searchSetting() {
         if (exhaustiveSearch) {
             return "- IceCache trees searched exhaustively (fieldOfView = n, 100% scan), not with the reference"
                     + " fieldOfView max(30, 0.0015 n) and 80% scan\n";

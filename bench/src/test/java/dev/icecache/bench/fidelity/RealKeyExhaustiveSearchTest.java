@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue 3, "on real keys": with fieldOfView = n and a full scan, a DCI tree over the post-RoPE
- * keys of a stories260K sparse layer returns exactly the brute-force best pages (page score =
- * best token score, ties to the lower page id) for the model's own queries.
+ * keys of a stories260K sparse layer returns exactly the brute-force best pages (page score of the
+ * defaults: the page's attention mass; ties to the lower page id) for the model's own queries.
  */
 class RealKeyExhaustiveSearchTest {
 
@@ -86,7 +86,10 @@ class RealKeyExhaustiveSearchTest {
         assertTrue(checked > 100, "queries checked: " + checked);
     }
 
-    /** Every live page scored by its best token, best first, ties to the lower page id. */
+    /**
+     * Every live page scored by the tree's page score over its rows (best token, or [issue 18] the
+     * page's attention mass, {@code PageScore.of}), best first, ties to the lower page id.
+     */
     private static int bestPages(DciTree tree, float[] keys, float[] q, int qOff, int maxPages, int[] pages,
                                  float[] scores) {
         int hd = shape.headDim();
@@ -95,6 +98,7 @@ class RealKeyExhaustiveSearchTest {
         float[] best = new float[limit];
         int nLive = 0;
         int[] rows = new int[tree.pageCapacity()];
+        float[] rowScores = new float[tree.pageCapacity()];
         for (int page = 0; page < limit; page++) {
             int size = tree.pageTokens(page, rows);
             if (size == 0) {
@@ -102,9 +106,10 @@ class RealKeyExhaustiveSearchTest {
             }
             float b = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < size; s++) {
-                b = Math.max(b, rankingDot(q, qOff, keys, rows[s] * hd, hd));
+                rowScores[s] = rankingDot(q, qOff, keys, rows[s] * hd, hd);
+                b = Math.max(b, rowScores[s]);
             }
-            best[page] = b;
+            best[page] = tree.params().pageScore().of(rowScores, size, b, hd);
             live[nLive++] = page;
         }
         Arrays.sort(live, 0, nLive, (a, b) -> {

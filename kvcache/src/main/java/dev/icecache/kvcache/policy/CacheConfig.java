@@ -15,6 +15,7 @@ import dev.icecache.kvcache.tree.DciParams;
  *   sink = window = 2 pages; 1 and 1 when B &lt; 128     (64 tokens = 1 + 2 + 1)
  *   layers 0 .. denseLayers-1 attend to every position (dense)
  *   FULL ignores the budget: every position is attended
+ *   IceCache's recent positional pages (DciParams.AUTO_RECENT_PAGES) = retrieved / 2   [ours, issue 18]
  * </pre>
  *
  * @param policy the selection policy
@@ -56,6 +57,10 @@ public record CacheConfig(Policy policy, int budgetTokens, int denseLayers, Page
         Checks.checkArgument(treeParams.leafCapacity() == PAGE_ROWS,
                 "treeParams.leafCapacity=%d must equal the page size %d: tree leaves are the pages",
                 treeParams.leafCapacity(), PAGE_ROWS);
+        if (treeParams.recentPages() == DciParams.AUTO_RECENT_PAGES) {
+            // [ours, issue 18] IceCache holds the newest indexed tokens as half the retrieved pages
+            treeParams = treeParams.withRecentPages(Math.min(DciParams.MAX_RECENT_PAGES, Math.max(0, pages - edge) / 2));
+        }
     }
 
     /** The reference configuration of {@code policy} at {@code budgetTokens}: 2 dense layers, BF16, default tree. */

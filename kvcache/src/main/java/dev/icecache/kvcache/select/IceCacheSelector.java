@@ -1,7 +1,9 @@
 package dev.icecache.kvcache.select;
 
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.DciTree;
+import dev.icecache.kvcache.tree.PageScore;
 import dev.icecache.kvcache.tree.SearchStats;
 import java.util.function.IntFunction;
 
@@ -16,17 +18,40 @@ import java.util.function.IntFunction;
  * order, up to the budget, with no search [ours: the paper reuses "the selected tokens"; pages
  * keep the budget and the pool bound]. When the group's first layer has not selected for this
  * position (for example inside a prefill chunk) the layer searches itself.
+ *
+ * <p>[ours, issue 18] With {@code treeParams.recentPages() = R > 0} the newest indexed tokens stay
+ * out of the tree as up to R positional pages ({@link RecentPages}, ids 0..R; tree page t is id
+ * R+1+t). Each query head ranks them with the tree's pages under the same page score; the merged
+ * selection takes at most half its slots from them, so semantic pages fill at least half.
+ * With R = 0 page ids are the tree's and the behaviour is the paper's. Trees are built with
+ * {@code treeParams.forContext(maxTokens)} (a higher p0 when every tree stays small enough for
+ * exhaustive search).
  */
 public final class IceCacheSelector implements PageSelector {
 
     private final SelectorSpec spec;
     private final int headDim;
     private final DciTree[] trees;          // [stream]; null for dense layers
+    private final RecentPages[] recent;     // [stream]; null for dense layers or without recent pages
+    private final DciParams params;         // spec's, for this context length (DciParams.forContext)
+    private final PageScore pageScore;
+    private final long[] recentDots = new long[1];
+    private long selectedPages;             // pages selected, all streams
+    private long selectedRecent;            // of them recent (positional) pages
     private final SearchStats stats = new SearchStats();
     private final GqaMerge merge = new GqaMerge();
     private int[] lists = new int[0];       // [queryHead][maxPages]
     private int[] counts = new int[0];      // [queryHead]
-    private float[] searchScores = new float[0]; // [queryHead][maxPages]
+    private int[] searchPages = new int[0]; // [maxPages]
+    private float[] searchScores = new float[0];
+    private float[] listScores = new float[0]; // [queryHead][stride] scores of lists
+    private int[] candIds = new int[0];     // scratch of groupMass: candidate page ids
+    private double[] candMass = new double[0];
+    private int[] recentIds = new int[0];   // [recent pages] scratch, best first
+    private float[] recentScores = new float[0];
+    private int[] groupPages = new int[0];  // [queryHead][maxPages] the group search's lists
+    private float[] groupScores = new float[0];
+    private int[] groupCounts = new int[0]; // [queryHead]
     private final int[] pageRows;           // [rowsPerPage] scratch for pageTokens
     private final int[][] reuseTokens;      // [kvHead][tokens of the group's selection, best page first]
     private final int[] reuseCount;         // [kvHead]
@@ -46,9 +71,16 @@ public final class IceCacheSelector implements PageSelector {
         this.spec = spec;
         this.headDim = spec.shape().headDim();
         this.trees = new DciTree[spec.streams()];
+        this.recent = new RecentPages[spec.streams()];
+        this.params = spec.treeParams().forContext(spec.shape().maxTokens());
+        this.pageScore = params.pageScore();
+        int recentPages = Math.max(0, spec.treeParams().recentPages()); // an unresolved AUTO: none
         for (int l = spec.firstSparseLayer(); l < spec.shape().nLayers(); l++) {
             for (int h = 0; h < spec.shape().nKvHeads(); h++) {
-                trees[spec.stream(l, h)] = new DciTree(headDim, spec.treeParams(), spec.projection());
+                trees[spec.stream(l, h)] = new DciTree(headDim, params, spec.projection());
+                if (recentPages > 0) {
+                    recent[spec.stream(l, h)] = new RecentPages(recentPages, spec.rowsPerPage(), headDim);
+                }
             }
         }
         int kv = spec.shape().nKvHeads();
@@ -69,36 +101,93 @@ public final class IceCacheSelector implements PageSelector {
         return t;
     }
 
+    /**
+     * Selector page id of tree page 0 of a stream: 0 without recent pages, else R + 1 (the recent
+     * pages' ids come first). Tree page t is selector page {@code treePageOffset + t}.
+     */
+    public int treePageOffset(int layer, int kvHead) {
+        tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        return r == null ? 0 : r.idCount();
+    }
+
+    /** Pages selected so far over every stream (IceCache(r)'s reused selections included). */
+    public long selectedPages() {
+        return selectedPages;
+    }
+
+    /** Of {@link #selectedPages()}, the recent (positional) pages. */
+    public long selectedRecentPages() {
+        return selectedRecent;
+    }
+
     @Override
     public void add(int layer, int kvHead, float[] keys, int keyOff, int[] tokens, int tokOff, int n) {
-        tree(layer, kvHead).add(keys, keyOff, tokens, tokOff, n);
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        if (r == null) {
+            t.add(keys, keyOff, tokens, tokOff, n);
+        } else {
+            r.add(t, keys, keyOff, tokens, tokOff, n);
+        }
     }
 
     @Override
     public int pendingMoves(int layer, int kvHead) {
-        return tree(layer, kvHead).pendingMoves();
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        return r == null ? t.pendingMoves() : r.pendingMoves(t);
     }
 
     @Override
     public void drainMoves(int layer, int kvHead, int[] token, int[] fromPage, int[] fromSlot, int[] toPage,
                            int[] toSlot) {
-        tree(layer, kvHead).drainMoves(token, fromPage, fromSlot, toPage, toSlot);
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        if (r == null) {
+            t.drainMoves(token, fromPage, fromSlot, toPage, toSlot);
+        } else {
+            r.drainMoves(t, token, fromPage, fromSlot, toPage, toSlot);
+        }
     }
 
     @Override
     public int pageIdLimit(int layer, int kvHead) {
-        return tree(layer, kvHead).pageIdLimit();
+        return treePageOffset(layer, kvHead) + tree(layer, kvHead).pageIdLimit();
     }
 
     @Override
     public int pageSize(int layer, int kvHead, int page) {
         DciTree t = tree(layer, kvHead);
-        return page >= 0 && page < t.pageIdLimit() ? t.pageSize(page) : 0;
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        int off = r == null ? 0 : r.idCount();
+        if (page >= 0 && page < off) {
+            return r.size(page);
+        }
+        return page >= off && page - off < t.pageIdLimit() ? t.pageSize(page - off) : 0;
     }
 
     @Override
     public int pageTokens(int layer, int kvHead, int page, int[] out) {
-        return tree(layer, kvHead).pageTokens(page, out);
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        int off = r == null ? 0 : r.idCount();
+        if (page >= 0 && page < off) {
+            return r.pageTokens(page, out);
+        }
+        return t.pageTokens(page - off, out);
+    }
+
+    /** Selector page of {@code token}, or {@link DciTree#NO_PAGE}. */
+    private int pageOf(DciTree t, RecentPages r, int token) {
+        if (r != null) {
+            int id = r.pageOf(token);
+            if (id >= 0) {
+                return id;
+            }
+        }
+        int page = t.pageOf(token);
+        return page == DciTree.NO_PAGE ? page : page + (r == null ? 0 : r.idCount());
     }
 
     @Override
@@ -108,26 +197,149 @@ public final class IceCacheSelector implements PageSelector {
         int group = spec.reuseLayers() + 1;
         int offset = (layer - spec.firstSparseLayer()) % group;
         if (offset != 0 && reuseLayer[kvHead] == layer - offset && reusePosition[kvHead] == position) {
-            return selectReused(t, kvHead, maxPages, out);
+            return selectReused(t, recent[spec.stream(layer, kvHead)], kvHead, maxPages, out);
         }
-        ensureScratch(queryHeads, maxPages);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        int held = r == null ? 0 : r.liveCount();
+        int stride = maxPages + held;
+        ensureScratch(queryHeads, stride);
+        int off = r == null ? 0 : r.idCount();
         // one pass over the tree for the group; each head's list is that of its own search
-        t.searchGroup(q, qOff, queryHeads, maxPages, lists, searchScores, counts, stats);
-        int written = merge.merge(lists, maxPages, counts, queryHeads, maxPages, out);
+        ensureGroupScratch(queryHeads, maxPages);
+        t.searchGroup(q, qOff, queryHeads, maxPages, groupPages, groupScores, groupCounts, stats);
+        for (int h = 0; h < queryHeads; h++) {
+            int n = groupCounts[h];
+            System.arraycopy(groupPages, h * maxPages, searchPages, 0, n);
+            System.arraycopy(groupScores, h * maxPages, searchScores, 0, n);
+            if (held == 0) {
+                for (int i = 0; i < n; i++) {
+                    lists[h * stride + i] = searchPages[i];
+                    listScores[h * stride + i] = searchScores[i];
+                }
+            } else {
+                n = withRecent(r, held, q, qOff + h * headDim, n, lists, h * stride);
+            }
+            counts[h] = n;
+        }
+        int written = pageScore == PageScore.ATTENTION_MASS
+                ? groupMass(stride, queryHeads, maxPages, out, off, held == 0 ? 0 : maxPages / 2)
+                : held == 0 ? merge.merge(lists, stride, counts, queryHeads, maxPages, out)
+                : merge.merge(lists, stride, counts, queryHeads, maxPages, out, r.idCount(), maxPages / 2);
+        selectedPages += written;
+        for (int i = 0; i < written && held > 0; i++) {
+            selectedRecent += out[i] < r.idCount() ? 1 : 0;
+        }
         if (spec.reuseLayers() > 0 && offset == 0) {
-            remember(t, kvHead, layer, position, out, written);
+            remember(layer, kvHead, position, out, written);
         }
         return written;
     }
 
-    private void remember(DciTree t, int kvHead, int layer, int position, int[] pages, int n) {
+    /**
+     * Merges the tree's ranked pages ({@code searchPages/searchScores[0..n)}, tree ids) with the
+     * scored recent pages into {@code list[at..]}, best first (ties: the tree page first); returns the length.
+     */
+    private int withRecent(RecentPages r, int held, float[] q, int qh, int n, int[] list, int at) {
+        int off = r.idCount();
+        recentDots[0] = 0;
+        for (int i = 0; i < held; i++) {
+            recentIds[i] = r.liveId(i);
+            recentScores[i] = r.score(recentIds[i], q, qh, pageScore, recentDots);
+        }
+        stats.exactDots += recentDots[0];
+        // insertion sort of the few recent pages, best first
+        for (int i = 1; i < held; i++) {
+            for (int j = i; j > 0 && recentScores[j] > recentScores[j - 1]; j--) {
+                float s = recentScores[j];
+                recentScores[j] = recentScores[j - 1];
+                recentScores[j - 1] = s;
+                int id = recentIds[j];
+                recentIds[j] = recentIds[j - 1];
+                recentIds[j - 1] = id;
+            }
+        }
+        int a = 0;
+        int b = 0;
+        int c = 0;
+        while (a < n || b < held) {
+            boolean tree = b >= held || (a < n && searchScores[a] >= recentScores[b]);
+            listScores[at + c] = tree ? searchScores[a] : recentScores[b];
+            list[at + c++] = tree ? searchPages[a++] + off : recentIds[b++];
+        }
+        return c;
+    }
+
+    /**
+     * [ours, issue 18] With the attention-mass page score the query heads of a group share the
+     * budget by mass, not by rank: each candidate page (a head's ranked pages and the recent pages)
+     * gets, per head, its share of that head's mass over the head's candidates,
+     * exp(score/sqrt(d)) / sum exp(score/sqrt(d)); pages are taken by the sum of those shares over
+     * the group, best first (ties: first seen), ids below {@code limitedBelow} (recent pages) at
+     * most {@code quota} times. This maximises the group's attention mass on the selected pages,
+     * where a rank-by-rank merge gives each head the same number of slots whatever its need.
+     */
+    private int groupMass(int stride, int heads, int maxPages, int[] out, int limitedBelow, int quota) {
+        if (candIds.length < heads * stride) {
+            candIds = new int[heads * stride];
+            candMass = new double[heads * stride];
+        }
+        int c = 0;
+        double scale = 1.0 / Math.sqrt(headDim);
+        for (int h = 0; h < heads; h++) {
+            int n = counts[h];
+            if (n == 0) {
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, listScores[h * stride + i]);
+            }
+            double z = 0;
+            for (int i = 0; i < n; i++) {
+                z += Math.exp((listScores[h * stride + i] - max) * scale);
+            }
+            for (int i = 0; i < n; i++) {
+                int id = lists[h * stride + i];
+                double m = Math.exp((listScores[h * stride + i] - max) * scale) / z;
+                int j = 0;
+                while (j < c && candIds[j] != id) {
+                    j++;
+                }
+                if (j == c) {
+                    candIds[c] = id;
+                    candMass[c++] = 0;
+                }
+                candMass[j] += m;
+            }
+        }
+        int written = 0;
+        int limited = 0;
+        while (written < maxPages) {
+            int best = -1;
+            for (int j = 0; j < c; j++) {
+                if (candIds[j] >= 0 && (candIds[j] >= limitedBelow || limited < quota)
+                        && (best < 0 || candMass[j] > candMass[best])) {
+                    best = j;
+                }
+            }
+            if (best < 0) {
+                break;
+            }
+            out[written++] = candIds[best];
+            limited += candIds[best] < limitedBelow ? 1 : 0;
+            candIds[best] = -1;
+        }
+        return written;
+    }
+
+    private void remember(int layer, int kvHead, int position, int[] pages, int n) {
         int need = n * spec.rowsPerPage();
         if (reuseTokens[kvHead].length < need) {
             reuseTokens[kvHead] = new int[need];
         }
         int c = 0;
         for (int i = 0; i < n; i++) {
-            int rows = t.pageTokens(pages[i], pageRows);
+            int rows = pageTokens(layer, kvHead, pages[i], pageRows);
             System.arraycopy(pageRows, 0, reuseTokens[kvHead], c, rows);
             c += rows;
         }
@@ -136,29 +348,48 @@ public final class IceCacheSelector implements PageSelector {
         reusePosition[kvHead] = position;
     }
 
-    private int selectReused(DciTree t, int kvHead, int maxPages, int[] out) {
+    private int selectReused(DciTree t, RecentPages r, int kvHead, int maxPages, int[] out) {
         int n = reuseCount[kvHead];
         ensureScratch(1, n);
         int c = 0;
         for (int i = 0; i < n; i++) {
-            int page = t.pageOf(reuseTokens[kvHead][i]);
+            int page = pageOf(t, r, reuseTokens[kvHead][i]);
             if (page != DciTree.NO_PAGE) {
                 lists[c++] = page;
             }
         }
         counts[0] = c;
-        return merge.merge(lists, c, counts, 1, maxPages, out);
+        int written = merge.merge(lists, c, counts, 1, maxPages, out);
+        selectedPages += written;
+        for (int i = 0; i < written && r != null; i++) {
+            selectedRecent += out[i] < r.idCount() ? 1 : 0;
+        }
+        return written;
+    }
+
+    private void ensureGroupScratch(int heads, int maxPages) {
+        if (groupPages.length < heads * maxPages) {
+            groupPages = new int[heads * maxPages];
+            groupScores = new float[heads * maxPages];
+        }
+        if (groupCounts.length < heads) {
+            groupCounts = new int[heads];
+        }
     }
 
     private void ensureScratch(int heads, int k) {
         if (lists.length < heads * k) {
             lists = new int[heads * k];
+            listScores = new float[heads * k];
         }
         if (counts.length < heads) {
             counts = new int[heads];
         }
-        if (searchScores.length < heads * k) {
-            searchScores = new float[heads * k];
+        if (searchPages.length < k) {
+            searchPages = new int[k];
+            searchScores = new float[k];
+            recentIds = new int[k];
+            recentScores = new float[k];
         }
     }
 
@@ -174,22 +405,50 @@ public final class IceCacheSelector implements PageSelector {
 
     @Override
     public int drainDirtyCells(int layer, int kvHead, int[] out) {
-        return tree(layer, kvHead).drainDirtyCells(out);
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        if (r == null || !r.dirty()) {
+            return t.drainDirtyCells(out);
+        }
+        if (out == null || out.length < dirtyCellCount(layer, kvHead)) {
+            throw new IllegalArgumentException("out needs " + dirtyCellCount(layer, kvHead) + " entries");
+        }
+        int n = t.drainDirtyCells(out);
+        out[n] = RecentPages.CELL;
+        r.markClean();
+        return n + 1;
     }
 
     @Override
     public int dirtyCellCount(int layer, int kvHead) {
-        return tree(layer, kvHead).dirtyCellCount();
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        return tree(layer, kvHead).dirtyCellCount() + (r != null && r.dirty() ? 1 : 0);
     }
 
     @Override
     public byte[] cellBytes(int layer, int kvHead, int cell) {
-        return tree(layer, kvHead).cellBytes(cell);
+        DciTree t = tree(layer, kvHead);
+        RecentPages r = recent[spec.stream(layer, kvHead)];
+        return r != null && cell == RecentPages.CELL ? r.cellBytes() : t.cellBytes(cell);
     }
 
     @Override
     public void restore(int layer, int kvHead, IntFunction<byte[]> cells) {
         tree(layer, kvHead); // checks the stream is sparse
-        trees[spec.stream(layer, kvHead)] = DciTree.restore(headDim, spec.treeParams(), spec.projection(), cells);
+        int s = spec.stream(layer, kvHead);
+        DciTree tree = DciTree.restore(headDim, params, spec.projection(), cells);
+        RecentPages r = null;
+        if (recent[s] != null) {
+            r = new RecentPages(recent[s].idCount() - 1, spec.rowsPerPage(), headDim);
+            r.restore(cells.apply(RecentPages.CELL));
+        } else if (cells.apply(RecentPages.CELL) != null) {
+            throw new IllegalArgumentException("the snapshot of layer=" + layer + " kvHead=" + kvHead + " holds recent"
+                    + " pages but this cache has none (recentPages=0), whose page ids differ; restore it with the same"
+                    + " IceCache settings");
+        }
+        trees[s] = tree;
+        if (r != null) {
+            recent[s] = r;
+        }
     }
 }

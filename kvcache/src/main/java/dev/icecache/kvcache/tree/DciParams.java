@@ -16,6 +16,10 @@ import dev.icecache.kvcache.Checks;
  *   minFieldOfView        nodes kept per level during search, at least (30)
  *   fieldOfViewFraction   nodes kept per level, as a share of the tokens indexed (0.0015)
  *   exactSearchBelow      [ours] trees of at most this many tokens are searched exhaustively (1024)
+ *   pageScore             [ours] how a page's scored rows make its score (paper: BEST_KEY)
+ *   recentPages           [ours] the newest indexed tokens held as this many positional pages before
+ *                         they enter the tree (paper: 0; AUTO = half the retrieved pages, resolved by
+ *                         CacheConfig); see IceCacheSelector
  * </pre>
  *
  * NOTE: exactSearchBelow is ours, not the paper's. Below about a thousand keys the reference
@@ -36,10 +40,23 @@ import dev.icecache.kvcache.Checks;
  * @param fieldOfViewFraction nodes kept per level as a share of the tokens, in [0, 1]; a value
  *                            &gt;= 1 keeps every node (exhaustive search)
  * @param exactSearchBelow trees of at most this many tokens are searched exhaustively (&gt;= 0; 0 = never)
+ * @param pageScore how a page's scored rows make its score
+ * @param recentPages positional pages of the newest indexed tokens kept outside the tree (&gt;= 0), or
+ *                    {@link #AUTO_RECENT_PAGES}
  */
 public record DciParams(double p0, double p1, int leafCapacity, int exactParentThreshold, int anchorInterval,
                         double scanProportion, int minFieldOfView, double fieldOfViewFraction,
-                        int exactSearchBelow) {
+                        int exactSearchBelow, PageScore pageScore, int recentPages) {
+
+    /** Most recent pages a selector may hold outside its tree. */
+    public static final int MAX_RECENT_PAGES = 64;
+    /** recentPages: half the retrieved pages of the cache's budget (CacheConfig resolves it). */
+    public static final int AUTO_RECENT_PAGES = -1;
+    /**
+     * [ours, issue 18] p0 of trees that can never outgrow exhaustive search (see {@link #forContext}):
+     * about one level-1 node per page, so a cell is about one page of keys nearest to one parent.
+     */
+    public static final double SHORT_CONTEXT_P0 = 1.0 / 16;
 
     public DciParams {
         Checks.checkArgument(p0 > 0 && p0 < 1, "p0=%s must be in (0, 1)", p0);
@@ -54,6 +71,17 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
         Checks.checkArgument(fieldOfViewFraction >= 0 && fieldOfViewFraction <= 1,
                 "fieldOfViewFraction=%s must be in [0, 1]", fieldOfViewFraction);
         Checks.checkArgument(exactSearchBelow >= 0, "exactSearchBelow=%d must be >= 0", exactSearchBelow);
+        Checks.checkArgument(pageScore != null, "pageScore must not be null (BEST_KEY or ATTENTION_MASS)");
+        Checks.checkArgument(recentPages >= AUTO_RECENT_PAGES && recentPages <= MAX_RECENT_PAGES,
+                "recentPages=%d must be in [0, %d] or %d (half the retrieved pages)", recentPages, MAX_RECENT_PAGES,
+                AUTO_RECENT_PAGES);
+    }
+
+    /** The paper's page score (best key) and no recent pages, with the other parameters given. */
+    public DciParams(double p0, double p1, int leafCapacity, int exactParentThreshold, int anchorInterval,
+                     double scanProportion, int minFieldOfView, double fieldOfViewFraction, int exactSearchBelow) {
+        this(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, scanProportion, minFieldOfView,
+                fieldOfViewFraction, exactSearchBelow, PageScore.BEST_KEY, 0);
     }
 
     /** The reference settings of icecache.md "Defaults" and no exhaustive search of small trees. */
@@ -63,6 +91,15 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
 
     /** The reference settings of icecache.md "Defaults", with trees of up to 1024 tokens searched exhaustively [ours]. */
     public static DciParams defaults() {
+        return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024, PageScore.ATTENTION_MASS, AUTO_RECENT_PAGES);
+    }
+
+    /**
+     * The defaults before issue 18: the paper's best-key page score and rank-by-rank GQA merge, no
+     * recent pages, p0 = 0.01 at every length, trees of up to 1024 tokens searched exhaustively.
+     * For state written before issue 18 (its trees and page ids differ from {@link #defaults()}).
+     */
+    public static DciParams bestKeyDefaults() {
         return new DciParams(0.01, 0.2, 16, 3000, 60, 0.8, 30, 0.0015, 1024);
     }
 
@@ -72,7 +109,38 @@ public record DciParams(double p0, double p1, int leafCapacity, int exactParentT
      */
     public DciParams withExhaustiveSearch() {
         return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, 1.0, Integer.MAX_VALUE, 1.0,
-                exactSearchBelow);
+                exactSearchBelow, pageScore, recentPages);
+    }
+
+    /**
+     * [ours, issue 18] The parameters for a sequence of at most {@code maxTokens} tokens: when every
+     * tree of it is small enough to be searched exhaustively ({@code maxTokens <= exactSearchBelow}),
+     * p0 rises to {@link #SHORT_CONTEXT_P0}. Search then scores every key whatever p0 is, and a cell
+     * of about 16 nearest children makes a page a Voronoi cell of the keys instead of a slice of a
+     * 100-key cell along one random direction (purer pages; measured in BENCHMARKS.md "Fidelity
+     * diagnosis and fix"). Longer sequences keep p0: at 16k tokens p0 = 1/16 made each 16-token
+     * insert about 60x slower (parents and re-parenting among ~1000 level-1 nodes).
+     * It belongs to the issue-18 settings: with the best-key page score ({@link #paper()},
+     * {@link #bestKeyDefaults()}) p0 is never changed.
+     */
+    public DciParams forContext(int maxTokens) {
+        if (maxTokens > exactSearchBelow || p0 >= SHORT_CONTEXT_P0 || pageScore != PageScore.ATTENTION_MASS) {
+            return this;
+        }
+        return new DciParams(SHORT_CONTEXT_P0, p1, leafCapacity, exactParentThreshold, anchorInterval, scanProportion,
+                minFieldOfView, fieldOfViewFraction, exactSearchBelow, pageScore, recentPages);
+    }
+
+    /** The same parameters with another page score. */
+    public DciParams withPageScore(PageScore score) {
+        return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, scanProportion,
+                minFieldOfView, fieldOfViewFraction, exactSearchBelow, score, recentPages);
+    }
+
+    /** The same parameters with another number of recent pages ({@link #AUTO_RECENT_PAGES} allowed). */
+    public DciParams withRecentPages(int pages) {
+        return new DciParams(p0, p1, leafCapacity, exactParentThreshold, anchorInterval, scanProportion,
+                minFieldOfView, fieldOfViewFraction, exactSearchBelow, pageScore, pages);
     }
 
     /** True when search scores every token (full scan, unbounded field of view). */

@@ -237,7 +237,8 @@ public final class DciTree {
 
     /**
      * Best distinct pages for one query row (post-RoPE, headDim floats at {@code q[qOff]}), best
-     * first; page score = best q.k among the keys scored in it (ties: lower page id first).
+     * first; page score = {@link DciParams#pageScore()} of the keys scored in it (the paper's: the
+     * best q.k; ties: lower page id first).
      *
      * @param stats counters to add to, or null
      * @return the number of pages written (&lt;= maxPages)

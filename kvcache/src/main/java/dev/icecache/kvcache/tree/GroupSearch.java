@@ -165,6 +165,9 @@ final class GroupSearch {
         return cells;
     }
 
+    /** [head][row] the row scores of the page being scanned, for the page score. */
+    private float[][] rowScores = new float[0][0];
+
     /** Step 2: scores the union of the heads' ranges in one cell; returns the dots done. */
     private long scanCell(int slot, float[] q, int qOff, boolean keepNodes) {
         ChildIndex cell = cellOf[slot];
@@ -189,6 +192,9 @@ final class GroupSearch {
             for (int h = 0; h < heads; h++) {
                 best[h] = Float.NEGATIVE_INFINITY;
             }
+            if (rowScores.length < heads || rowScores[0].length < n) {
+                rowScores = new float[Math.max(heads, rowScores.length)][Math.max(n, 16)];
+            }
             for (int s = 0; s < n; s++) {
                 int x = pages.node(page, s);
                 for (int h = 0; h < heads; h++) {
@@ -197,6 +203,7 @@ final class GroupSearch {
                         continue;
                     }
                     float score = RankingDot.dot(q, qOff + h * d, codes, x * d, d) * scale[x];
+                    rowScores[h][s] = score;
                     if (keepNodes) {
                         nodeHeap[h].add(score, x);
                     }
@@ -209,7 +216,7 @@ final class GroupSearch {
             for (int h = 0; h < heads; h++) {
                 int lo = cellHeads[base + h];
                 if (lo >= 0 && j >= lo && j <= cellHi[base + h]) {
-                    pageHeap[h].add(best[h], page);
+                    pageHeap[h].add(core.params.pageScore().of(rowScores[h], n, best[h], d), page);
                 }
             }
         }

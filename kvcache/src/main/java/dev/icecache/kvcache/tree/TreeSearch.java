@@ -12,8 +12,8 @@ import java.util.Arrays;
  *                       by leaf, until &gt;= scanProportion of the cell is scored
  *        if level &gt; 0: cells = the cells of the best fieldOfView scored nodes, more while
  *                       those cells hold fewer leaves than maxPages
- *   3. every scored page offers its best score; pages best-first (score desc, page id asc):
- *      the first maxPages. Page score = best q.k scored in it.
+ *   3. every scored page offers its score; pages best-first (score desc, page id asc):
+ *      the first maxPages. Page score = DciParams.pageScore of its rows (paper: best q.k).
  * </pre>
  *
  * Scores are {@link RankingDot} products over the nodes' compact keys ({@link CompactKeys}: int8
@@ -33,6 +33,7 @@ final class TreeSearch {
     private ChildIndex[] frontier = new ChildIndex[64];
     private ChildIndex[] nextFrontier = new ChildIndex[64];
     private boolean scanAll;                     // this call scores every token (DciParams.exhaustive(n))
+    private float[] rowScores = new float[16];   // scratch: the rows of the leaf being scored
 
     TreeSearch(DciTree tree) {
         this.tree = tree;
@@ -124,10 +125,14 @@ final class TreeSearch {
         float[] scale = core.nodes.scale;
         int d = core.headDim;
         int n = pages.rowCount(page);
+        if (rowScores.length < n) {
+            rowScores = new float[n];
+        }
         float best = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < n; s++) {
             int x = pages.node(page, s);
             float score = RankingDot.dot(q, qOff, codes, x * d, d) * scale[x];
+            rowScores[s] = score;
             if (keepNodes) {
                 nodeHeap.add(score, x);
             }
@@ -135,7 +140,7 @@ final class TreeSearch {
                 best = score;
             }
         }
-        pageHeap.add(best, page);
+        pageHeap.add(core.params.pageScore().of(rowScores, n, best, d), page);
         return n;
     }
 

@@ -2,7 +2,6 @@ package dev.icecache.kvcache.select;
 
 import static dev.icecache.kvcache.select.SelectorFixture.asList;
 import static dev.icecache.kvcache.select.SelectorFixture.gaussian;
-import static dev.icecache.kvcache.select.SelectorFixture.mergeRankByRank;
 import static dev.icecache.kvcache.select.SelectorFixture.positions;
 import static dev.icecache.kvcache.select.SelectorFixture.topIds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,41 +9,116 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.tree.DciParams;
-import dev.icecache.kvcache.tree.DciTree;
+import dev.icecache.kvcache.tree.PageScore;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class IceCacheSelectorTest {
 
     private static final int D = 16;
 
-    /** Best pages by "page score = best token score", brute force over the tree's page membership. */
-    private static List<Integer> bruteForcePages(DciTree tree, float[] keys, float[] q, int qOff, int n, int k) {
-        float[] page = new float[tree.pageIdLimit()];
+    /**
+     * Best selector pages (tree pages and recent pages alike) of one query head under
+     * {@code score}, brute force over the selector's page membership: every row scored, ranked
+     * best first, ties to the smaller id.
+     */
+    private static List<Integer> bruteForcePages(IceCacheSelector sel, PageScore score, float[] keys, float[] q,
+                                                 int qOff, float[] pageScores) {
+        int limit = sel.pageIdLimit(0, 1);
+        float[] page = new float[limit];
         java.util.Arrays.fill(page, Float.NEGATIVE_INFINITY);
-        for (int t = 0; t < n; t++) {
-            int p = tree.pageOf(SelectorFixture.SINK + t);
-            page[p] = Math.max(page[p], SelectorFixture.rankingDot(q, qOff, keys, t * D, D));
+        int[] rows = new int[16];
+        float[] scores = new float[16];
+        for (int p = 0; p < limit; p++) {
+            int n = sel.pageSize(0, 1, p);
+            if (n == 0) {
+                continue;
+            }
+            sel.pageTokens(0, 1, p, rows);
+            float best = Float.NEGATIVE_INFINITY;
+            for (int s = 0; s < n; s++) {
+                scores[s] = SelectorFixture.rankingDot(q, qOff, keys, (rows[s] - SelectorFixture.SINK) * D, D);
+                best = Math.max(best, scores[s]);
+            }
+            page[p] = score.of(scores, n, best, D);
         }
+        System.arraycopy(page, 0, pageScores, 0, limit);
         List<Integer> live = new ArrayList<>();
         for (int id : topIds(page, page.length)) {
             if (page[id] != Float.NEGATIVE_INFINITY) {
                 live.add(id);
             }
         }
-        return live.subList(0, Math.min(k, live.size()));
+        return live;
     }
 
-    @Test
-    void shouldEqualBruteForceBestPagesWithExhaustiveSearch() {
+    /** Rank-by-rank merge taking at most {@code quota} ids below {@code limitedBelow}, first k distinct. */
+    private static List<Integer> mergeWithQuota(List<List<Integer>> perHead, int k, int limitedBelow, int quota) {
+        LinkedHashSet<Integer> out = new LinkedHashSet<>();
+        int limited = 0;
+        int longest = perHead.stream().mapToInt(List::size).max().orElse(0);
+        for (int rank = 0; rank < longest && out.size() < k; rank++) {
+            for (List<Integer> list : perHead) {
+                if (rank < list.size() && out.size() < k && !out.contains(list.get(rank))) {
+                    int id = list.get(rank);
+                    if (id >= limitedBelow || limited < quota) {
+                        out.add(id);
+                        limited += id < limitedBelow ? 1 : 0;
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * The attention-mass selection written out: per head the candidates are its k best tree pages
+     * and every recent page, each weighted by its share of the head's mass over them; pages by the
+     * group's summed share, at most {@code quota} recent pages.
+     */
+    private static List<Integer> groupMass(List<List<Integer>> perHead, List<float[]> scores, int k, int recentIds,
+                                           int quota) {
+        java.util.LinkedHashMap<Integer, Double> total = new java.util.LinkedHashMap<>();
+        for (int g = 0; g < perHead.size(); g++) {
+            List<Integer> candidates = new ArrayList<>();
+            for (int id : perHead.get(g)) {
+                if (id < recentIds || candidates.stream().filter(c -> c >= recentIds).count() < k) {
+                    candidates.add(id);
+                }
+            }
+            float[] s = scores.get(g);
+            double max = candidates.stream().mapToDouble(id -> s[id]).max().orElse(0);
+            double z = candidates.stream().mapToDouble(id -> Math.exp((s[id] - max) / Math.sqrt(D))).sum();
+            for (int id : candidates) {
+                total.merge(id, Math.exp((s[id] - max) / Math.sqrt(D)) / z, Double::sum);
+            }
+        }
+        List<Integer> order = new ArrayList<>(total.keySet());
+        order.sort((a, b) -> Double.compare(total.get(b), total.get(a))); // stable: ties keep first-seen order
+        List<Integer> out = new ArrayList<>();
+        int recent = 0;
+        for (int id : order) {
+            if (out.size() < k && (id >= recentIds || recent < quota)) {
+                out.add(id);
+                recent += id < recentIds ? 1 : 0;
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}, {1} recent pages")
+    @CsvSource({"BEST_KEY, 0", "ATTENTION_MASS, 0", "BEST_KEY, 2", "ATTENTION_MASS, 1", "ATTENTION_MASS, 3"})
+    void shouldEqualBruteForceBestPagesWithExhaustiveSearch(PageScore score, int recentPages) {
         CacheShape shape = new CacheShape(1, 4, 2, D, 1 << 16);
         for (long seed = 1; seed <= 6; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
-            IceCacheSelector sel = new IceCacheSelector(
-                    SelectorFixture.spec(shape, 0, DciParams.defaults().withExhaustiveSearch(), 0));
+            DciParams params = DciParams.paper().withExhaustiveSearch().withPageScore(score).withRecentPages(recentPages);
+            IceCacheSelector sel = new IceCacheSelector(SelectorFixture.spec(shape, 0, params, 0));
             int n = 16 * (20 + rnd.nextInt(200));
             float[] keys = gaussian(n * D, rnd);
             int[] tok = positions(n);
@@ -54,17 +128,24 @@ class IceCacheSelectorTest {
             for (int i = bulk; i < n; i += 16) {
                 sel.add(0, 1, keys, i * D, tok, i, 16);
             }
-            DciTree tree = sel.tree(0, 1);
+            int off = sel.treePageOffset(0, 1);
+            assertEquals(recentPages == 0 ? 0 : recentPages + 1, off);
             for (int trial = 0; trial < 5; trial++) {
                 float[] q = gaussian(shape.qDim(), rnd);
                 int k = 1 + rnd.nextInt(16);
                 List<List<Integer>> perHead = new ArrayList<>();
+                List<float[]> scores = new ArrayList<>();
                 for (int g = 0; g < 2; g++) {
-                    perHead.add(bruteForcePages(tree, keys, q, (2 + g) * D, n, k));
+                    scores.add(new float[sel.pageIdLimit(0, 1)]);
+                    perHead.add(bruteForcePages(sel, score, keys, q, (2 + g) * D, scores.get(g)));
                 }
                 int[] out = new int[k];
                 int got = sel.select(0, 1, 1000, q, 2 * D, 2, k, out);
-                assertEquals(mergeRankByRank(perHead, k), asList(out, got), "seed=" + seed + " trial=" + trial);
+                String what = "seed=" + seed + " trial=" + trial + " k=" + k;
+                List<Integer> expected = score == PageScore.BEST_KEY ? mergeWithQuota(perHead, k, off, k / 2)
+                        : groupMass(perHead, scores, k, off, k / 2);
+                assertEquals(expected, asList(out, got), what);
+                assertTrue(expected.stream().filter(id -> id < off).count() <= k / 2, what);
             }
             assertTrue(sel.exactDots() > 0);
         }

@@ -156,9 +156,14 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED)).withDocumentIdleTimeout(idle);
     }
 
-    /** The kvcache configuration these settings stand for. */
+    /**
+     * The kvcache configuration these settings stand for. NOTE: the decoder keeps the IceCache
+     * settings from before issue 18 ({@code DciParams.bestKeyDefaults()}): its trees and page ids
+     * are in the frozen savepoints (FrozenSnapshotTest, FrozenRollingSnapshotTest). Moving it to
+     * {@code DciParams.defaults()} needs a new decoder state version (new frozen savepoints).
+     */
     public CacheConfig cacheConfig() {
-        return new CacheConfig(policy, budgetTokens, denseLayers, pageFormat, DciParams.defaults());
+        return new CacheConfig(policy, budgetTokens, denseLayers, pageFormat, DciParams.bestKeyDefaults());
     }
 
     private static void require(boolean ok, ConfigOption<?> option, Object value, String allowed) {
