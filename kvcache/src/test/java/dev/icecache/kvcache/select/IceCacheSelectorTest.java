@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.tree.DciParams;
+import dev.icecache.kvcache.tree.RankingReference;
 import dev.icecache.kvcache.tree.PageScore;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -42,7 +43,10 @@ class IceCacheSelectorTest {
             sel.pageTokens(0, 1, p, rows);
             float best = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < n; s++) {
-                scores[s] = SelectorFixture.rankingDot(q, qOff, keys, (rows[s] - SelectorFixture.SINK) * D, D);
+                int kOff = (rows[s] - SelectorFixture.SINK) * D;
+                // recent pages keep their keys in float; tree pages rank over the compact (int8) keys
+                scores[s] = p < sel.treePageOffset(0, 1) ? RankingReference.dot(q, qOff, keys,
+                        kOff, D) : SelectorFixture.rankingDot(q, qOff, keys, kOff, D);
                 best = Math.max(best, scores[s]);
             }
             page[p] = score.of(scores, n, best, D);
