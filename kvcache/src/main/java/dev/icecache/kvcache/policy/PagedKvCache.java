@@ -63,6 +63,7 @@ public final class PagedKvCache implements KvCache {
     final int[] length;                // [layer] positions appended
     final int[] committed;             // [layer] positions placed in sink / window / index
     final int[] windowFirst;           // [layer] positional page index of the oldest window page
+    final int[] edgeStored;            // [layer] positions whose sink / window rows the store holds
     private final boolean[] attending; // [layer] an attend came after the last append
     private float[][] chunkK;        // [layer][(position - committed) * kvDim]
     private float[][] chunkV;
@@ -119,6 +120,7 @@ public final class PagedKvCache implements KvCache {
         this.length = new int[layers];
         this.committed = new int[layers];
         this.windowFirst = new int[layers];
+        this.edgeStored = new int[layers];
         this.attending = new boolean[layers];
         this.chunkK = new float[layers][0];
         this.chunkV = new float[layers][0];
@@ -435,7 +437,9 @@ public final class PagedKvCache implements KvCache {
     }
 
     /**
-     * Writes sink and window pages and the dense layers to the store and returns the metadata
+     * Writes the sink and window pages that changed since the last snapshot (each page once it
+     * holds new rows, never an unchanged one) and the dense layers' new rows to the store, and
+     * returns the metadata
      * header plus the index cells changed since the last snapshot. Call at element boundaries:
      * every appended position must have been attended (it commits the current chunks).
      */

@@ -18,6 +18,7 @@ import java.util.function.IntFunction;
  *                  int anchorInterval, int size, int top, double M^2, int pageIdLimit,
  *                  int freeCount, int[freeCount] free ids (in free-list order)
  *   NODE_CHUNK     int chunkNo, int count, count x (int token, byte level, float[headDim] key)
+ *                  (count = DirtyCells.CHUNK nodes but in the last chunk; 256 in version 1)
  *   CHILD_INDEX    int owner (-1 = root), double cellM2, double maxChildDistance, int childCount,
  *                  int leafCount, leafCount x (int page, byte rows, rows x int node)
  * </pre>
@@ -29,8 +30,14 @@ import java.util.function.IntFunction;
  */
 final class TreeSnapshot {
 
-    /** Format version written in every cell; restore reads this version only. */
-    static final byte VERSION = 1;
+    /**
+     * Format version written in every cell. Restore also reads version 1, whose node chunks hold
+     * 256 nodes instead of 16 (the other cells are the same); a tree restored from version 1
+     * marks all its cells dirty, so its next snapshot rewrites the whole tree in this version.
+     */
+    static final byte VERSION = 2;
+    /** The oldest version restore reads. */
+    static final byte OLDEST_VERSION = 1;
 
     private TreeSnapshot() {
     }
@@ -118,6 +125,11 @@ final class TreeSnapshot {
         return reader.read();
     }
 
+    /** The version byte of a cell's bytes (checked when the cell is opened). */
+    static int version(byte[] cell) {
+        return cell == null || cell.length == 0 ? -1 : cell[0];
+    }
+
     /** Opens a cell's bytes for reading after checking its version and kind. */
     static DataInputStream open(IntFunction<byte[]> cells, int cell) throws IOException {
         byte[] bytes = cells.apply(cell);
@@ -127,9 +139,9 @@ final class TreeSnapshot {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         int version = in.readByte();
         int kind = in.readByte();
-        if (version != VERSION) {
+        if (version < OLDEST_VERSION || version > VERSION) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has version=" + version
-                    + "; this build reads version=" + VERSION);
+                    + "; this build reads versions " + OLDEST_VERSION + " to " + VERSION);
         }
         if (kind != DirtyCells.kind(cell)) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has kind=" + kind

@@ -95,6 +95,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient Counter documentsResumed;
     private transient Counter documentsFinished;
     private transient Counter documentsRejected;
+    private transient Counter stateBytesWritten;
     private transient int peakLiveDocuments;
 
     /** @param settings the job's settings */
@@ -131,6 +132,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         documentsResumed = metrics.counter("documentsResumed");
         documentsFinished = metrics.counter("documentsFinished");
         documentsRejected = metrics.counter("documentsRejected");
+        stateBytesWritten = metrics.counter("stateBytesWritten");
     }
 
     @Override
@@ -162,7 +164,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         if (accept(docId, doc, chunk, start, out)) {
             startDecodingIfDue(doc, ctx.timerService(), 0);
-            writeBack(doc, start);
+            writeBack(doc, start, false);
         }
     }
 
@@ -229,7 +231,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
         // mailbox) sees one slice per tick instead of a whole generation in one call
         startDecodingIfDue(doc, ctx.timerService(), 1);
-        writeBack(doc, start);
+        writeBack(doc, start, true);
     }
 
     /**
@@ -271,9 +273,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         DocumentStats stats = doc.stats();
         out.collect(new SummaryPiece(docId, doc.pieceSeq, lastText, true, stats, null, kind, upTo));
         LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
-                        + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
+                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} seconds={}", docId,
                 stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
-                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
+                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(), doc.writes,
                 stats.seconds());
         documentsFinished.inc();
         live.remove(docId);
@@ -357,12 +359,16 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         return doc;
     }
 
-    private void writeBack(LiveDocument doc, long start) throws Exception {
+    /** Writes the document back to state at an element boundary; {@code slice}: the element was a decode slice. */
+    private void writeBack(LiveDocument doc, long start, boolean slice) throws Exception {
         byte[] header = doc.cache.writeBack(cells);
         doc.store.flush();
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
+        // the document value: its header plus about 64 bytes of progress fields and key
+        stateBytesWritten.inc(doc.writes.record(slice, doc.store.bytesWritten(),
+                doc.cache.cellBytesWritten(), header.length + 64L));
         if (settings.generation().rolling()) {
             rolling.update(doc.session.rollingProgress());
         }

@@ -9,6 +9,7 @@ final class LiveDocument {
     final DocumentSession session;
     final DocumentCache cache;
     final MapStatePageStore store;
+    final StateWrites writes = new StateWrites();
     int pieceSeq;
     byte[] pendingText;
     long nanos;

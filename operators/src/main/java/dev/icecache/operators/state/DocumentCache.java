@@ -33,6 +33,7 @@ public final class DocumentCache {
 
     private final PersistentFullCache full;
     private final PagedKvCache paged;
+    private long cellBytesWritten;
 
     private DocumentCache(PersistentFullCache full, PagedKvCache paged) {
         this.full = full;
@@ -101,8 +102,14 @@ public final class DocumentCache {
         for (int i = 0; i < snapshot.cellCount(); i++) {
             cells.put(PageKey.of(snapshot.cellLayer()[i], snapshot.cellHead()[i], snapshot.cellId()[i]),
                     snapshot.cellBytes()[i]);
+            cellBytesWritten += Long.BYTES + Integer.BYTES + snapshot.cellBytes()[i].length; // key, length, bytes
         }
         return snapshot.header();
+    }
+
+    /** Bytes of index cells (key, length prefix and cell bytes) put into keyed state by this cache so far. */
+    public long cellBytesWritten() {
+        return cellBytesWritten;
     }
 
     /** Pages copied from the store into the resident pool so far (0 for FULL, which keeps all on the heap). */
