@@ -34,6 +34,17 @@ final class DenseLayers {
         this.block = new float[layout.floatsPerPage()];
     }
 
+    /** Heap bytes of the rows (array capacities) and the transfer block. */
+    long retainedBytes() {
+        long bytes = 4L * block.length;
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                bytes += 4L * (keys[l][h].length + values[l][h].length);
+            }
+        }
+        return bytes;
+    }
+
     /** Stores one position's (already rounded) rows. */
     void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
         int hd = shape.headDim();

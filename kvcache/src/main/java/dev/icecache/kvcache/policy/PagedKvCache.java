@@ -208,6 +208,19 @@ public final class PagedKvCache implements KvCache {
         return pool.capacityBytes();
     }
 
+    /**
+     * Heap bytes this cache holds, for memory budgets: the pool, the dense layers' rows, the
+     * current chunk's rows and the selector's index (array capacities included; the store is
+     * the caller's and not counted).
+     */
+    public long retainedBytes() {
+        long bytes = pool.capacityBytes() + dense.retainedBytes() + selector.retainedBytes();
+        for (int l = 0; l < chunkK.length; l++) {
+            bytes += 4L * (chunkK[l].length + chunkV[l].length);
+        }
+        return bytes;
+    }
+
     /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
     public int lastAttendedRows() {
         return attention.rows();

@@ -197,4 +197,15 @@ public final class IceCacheSelector implements PageSelector {
         tree(layer, kvHead); // checks the stream is sparse
         trees[spec.stream(layer, kvHead)] = DciTree.restore(headDim, spec.treeParams(), spec.projection(), cells);
     }
+
+    @Override
+    public long retainedBytes() {
+        long bytes = 0;
+        for (DciTree t : trees) {
+            if (t != null) {
+                bytes += t.retainedBytes();
+            }
+        }
+        return bytes;
+    }
 }

@@ -262,6 +262,17 @@ public final class DciTree {
         return dst;
     }
 
+    /**
+     * Heap bytes this tree holds (array capacities included): nodes, leaf pages and their
+     * page-ordered keys, the child indexes, the parent finder's per-node bounds. An accounting
+     * figure for memory budgets in O(1), not an exact object size.
+     */
+    public long retainedBytes() {
+        // child indexes: one per node above level 0, each an object with about two leaves per child page
+        return core.nodes.retainedBytes() + core.pages.retainedBytes() + 8L * cells.length + finder.retainedBytes()
+                + atLeast[1] * ChildIndex.BASE_BYTES + 8L * core.pages.limit();
+    }
+
     /** Drains the ids of snapshot cells changed since the last drain into {@code out}; returns the count. */
     public int drainDirtyCells(int[] out) {
         Checks.checkArgument(out != null && out.length >= dirtyCellCount(), "out needs %d entries", dirtyCellCount());

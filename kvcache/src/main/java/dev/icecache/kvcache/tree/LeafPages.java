@@ -192,6 +192,13 @@ final class LeafPages {
         markChanged(page);
     }
 
+    /** Heap bytes of the page arrays (capacity) and the move log. */
+    long retainedBytes() {
+        return 4L * (rows.length + rowKeys.length + rowCount.length + free.length + changedList.length
+                + pendingIndex.length + moveNode.length + originPage.length + originSlot.length)
+                + changed.length + keep.length;
+    }
+
     private void assign(int node, int page, int slot) {
         noteOrigin(node);
         if (nodes.page[node] != DciTree.NO_PAGE) {

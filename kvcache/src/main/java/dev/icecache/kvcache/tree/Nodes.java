@@ -84,6 +84,12 @@ final class Nodes {
         return i >= 0 ? i : -1;
     }
 
+    /** Heap bytes of the node arrays (their capacity, not only {@link #size}). */
+    long retainedBytes() {
+        return 4L * token.length + 4L * keys.length + 8L * (norm2.length + headProj.length + proj.length)
+                + level.length + 4L * (parent.length + page.length) + slot.length;
+    }
+
     /** Offset of the node's key row in {@link #keys}. */
     int keyOff(int node) {
         return node * headDim;

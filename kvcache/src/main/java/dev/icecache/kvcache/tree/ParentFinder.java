@@ -25,6 +25,11 @@ final class ParentFinder {
     private final TreeCore core;
     private double[] maxChildDist = new double[0]; // [node] largest distance of a child assigned to it
 
+    /** Heap bytes of the per-node bounds. */
+    long retainedBytes() {
+        return 8L * maxChildDist.length;
+    }
+
     ParentFinder(TreeCore core) {
         this.core = core;
     }

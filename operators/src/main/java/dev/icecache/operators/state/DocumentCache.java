@@ -112,6 +112,11 @@ public final class DocumentCache {
         return cellBytesWritten;
     }
 
+    /** Heap bytes the cache holds (FULL: every page; others: pool, dense rows, chunk rows and index). */
+    public long retainedBytes() {
+        return full != null ? full.retainedBytes() : paged.retainedBytes();
+    }
+
     /** Pages copied from the store into the resident pool so far (0 for FULL, which keeps all on the heap). */
     public long pagesMoved() {
         return paged == null ? 0 : paged.metrics().pagesMoved;

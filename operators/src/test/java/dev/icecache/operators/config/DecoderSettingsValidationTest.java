@@ -63,6 +63,8 @@ class DecoderSettingsValidationTest {
         "icecache.summary.rolling-every|-1|0 (off) or an integer >= 64",
         "icecache.summary.rolling-every|63|0 (off) or an integer >= 64",
         "icecache.summary.rolling-max-tokens|0|an integer >= 1",
+        "icecache.memory.budget|lots|a memory size >= 0 such as '512 mb' or '2 gb'",
+        "icecache.memory.budget|-1 gb|a memory size >= 0 such as '512 mb' or '2 gb'",
     })
     void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
         InvalidOptionException e = rejected(Map.of(key, value));
