@@ -141,33 +141,39 @@ final class JobFixtures {
      * tokenize(template(doc)) in one prefill over a PagedKvCache on an in-memory store, then greedy.
      */
     static String engineAlone(Path document) {
+        String text = engineAlone(model(), CONTEXT, BUDGET_TOKENS, MAX_TOKENS, document);
+        assertTrue(!text.isEmpty(), "the engine generated nothing for " + document);
+        return text;
+    }
+
+    /** The same for another model, context, IceCache budget and token limit. */
+    static String engineAlone(Path modelFile, int context, int budgetTokens, int maxTokens, Path document) {
         try {
-            LlamaModel model = LlamaModel.load(model(), new LoadOptions(null, CONTEXT));
+            LlamaModel model = LlamaModel.load(modelFile, new LoadOptions(null, context));
             String prompt = PromptTemplate.parse(PROMPT).apply(Files.readString(document));
             int[] tokens = model.tokenizer().encode(prompt);
             int[] all = new int[tokens.length + 1];
             all[0] = model.tokenizer().bos();
             System.arraycopy(tokens, 0, all, 1, tokens.length);
-            CacheConfig config = CacheConfig.of(Policy.ICECACHE, BUDGET_TOKENS);
+            CacheConfig config = CacheConfig.of(Policy.ICECACHE, budgetTokens);
             PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
                     new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
                     DocumentCache.projection(model.config().headDim()));
             Session s = model.newSession(cache);
             float[] logits = s.prefill(all, 0, all.length, true);
             Sampler greedy = new Sampler(0f, 1f, 0);
-            int[] out = new int[MAX_TOKENS];
+            int[] out = new int[maxTokens];
             int n = 0;
-            for (int i = 0; i < MAX_TOKENS; i++) {
+            for (int i = 0; i < maxTokens; i++) {
                 int t = greedy.sample(logits);
                 if (t == model.tokenizer().eos()) {
                     break;
                 }
                 out[n++] = t;
-                if (i + 1 < MAX_TOKENS) {
+                if (i + 1 < maxTokens) {
                     logits = s.step(t);
                 }
             }
-            assertTrue(n > 0, "the engine generated nothing for " + document);
             return model.tokenizer().decode(java.util.Arrays.copyOf(out, n));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,7 +3,6 @@ package dev.icecache.job;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,20 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.icecache.kvcache.page.InMemoryPageStore;
-import dev.icecache.kvcache.page.PageFormat;
-import dev.icecache.kvcache.page.PageLayout;
-import dev.icecache.kvcache.policy.CacheConfig;
-import dev.icecache.kvcache.policy.PagedKvCache;
-import dev.icecache.kvcache.policy.Policy;
-import dev.icecache.model.LlamaModel;
-import dev.icecache.model.LoadOptions;
-import dev.icecache.model.Sampler;
-import dev.icecache.model.Session;
 import dev.icecache.model.synthetic.RandomModels;
 import dev.icecache.model.tensor.GgmlType;
-import dev.icecache.operators.state.DocumentCache;
-import dev.icecache.operators.tokenize.PromptTemplate;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
@@ -191,7 +178,7 @@ public final class MemoryJobBenchmark {
         for (int i = 0; i < Math.min(docs, compare); i++) {
             String name = String.format("doc%02d.txt", i);
             String job = JobFixtures.text(out.get(name));
-            String engine = engineAlone(model, in.resolve(name));
+            String engine = JobFixtures.engineAlone(model, SHAPE.contextLength(), 256, MAX_TOKENS, in.resolve(name));
             compared++;
             if (job.equals(engine)) {
                 equal++;
@@ -200,34 +187,6 @@ public final class MemoryJobBenchmark {
             }
         }
         System.out.printf("output equal to the engine alone: %d of %d compared%n", equal, compared);
-    }
-
-    /** Greedy output of the engine alone over BOS + template(document), IceCache at the job's default budget. */
-    static String engineAlone(Path model, Path document) throws Exception {
-        LlamaModel m = LlamaModel.load(model, new LoadOptions(null, SHAPE.contextLength()));
-        int[] tokens = m.tokenizer().encode(PromptTemplate.parse(PROMPT).apply(Files.readString(document)));
-        int[] all = new int[tokens.length + 1];
-        all[0] = m.tokenizer().bos();
-        System.arraycopy(tokens, 0, all, 1, tokens.length);
-        PagedKvCache cache = new PagedKvCache(m.cacheShape(), CacheConfig.of(Policy.ICECACHE, 256),
-                new InMemoryPageStore(PageLayout.of(m.config().headDim()), PageFormat.F32),
-                DocumentCache.projection(m.config().headDim()));
-        Session s = m.newSession(cache);
-        float[] logits = s.prefill(all, 0, all.length, true);
-        Sampler greedy = new Sampler(0f, 1f, 0);
-        int[] out = new int[MAX_TOKENS];
-        int n = 0;
-        for (int i = 0; i < MAX_TOKENS; i++) {
-            int t = greedy.sample(logits);
-            if (t == m.tokenizer().eos()) {
-                break;
-            }
-            out[n++] = t;
-            if (i + 1 < MAX_TOKENS) {
-                logits = s.step(t);
-            }
-        }
-        return m.tokenizer().decode(java.util.Arrays.copyOf(out, n));
     }
 
     /** VmHWM of this process, KiB (0 where /proc is missing). */
