@@ -6,7 +6,7 @@ package dev.icecache.job.inspect;
  *
  * <pre>
  *   cell id = (index &lt;&lt; 2) | kind      kind 0 header, 1 node chunk, 2 child index
- *   every cell:   byte version (1), byte kind
+ *   every cell:   byte version (1 or 2: node chunks of 256 or 16 nodes, same layout), byte kind
  *   node chunk:   int chunkNo, int count, count x (int token, byte level, float[headDim] key)
  * </pre>
  *
@@ -17,14 +17,15 @@ final class TreeCells {
 
     /** Kind of the header cell of a tree (one per tree). */
     static final int HEADER = 0;
-    /** Kind of a cell listing up to 256 nodes with their levels. */
+    /** Kind of a cell listing up to 16 (version 1: 256) nodes with their levels. */
     static final int NODE_CHUNK = 1;
     /** Kind of a cell holding one parent's child index. */
     static final int CHILD_INDEX = 2;
     /** Tree levels counted; a level beyond this means a corrupt cell (trees are a few levels deep). */
     static final int MAX_LEVELS = 32;
 
-    private static final int VERSION = 1;
+    private static final int OLDEST_VERSION = 1;
+    private static final int VERSION = 2;
     private static final int CHUNK_PREFIX = 2 + 4 + 4;
     private static final int NODE_FIXED = 4 + 1;
 
@@ -46,9 +47,9 @@ final class TreeCells {
         if (cell.length < CHUNK_PREFIX) {
             throw corrupt(where, "has " + cell.length + " bytes, fewer than a node chunk's " + CHUNK_PREFIX);
         }
-        if (cell[0] != VERSION || cell[1] != NODE_CHUNK) {
-            throw corrupt(where, "has version=" + cell[0] + " kind=" + cell[1] + "; this build reads version="
-                    + VERSION + " kind=" + NODE_CHUNK);
+        if (cell[0] < OLDEST_VERSION || cell[0] > VERSION || cell[1] != NODE_CHUNK) {
+            throw corrupt(where, "has version=" + cell[0] + " kind=" + cell[1] + "; this build reads versions "
+                    + OLDEST_VERSION + " to " + VERSION + " of kind=" + NODE_CHUNK);
         }
         int count = readInt(cell, 6);
         long body = cell.length - CHUNK_PREFIX;

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Test;
 /** Level counting over node-chunk cells, and one-line errors for cells that do not fit. */
 class TreeCellsTest {
 
-    /** A node-chunk cell as the tree snapshot writes it (big-endian, version 1, kind 1). */
+    /** A node-chunk cell as the tree snapshot writes it (big-endian, version 2, kind 1). */
     private static byte[] chunk(int[] levels, int headDim) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(1);
+            out.writeByte(2);
             out.writeByte(TreeCells.NODE_CHUNK);
             out.writeInt(7);
             out.writeInt(levels.length);
@@ -53,16 +53,27 @@ class TreeCellsTest {
     }
 
     @Test
+    void shouldReadVersion1CellsToo() throws IOException {
+        byte[] v1 = chunk(new int[] {0, 1, 1}, 4);
+        v1[0] = 1;
+        long[] counted = new long[TreeCells.MAX_LEVELS];
+        assertEquals(3, TreeCells.addLevels(v1, counted, "test"));
+        assertEquals(2, counted[1]);
+    }
+
+    @Test
     void shouldRejectCellsThatDoNotFitTheFormat() throws IOException {
         byte[] good = chunk(new int[] {0, 1, 2}, 4);
         long[] levels = new long[TreeCells.MAX_LEVELS];
         byte[] truncated = Arrays.copyOf(good, good.length - 1);
         byte[] newer = good.clone();
-        newer[0] = 2;
+        newer[0] = 3;
+        byte[] older = good.clone();
+        older[0] = 0;
         byte[] deep = chunk(new int[] {0, TreeCells.MAX_LEVELS}, 4);
         byte[] negativeCount = good.clone();
         negativeCount[6] = (byte) 0x80;
-        for (byte[] bad : new byte[][] {truncated, newer, deep, negativeCount, new byte[3]}) {
+        for (byte[] bad : new byte[][] {truncated, newer, older, deep, negativeCount, new byte[3]}) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> TreeCells.addLevels(bad, levels, "cell=5 of document d"));
             assertTrue(e.getMessage().startsWith("index cell cell=5 of document d ") && !e.getMessage().contains("\n"),

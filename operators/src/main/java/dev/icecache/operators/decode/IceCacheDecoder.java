@@ -135,6 +135,11 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), budget >> 20,
                 settings.memoryBudgetBytes() > 0 ? IceCacheOptions.MEMORY_BUDGET.key()
                         : "derived: half the heap over the task slots", settings.workingSetDocuments());
+        if (budget > Runtime.getRuntime().maxMemory() / 10 * 9) {
+            LOG.warn("{}={} MiB leaves less than a tenth of the {} MiB heap for everything else; live documents may"
+                    + " run out of memory: lower it or raise the TaskManager's heap",
+                    IceCacheOptions.MEMORY_BUDGET.key(), budget >> 20, Runtime.getRuntime().maxMemory() >> 20);
+        }
         sliceBuffer = new int[settings.generation().sliceTokens()];
         var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
         live.registerGauges(metrics);
