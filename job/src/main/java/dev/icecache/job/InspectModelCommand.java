@@ -175,6 +175,12 @@ public final class InspectModelCommand implements Callable<Integer> {
                         + " the rest lives in Flink state)%n",
                 bytes(f.iceCacheResidentBytes(ctx, budget, CacheConfig.DEFAULT_DENSE_LAYERS)), budget,
                 Math.min(CacheConfig.DEFAULT_DENSE_LAYERS, c.nLayers()));
+        long heap = f.liveHeapBytesPerToken(CacheConfig.DEFAULT_DENSE_LAYERS);
+        long state = f.stateBytesPerToken(CacheConfig.DEFAULT_DENSE_LAYERS);
+        out.printf(Locale.ROOT, "  IceCache live document heap  %s (%,d bytes/token: index and dense rows; what"
+                + " icecache.memory.budget counts, plus the pool)%n", bytes(Math.multiplyExact(ctx, heap)), heap);
+        out.printf(Locale.ROOT, "  IceCache keyed state         %s (%,d bytes/token: pages and index keys, in"
+                + " RocksDB)%n", bytes(Math.multiplyExact(ctx, state)), state);
     }
 
     private long weightBytes(GgufFile gguf) throws IOException {

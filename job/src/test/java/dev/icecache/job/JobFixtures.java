@@ -160,14 +160,21 @@ final class JobFixtures {
 
     /** {@link #engineAlone(Path)} generating at most {@code maxTokens}. */
     static String engineAlone(Path document, int maxTokens) {
+        String text = engineAlone(model(), CONTEXT, BUDGET_TOKENS, maxTokens, document);
+        assertTrue(!text.isEmpty(), "the engine generated nothing for " + document);
+        return text;
+    }
+
+    /** The same for another model, context, IceCache budget and token limit. */
+    static String engineAlone(Path modelFile, int context, int budgetTokens, int maxTokens, Path document) {
         try {
-            LlamaModel model = LlamaModel.load(model(), new LoadOptions(null, CONTEXT));
+            LlamaModel model = LlamaModel.load(modelFile, new LoadOptions(null, context));
             String prompt = PromptTemplate.parse(PROMPT).apply(Files.readString(document));
             int[] tokens = model.tokenizer().encode(prompt);
             int[] all = new int[tokens.length + 1];
             all[0] = model.tokenizer().bos();
             System.arraycopy(tokens, 0, all, 1, tokens.length);
-            CacheConfig config = CacheConfig.of(Policy.ICECACHE, BUDGET_TOKENS);
+            CacheConfig config = CacheConfig.of(Policy.ICECACHE, budgetTokens);
             PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
                     new InMemoryPageStore(PageLayout.of(model.config().headDim()), config.pageFormat()),
                     DocumentCache.projection(model.config().headDim()));
@@ -186,7 +193,6 @@ final class JobFixtures {
                     logits = s.step(t);
                 }
             }
-            assertTrue(n > 0, "the engine generated nothing for " + document);
             return model.tokenizer().decode(java.util.Arrays.copyOf(out, n));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

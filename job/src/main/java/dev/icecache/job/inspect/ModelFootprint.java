@@ -1,7 +1,12 @@
 package dev.icecache.job.inspect;
 
+import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.ModelConfig;
+import dev.icecache.operators.config.IceCacheOptions;
+import dev.icecache.operators.decode.DocumentAdmission;
 
 /**
  * What a model's KV cache costs, per token and for a whole context, with the full cache and with
@@ -12,6 +17,10 @@ import dev.icecache.model.ModelConfig;
  *   full cache      = context x kvBytesPerToken
  *   IceCache        = denseLayers x context x perLayer + sparseLayers x min(budget, context) x perLayer
  *                     (resident pool only; every page also lives in Flink keyed state)
+ *   live heap/token = what the decoder's icecache.memory.budget counts per position of a live
+ *                     document: dense rows plus one index node and key copy per sparse (layer, KV head)
+ *   state/token     = keyed state (RocksDB) per position: K and V in every layer, as stored, plus
+ *                     the index node chunk (token, level, F32 key) per sparse (layer, KV head)
  * </pre>
  *
  * @param layers transformer blocks
@@ -48,5 +57,24 @@ public record ModelFootprint(int layers, int kvHeads, int headDim) {
         int dense = Math.min(denseLayers, layers);
         long perLayer = kvBytesPerTokenPerLayer(PageFormat.F32);
         return dense * context * perLayer + (long) (layers - dense) * Math.min(budgetTokens, context) * perLayer;
+    }
+
+    /** Heap per position of a live IceCache document ({@link DocumentAdmission#bytesPerToken}), the budget's unit. */
+    public long liveHeapBytesPerToken(int denseLayers) {
+        return DocumentAdmission.bytesPerToken(new CacheShape(layers, kvHeads, kvHeads, headDim, 1),
+                CacheConfig.of(Policy.ICECACHE, IceCacheOptions.BUDGET_TOKENS.defaultValue()).withDenseLayers(
+                        Math.min(denseLayers, layers)));
+    }
+
+    /**
+     * Keyed-state bytes per position of an IceCache document: the pages (K and V of every layer,
+     * 4 bytes a value as PageSerializer v1 stores them, plus a 16-byte entry header per 16-row page)
+     * and the index node chunks (token, level and F32 key per sparse (layer, KV head)).
+     */
+    public long stateBytesPerToken(int denseLayers) {
+        int sparse = layers - Math.min(denseLayers, layers);
+        long pages = kvBytesPerToken(PageFormat.F32) + (long) layers * kvHeads * 16 / CacheConfig.PAGE_ROWS;
+        long chunks = (long) sparse * kvHeads * (4 + 1 + 4L * headDim);
+        return pages + chunks;
     }
 }

@@ -18,7 +18,7 @@ final class TreeCells {
 
     /** Kind of the header cell of a tree (one per tree). */
     static final int HEADER = 0;
-    /** Kind of a cell listing up to 256 nodes with their levels. */
+    /** Kind of a cell listing up to 16 (version 1: 256) nodes with their levels. */
     static final int NODE_CHUNK = 1;
     /** Kind of a cell holding one parent's child index. */
     static final int CHILD_INDEX = 2;

@@ -68,16 +68,27 @@ class TreeCellsTest {
     }
 
     @Test
+    void shouldReadVersion1CellsToo() throws IOException {
+        byte[] v1 = chunk(new int[] {0, 1, 1}, 4);
+        v1[0] = 1;
+        long[] counted = new long[TreeCells.MAX_LEVELS];
+        assertEquals(3, TreeCells.addLevels(v1, counted, "test"));
+        assertEquals(2, counted[1]);
+    }
+
+    @Test
     void shouldRejectCellsThatDoNotFitTheFormat() throws IOException {
         byte[] good = chunk(new int[] {0, 1, 2}, 4);
         long[] levels = new long[TreeCells.MAX_LEVELS];
         byte[] truncated = Arrays.copyOf(good, good.length - 1);
         byte[] newer = good.clone();
         newer[0] = 3;
+        byte[] older = good.clone();
+        older[0] = 0;
         byte[] deep = chunk(new int[] {0, TreeCells.MAX_LEVELS}, 4);
         byte[] negativeCount = good.clone();
         negativeCount[6] = (byte) 0x80;
-        for (byte[] bad : new byte[][] {truncated, newer, deep, negativeCount, new byte[3]}) {
+        for (byte[] bad : new byte[][] {truncated, newer, older, deep, negativeCount, new byte[3]}) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> TreeCells.addLevels(bad, levels, "cell=5 of document d"));
             assertTrue(e.getMessage().startsWith("index cell cell=5 of document d ") && !e.getMessage().contains("\n"),

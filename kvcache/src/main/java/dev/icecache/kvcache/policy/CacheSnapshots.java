@@ -37,16 +37,27 @@ final class CacheSnapshots {
     private CacheSnapshots() {
     }
 
-    /** Writes every sink and window page of the sparse layers; returns pages written. */
+    /**
+     * Writes the sink and window pages of the sparse layers that hold rows committed since the
+     * last call (positions {@code edgeStored[l]..committed[l]}): a full sink page is written
+     * once, a window page when it gains rows; returns pages written.
+     */
     static int writeEdgePages(PagedKvCache c) {
         int written = 0;
         int rows = c.layout.rowsPerPage();
         float[] data = c.pool.data();
         for (int l = c.firstSparse; l < c.shape.nLayers(); l++) {
             int done = c.committed[l];
+            int stored = c.edgeStored[l];
+            if (stored == done) {
+                continue;
+            }
+            // the first sink page and the first window page holding a position >= stored
+            int firstSink = stored / rows;
+            int firstWindow = Math.max(c.windowFirst[l], Math.max(0, stored - c.sinkTokens) / rows);
             for (int h = 0; h < c.shape.nKvHeads(); h++) {
                 int s = c.sparse(l, h);
-                for (int i = 0; i < c.sinkPages; i++) {
+                for (int i = firstSink; i < c.sinkPages; i++) {
                     int valid = Math.min(rows, done - i * rows);
                     if (valid > 0) {
                         int at = c.pool.offset(c.sinkSlots[s][i]);
@@ -54,7 +65,7 @@ final class CacheSnapshots {
                         written++;
                     }
                 }
-                for (int j = c.windowFirst[l]; c.sinkTokens + j * rows < done; j++) {
+                for (int j = firstWindow; c.sinkTokens + j * rows < done; j++) {
                     int valid = Math.min(rows, done - c.sinkTokens - j * rows);
                     int w = j % c.windowPages;
                     int at = c.pool.offset(c.windowSlots[s][w]);
@@ -62,6 +73,7 @@ final class CacheSnapshots {
                     written++;
                 }
             }
+            c.edgeStored[l] = done;
         }
         return written;
     }
@@ -178,6 +190,7 @@ final class CacheSnapshots {
                     l, wf, pagesPast);
             c.length[l] = len;
             c.committed[l] = len;
+            c.edgeStored[l] = len;
             c.windowFirst[l] = wf;
         }
         CacheMetrics m = c.metrics;

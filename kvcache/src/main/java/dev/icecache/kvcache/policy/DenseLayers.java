@@ -62,6 +62,11 @@ final class DenseLayers {
         return n;
     }
 
+    /** Heap bytes of the rows (array capacities) and the transfer block: what a memory budget counts. */
+    long retainedBytes() {
+        return heapBytes() + 4L * block.length;
+    }
+
     /** Stores one position's (already rounded) rows. */
     void append(int layer, int position, float[] k, int kOff, float[] v, int vOff) {
         int hd = shape.headDim();

@@ -67,6 +67,7 @@ public final class PagedKvCache implements KvCache {
     final int[] length;                // [layer] positions appended
     final int[] committed;             // [layer] positions placed in sink / window / index
     final int[] windowFirst;           // [layer] positional page index of the oldest window page
+    final int[] edgeStored;            // [layer] positions whose sink / window rows the store holds
     private final boolean[] attending; // [layer] an attend came after the last append
     private float[][] chunkK;        // [layer][(position - committed) * kvDim]
     private float[][] chunkV;
@@ -124,6 +125,7 @@ public final class PagedKvCache implements KvCache {
         this.length = new int[layers];
         this.committed = new int[layers];
         this.windowFirst = new int[layers];
+        this.edgeStored = new int[layers];
         this.attending = new boolean[layers];
         this.chunkK = new float[layers][0];
         this.chunkV = new float[layers][0];
@@ -215,6 +217,19 @@ public final class PagedKvCache implements KvCache {
     /** Bytes of the pool array (allocated once). */
     public long poolBytes() {
         return pool.capacityBytes();
+    }
+
+    /**
+     * Heap bytes this cache holds, for memory budgets: the pool, the dense layers' rows, the
+     * current chunk's rows and the selector's index (array capacities included; the store is
+     * the caller's and not counted).
+     */
+    public long retainedBytes() {
+        long bytes = pool.capacityBytes() + dense.retainedBytes() + selector.retainedBytes();
+        for (int l = 0; l < chunkK.length; l++) {
+            bytes += 4L * (chunkK[l].length + chunkV[l].length);
+        }
+        return bytes;
     }
 
     /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
@@ -529,7 +544,9 @@ public final class PagedKvCache implements KvCache {
     }
 
     /**
-     * Writes sink and window pages and the dense layers to the store and returns the metadata
+     * Writes the sink and window pages that changed since the last snapshot (each page once it
+     * holds new rows, never an unchanged one) and the dense layers' new rows to the store, and
+     * returns the metadata
      * header plus the index cells changed since the last snapshot. Call at element boundaries:
      * every appended position must have been attended (it commits the current chunks).
      */

@@ -451,4 +451,15 @@ public final class IceCacheSelector implements PageSelector {
             recent[s] = r;
         }
     }
+
+    @Override
+    public long retainedBytes() {
+        long bytes = 0;
+        for (DciTree t : trees) {
+            if (t != null) {
+                bytes += t.retainedBytes();
+            }
+        }
+        return bytes;
+    }
 }

@@ -70,4 +70,9 @@ public interface PageSelector {
 
     /** Rebuilds a stream's index from its cells ({@code null} for an absent id). */
     void restore(int layer, int kvHead, IntFunction<byte[]> cells);
+
+    /** Heap bytes of the index this selector keeps (0 where it keeps none worth counting). */
+    default long retainedBytes() {
+        return 0;
+    }
 }

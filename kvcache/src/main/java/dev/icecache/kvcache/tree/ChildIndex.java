@@ -25,6 +25,8 @@ final class ChildIndex {
 
     /** Leaves each way an insert into a full leaf may ripple rows before it splits [ours]. */
     static final int RIPPLE_LEAVES = 8;
+    /** Heap bytes of one cell besides its leaf array: the object and the array's header. */
+    static final long BASE_BYTES = 64;
 
     private final TreeCore core;
     private int owner;           // node id of the parent, or Nodes.ROOT

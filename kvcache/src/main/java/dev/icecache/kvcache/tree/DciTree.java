@@ -344,6 +344,15 @@ public final class DciTree {
         return new long[] {keys, meta + root.heapBytes()};
     }
 
+    /**
+     * Heap bytes this tree holds (array capacities included), {@link #heapBytes} summed: an
+     * accounting figure for memory budgets, not an exact object size.
+     */
+    public long retainedBytes() {
+        long[] parts = heapBytes();
+        return parts[0] + parts[1];
+    }
+
     /** Drains the ids of snapshot cells changed since the last drain into {@code out}; returns the count. */
     public int drainDirtyCells(int[] out) {
         Checks.checkArgument(out != null && out.length >= dirtyCellCount(), "out needs %d entries", dirtyCellCount());

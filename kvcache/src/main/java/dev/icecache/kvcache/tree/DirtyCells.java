@@ -9,6 +9,8 @@ import java.util.Arrays;
  *   cell id = (index &lt;&lt; 2) | kind
  *   kind 0  HEADER      index 0: sizes, M^2, page id space
  *   kind 1  NODE_CHUNK  index c: tokens, levels and keys of nodes [c*CHUNK, (c+1)*CHUNK)
+ *                       (CHUNK = 16 from cell version 2, one page's worth: nodes never change
+ *                       once added, so each chunk is written once; 256 in version 1)
  *   kind 2  CHILD_INDEX index owner+1 (0 = the virtual root): one parent's B+-tree and its pages
  * </pre>
  */
@@ -17,8 +19,10 @@ final class DirtyCells {
     static final int HEADER = 0;
     static final int KIND_CHUNK = 1;
     static final int KIND_CHILD_INDEX = 2;
-    /** Nodes per node-chunk cell. */
-    static final int CHUNK = 256;
+    /** Nodes per node-chunk cell (cell version 2 on). */
+    static final int CHUNK = 16;
+    /** Nodes per node-chunk cell in cell version 1. */
+    static final int CHUNK_V1 = 256;
 
     private boolean header;
     private boolean[] chunk = new boolean[0];  // [chunk]
@@ -68,6 +72,13 @@ final class DirtyCells {
         if (!index[i]) {
             index[i] = true;
             push(childIndexId(owner));
+        }
+    }
+
+    /** Marks every chunk of {@code size} nodes (a tree restored from another chunk size rewrites them all). */
+    void markAllChunks(int size) {
+        for (int x = 0; x < size; x += CHUNK) {
+            markChunkOf(x);
         }
     }
 

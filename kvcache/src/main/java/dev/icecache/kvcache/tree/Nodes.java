@@ -146,6 +146,12 @@ final class Nodes {
         return token == null ? 0 : 4L * token.length;
     }
 
+    /** Heap bytes of the node arrays (their capacity, not only {@link #size}). */
+    long retainedBytes() {
+        return tokenBytes() + codes.length + 4L * scale.length + 4L * norm2.length + 8L * proj.length
+                + level.length + 4L * (parent.length + page.length) + slot.length;
+    }
+
     /** Offset of the node's key row in {@link #codes}. */
     int keyOff(int node) {
         return node * headDim;

@@ -25,6 +25,11 @@ final class ParentFinder {
     private final TreeCore core;
     private float[] maxChildDist = new float[0]; // [node] largest distance of a child assigned to it (float: a bound)
 
+    /** Heap bytes of the per-node bounds. */
+    long retainedBytes() {
+        return 8L * maxChildDist.length;
+    }
+
     ParentFinder(TreeCore core) {
         this.core = core;
     }

@@ -19,6 +19,8 @@ final class SnapshotReader {
     private int top;
     private boolean[] pageUsed;
     private boolean[] placed;
+    private int version;
+    private int chunkNodes;
 
     SnapshotReader(int headDim, DciParams params, Projection projection, IntFunction<byte[]> cells) {
         this.headDim = headDim;
@@ -33,7 +35,7 @@ final class SnapshotReader {
         }
         try {
             readHeader();
-            for (int c = 0; (long) c * DirtyCells.CHUNK < size; c++) {
+            for (int c = 0; (long) c * chunkNodes < size; c++) {
                 readChunk(c);
             }
             readChildIndex(Nodes.ROOT);
@@ -59,11 +61,24 @@ final class SnapshotReader {
         }
         tree.core.pages.clearLogs();
         tree.core.dirty.drain(new int[tree.core.dirty.count()]);
+        if (version < TreeSnapshot.VERSION) {
+            // migrate: the next snapshot rewrites every cell in this version (chunk ids differ)
+            tree.core.dirty.markHeader();
+            tree.core.dirty.markAllChunks(size);
+            tree.core.dirty.markChildIndex(Nodes.ROOT);
+            for (int x = 0; x < size; x++) {
+                if (tree.core.nodes.level[x] > 0) {
+                    tree.core.dirty.markChildIndex(x);
+                }
+            }
+        }
         return tree;
     }
 
     private void readHeader() throws IOException {
         DataInputStream in = TreeSnapshot.open(cells, DirtyCells.HEADER);
+        version = TreeSnapshot.version(cells.apply(DirtyCells.HEADER));
+        chunkNodes = version == 1 ? DirtyCells.CHUNK_V1 : DirtyCells.CHUNK;
         int d = in.readInt();
         int cap = in.readInt();
         double p0 = in.readDouble();
@@ -106,7 +121,7 @@ final class SnapshotReader {
         int version = cells.apply(DirtyCells.chunkId(chunkNo))[0];
         int no = in.readInt();
         int count = in.readInt();
-        int expected = (int) Math.min(DirtyCells.CHUNK, size - (long) chunkNo * DirtyCells.CHUNK);
+        int expected = (int) Math.min(chunkNodes, size - (long) chunkNo * chunkNodes);
         require(no == chunkNo && count == expected, "node chunk=%d holds chunk=%d count=%d, expected count=%d",
                 chunkNo, no, count, expected);
         Nodes nodes = tree.core.nodes;
@@ -141,7 +156,7 @@ final class SnapshotReader {
                 tree.cells[x] = new ChildIndex(tree.core, x, 0.0);
             }
         }
-        if (chunkNo == (size - 1) / DirtyCells.CHUNK) {
+        if (chunkNo == (size - 1) / chunkNodes) {
             require(tree.levelCount() - 1 == top, "top=%d but the highest level holding a node is %d",
                     top, tree.levelCount() - 1);
             tree.top = top;

@@ -18,9 +18,10 @@ import java.util.function.IntFunction;
  *                  int anchorInterval, int size, int top, double M^2, int pageIdLimit,
  *                  int freeCount, int[freeCount] free ids (in free-list order)
  *   NODE_CHUNK     v2: int chunkNo, int count, count x (int token, byte level, float scale,
- *                      byte[headDim] codes)   (the compact key, CompactKeys)
+ *                      byte[headDim] codes)   (the compact key, CompactKeys; count = DirtyCells.CHUNK
+ *                      nodes but in the last chunk)
  *                  v1: int chunkNo, int count, count x (int token, byte level, float[headDim] key)
- *                      (read only: the key is quantized on restore)
+ *                      (read only: 256 nodes a chunk; the key is quantized on restore)
  *   CHILD_INDEX    int owner (-1 = root), double cellM2, double maxChildDistance, int childCount,
  *                  int leafCount, leafCount x (int page, byte rows, rows x int node)
  * </pre>
@@ -33,10 +34,16 @@ import java.util.function.IntFunction;
  */
 final class TreeSnapshot {
 
-    /** Format version written in every cell; restore reads it and {@link #VERSION_FLOAT_KEYS}. */
+    /**
+     * Format version written in every cell: compact keys and node chunks of {@link DirtyCells#CHUNK}.
+     * Restore also reads version 1 (float keys, chunks of 256 nodes); a tree restored from version 1
+     * marks all its cells dirty, so its next snapshot rewrites the whole tree in this version.
+     */
     static final byte VERSION = 2;
-    /** The first version: node chunks held float32 keys. */
+    /** The first version: node chunks of 256 nodes held float32 keys. */
     static final byte VERSION_FLOAT_KEYS = 1;
+    /** The oldest version restore reads. */
+    static final byte OLDEST_VERSION = VERSION_FLOAT_KEYS;
 
     private TreeSnapshot() {
     }
@@ -123,6 +130,11 @@ final class TreeSnapshot {
         return reader.read();
     }
 
+    /** The version byte of a cell's bytes (checked when the cell is opened). */
+    static int version(byte[] cell) {
+        return cell == null || cell.length == 0 ? -1 : cell[0];
+    }
+
     /** Opens a cell's bytes for reading after checking its version and kind. */
     static DataInputStream open(IntFunction<byte[]> cells, int cell) throws IOException {
         byte[] bytes = cells.apply(cell);
@@ -132,9 +144,9 @@ final class TreeSnapshot {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         int version = in.readByte();
         int kind = in.readByte();
-        if (version != VERSION && version != VERSION_FLOAT_KEYS) {
+        if (version < OLDEST_VERSION || version > VERSION) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has version=" + version
-                    + "; this build reads versions " + VERSION_FLOAT_KEYS + " and " + VERSION);
+                    + "; this build reads versions " + OLDEST_VERSION + " to " + VERSION);
         }
         if (kind != DirtyCells.kind(cell)) {
             throw new IllegalArgumentException("tree snapshot cell=" + cell + " has kind=" + kind

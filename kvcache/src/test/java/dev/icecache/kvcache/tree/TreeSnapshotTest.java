@@ -130,21 +130,12 @@ class TreeSnapshotTest {
         int n = 1500;
         float[] keys = TreeKeys.clustered(n, D, new SplittableRandom(3));
         DciTree tree = grown(3, n);
-        Map<Integer, byte[]> cells = snapshot(tree);
-        // the cells as version 1 wrote them: every cell's version byte 1, node chunks with float32 keys
-        Map<Integer, byte[]> v1 = new HashMap<>();
-        for (Map.Entry<Integer, byte[]> c : cells.entrySet()) {
-            byte[] bytes = c.getValue().clone();
-            if (DirtyCells.kind(c.getKey()) == DirtyCells.KIND_CHUNK) {
-                bytes = floatKeyChunk(bytes, keys);
-            }
-            bytes[0] = TreeSnapshot.VERSION_FLOAT_KEYS;
-            v1.put(c.getKey(), bytes);
-        }
+        // the cells as version 1 wrote them: version byte 1, node chunks of 256 nodes with float32 keys
+        Map<Integer, byte[]> v1 = asVersion1(snapshot(tree), tree.size(), keys);
         DciTree back = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), v1::get);
         back.checkInvariants();
-        // float keys quantize to the codes the tree holds, so the restored tree is the same tree
-        assertEquals(0, back.dirtyCellCount());
+        // float keys quantize to the codes the tree holds, so the restored tree is the same tree (its
+        // cells are marked dirty so that the next snapshot rewrites them in version 2)
         SplittableRandom rnd = new SplittableRandom(8);
         for (int t = 0; t < 20; t++) {
             float[] q = TreeKeys.gaussian(1, D, rnd);
@@ -185,5 +176,80 @@ class TreeSnapshotTest {
         }
         out.flush();
         return bytes.toByteArray();
+    }
+
+    @Test
+    void shouldWriteEachNodeChunkOnceWhenPagesArriveOneByOne() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        DciTree tree = new DciTree(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)));
+        int n = 1600;
+        float[] keys = TreeKeys.clustered(n, D, rnd);
+        int[] tokens = TreeKeys.positions(n, 0);
+        Map<Integer, Integer> writes = new HashMap<>();
+        for (int i = 0; i < n; i += 16) {
+            tree.add(keys, i * D, tokens, i, 16);
+            int[] ids = new int[tree.dirtyCellCount()];
+            int k = tree.drainDirtyCells(ids);
+            int chunks = 0;
+            for (int j = 0; j < k; j++) {
+                if (DirtyCells.kind(ids[j]) == DirtyCells.KIND_CHUNK) {
+                    writes.merge(ids[j], 1, Integer::sum);
+                    chunks++;
+                }
+            }
+            assertEquals(1, chunks, "one page of tokens dirties one node chunk (tokens " + i + "..)");
+        }
+        assertEquals(n / DirtyCells.CHUNK, writes.size());
+        writes.forEach((cell, times) -> assertEquals(1, times, "chunk cell " + cell + " written more than once"));
+    }
+
+    /** The same tree's cells in version 1: node chunks of 256 nodes with float keys, version byte 1 in every cell. */
+    private static Map<Integer, byte[]> asVersion1(Map<Integer, byte[]> v2, int size, float[] keys)
+            throws java.io.IOException {
+        Map<Integer, byte[]> v1 = new HashMap<>();
+        for (Map.Entry<Integer, byte[]> e : v2.entrySet()) {
+            if (DirtyCells.kind(e.getKey()) != DirtyCells.KIND_CHUNK) {
+                byte[] b = e.getValue().clone();
+                b[0] = 1;
+                v1.put(e.getKey(), b);
+            }
+        }
+        for (int c = 0; (long) c * DirtyCells.CHUNK_V1 < size; c++) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            int count = Math.min(DirtyCells.CHUNK_V1, size - c * DirtyCells.CHUNK_V1);
+            out.writeByte(1);
+            out.writeByte(DirtyCells.KIND_CHUNK);
+            out.writeInt(c);
+            out.writeInt(count);
+            for (int sub = c * DirtyCells.CHUNK_V1 / DirtyCells.CHUNK; sub * DirtyCells.CHUNK < c * DirtyCells.CHUNK_V1
+                    + count; sub++) {
+                byte[] cell = floatKeyChunk(v2.get(DirtyCells.chunkId(sub)), keys);
+                out.write(cell, 10, cell.length - 10); // after version, kind, chunkNo, count
+            }
+            out.flush();
+            v1.put(DirtyCells.chunkId(c), bytes.toByteArray());
+        }
+        return v1;
+    }
+
+    @Test
+    void shouldRestoreVersion1CellsAndRewriteTheWholeTreeInVersion2() throws Exception {
+        DciTree tree = grown(13, 1000);
+        int pending = tree.pendingMoves();
+        tree.drainMoves(new int[pending], new int[pending], new int[pending], new int[pending], new int[pending]);
+        Map<Integer, byte[]> v2 = snapshot(tree);
+        Map<Integer, byte[]> v1 = asVersion1(v2, tree.size(), TreeKeys.clustered(1000, D, new SplittableRandom(13)));
+        DciTree back = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)), v1::get);
+        back.checkInvariants();
+        assertEquals(tree.size(), back.size());
+        Map<Integer, byte[]> migrated = snapshot(back);
+        assertEquals(v2.keySet(), migrated.keySet(), "every cell is rewritten, under the version 2 ids");
+        for (Map.Entry<Integer, byte[]> e : v2.entrySet()) {
+            assertArrayEquals(e.getValue(), migrated.get(e.getKey()), "cell=" + e.getKey());
+        }
+        DciTree again = DciTree.restore(D, DciParams.defaults(), new Projection(D, new SplittableRandom(5)),
+                migrated::get);
+        assertEquals(0, again.dirtyCellCount(), "a version 2 restore rewrites nothing");
     }
 }

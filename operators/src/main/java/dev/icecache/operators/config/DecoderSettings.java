@@ -34,11 +34,13 @@ import org.apache.flink.configuration.ReadableConfig;
  * @param gpuEnabled whether the decoder may run on a GPU it finds
  * @param documentIdleTimeout how long an unfinished document may go without a chunk before the
  *                            tokenizer ends it; zero = wait forever
+ * @param memoryBudgetBytes heap bytes the live documents of one decoder subtask may hold; 0 = derived
+ *                          from the TaskManager's heap ({@link IceCacheOptions#MEMORY_BUDGET})
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
                               PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled,
-                              Duration documentIdleTimeout)
+                              Duration documentIdleTimeout, long memoryBudgetBytes)
         implements Serializable {
 
     public DecoderSettings {
@@ -50,6 +52,19 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
             throw new InvalidOptionException(IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key(), documentIdleTimeout,
                     "a duration >= 0 (0 = wait forever), e.g. '10 min'");
         }
+        if (memoryBudgetBytes < 0) {
+            throw new InvalidOptionException(IceCacheOptions.MEMORY_BUDGET.key(), memoryBudgetBytes,
+                    "a memory size >= 0 (0 = derived from the TaskManager's heap), e.g. '2 gb'");
+        }
+    }
+
+    /** Settings with the derived memory budget (the option's default). */
+    public DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
+                           GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
+                           PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled,
+                           Duration documentIdleTimeout) {
+        this(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens, denseLayers, pageFormat,
+                workingSetDocuments, gpuEnabled, documentIdleTimeout, 0L);
     }
 
     /** Settings without an idle timeout (the option's default). */
@@ -76,13 +91,19 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
     /** These settings with {@code gpuEnabled} replaced. */
     public DecoderSettings withGpuEnabled(boolean enabled) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, enabled, documentIdleTimeout);
+                denseLayers, pageFormat, workingSetDocuments, enabled, documentIdleTimeout, memoryBudgetBytes);
     }
 
     /** These settings with {@code documentIdleTimeout} replaced. */
     public DecoderSettings withDocumentIdleTimeout(Duration timeout) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, timeout);
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, timeout, memoryBudgetBytes);
+    }
+
+    /** These settings with {@code memoryBudgetBytes} replaced (0 = derived from the TaskManager's heap). */
+    public DecoderSettings withMemoryBudget(long bytes) {
+        return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, documentIdleTimeout, bytes);
     }
 
     /**
@@ -153,7 +174,9 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         Duration idle = get(config, IceCacheOptions.DOCUMENT_IDLE_TIMEOUT);
         require(!idle.isNegative(), IceCacheOptions.DOCUMENT_IDLE_TIMEOUT, config.toMap().get(
                 IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key()), "a duration >= 0 (0 = wait forever), e.g. '10 min'");
-        return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED)).withDocumentIdleTimeout(idle);
+        long memoryBudget = get(config, IceCacheOptions.MEMORY_BUDGET).getBytes();
+        return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED)).withDocumentIdleTimeout(idle)
+                .withMemoryBudget(memoryBudget);
     }
 
     /**
@@ -186,6 +209,9 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         Object fallback = option.hasDefaultValue() ? option.defaultValue() : "";
         if (fallback instanceof Enum<?> e) {
             return "one of " + java.util.Arrays.toString(e.getDeclaringClass().getEnumConstants());
+        }
+        if (fallback instanceof org.apache.flink.configuration.MemorySize) {
+            return "a memory size >= 0 such as '512 mb' or '2 gb'";
         }
         if (fallback instanceof Duration) {
             return "a duration >= 0 such as '30 s' or '10 min'";

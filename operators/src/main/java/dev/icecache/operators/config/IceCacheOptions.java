@@ -5,11 +5,13 @@ import static org.apache.flink.configuration.ConfigOptions.key;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.operators.decode.DocumentAdmission;
 import dev.icecache.operators.decode.GenerationSettings;
 
 import java.time.Duration;
 
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Every option of the summarization job, under the {@code icecache.} prefix. They can be set in
@@ -148,8 +150,23 @@ public final class IceCacheOptions {
     /** Live documents per decoder subtask. */
     public static final ConfigOption<Integer> WORKING_SET_DOCUMENTS = key("icecache.working-set.documents").intType()
             .defaultValue(8)
-            .withDescription("Documents per decoder subtask kept live in memory (model scratch and the host copy"
-                    + " of their pages, >= 1). Others live only in keyed state and are rebuilt on their next element.");
+            .withDescription("Most documents per decoder subtask kept live in memory (>= 1), within"
+                    + " 'icecache.memory.budget', which is the bound that matters for long documents. Others live only"
+                    + " in keyed state and are rebuilt on their next element.");
+
+    /** Heap bytes the live documents of one decoder subtask may hold. */
+    public static final ConfigOption<MemorySize> MEMORY_BUDGET = key("icecache.memory.budget").memoryType()
+            .defaultValue(MemorySize.ZERO)
+            .withDescription("Heap the live documents of one decoder subtask may hold (their index trees, dense-layer"
+                    + " rows, resident page pool and chunk buffers), e.g. '2 gb'. 0 (the default) derives it: half the"
+                    + " TaskManager's JVM heap divided by its task slots. Documents beyond it are unloaded to keyed"
+                    + " state (idle ones first) and restored on their next element; a decoding document keeps its"
+                    + " place for at least " + DocumentAdmission.RESIDENCY_FACTOR + " times its restore time, so"
+                    + " restores stay a small share of the decoder's time. A document that alone needs more is"
+                    + " rejected with an 'error' line naming this option. Per token a live IceCache document needs"
+                    + " about 0.13 KB per (sparse layer, KV head) for its index (int8 keys and node metadata) plus"
+                    + " 2 x head_dim x 2 bytes per (dense layer, KV head) with BF16 rows (4 with F32);"
+                    + " 'bin/icecache inspect-model' prints the estimate for a model.");
 
     /** Whether the decoder may run on a GPU. */
     public static final ConfigOption<Boolean> GPU_ENABLED = key("icecache.gpu.enabled").booleanType()

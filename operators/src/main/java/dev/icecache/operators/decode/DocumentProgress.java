@@ -34,7 +34,20 @@ public record DocumentProgress(int cacheLength, int[] heldTokens, long promptTok
         return new DocumentProgress(0, new int[0], promptTokens, false, -1, 0, true);
     }
 
-    /** True for a document made by {@link #rejected(long)}. */
+    /**
+     * A document rejected because alone it needs more heap than {@code icecache.memory.budget}
+     * allows; like {@link #rejected(long)} (same schema), told apart by {@code nextToken == -2}.
+     */
+    public static DocumentProgress rejectedOverBudget(long promptTokens) {
+        return new DocumentProgress(0, new int[0], promptTokens, false, -2, 0, true);
+    }
+
+    /** True for a document made by {@link #rejectedOverBudget(long)}. */
+    public boolean overBudget() {
+        return rejected() && nextToken == -2;
+    }
+
+    /** True for a document made by {@link #rejected(long)} or {@link #rejectedOverBudget(long)}. */
     public boolean rejected() {
         return finished && !decoding;
     }

@@ -1,9 +1,7 @@
 package dev.icecache.operators.decode;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -29,9 +27,11 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +80,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     /** Name of the per-document segment progress (written only for a document read in segments; state v3). */
     public static final String SEGMENTS_STATE = "icecache-segments";
 
+    /** How long a decode slice waits for room before its document asks again (processing time). */
+    static final long QUEUE_RETRY_MS = 20;
+
     private final DecoderSettings settings;
 
     /** Owned by {@link SharedModels}; acquired in open, released in close. */
@@ -100,7 +103,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient boolean segmenting;
     private transient Projection projection;
     private transient CacheConfig cacheConfig;
-    private transient Map<String, LiveDocument> live;
+    /** The live documents, bounded by icecache.memory.budget. */
+    private transient DocumentAdmission live;
     private transient int[] sliceBuffer;
     private transient Counter prefilledTokens;
     private transient Counter generatedTokens;
@@ -109,6 +113,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient Counter documentsRejected;
     private transient DecoderGauges gauges;
     private transient int peakLiveDocuments;
+    private transient Counter stateBytesWritten;
 
     /** @param settings the job's settings */
     public IceCacheDecoder(DecoderSettings settings) {
@@ -142,15 +147,38 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         projection = DocumentCache.projection(model.config().headDim());
         cacheConfig = settings.cacheConfig();
-        live = new LinkedHashMap<>(16, 0.75f, true);
+        long budget = settings.memoryBudgetBytes() > 0 ? settings.memoryBudgetBytes()
+                : DocumentAdmission.derivedBudget(Runtime.getRuntime().maxMemory(), taskSlots());
+        live = new DocumentAdmission(budget, settings.workingSetDocuments(),
+                DocumentAdmission.bytesPerToken(model.cacheShape(), settings.cacheConfig()));
+        LOG.info("decoder subtask {}: memory budget {} MiB for live documents ({}), at most {} live documents",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), budget >> 20,
+                settings.memoryBudgetBytes() > 0 ? IceCacheOptions.MEMORY_BUDGET.key()
+                        : "derived: half the heap over the task slots", settings.workingSetDocuments());
+        if (budget > Runtime.getRuntime().maxMemory() / 10 * 9) {
+            LOG.warn("{}={} MiB leaves less than a tenth of the {} MiB heap for everything else; live documents may"
+                    + " run out of memory: lower it or raise the TaskManager's heap",
+                    IceCacheOptions.MEMORY_BUDGET.key(), budget >> 20, Runtime.getRuntime().maxMemory() >> 20);
+        }
         sliceBuffer = new int[settings.generation().sliceTokens()];
         var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
+        live.registerGauges(metrics);
         prefilledTokens = metrics.counter("prefilledTokens");
         generatedTokens = metrics.counter("generatedTokens");
         documentsResumed = metrics.counter("documentsResumed");
         documentsFinished = metrics.counter("documentsFinished");
         documentsRejected = metrics.counter("documentsRejected");
         gauges = DecoderGauges.register(metrics);
+        stateBytesWritten = metrics.counter("stateBytesWritten");
+    }
+
+    /** The TaskManager's task slots (1 where the runtime does not say). */
+    private int taskSlots() {
+        if (getRuntimeContext() instanceof StreamingRuntimeContext context) {
+            return Math.max(1, context.getTaskManagerRuntimeInfo().getConfiguration()
+                    .get(TaskManagerOptions.NUM_TASK_SLOTS));
+        }
+        return 1;
     }
 
     @Override
@@ -169,13 +197,13 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     public void processElement(TokenChunk chunk, Context ctx, Collector<SummaryPiece> out) throws Exception {
         long start = System.nanoTime();
         String docId = ctx.getCurrentKey();
-        StoredDocument stored = live.containsKey(docId) ? null : documents.value();
+        StoredDocument stored = live.isLive(docId) ? null : documents.value();
         if (stored != null && stored.progress().rejected()) {
             countRejected(docId, stored.progress().promptTokens() + chunk.tokens().length, stored.pieceSeq(),
-                    stored.nanos(), chunk, start, out);
+                    stored.nanos(), chunk, start, out, stored.progress().overBudget());
             return;
         }
-        LiveDocument doc = liveDocument(docId);
+        LiveDocument doc = liveDocument(docId, true);
         if (doc.session.summarizing()) {
             waitingChunks.add(chunk); // taken in this order once the rolling summary ends
             return;
@@ -186,7 +214,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 waitingChunks.add(accepted.deferred()); // the first chunk of the next segment
             }
             startDecodingIfDue(doc, ctx.timerService(), 0);
-            writeBack(doc, start);
+            writeBack(doc, start, false);
         }
     }
 
@@ -221,16 +249,17 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             }
             return new Accepted(false, admission.later());
         }
-        if (doc.session.exceedsContext(chunk.tokens().length)) {
-            // the prompt cannot fit: drop what is cached now; later chunks are only counted
+        boolean overContext = doc.session.exceedsContext(chunk.tokens().length);
+        if (overContext || doc.bytes + live.estimateGrowth(chunk.tokens().length) > live.budgetBytes()) {
+            // the prompt cannot fit (the context, or alone the memory budget): drop what is cached
+            // now; later chunks are only counted
             live.remove(docId);
-            doc.store.close();
             pages.clear();
             cells.clear();
             rolling.clear();
             segmentState.clear();
             countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.pieceSeq, doc.nanos, chunk,
-                    start, out);
+                    start, out, !overContext);
             return new Accepted(true, null);
         }
         gauges.begin(doc.cache.metrics(), System.nanoTime());
@@ -251,10 +280,21 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<SummaryPiece> out) throws Exception {
         long start = System.nanoTime();
         String docId = ctx.getCurrentKey();
-        if (documents.value() == null && !live.containsKey(docId)) {
-            return; // a timer of a document already finished (at most one per document)
+        if (!live.isLive(docId)) {
+            StoredDocument stored = documents.value();
+            if (stored == null) {
+                return; // a timer of a document already finished (at most one per document)
+            }
+            long need = live.estimate(stored.progress().cacheLength());
+            if (need <= live.budgetBytes() && !live.fitsWithoutPreempting(need)) {
+                // the live documents have not decoded long enough yet: wait instead of trading places every slice
+                live.queue(docId);
+                ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime()
+                        + QUEUE_RETRY_MS);
+                return;
+            }
         }
-        LiveDocument doc = liveDocument(docId);
+        LiveDocument doc = liveDocument(docId, false);
         boolean summary = doc.session.summarizing();
         SummaryPiece.Kind kind;
         if (summary) {
@@ -294,7 +334,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
         // mailbox) sees one slice per tick instead of a whole generation in one call
         startDecodingIfDue(doc, ctx.timerService(), 1);
-        writeBack(doc, start);
+        writeBack(doc, start, true);
     }
 
     /**
@@ -320,7 +360,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 for (TokenChunk rest : waiting.subList(taken, waiting.size())) {
                     StoredDocument marker = documents.value();
                     countRejected(docId, marker.progress().promptTokens() + rest.tokens().length, marker.pieceSeq(),
-                            marker.nanos(), rest, start, out);
+                            marker.nanos(), rest, start, out, marker.progress().overBudget());
                 }
                 waitingChunks.clear();
                 return false;
@@ -341,13 +381,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         DocumentStats stats = doc.stats();
         out.collect(new SummaryPiece(docId, doc.pieceSeq, lastText, true, stats, null, kind, upTo));
         LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
-                        + " pages_in_state={} peak_resident_pages={} pool_pages={} seconds={}", docId,
+                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} seconds={}", docId,
                 stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
-                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(),
+                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(), doc.writes,
                 stats.seconds());
         documentsFinished.inc();
         live.remove(docId);
-        doc.store.close();
         documents.clear();
         pages.clear();
         cells.clear();
@@ -381,7 +420,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         if (doc.segments.reducing()) {
             prefilledTokens.inc(session.prefill(new int[0], true));
         }
-        live.put(docId, next);
+        live.add(docId, next, false, 0);  // a new context: no restore
         LOG.info("document {} context restarted: {} carrying {} tokens, {} document tokens read; the context that"
                         + " ended held positions={} pages_in_state={} peak_resident_pages={} (heap used {} MiB)", docId,
                 doc.segments.describe(), prefix.length, session.documentTokens(), endedPositions, endedPages,
@@ -407,15 +446,21 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
      * @param pieceSeq the seq of the document's next piece (rolling summaries may have come before)
      */
     private void countRejected(String docId, long promptTokens, int pieceSeq, long nanos, TokenChunk chunk, long start,
-                               Collector<SummaryPiece> out) throws Exception {
+                               Collector<SummaryPiece> out, boolean overBudget) throws Exception {
         long spent = nanos + System.nanoTime() - start;
         if (!chunk.last()) {
-            documents.update(new StoredDocument(DocumentProgress.rejected(promptTokens), pieceSeq, new byte[0], 0,
-                    spent, new byte[0]));
+            documents.update(new StoredDocument(overBudget ? DocumentProgress.rejectedOverBudget(promptTokens)
+                    : DocumentProgress.rejected(promptTokens), pieceSeq, new byte[0], 0, spent, new byte[0]));
             return;
         }
         int context = model.cacheShape().maxTokens();
-        String error = settings.generation().rolling()
+        String error = overBudget
+                ? "document rejected: its prompt of " + promptTokens + " tokens needs about "
+                        + (live.estimate(promptTokens) >> 20) + " MiB of heap while live, more than the "
+                        + (live.budgetBytes() >> 20) + " MiB " + IceCacheOptions.MEMORY_BUDGET.key() + " gives a decoder"
+                        + " subtask; raise " + IceCacheOptions.MEMORY_BUDGET.key() + " (and the TaskManager's heap)"
+                        + " or split the document"
+                : settings.generation().rolling()
                 ? "document rejected: its prompt of " + promptTokens + " tokens (BOS and template included) and its"
                         + " rolling summaries need more than the " + context + " positions "
                         + IceCacheOptions.MODEL_CONTEXT.key() + " allows; raise --context, raise --rolling-every or"
@@ -428,19 +473,27 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         out.collect(new SummaryPiece(docId, pieceSeq, "", true, new DocumentStats(promptTokens, 0, 0, 0.0,
                 spent / 1e9), error, finalKind(), settings.generation().rolling() ? promptTokens - 1 : 0));
-        LOG.warn("document {} rejected: prompt_tokens={} context={}", docId, promptTokens, context);
+        LOG.warn("document {} rejected: prompt_tokens={} context={} over_memory_budget={}", docId, promptTokens, context,
+                overBudget);
         documentsRejected.inc();
         documents.clear();
     }
 
-    /** The document's live session: from the working set, else resumed from state, else new. */
-    private LiveDocument liveDocument(String docId) throws Exception {
+    /**
+     * The document's live session: from the working set, else resumed from state, else new;
+     * loading unloads other documents to make room ({@code preempt}: also ones that have not
+     * decoded long enough yet).
+     */
+    private LiveDocument liveDocument(String docId, boolean preempt) throws Exception {
         LiveDocument doc = live.get(docId);
         if (doc != null) {
             return doc;
         }
         StoredDocument stored = documents.value();
         PageLayout layout = PageLayout.of(model.config().headDim());
+        long loadStart = System.nanoTime();
+        live.makeRoom(live.estimate(stored == null ? 0 : stored.progress().cacheLength()), 1, preempt,
+                null);
         if (stored == null) {
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
@@ -467,18 +520,25 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     p.decoding(), doc.session.summarizing(), p.generated(), segments.describe(),
                     (System.nanoTime() - restoreStart) / 1_000_000.0);
         }
-        live.put(docId, doc);
-        evictBeyondWorkingSet();
-        peakLiveDocuments = Math.max(peakLiveDocuments, live.size());
+        live.add(docId, doc, stored != null, System.nanoTime() - loadStart);
         return doc;
     }
 
-    private void writeBack(LiveDocument doc, long start) throws Exception {
+    /** Writes the document back to state at an element boundary; {@code slice}: the element was a decode slice. */
+    private void writeBack(LiveDocument doc, long start, boolean slice) throws Exception {
         byte[] header = doc.cache.writeBack(cells);
         doc.store.flush();
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
+        // the document value: its header plus about 64 bytes of progress fields and key
+        stateBytesWritten.inc(doc.writes.record(slice, doc.store.bytesWritten(),
+                doc.cache.cellBytesWritten(), header.length + 64L));
+        live.refresh(doc, System.nanoTime() - start, doc.session.progress().cacheLength());
+        doc.lastUsedNanos = System.nanoTime();
+        if (live.liveBytes() > live.budgetBytes()) {
+            live.makeRoom(0, 0, true, doc);
+        }
         boolean segmented = doc.segments.segmented();
         if (settings.generation().rolling() || segmented) {
             rolling.update(doc.session.rollingProgress());
@@ -490,7 +550,12 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
 
     /** The most documents this instance held live at once (the working set's high-water mark). */
     int peakLiveDocuments() {
-        return peakLiveDocuments;
+        return live.peakLive();
+    }
+
+    /** The live documents and their accounting (for tests). */
+    DocumentAdmission admission() {
+        return live;
     }
 
     /** The compute this subtask chose in {@link #open} (for tests: backend and reason). */
@@ -505,14 +570,5 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             n++;
         }
         return n;
-    }
-
-    private void evictBeyondWorkingSet() {
-        var it = live.values().iterator();
-        while (live.size() > settings.workingSetDocuments() && it.hasNext()) {
-            LiveDocument oldest = it.next();
-            it.remove();
-            oldest.store.close(); // everything was written back at its last element boundary
-        }
     }
 }

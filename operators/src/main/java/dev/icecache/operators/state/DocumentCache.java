@@ -34,6 +34,7 @@ public final class DocumentCache {
 
     private final PersistentFullCache full;
     private final PagedKvCache paged;
+    private long cellBytesWritten;
 
     private DocumentCache(PersistentFullCache full, PagedKvCache paged) {
         this.full = full;
@@ -102,8 +103,19 @@ public final class DocumentCache {
         for (int i = 0; i < snapshot.cellCount(); i++) {
             cells.put(PageKey.of(snapshot.cellLayer()[i], snapshot.cellHead()[i], snapshot.cellId()[i]),
                     snapshot.cellBytes()[i]);
+            cellBytesWritten += Long.BYTES + Integer.BYTES + snapshot.cellBytes()[i].length; // key, length, bytes
         }
         return snapshot.header();
+    }
+
+    /** Bytes of index cells (key, length prefix and cell bytes) put into keyed state by this cache so far. */
+    public long cellBytesWritten() {
+        return cellBytesWritten;
+    }
+
+    /** Heap bytes the cache holds (FULL: every page; others: pool, dense rows, chunk rows and index). */
+    public long retainedBytes() {
+        return full != null ? full.retainedBytes() : paged.retainedBytes();
     }
 
     /** Pages copied from the store into the resident pool so far (0 for FULL, which keeps all on the heap). */

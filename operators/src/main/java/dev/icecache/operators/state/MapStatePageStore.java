@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.page.LongIntMap;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.page.PageLayout;
@@ -28,6 +29,10 @@ import org.apache.flink.api.common.state.MapState;
  * <p>The map state is scoped to Flink's current key: use this store only while the owning
  * document is the current key (inside its element or timer). BF16 is honoured by rounding on
  * write and stored in 2 bytes a value ({@link PageSerializer} v2).
+ *
+ * <p>A write never reads the map state: whether a key is new (for {@link #pageCount()}) comes
+ * from the keys this store has seen. A store opened empty ({@code pageCount == 0}) knows every
+ * key; a restored one asks the map state once per key, at that key's first write or delete.
  */
 public final class MapStatePageStore implements PageStore {
 
@@ -37,7 +42,12 @@ public final class MapStatePageStore implements PageStore {
     private final PageLayout layout;
     private final PageFormat format;
     private final Map<Long, StoredPage> pending = new HashMap<>();
+    /** Keys whose presence in the state (pending included) is known: 1 stored, 0 absent. */
+    private final LongIntMap known = new LongIntMap(64);
+    /** Whether the map state held nothing when this store was opened (then every unseen key is absent). */
+    private final boolean openedEmpty;
     private int pageCount;
+    private long bytesWritten;
     private boolean closed;
 
     /**
@@ -52,6 +62,7 @@ public final class MapStatePageStore implements PageStore {
         this.layout = layout;
         this.format = format;
         this.pageCount = pageCount;
+        this.openedEmpty = pageCount == 0;
     }
 
     @Override
@@ -93,8 +104,9 @@ public final class MapStatePageStore implements PageStore {
             rows[validRows * hd + i] = format.roundTrip(src[srcOff + layout.valueOffset(0) + i]);
         }
         long key = PageKey.of(layer, kvHead, pageId);
-        if (lookup(key) == null) {
+        if (!stored(key)) {
             pageCount++;
+            known.put(key, 1);
         }
         pending.put(key, new StoredPage(validRows, hd, rows, format));
     }
@@ -103,10 +115,11 @@ public final class MapStatePageStore implements PageStore {
     public boolean delete(int layer, int kvHead, int pageId) {
         checkOpen();
         long key = PageKey.of(layer, kvHead, pageId);
-        if (lookup(key) == null) {
+        if (!stored(key)) {
             return false;
         }
         pending.put(key, DELETED);
+        known.put(key, 0);
         pageCount--;
         return true;
     }
@@ -121,6 +134,25 @@ public final class MapStatePageStore implements PageStore {
         return pending.size();
     }
 
+    /** Bytes of the pages this store has put into the map state (serialized size plus key), since it was opened. */
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** Heap bytes this store holds: the known-key table and the pages pending until the next flush. */
+    public long retainedBytes() {
+        long bytes = 16L * known.size() * 2; // open addressing at load <= 1/2: a long and an int per cell
+        for (StoredPage p : pending.values()) {
+            bytes += 16 + 4L * p.rows().length;
+        }
+        return bytes;
+    }
+
+    /** Bytes keyed state serializes for {@code page} under its 8-byte key ({@link PageSerializer}'s v1 format). */
+    static long stateBytes(StoredPage page) {
+        return Long.BYTES + 2 * Integer.BYTES + (long) Float.BYTES * page.rows().length;
+    }
+
     /** Writes every pending change into the map state; call at the end of each element. */
     public void flush() {
         checkOpen();
@@ -130,6 +162,7 @@ public final class MapStatePageStore implements PageStore {
                     pages.remove(e.getKey());
                 } else {
                     pages.put(e.getKey(), e.getValue());
+                    bytesWritten += stateBytes(e.getValue());
                 }
             }
         } catch (Exception e) {
@@ -145,10 +178,35 @@ public final class MapStatePageStore implements PageStore {
         closed = true;
     }
 
+    /** Whether {@code key} is stored (pending changes included), reading the map state at most once per key. */
+    private boolean stored(long key) {
+        int k = known.get(key);
+        if (k != LongIntMap.MISSING) {
+            return k == 1;
+        }
+        boolean present;
+        if (openedEmpty) {
+            present = false;
+        } else {
+            try {
+                present = pages.contains(key);
+            } catch (Exception e) {
+                throw new IllegalStateException("reading KV page layer=" + PageKey.layer(key) + " kvHead="
+                        + PageKey.kvHead(key) + " pageId=" + PageKey.pageId(key) + " from keyed state failed", e);
+            }
+        }
+        known.put(key, present ? 1 : 0);
+        return present;
+    }
+
     private StoredPage lookup(long key) {
         StoredPage p = pending.get(key);
         if (p != null) {
             return p == DELETED ? null : p;
+        }
+        int k = known.get(key);
+        if (k == 0 || (k == LongIntMap.MISSING && openedEmpty)) {
+            return null; // known absent: no read
         }
         try {
             return pages.get(key);

@@ -110,6 +110,17 @@ public final class PersistentFullCache implements KvCache {
         }
     }
 
+    /** Heap bytes of the pages held (array capacities). */
+    public long retainedBytes() {
+        long bytes = 4L * att.length;
+        for (float[][] layer : blocks) {
+            for (float[] b : layer) {
+                bytes += 4L * b.length;
+            }
+        }
+        return bytes;
+    }
+
     /**
      * Writes every page changed since the last call (the filling page included) to the store.
      *

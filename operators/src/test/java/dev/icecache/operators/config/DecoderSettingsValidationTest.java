@@ -66,6 +66,8 @@ class DecoderSettingsValidationTest {
         "icecache.summary.rolling-max-tokens|0|an integer >= 1",
         "icecache.summary.overflow|truncate|one of reject, refine, map-reduce",
         "icecache.summary.segment-tokens|-1|0 (derived from the context) or an integer >= 1",
+        "icecache.memory.budget|lots|a memory size >= 0 such as '512 mb' or '2 gb'",
+        "icecache.memory.budget|-1 gb|a memory size >= 0 such as '512 mb' or '2 gb'",
     })
     void shouldNameTheOptionItsValueAndTheAllowedRange(String key, String value, String allowed) {
         InvalidOptionException e = rejected(Map.of(key, value));

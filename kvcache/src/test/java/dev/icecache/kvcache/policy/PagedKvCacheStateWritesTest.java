@@ -1,0 +1,130 @@
+package dev.icecache.kvcache.policy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.page.PageStore;
+import dev.icecache.kvcache.tree.Projection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Snapshots write what changed: a sink page once it has its rows, a window page when it gains
+ * rows, nothing for an unchanged cache; and a cache restored from such snapshots, taken at
+ * every element boundary, continues exactly like the uninterrupted one.
+ */
+class PagedKvCacheStateWritesTest {
+
+    private static final CacheShape SHAPE = new CacheShape(4, 4, 2, 8, 700);
+    private static final CacheConfig CONFIG = CacheConfig.of(Policy.ICECACHE, 128).withDenseLayers(1);
+    /** Element sizes: a prefill chunk, decode slices of 16 and of 1, another chunk. */
+    private static final int[] ELEMENTS = {97, 16, 16, 1, 1, 16, 150, 16, 3, 16};
+
+    /** Counts edge (sink and window) page writes, whose store ids are negative, over an in-memory store. */
+    private static final class CountingStore implements PageStore {
+        final InMemoryPageStore pages = new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), CONFIG.pageFormat());
+        int edgeWrites;
+
+        @Override
+        public PageLayout layout() {
+            return pages.layout();
+        }
+
+        @Override
+        public PageFormat format() {
+            return pages.format();
+        }
+
+        @Override
+        public int read(int layer, int kvHead, int pageId, float[] dst, int dstOff) {
+            return pages.read(layer, kvHead, pageId, dst, dstOff);
+        }
+
+        @Override
+        public void write(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows) {
+            if (pageId < 0) {
+                edgeWrites++;
+            }
+            pages.write(layer, kvHead, pageId, src, srcOff, validRows);
+        }
+
+        @Override
+        public boolean delete(int layer, int kvHead, int pageId) {
+            return pages.delete(layer, kvHead, pageId);
+        }
+
+        @Override
+        public int pageCount() {
+            return pages.pageCount();
+        }
+
+        @Override
+        public void close() {
+            pages.close();
+        }
+    }
+
+    private static Projection projection() {
+        return new Projection(SHAPE.headDim(), new SplittableRandom(5));
+    }
+
+    @Test
+    void shouldWriteOnlyTheEdgePagesThatGainedRowsAndContinueIdenticallyAfterRestore() {
+        int n = 0;
+        for (int e : ELEMENTS) {
+            n += e;
+        }
+        int[] one = {1};
+        CacheDriver data = new CacheDriver(SHAPE, 41, n);
+        float[][][] expected = data.newOutputs(n);
+        PagedKvCache reference = new PagedKvCache(SHAPE, CONFIG, new InMemoryPageStore(PageLayout.of(SHAPE.headDim()),
+                PageFormat.F32), projection());
+        CountingStore store = new CountingStore();
+        PagedKvCache cache = new PagedKvCache(SHAPE, CONFIG, store, projection());
+        float[][][] actual = data.newOutputs(n);
+        Map<String, byte[]> cells = new HashMap<>();
+        int rows = CacheConfig.PAGE_ROWS;
+        int sparseStreams = (SHAPE.nLayers() - CONFIG.denseLayers()) * SHAPE.nKvHeads();
+        int at = 0;
+        int restoreAfter = 6;
+        for (int i = 0; i < ELEMENTS.length; i++) {
+            int end = at + ELEMENTS[i];
+            int[] chunk = ELEMENTS[i] == 16 || ELEMENTS[i] == 1 ? one : new int[] {ELEMENTS[i]};
+            data.run(reference, at, end, chunk, expected);
+            data.run(cache, at, end, chunk, actual);
+            store.edgeWrites = 0;
+            CacheSnapshot snap = cache.snapshot();
+            // pages holding a position in [at, end): sink pages below sinkTokens, window pages above
+            int touched = 0;
+            for (int page = at / rows; page * rows < end; page++) {
+                touched++;
+            }
+            touched += 1; // the sink / window boundary may split one page range into two
+            assertTrue(store.edgeWrites <= touched * sparseStreams, "element " + i + " (" + at + ".." + end
+                    + ") wrote " + store.edgeWrites + " edge pages, at most " + touched * sparseStreams + " changed");
+            store.edgeWrites = 0;
+            cache.snapshot();
+            assertEquals(0, store.edgeWrites, "a snapshot of an unchanged cache writes no edge page");
+            for (int c = 0; c < snap.cellCount(); c++) {
+                cells.put(snap.cellLayer()[c] + "/" + snap.cellHead()[c] + "/" + snap.cellId()[c], snap.cellBytes()[c]);
+            }
+            if (i == restoreAfter) {
+                cache = PagedKvCache.restore(SHAPE, CONFIG, store, projection(), snap.header(),
+                        (l, h, c) -> cells.get(l + "/" + h + "/" + c));
+            }
+            at = end;
+        }
+        for (int l = 0; l < SHAPE.nLayers(); l++) {
+            for (int p = 0; p < n; p++) {
+                assertArrayEquals(expected[l][p], actual[l][p], "layer=" + l + " position=" + p);
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.icecache.operators.decode;
+
+/**
+ * Bytes one document put into keyed state at its element boundaries (pages, index cells and
+ * the document value), split into prefill chunks and decode slices, since it was last loaded:
+ * what an incremental checkpoint has to ship per element. Logged at the document's end.
+ */
+final class StateWrites {
+
+    private long cellBytes;
+    private long chunkBytes;
+    private int chunks;
+    private long sliceBytes;
+    private int slices;
+    private long seen;
+
+    /**
+     * Records one element.
+     *
+     * @param slice whether the element was a decode slice (else a prefill chunk)
+     * @param pages the document's cumulative page bytes written so far
+     * @param cells the document's cumulative index cell bytes written so far; the element's share of
+     *              both is the rise since the last call
+     * @param extra bytes written besides the cumulative totals (the document value)
+     * @return the element's bytes
+     */
+    long record(boolean slice, long pages, long cells, long extra) {
+        long bytes = pages + cells - seen + extra;
+        seen = pages + cells;
+        cellBytes = cells;
+        if (slice) {
+            sliceBytes += bytes;
+            slices++;
+        } else {
+            chunkBytes += bytes;
+            chunks++;
+        }
+        return bytes;
+    }
+
+    /** Mean bytes per prefill chunk, 0 when none. */
+    long perChunk() {
+        return chunks == 0 ? 0 : chunkBytes / chunks;
+    }
+
+    /** Mean bytes per decode slice, 0 when none. */
+    long perSlice() {
+        return slices == 0 ? 0 : sliceBytes / slices;
+    }
+
+    @Override
+    public String toString() {
+        return "state_cell_bytes=" + cellBytes + " state_bytes_per_chunk=" + perChunk() + " (" + chunks + " chunks) state_bytes_per_slice=" + perSlice()
+                + " (" + slices + " slices)";
+    }
+}
