@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the GPU checks on a machine with an NVIDIA GPU (CUDA >= 13.0 driver, compute >= 9.0) and
+# Runs the GPU checks on a machine with an NVIDIA GPU (CUDA >= 12.0 driver r525+, compute >= 8.0) and
 # no Java: uses the bundle that gpu/bundle.sh built. Prints one line per check
 # ("CHECK <name>: PASS|FAIL|SKIP <figures>") and a total; exit 0 all passed, 1 a check failed,
 # 2 no usable GPU (the probe's reason is printed).

@@ -65,3 +65,72 @@ extern "C" __global__ void paged_attention(const float* pool, const int* pageSlo
         out[(long)qh * headDim + d] = o;
     }
 }
+
+// Causal paged attention of a block of T query positions (a prefill chunk) over one page table
+// shared by the block: the sink, the pages selected for the block, and the window and chunk pages,
+// which hold the block's own rows. Query t sits at position p0 + t and sees row r of page e when
+// r < pageRows[e] and (pageFirst[e] < 0 || pageFirst[e] + r <= p0 + t): positional pages (sink,
+// window, chunk) give the position of their row 0; a page whose rows all precede the block (a
+// retrieved page) gives -1.
+//
+//   pageFirst [kvHead][maxPages]            as above
+//   q, out    [T][nHeads][headDim]
+//   att       [T][nHeads][maxPages*rowsPerPage]
+//
+// grid = (nHeads, T), block = 128 (PrefillAttentionLaunch.java); otherwise as paged_attention.
+extern "C" __global__ void paged_attention_prefill(const float* pool, const int* pageSlot, const int* pageRows,
+                                                   const int* pageFirst, const int* pageCount, const float* q,
+                                                   float* out, float* att, int group, int headDim,
+                                                   int rowsPerPage, int maxPages, int nHeads, int p0, float scale) {
+    __shared__ float scratch[32];
+    int qh = blockIdx.x;
+    int t = blockIdx.y;
+    int position = p0 + t;
+    int kvh = qh / group;
+    long row = (long)t * nHeads + qh;
+    const float* qv = q + row * headDim;
+    const int* slots = pageSlot + (long)kvh * maxPages;
+    const int* valid = pageRows + (long)kvh * maxPages;
+    const int* first = pageFirst + (long)kvh * maxPages;
+    int n = pageCount[kvh] * rowsPerPage;
+    long floatsPerPage = 2L * rowsPerPage * headDim;
+    float* a = att + row * maxPages * rowsPerPage;
+
+    float localMax = -INFINITY;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        int e = i / rowsPerPage;
+        int r = i % rowsPerPage;
+        float s = -INFINITY;
+        if (r < valid[e] && (first[e] < 0 || first[e] + r <= position)) {
+            const float* k = pool + slots[e] * floatsPerPage + (long)r * headDim;
+            float dot = 0.0f;
+            for (int d = 0; d < headDim; d++) dot += qv[d] * k[d];
+            s = dot * scale;
+        }
+        a[i] = s;
+        localMax = fmaxf(localMax, s);
+    }
+    float max = block_max(localMax, scratch);
+
+    float localSum = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        float e = a[i] == -INFINITY ? 0.0f : expf(a[i] - max);
+        a[i] = e;
+        localSum += e;
+    }
+    float inv = 1.0f / block_sum(localSum, scratch);
+    __syncthreads();
+
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+        float o = 0.0f;
+        for (int i = 0; i < n; i++) {
+            float w = a[i];
+            if (w != 0.0f) {
+                int e = i / rowsPerPage;
+                int r = i % rowsPerPage;
+                o += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
+            }
+        }
+        out[row * headDim + d] = o;
+    }
+}

@@ -18,17 +18,24 @@ import jcuda.driver.JCudaDriver;
  * on the first call, {@code NoClassDefFoundError} on later ones), so the probe catches
  * {@link Throwable} and turns every failure into a {@link GpuStatus} with a reason.
  *
- * <p>The kernels are PTX ISA 9.0 for {@code compute_90}: they need a CUDA 13 driver (r580+) and a
- * device of compute capability 9.0 or newer (Hopper and later); older devices fall back to the CPU.
+ * <p>The kernels are PTX ISA 8.0 for {@code compute_80} (see {@code src/main/cuda/build-ptx.sh}): they
+ * need a CUDA 12.0 driver (r525+) and a device of compute capability 8.0 or newer (Ampere, Ada,
+ * Hopper and later); older devices and drivers fall back to the CPU.
+ *
+ * <p>A status is cached per device for the JVM's life, except that a device whose context failed
+ * while decoding ({@link #markFailed}) stays unavailable: a task restarted after a CUDA error in the
+ * same JVM then runs on the CPU instead of failing again on the same device.
  */
 public final class GpuProbe {
 
     private static final Logger LOG = LoggerFactory.getLogger(GpuProbe.class);
 
-    /** Oldest driver that JIT-compiles PTX ISA 9.0 (CUDA 13.0). */
-    static final int MIN_DRIVER_VERSION = 13000;
-    /** The PTX target: compute_90. */
-    static final int MIN_COMPUTE_MAJOR = 9;
+    /** Oldest driver that JIT-compiles PTX ISA 8.0 (CUDA 12.0, driver r525). */
+    static final int MIN_DRIVER_VERSION = 12000;
+    /** The PTX ISA the kernels are stamped with (build-ptx.sh's ISA). */
+    static final String PTX_ISA = "8.0";
+    /** The PTX target: compute_80. */
+    static final int MIN_COMPUTE_MAJOR = 8;
 
     private static GpuStatus[] probed = new GpuStatus[0];  // [device index], guarded by GpuProbe.class
     private static boolean logged;                         // the backend line was written
@@ -56,6 +63,20 @@ public final class GpuProbe {
             probed[deviceIndex] = probeNow(deviceIndex);
         }
         return probed[deviceIndex];
+    }
+
+    /**
+     * Marks device {@code deviceIndex} unusable for the rest of this JVM after a CUDA error during
+     * decoding: later probes (a restarted task's {@code open()}) answer unavailable with this reason,
+     * so the restart runs on the CPU from the last checkpoint instead of failing on the GPU again.
+     */
+    public static synchronized void markFailed(int deviceIndex, String reason) {
+        probe(deviceIndex);  // grows the cache
+        GpuStatus was = probed[deviceIndex];
+        probed[deviceIndex] = new GpuStatus(false, deviceIndex, was.deviceName(), was.computeMajor(),
+                was.computeMinor(), was.totalMemoryBytes(), was.driverVersion(),
+                "the device failed during decoding (" + reason + "); CPU until the task manager restarts");
+        logged = false;  // the next choice logs the backend again
     }
 
     /**
@@ -141,10 +162,10 @@ public final class GpuProbe {
         boolean ok = false;
         if (driver < MIN_DRIVER_VERSION) {
             reason = "driver supports CUDA " + driver / 1000 + "." + driver % 1000 / 10
-                    + " but the kernels are PTX ISA 9.0 and need CUDA >= 13.0 (driver r580+)";
+                    + " but the kernels are PTX ISA " + PTX_ISA + " and need CUDA >= 12.0 (driver r525+)";
         } else if (major < MIN_COMPUTE_MAJOR) {
             reason = "device '" + name + "' has compute capability " + major + "." + minor
-                    + " but the kernels are built for compute_90 (Hopper or newer)";
+                    + " but the kernels are built for compute_80 (Ampere or newer)";
         } else {
             ok = true;
             reason = "driver CUDA " + driver / 1000 + "." + driver % 1000 / 10 + ", compute " + major + "." + minor;

@@ -30,16 +30,30 @@ class GpuProbeTest {
     }
 
     @Test
-    void shouldRejectOldDriversAndPreHopperDevices() {
-        GpuStatus oldDriver = GpuProbe.judge(0, "H100", 9, 0, 80L << 30, 12080);
+    void shouldRejectDriversOlderThanCuda12AndPreAmpereDevices() {
+        GpuStatus oldDriver = GpuProbe.judge(0, "A100", 8, 0, 40L << 30, 11080);
         assertFalse(oldDriver.available());
-        assertTrue(oldDriver.reason().contains("CUDA 12.8") && oldDriver.reason().contains("13.0"), oldDriver.reason());
-        GpuStatus ampere = GpuProbe.judge(1, "A100", 8, 0, 40L << 30, 13000);
-        assertFalse(ampere.available());
-        assertTrue(ampere.reason().contains("8.0") && ampere.reason().contains("compute_90"), ampere.reason());
+        assertTrue(oldDriver.reason().contains("CUDA 11.8") && oldDriver.reason().contains("12.0")
+                && oldDriver.reason().contains("r525"), oldDriver.reason());
+        GpuStatus turing = GpuProbe.judge(1, "T4", 7, 5, 16L << 30, 12020);
+        assertFalse(turing.available());
+        assertTrue(turing.reason().contains("7.5") && turing.reason().contains("compute_80"), turing.reason());
+        GpuStatus ampere = GpuProbe.judge(1, "A100", 8, 0, 40L << 30, 12000);
+        assertTrue(ampere.available(), ampere.reason());
+        GpuStatus ada = GpuProbe.judge(0, "L4", 8, 9, 24L << 30, 12040);
+        assertTrue(ada.available(), ada.reason());
         GpuStatus hopper = GpuProbe.judge(0, "H200", 9, 0, 141L << 30, 13000);
         assertTrue(hopper.available());
         assertEquals("9.0", hopper.computeCapability());
+    }
+
+    @Test
+    void shouldKeepADeviceThatFailedDuringDecodingOnTheCpu() {
+        GpuProbe.markFailed(5, "CUDA_ERROR_ILLEGAL_ADDRESS in paged_attention");
+        GpuStatus after = GpuProbe.probe(5);
+        assertFalse(after.available());
+        assertTrue(after.reason().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), after.reason());
+        assertEquals(Backend.CPU, GpuProbe.choose(true, 5));
     }
 
     @Test

@@ -21,7 +21,7 @@ import dev.icecache.gpu.cuda.Kernel;
 
 /**
  * The committed PTX matches the .cu sources: each .cu has a PTX resource of the same base name
- * for compute_90, and every kernel entry of a source is in its PTX and in {@link Kernel}.
+ * for compute_80 at PTX ISA 8.0 (what {@link GpuProbe} requires of the driver and device), and every kernel entry of a source is in its PTX and in {@link Kernel}.
  */
 class KernelResourcesTest {
 
@@ -31,7 +31,10 @@ class KernelResourcesTest {
     void shouldShipPtxForEveryKernelEntry() throws IOException {
         for (Kernel k : Kernel.values()) {
             String ptx = resource(k.resource());
-            assertTrue(ptx.contains(".target sm_90"), k.resource() + " must target compute_90");
+            assertTrue(ptx.contains("\n.target sm_" + GpuProbe.MIN_COMPUTE_MAJOR + "0\n"), k.resource()
+                    + " must target compute_" + GpuProbe.MIN_COMPUTE_MAJOR + "0, the probe's minimum");
+            assertTrue(ptx.contains("\n.version " + GpuProbe.PTX_ISA + "\n"), k.resource() + " must be PTX ISA "
+                    + GpuProbe.PTX_ISA + " (drivers r525+); run src/main/cuda/build-ptx.sh");
             assertTrue(ptx.contains(".visible .entry " + k.entry() + "("), k.resource() + " lacks entry " + k.entry()
                     + "; run src/main/cuda/build-ptx.sh");
         }

@@ -31,6 +31,15 @@ public interface ComputeBackend extends AutoCloseable {
      */
     ForwardPass newForwardPass(LlamaModel model, int maxBatch);
 
+    /**
+     * Told that a pass of this backend failed at run time (a device error in the middle of
+     * decoding). An accelerator stops offering its device to this JVM, so that the task, restarted
+     * from its last checkpoint, runs on the CPU instead of failing on the same device again. The
+     * CPU backend ignores it.
+     */
+    default void markFailed(RuntimeException cause) {
+    }
+
     /** Releases the backend's device (nothing on the CPU); passes must be closed first. */
     @Override
     void close();

@@ -3,6 +3,7 @@ package dev.icecache.gpu.backend;
 import java.util.HashMap;
 import java.util.Map;
 
+import dev.icecache.gpu.GpuProbe;
 import dev.icecache.gpu.GpuStatus;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.model.GpuTransformer;
@@ -53,6 +54,14 @@ public final class GpuBackend implements ComputeBackend {
     @Override
     public String description() {
         return "GPU device " + device.deviceIndex() + " '" + device.deviceName() + "' (JCuda)";
+    }
+
+    /** Marks the device failed in {@link GpuProbe}: later probes in this JVM choose the CPU. */
+    @Override
+    public void markFailed(RuntimeException cause) {
+        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        int nl = message.indexOf('\n');
+        GpuProbe.markFailed(device.deviceIndex(), nl < 0 ? message : message.substring(0, nl));
     }
 
     /**

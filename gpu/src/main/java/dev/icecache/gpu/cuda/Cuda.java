@@ -45,7 +45,7 @@ public final class Cuda {
 
     private static CudaCallException failure(int rc, String call) {
         String hint = rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY ? "; lower the resident pool or batch size"
-                : rc == 222 ? "; the PTX needs a CUDA >= 13.0 driver (r580+)" : "";
+                : rc == 222 ? "; the PTX (ISA 8.0) needs a CUDA >= 12.0 driver (r525+)" : "";
         return new CudaCallException(rc, "CUDA call failed: " + call + ": " + errorName(rc) + " (" + rc + ")" + hint);
     }
 }

@@ -3,6 +3,7 @@ package dev.icecache.gpu.cuda;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,7 +14,9 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUjit_option;
 import jcuda.driver.CUmodule;
+import jcuda.driver.JITOptions;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
@@ -49,11 +52,37 @@ public final class CudaContext implements AutoCloseable {
         }
     }
 
+    /** Bytes kept of the driver's JIT error log: enough for the first few PTX diagnostics. */
+    private static final int JIT_LOG_BYTES = 8192;
+
+    /**
+     * JIT-compiles one PTX module with the driver's error log captured, so that a rejected PTX
+     * (an old driver, an unsupported target) says why instead of only naming the error code.
+     */
     private static CUmodule load(Kernel k) {
         byte[] ptx = readPtx(k.resource());
         CUmodule module = new CUmodule();
-        Cuda.checkCu(JCudaDriver.cuModuleLoadData(module, ptx), "cuModuleLoadData " + k.resource());
+        JITOptions jit = new JITOptions();
+        jit.putInt(CUjit_option.CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, JIT_LOG_BYTES);
+        jit.putBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER, new byte[JIT_LOG_BYTES]);
+        int rc = JCudaDriver.cuModuleLoadDataJIT(module, Pointer.to(ptx), jit);
+        if (rc != 0) {
+            Cuda.checkCu(rc, "cuModuleLoadDataEx " + k.resource() + jitLog(jit.getBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER)));
+        }
         return module;
+    }
+
+    /** The JIT log as " (JIT log: ...)" on one line, or "" when the driver wrote none. */
+    static String jitLog(byte[] log) {
+        if (log == null) {
+            return "";
+        }
+        int n = 0;
+        while (n < log.length && log[n] != 0) {
+            n++;
+        }
+        String text = new String(log, 0, n, StandardCharsets.UTF_8).strip().replaceAll("\\s*\\n\\s*", "; ");
+        return text.isEmpty() ? "" : " (JIT log: " + text + ")";
     }
 
     /** The PTX text of a resource, NUL-terminated as cuModuleLoadData wants it. */

@@ -15,6 +15,7 @@ public enum Kernel {
     ADD_INTO("ops", "add_into"),
     SOFTMAX("ops", "softmax"),
     PAGED_ATTENTION("attention", "paged_attention"),
+    PAGED_ATTENTION_PREFILL("attention", "paged_attention_prefill"),
     SCATTER_PAGES("pages", "scatter_pages"),
     WRITE_ROWS("pages", "write_rows");
 

@@ -2,7 +2,7 @@ package dev.icecache.gpu.launch;
 
 /**
  * The geometry of one kernel launch: grid of blocks, threads per block and dynamic shared memory,
- * checked against the CUDA limits every device of compute capability 9.0 has.
+ * checked against the CUDA limits every device of compute capability 8.0 or newer has.
  *
  * @param gridX blocks along x (1 .. 2^31-1)
  * @param gridY blocks along y (1 .. 65535)

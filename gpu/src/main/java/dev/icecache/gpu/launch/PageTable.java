@@ -7,8 +7,12 @@ import java.util.Arrays;
  * to attend and their valid rows, filled in place and uploaded as one int array.
  *
  * <pre>
- *   ints: [ slot  [nKvHeads][maxPages] | rows [nKvHeads][maxPages] | count [nKvHeads] ]
+ *   ints: [ slot  [nKvHeads][maxPages] | rows [nKvHeads][maxPages] | count [nKvHeads] | first [nKvHeads][maxPages] ]
  * </pre>
+ *
+ * {@code first} serves the causal prefill kernel ({@link PrefillAttentionLaunch}): the position of
+ * row 0 of a positional page (sink, window, chunk), or -1 for a page whose rows all precede the
+ * queries (a retrieved page). The decode kernel reads only the first three parts.
  *
  * Reused for every step; allocates nothing after construction.
  */
@@ -20,12 +24,12 @@ public final class PageTable {
     /** Empty tables for {@code launch}. */
     public PageTable(AttentionLaunch launch) {
         this.launch = launch;
-        this.ints = new int[2 * launch.nKvHeads() * launch.maxPages() + launch.nKvHeads()];
+        this.ints = new int[3 * launch.nKvHeads() * launch.maxPages() + launch.nKvHeads()];
     }
 
     /** Empties every KV head's list. */
     public void clear() {
-        Arrays.fill(ints, countBase(), ints.length, 0);
+        Arrays.fill(ints, countBase(), firstBase(), 0);
     }
 
     /**
@@ -36,10 +40,21 @@ public final class PageTable {
      * @throws IllegalArgumentException when a value is out of range
      */
     public void add(int kvHead, int slot, int validRows) {
-        if (kvHead < 0 || kvHead >= launch.nKvHeads() || slot < 0
+        add(kvHead, slot, validRows, -1);
+    }
+
+    /**
+     * Appends a page to KV head {@code kvHead}'s list, with the position of its row 0 for the causal
+     * prefill kernel (-1: every row precedes the queries).
+     *
+     * @throws IllegalStateException when the list is full
+     * @throws IllegalArgumentException when a value is out of range
+     */
+    public void add(int kvHead, int slot, int validRows, int firstPosition) {
+        if (kvHead < 0 || kvHead >= launch.nKvHeads() || slot < 0 || firstPosition < -1
                 || validRows < 1 || validRows > launch.layout().rowsPerPage()) {
             throw new IllegalArgumentException("page table add kvHead=" + kvHead + " slot=" + slot + " validRows="
-                    + validRows + " out of range");
+                    + validRows + " firstPosition=" + firstPosition + " out of range");
         }
         int n = ints[countBase() + kvHead];
         if (n == launch.maxPages()) {
@@ -47,7 +62,18 @@ public final class PageTable {
         }
         ints[launch.tableIndex(kvHead, n)] = slot;
         ints[rowsBase() + launch.tableIndex(kvHead, n)] = validRows;
+        ints[firstBase() + launch.tableIndex(kvHead, n)] = firstPosition;
         ints[countBase() + kvHead] = n + 1;
+    }
+
+    /** Position of row 0 of page e of a KV head, or -1 when every row precedes the queries. */
+    public int first(int kvHead, int e) {
+        return ints[firstBase() + launch.tableIndex(kvHead, e)];
+    }
+
+    /** Index in {@link #ints()} where the first-position table starts. */
+    public int firstBase() {
+        return countBase() + launch.nKvHeads();
     }
 
     /** Pages listed for a KV head. */

@@ -7,11 +7,11 @@ import dev.icecache.model.tensor.GgmlType;
 
 /**
  * Runs the index math of the .cu kernels on the CPU, thread by thread, reading "device memory"
- * from Java arrays: a transliteration of matmul.cu, attention.cu and pages.cu that uses the
+ * from Java arrays: a transliteration of matmul.cu, attention.cu (both kernels) and pages.cu that uses the
  * launch records' geometry, so that tests can check the kernels' addressing against the CPU
  * data layouts. Warp shuffles are emulated as the xor butterfly they are.
  */
-final class KernelEmulator {
+public final class KernelEmulator {
 
     private KernelEmulator() {
     }
@@ -95,51 +95,75 @@ final class KernelEmulator {
     }
 
     /**
-     * attention.cu for every query head: pool as device memory, page tables from {@code table}.
-     * Reduction order differs from the kernel's block reductions only in summation order.
+     * attention.cu's paged_attention for every query head: pool as device memory, page tables from
+     * {@code table}. Reduction order differs from the kernel's block reductions only in summation order.
      */
     static void attention(AttentionLaunch p, PageTable table, float[] pool, float[] q, float[] out) {
-        int hd = p.layout().headDim();
-        int rowsPerPage = p.layout().rowsPerPage();
         float[] att = new float[p.scratchFloats()];
         for (int qh = 0; qh < p.dims().gridX(); qh++) {
-            int kvh = p.kvHeadOf(qh);
-            int n = table.count(kvh) * rowsPerPage;
-            int a = qh * p.maxPages() * rowsPerPage;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                int e = i / rowsPerPage;
-                int r = i % rowsPerPage;
-                float s = Float.NEGATIVE_INFINITY;
-                if (r < table.rows(kvh, e)) {
-                    long k = p.keyIndex(table.slot(kvh, e), r);
-                    float dot = 0f;
-                    for (int dd = 0; dd < hd; dd++) {
-                        dot += q[qh * hd + dd] * pool[(int) k + dd];
-                    }
-                    s = dot * p.scale();
+            int hd = p.layout().headDim();
+            attendRow(p, table, pool, q, qh * hd, qh, Integer.MAX_VALUE, att, qh * p.maxPages()
+                    * p.layout().rowsPerPage(), out, qh * hd);
+        }
+    }
+
+    /**
+     * attention.cu's paged_attention_prefill over its whole grid (heads x queries): query t at
+     * position p0 + t, q and out as [t][head][headDim].
+     */
+    public static void prefillAttention(PrefillAttentionLaunch p, PageTable table, float[] pool, float[] q, int p0,
+                                 float[] out) {
+        AttentionLaunch a = p.attention();
+        float[] att = new float[(int) p.scratchFloats()];
+        for (int t = 0; t < p.dims().gridY(); t++) {
+            for (int qh = 0; qh < p.dims().gridX(); qh++) {
+                int row = (int) p.rowIndex(t, qh);
+                int scratch = (t * a.nHeads() + qh) * a.maxPages() * a.layout().rowsPerPage();
+                attendRow(a, table, pool, q, row, qh, p0 + t, att, scratch, out, row);
+            }
+        }
+    }
+
+    /** One block of either attention kernel: query head qh at {@code position} (MAX_VALUE: decode). */
+    private static void attendRow(AttentionLaunch p, PageTable table, float[] pool, float[] q, int qOff, int qh,
+                                  int position, float[] att, int a, float[] out, int outOff) {
+        int hd = p.layout().headDim();
+        int rowsPerPage = p.layout().rowsPerPage();
+        int kvh = p.kvHeadOf(qh);
+        int n = table.count(kvh) * rowsPerPage;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            int e = i / rowsPerPage;
+            int r = i % rowsPerPage;
+            float s = Float.NEGATIVE_INFINITY;
+            if (PrefillAttentionLaunch.sees(table, kvh, e, r, position)) {
+                long k = p.keyIndex(table.slot(kvh, e), r);
+                float dot = 0f;
+                for (int dd = 0; dd < hd; dd++) {
+                    dot += q[qOff + dd] * pool[(int) k + dd];
                 }
-                att[a + i] = s;
-                max = Math.max(max, s);
+                s = dot * p.scale();
             }
-            float sum = 0f;
+            att[a + i] = s;
+            max = Math.max(max, s);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = att[a + i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(att[a + i] - max);
+            att[a + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int dd = 0; dd < hd; dd++) {
+            float o = 0f;
             for (int i = 0; i < n; i++) {
-                float e = att[a + i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(att[a + i] - max);
-                att[a + i] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int dd = 0; dd < hd; dd++) {
-                float o = 0f;
-                for (int i = 0; i < n; i++) {
-                    float wgt = att[a + i];
-                    if (wgt != 0f) {
-                        long vi = p.valueIndex(table.slot(kvh, i / rowsPerPage), i % rowsPerPage);
-                        o += (wgt * inv) * pool[(int) vi + dd];
-                    }
+                float wgt = att[a + i];
+                if (wgt != 0f) {
+                    long vi = p.valueIndex(table.slot(kvh, i / rowsPerPage), i % rowsPerPage);
+                    o += (wgt * inv) * pool[(int) vi + dd];
                 }
-                out[qh * hd + dd] = o;
             }
+            out[outOff + dd] = o;
         }
     }
 

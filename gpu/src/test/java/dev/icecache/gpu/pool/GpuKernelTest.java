@@ -16,8 +16,10 @@ import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
 import dev.icecache.gpu.cuda.Kernel;
 import dev.icecache.gpu.launch.AttentionLaunch;
+import dev.icecache.gpu.launch.KernelEmulator;
 import dev.icecache.gpu.launch.MatMulLaunch;
 import dev.icecache.gpu.launch.PageTable;
+import dev.icecache.gpu.launch.PrefillAttentionLaunch;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
@@ -118,6 +120,54 @@ class GpuKernelTest {
                         Pointer.to(dout.pointer()), Pointer.to(att.pointer()), Pointer.to(new int[] {launch.group()}),
                         Pointer.to(new int[] {64}), Pointer.to(new int[] {16}), Pointer.to(new int[] {20}),
                         Pointer.to(new float[] {launch.scale()})));
+                dout.download(0, got, 0, got.length);
+            }
+            for (int i = 0; i < q.length; i++) {
+                assertEquals(expected[i], got[i], 1e-4f, "float " + i);
+            }
+        }
+    }
+
+    @Test
+    void shouldAttendACausalPrefillBlockLikeTheEmulatedKernel() {
+        try (CudaContext cuda = new CudaContext(GpuTestSupport.requireDevice())) {
+            SplittableRandom rnd = new SplittableRandom(13);
+            PageLayout layout = new PageLayout(16, 64);
+            PagePool pool = new PagePool(layout, 64);
+            float[] data = pool.data();
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (float) rnd.nextDouble(-2, 2);
+            }
+            AttentionLaunch attention = new AttentionLaunch(8, 2, layout, 12);
+            int p0 = 4096;
+            PrefillAttentionLaunch launch = new PrefillAttentionLaunch(attention, 40);
+            PageTable table = new PageTable(attention);
+            for (int h = 0; h < 2; h++) {
+                for (int e = 0; e < 8; e++) {
+                    table.add(h, h * 32 + e, 1 + rnd.nextInt(16));             // retrieved pages
+                }
+                for (int e = 0; e < 4; e++) {                                  // window + chunk: 4064 .. 4127
+                    table.add(h, h * 32 + 8 + e, 16, p0 - 32 + 16 * e);
+                }
+            }
+            float[] q = random(rnd, 40 * 8 * 64);
+            float[] expected = new float[q.length];
+            KernelEmulator.prefillAttention(launch, table, data, q, p0, expected);
+            float[] got = new float[q.length];
+            int[] ints = table.ints();
+            try (DeviceBuffer dpool = DeviceBuffer.ofFloats(data.length); DeviceBuffer dt = new DeviceBuffer(4L * ints.length);
+                 DeviceBuffer dq = DeviceBuffer.ofFloats(q.length); DeviceBuffer dout = DeviceBuffer.ofFloats(q.length);
+                 DeviceBuffer att = DeviceBuffer.ofFloats(launch.scratchFloats())) {
+                dpool.upload(data, 0, data.length, 0);
+                dt.upload(ints, 0, ints.length, 0);
+                dq.upload(q, 0, q.length, 0);
+                cuda.launch(Kernel.PAGED_ATTENTION_PREFILL, launch.dims(), null, Pointer.to(Pointer.to(dpool.pointer()),
+                        Pointer.to(dt.pointer()), Pointer.to(dt.pointer().withByteOffset(4L * table.rowsBase())),
+                        Pointer.to(dt.pointer().withByteOffset(4L * table.firstBase())),
+                        Pointer.to(dt.pointer().withByteOffset(4L * table.countBase())), Pointer.to(dq.pointer()),
+                        Pointer.to(dout.pointer()), Pointer.to(att.pointer()), Pointer.to(new int[] {attention.group()}),
+                        Pointer.to(new int[] {64}), Pointer.to(new int[] {16}), Pointer.to(new int[] {12}),
+                        Pointer.to(new int[] {8}), Pointer.to(new int[] {p0}), Pointer.to(new float[] {attention.scale()})));
                 dout.download(0, got, 0, got.length);
             }
             for (int i = 0; i < q.length; i++) {

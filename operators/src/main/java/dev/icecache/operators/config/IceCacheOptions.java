@@ -172,9 +172,11 @@ public final class IceCacheOptions {
     public static final ConfigOption<Boolean> GPU_ENABLED = key("icecache.gpu.enabled").booleanType()
             .defaultValue(true)
             .withDescription("Run the model on a GPU when one is found: the device Flink's 'gpu' external resource"
-                    + " assigns (device 0 when none is declared), if the job jar's gpu backend can open it (CUDA >= 13"
-                    + " driver, compute capability >= 9.0). Otherwise, or with false, the CPU runs with the same results."
-                    + " Each decoder subtask logs the backend it chose and why.");
+                    + " assigns (device 0 when none is declared), if the job jar's gpu backend can open it (CUDA >= 12"
+                    + " driver r525+, compute capability >= 8.0). Otherwise, or with false, the CPU runs with the same"
+                    + " results. Each decoder subtask logs the backend it chose and why. A device error during decoding"
+                    + " fails the task once with a WARN naming the error; the restart continues on the CPU from the last"
+                    + " checkpoint.");
 
     /** Page format in state. */
     public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)

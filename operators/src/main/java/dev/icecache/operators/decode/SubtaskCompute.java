@@ -50,16 +50,22 @@ final class SubtaskCompute implements AutoCloseable {
             BackendChoice found = ComputeBackends.select(device.index());
             choice = new BackendChoice(found.backend(), found.reason() + " (" + device.source() + ")");
         }
-        SubtaskCompute compute = start(model, choice);
+        SubtaskCompute compute = start(model, choice, subtaskIndex);
         LOG.info("decoder subtask {}: compute backend {} because {}", subtaskIndex, compute.backend.description(),
                 compute.reason);
         return compute;
     }
 
-    private static SubtaskCompute start(LlamaModel model, BackendChoice choice) {
+    /**
+     * Opens the chosen backend's pass; an accelerator's pass is a {@link GuardedPass}, so that a
+     * device fault in the middle of decoding moves the restarted task to the CPU.
+     */
+    static SubtaskCompute start(LlamaModel model, BackendChoice choice, int subtaskIndex) {
         ComputeBackend backend = choice.backend();
         try {
-            return new SubtaskCompute(backend, backend.newForwardPass(model, Session.PREFILL_BATCH), choice.reason());
+            ForwardPass pass = backend.newForwardPass(model, Session.PREFILL_BATCH);
+            return new SubtaskCompute(backend, backend == ComputeBackend.cpu() ? pass
+                    : new GuardedPass(pass, backend, subtaskIndex), choice.reason());
         } catch (RuntimeException e) {
             if (backend == ComputeBackend.cpu()) {
                 throw e;
