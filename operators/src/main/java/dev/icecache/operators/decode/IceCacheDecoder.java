@@ -238,11 +238,17 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         if (segmenting) {
             DocumentSegments.Admission admission = doc.segments.admit(doc.session, chunk);
             if (admission.now() != null) {
-                prefilledTokens.inc(doc.session.prefill(admission.now().tokens(), admission.now().last()));
+                gauges.begin(doc.cache.metrics(), System.nanoTime());
+                int prefilled = doc.session.prefill(admission.now().tokens(), admission.now().last());
+                gauges.endPrefill(prefilled, System.nanoTime());
+                prefilledTokens.inc(prefilled);
                 doc.segments.read(admission.now().tokens().length);
             }
             if (admission.later() != null && !doc.session.summarizing()) {
-                prefilledTokens.inc(doc.session.closeSegment());
+                gauges.begin(doc.cache.metrics(), System.nanoTime());
+                int closing = doc.session.closeSegment();
+                gauges.endPrefill(closing, System.nanoTime());
+                prefilledTokens.inc(closing);
                 doc.segments.close();
                 LOG.debug("document {} {} after {} document tokens", docId, doc.segments.describe(),
                         doc.session.documentTokens());
@@ -418,7 +424,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         LiveDocument next = new LiveDocument(session, cache, store, doc.segments, doc.pieceSeq, doc.pendingText,
                 doc.nanos);
         if (doc.segments.reducing()) {
-            prefilledTokens.inc(session.prefill(new int[0], true));
+            gauges.begin(cache.metrics(), System.nanoTime());
+            int prefilled = session.prefill(new int[0], true);
+            gauges.endPrefill(prefilled, System.nanoTime());
+            prefilledTokens.inc(prefilled);
         }
         live.add(docId, next, false, 0);  // a new context: no restore
         LOG.info("document {} context restarted: {} carrying {} tokens, {} document tokens read; the context that"
