@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 class PagedKvCacheStateWritesTest {
 
     private static final CacheShape SHAPE = new CacheShape(4, 4, 2, 8, 700);
-    private static final CacheConfig CONFIG = CacheConfig.of(Policy.ICECACHE, 128).withDenseLayers(1);
+    private static final CacheConfig CONFIG = CacheConfig.of(Policy.ICECACHE, 128).withDenseLayers(1)
+            .withPageFormat(PageFormat.F32);
     /** Element sizes: a prefill chunk, decode slices of 16 and of 1, another chunk. */
     private static final int[] ELEMENTS = {97, 16, 16, 1, 1, 16, 150, 16, 3, 16};
 
