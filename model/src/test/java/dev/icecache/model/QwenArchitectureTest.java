@@ -67,7 +67,8 @@ class QwenArchitectureTest {
         int[] tokens = new SplittableRandom(9).ints(40, 0, SHAPE.vocabSize()).toArray();
         try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
             Session full = model.newSession(new FullCache(model.cacheShape()));
-            PagedKvCache paged = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE, 64),
+            PagedKvCache paged = new PagedKvCache(model.cacheShape(),
+                    CacheConfig.of(Policy.ICECACHE, 64).withPageFormat(PageFormat.F32),
                     new InMemoryPageStore(PageLayout.of(model.config().headDim()), PageFormat.F32),
                     new Projection(model.config().headDim(), new SplittableRandom(1)));
             Session sparse = model.newSession(paged);
