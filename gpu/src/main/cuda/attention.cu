@@ -14,25 +14,22 @@
 // position order, so a prefix count does it; retrieved pages hold only older positions).
 #include "common.cuh"
 
-extern "C" __global__ void paged_attention(const float* pool, const int* pageSlot, const int* pageRows,
-                                           const int* pageCount, const float* q, float* out, float* att,
-                                           int group, int headDim, int rowsPerPage, int maxPages, float scale) {
-    __shared__ float scratch[32];
-    int qh = blockIdx.x;
-    int kvh = qh / group;
-    const float* qv = q + (long)qh * headDim;
-    const int* slots = pageSlot + (long)kvh * maxPages;
-    const int* valid = pageRows + (long)kvh * maxPages;
-    int n = pageCount[kvh] * rowsPerPage;
+// One block's work, shared by both kernels: query row qv of a head whose KV head's page table is
+// (slots, valid, first, count) attends to the rows it sees at `position` (first == nullptr: every
+// valid row, as a decode step), softmax-weighted values to o, scores and weights in a.
+__device__ __forceinline__ void attend_pages(const float* pool, const int* slots, const int* valid,
+                                             const int* first, int count, const float* qv, float* o, float* a,
+                                             int headDim, int rowsPerPage, int position, float scale,
+                                             float* scratch) {
+    int n = count * rowsPerPage;
     long floatsPerPage = 2L * rowsPerPage * headDim;
-    float* a = att + (long)qh * maxPages * rowsPerPage;
 
     float localMax = -INFINITY;
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         int e = i / rowsPerPage;
         int r = i % rowsPerPage;
         float s = -INFINITY;
-        if (r < valid[e]) {
+        if (r < valid[e] && (first == nullptr || first[e] < 0 || first[e] + r <= position)) {
             const float* k = pool + slots[e] * floatsPerPage + (long)r * headDim;
             float dot = 0.0f;
             for (int d = 0; d < headDim; d++) dot += qv[d] * k[d];
@@ -53,17 +50,28 @@ extern "C" __global__ void paged_attention(const float* pool, const int* pageSlo
     __syncthreads();
 
     for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float o = 0.0f;
+        float acc = 0.0f;
         for (int i = 0; i < n; i++) {
             float w = a[i];
             if (w != 0.0f) {
                 int e = i / rowsPerPage;
                 int r = i % rowsPerPage;
-                o += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
+                acc += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
             }
         }
-        out[(long)qh * headDim + d] = o;
+        o[d] = acc;
     }
+}
+
+extern "C" __global__ void paged_attention(const float* pool, const int* pageSlot, const int* pageRows,
+                                           const int* pageCount, const float* q, float* out, float* att,
+                                           int group, int headDim, int rowsPerPage, int maxPages, float scale) {
+    __shared__ float scratch[32];
+    int qh = blockIdx.x;
+    int kvh = qh / group;
+    attend_pages(pool, pageSlot + (long)kvh * maxPages, pageRows + (long)kvh * maxPages, nullptr, pageCount[kvh],
+                 q + (long)qh * headDim, out + (long)qh * headDim, att + (long)qh * maxPages * rowsPerPage,
+                 headDim, rowsPerPage, 0, scale, scratch);
 }
 
 // Causal paged attention of a block of T query positions (a prefill chunk) over one page table
@@ -85,52 +93,10 @@ extern "C" __global__ void paged_attention_prefill(const float* pool, const int*
     __shared__ float scratch[32];
     int qh = blockIdx.x;
     int t = blockIdx.y;
-    int position = p0 + t;
     int kvh = qh / group;
     long row = (long)t * nHeads + qh;
-    const float* qv = q + row * headDim;
-    const int* slots = pageSlot + (long)kvh * maxPages;
-    const int* valid = pageRows + (long)kvh * maxPages;
-    const int* first = pageFirst + (long)kvh * maxPages;
-    int n = pageCount[kvh] * rowsPerPage;
-    long floatsPerPage = 2L * rowsPerPage * headDim;
-    float* a = att + row * maxPages * rowsPerPage;
-
-    float localMax = -INFINITY;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        int e = i / rowsPerPage;
-        int r = i % rowsPerPage;
-        float s = -INFINITY;
-        if (r < valid[e] && (first[e] < 0 || first[e] + r <= position)) {
-            const float* k = pool + slots[e] * floatsPerPage + (long)r * headDim;
-            float dot = 0.0f;
-            for (int d = 0; d < headDim; d++) dot += qv[d] * k[d];
-            s = dot * scale;
-        }
-        a[i] = s;
-        localMax = fmaxf(localMax, s);
-    }
-    float max = block_max(localMax, scratch);
-
-    float localSum = 0.0f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        float e = a[i] == -INFINITY ? 0.0f : expf(a[i] - max);
-        a[i] = e;
-        localSum += e;
-    }
-    float inv = 1.0f / block_sum(localSum, scratch);
-    __syncthreads();
-
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float o = 0.0f;
-        for (int i = 0; i < n; i++) {
-            float w = a[i];
-            if (w != 0.0f) {
-                int e = i / rowsPerPage;
-                int r = i % rowsPerPage;
-                o += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
-            }
-        }
-        out[row * headDim + d] = o;
-    }
+    long table = (long)kvh * maxPages;
+    attend_pages(pool, pageSlot + table, pageRows + table, pageFirst + table, pageCount[kvh], q + row * headDim,
+                 out + row * headDim, att + row * maxPages * rowsPerPage, headDim, rowsPerPage, p0 + t, scale,
+                 scratch);
 }
