@@ -235,6 +235,20 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
      */
     private Accepted accept(String docId, LiveDocument doc, TokenChunk chunk, long start,
                             Collector<SummaryPiece> out) throws Exception {
+        // read in segments, a document never outgrows the context, but one context may outgrow the budget
+        boolean overContext = !segmenting && doc.session.exceedsContext(chunk.tokens().length);
+        if (overContext || doc.bytes + live.estimateGrowth(chunk.tokens().length) > live.budgetBytes()) {
+            // the prompt cannot fit (the context, or alone the memory budget): drop what is cached
+            // now; later chunks are only counted
+            live.remove(docId);
+            pages.clear();
+            cells.clear();
+            rolling.clear();
+            segmentState.clear();
+            countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.pieceSeq, doc.nanos, chunk,
+                    start, out, !overContext);
+            return new Accepted(true, null);
+        }
         if (segmenting) {
             DocumentSegments.Admission admission = doc.segments.admit(doc.session, chunk);
             if (admission.now() != null) {
@@ -254,19 +268,6 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                         doc.session.documentTokens());
             }
             return new Accepted(false, admission.later());
-        }
-        boolean overContext = doc.session.exceedsContext(chunk.tokens().length);
-        if (overContext || doc.bytes + live.estimateGrowth(chunk.tokens().length) > live.budgetBytes()) {
-            // the prompt cannot fit (the context, or alone the memory budget): drop what is cached
-            // now; later chunks are only counted
-            live.remove(docId);
-            pages.clear();
-            cells.clear();
-            rolling.clear();
-            segmentState.clear();
-            countRejected(docId, doc.session.promptTokens() + chunk.tokens().length, doc.pieceSeq, doc.nanos, chunk,
-                    start, out, !overContext);
-            return new Accepted(true, null);
         }
         gauges.begin(doc.cache.metrics(), System.nanoTime());
         int prefilled = doc.session.prefill(chunk.tokens(), chunk.last());
