@@ -16,7 +16,6 @@ import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.CacheSnapshot;
 import dev.icecache.kvcache.policy.PagedKvCache;
-import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.model.Sampler;
@@ -117,8 +116,9 @@ class InspectStateCommandTest {
         // the engine alone over an in-memory store, brought to the same position, then snapshotted
         RecordingPageStore store = new RecordingPageStore(PageLayout.of(model.config().headDim()),
                 CacheConfig.DEFAULT_PAGE_FORMAT);
-        PagedKvCache cache = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE,
-                JobFixtures.BUDGET_TOKENS), store, DocumentCache.projection(model.config().headDim()));
+        PagedKvCache cache = new PagedKvCache(model.cacheShape(),
+                JobFixtures.decoderCacheConfig(JobFixtures.BUDGET_TOKENS), store,
+                DocumentCache.projection(model.config().headDim()));
         Session session = model.newSession(cache);
         int prefilled = phase.equals("prefill") ? position : all.length;
         float[] logits = session.prefill(all, 0, prefilled, !phase.equals("prefill"));

@@ -14,7 +14,6 @@ import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
-import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
 import dev.icecache.operators.state.DocumentCache;
@@ -87,9 +86,10 @@ public final class JobBenchmark {
         System.arraycopy(tokens, 0, all, 1, tokens.length);
         double[] rates = new double[runs + 1];
         for (int r = 0; r <= runs; r++) { // run 0 warms the JIT up and is dropped
-            PagedKvCache cache = new PagedKvCache(model.cacheShape(), CacheConfig.of(Policy.ICECACHE,
-                    JobFixtures.BUDGET_TOKENS), new InMemoryPageStore(PageLayout.of(model.config().headDim()),
-                    CacheConfig.DEFAULT_PAGE_FORMAT), DocumentCache.projection(model.config().headDim()));
+            PagedKvCache cache = new PagedKvCache(model.cacheShape(),
+                    JobFixtures.decoderCacheConfig(JobFixtures.BUDGET_TOKENS),
+                    new InMemoryPageStore(PageLayout.of(model.config().headDim()), CacheConfig.DEFAULT_PAGE_FORMAT),
+                    DocumentCache.projection(model.config().headDim()));
             long start = System.nanoTime();
             model.newSession(cache).prefill(all, 0, all.length, true);
             rates[r] = all.length / ((System.nanoTime() - start) / 1e9);

@@ -19,6 +19,7 @@ import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.PagedKvCache;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
@@ -151,6 +152,14 @@ final class JobFixtures {
     }
 
     /**
+     * The IceCache settings the job's decoder runs with ({@code DecoderSettings.cacheConfig()}: the
+     * tree parameters its saved state was written with), for engine-alone references.
+     */
+    static CacheConfig decoderCacheConfig(int budgetTokens) {
+        return CacheConfig.of(Policy.ICECACHE, budgetTokens).withTreeParams(DciParams.bestKeyDefaults());
+    }
+
+    /**
      * What the engine alone generates for a document with the same policy and budget: BOS +
      * tokenize(template(doc)) in one prefill over a PagedKvCache on an in-memory store, then greedy.
      */
@@ -174,7 +183,7 @@ final class JobFixtures {
             int[] all = new int[tokens.length + 1];
             all[0] = model.tokenizer().bos();
             System.arraycopy(tokens, 0, all, 1, tokens.length);
-            CacheConfig config = CacheConfig.of(Policy.ICECACHE, budgetTokens);
+            CacheConfig config = decoderCacheConfig(budgetTokens);
             PagedKvCache cache = new PagedKvCache(model.cacheShape(), config,
                     new InMemoryPageStore(PageLayout.of(model.config().headDim()), config.pageFormat()),
                     DocumentCache.projection(model.config().headDim()));

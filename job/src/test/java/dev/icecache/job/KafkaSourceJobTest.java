@@ -69,34 +69,8 @@ class KafkaSourceJobTest {
     @BeforeAll
     static void startBrokerAndRunTheFileSource() throws Exception {
         JobFixtures.model();
-        // NOTE: the combined-mode test kit starts the controller's and the broker's halves of one shared
-        // server concurrently, and on a loaded machine both may register the broker metrics
-        // ("A metric named ... already exists"); a fresh cluster in a fresh directory then starts
-        for (int attempt = 1; ; attempt++) {
-            try {
-                kafka = newCluster(shared.resolve("kafka-" + attempt));
-                kafka.format();
-                kafka.startup();
-                kafka.waitForReadyBrokers();
-                break;
-            } catch (java.util.concurrent.ExecutionException e) {
-                kafka.close();
-                kafka = null;
-                if (attempt == 3 || !String.valueOf(e.getMessage()).contains("already exists")) {
-                    throw e;
-                }
-            }
-        }
-        documents = JobFixtures.writeDocuments(shared.resolve("docs"));
-        Path out = shared.resolve("out-files");
-        new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out),
-                JobFixtures.config(shared.resolve("cp-files"))).execute();
-        fromFiles = JobFixtures.readOutput(out);
-    }
-
-    private static KafkaClusterTestKit newCluster(Path dir) throws Exception {
-        return new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)
-                .setNumBrokerNodes(1).setNumControllerNodes(1).setBaseDirectory(dir).build())
+        kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)
+                .setNumBrokerNodes(1).setNumControllerNodes(1).setBaseDirectory(shared.resolve("kafka")).build())
                 // one broker: the internal topics (group offsets, transactions) cannot have 3 replicas
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("offsets.topic.num.partitions", "1")
@@ -104,6 +78,14 @@ class KafkaSourceJobTest {
                 .setConfigProp("transaction.state.log.min.isr", "1")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
                 .build();
+        kafka.format();
+        kafka.startup();
+        kafka.waitForReadyBrokers();
+        documents = JobFixtures.writeDocuments(shared.resolve("docs"));
+        Path out = shared.resolve("out-files");
+        new SummarizeJob(SummarizeJob.fileSource(documents, 256), SummarizeJob.fileSink(out),
+                JobFixtures.config(shared.resolve("cp-files"))).execute();
+        fromFiles = JobFixtures.readOutput(out);
     }
 
     @AfterAll
