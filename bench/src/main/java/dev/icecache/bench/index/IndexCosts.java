@@ -125,8 +125,8 @@ public final class IndexCosts {
 
     /**
      * Share of the best {@code maxPages} pages under an exhaustive float32 search (each page scored
-     * by its best q.k over {@code keys}, token t's key at t * headDim, summed in double; ties to the
-     * lower page id) that the tree's own search returns.
+     * by the tree's page score over its rows' q.k with {@code keys}, token t's key at t * headDim,
+     * summed in double; ties to the lower page id) that the tree's own search returns.
      */
     double recall(DciTree tree, float[] keys, float[] q, int qOff, int maxPages) {
         int[] got = new int[maxPages];
@@ -135,6 +135,7 @@ public final class IndexCosts {
         double[] score = new double[limit];
         int[] tokens = new int[tree.pageCapacity()];
         Integer[] order = new Integer[limit];
+        float[] rowScores = new float[tokens.length];
         for (int p = 0; p < limit; p++) {
             order[p] = p;
             int rows = tree.pageTokens(p, tokens);
@@ -145,8 +146,10 @@ public final class IndexCosts {
                     dot += (double) q[qOff + d] * keys[tokens[r] * headDim + d];
                 }
                 best = Math.max(best, dot);
+                rowScores[r] = (float) dot;
             }
-            score[p] = best;
+            score[p] = rows == 0 ? Double.NEGATIVE_INFINITY
+                    : params.pageScore().of(rowScores, rows, (float) best, headDim);
         }
         java.util.Arrays.sort(order, (a, b) -> score[a] != score[b] ? Double.compare(score[b], score[a])
                 : Integer.compare(a, b));
