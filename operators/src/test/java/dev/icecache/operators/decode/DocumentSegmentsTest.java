@@ -57,7 +57,7 @@ class DocumentSegmentsTest {
         assertTrue(s.segmented() && s.closing());
         s.recordSummary(new int[] {20, 21, 22, 99}, 3);
         s.recordSummary(new int[] {23}, 1);
-        assertArrayEquals(new int[] {BOS, 7, 8, 9, 20, 21, 22, 23}, s.nextContext(BOS, INSTRUCTION, 5));
+        assertArrayEquals(new int[] {BOS, 7, 8, 9, 20, 21, 22, 23}, s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 5));
         assertEquals("segment 1 reading", s.describe());
         assertEquals(2, s.contexts());
         assertTrue(s.finalSummary());
@@ -89,7 +89,7 @@ class DocumentSegmentsTest {
                 s.read(50);
                 s.close();
                 s.recordSummary(summary, summary.length);
-                assertArrayEquals(new int[] {BOS}, s.nextContext(BOS, INSTRUCTION, 0), "a map segment starts empty");
+                assertArrayEquals(new int[] {BOS}, s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 0), "a map segment starts empty");
                 assertFalse(s.finalSummary());
             } else {
                 s.recordSummary(summary, summary.length); // the last segment's own summary, after its last chunk
@@ -100,7 +100,7 @@ class DocumentSegmentsTest {
         List<int[]> next = new ArrayList<>();
         int steps = 0;
         while (true) {
-            int[] prefix = s.nextContext(BOS, INSTRUCTION, 0);
+            int[] prefix = s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 0);
             assertTrue(s.reducing());
             assertEquals(BOS, prefix[0]);
             assertArrayEquals(INSTRUCTION, Arrays.copyOfRange(prefix, prefix.length - 3, prefix.length));
