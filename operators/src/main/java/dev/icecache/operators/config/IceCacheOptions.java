@@ -55,7 +55,8 @@ public final class IceCacheOptions {
     public static final ConfigOption<String> PROMPT = key("icecache.prompt").stringType()
             .defaultValue("{document}\n\nSummary:")
             .withDescription("Plain text around each document. '{document}' marks where the document goes; text"
-                    + " without it is an instruction placed after the document and a blank line.");
+                    + " without it is an instruction placed after the document and a blank line. With"
+                    + " 'icecache.prompt.chat' this text is the user message of the model's chat template.");
 
     /** Whether the prompt goes through the model's chat template. */
     public static final ConfigOption<Boolean> PROMPT_CHAT = key("icecache.prompt.chat").booleanType()
