@@ -114,6 +114,18 @@ class ChatSummarizeJobTest {
     }
 
     @Test
+    void shouldRefuseATemplateJinjavaCannotRenderInOneLine() throws IOException {
+        Path broken = dir.resolve("broken-template.gguf");
+        VocabularyModels.write(broken, "llama", SyntheticVocabularies.llama3(300), "{% for m in messages %}{{ m.content }",
+                3);
+        assertEquals(1, run("summarize", "--input", dir.toString(), "--model", broken.toString(), "--chat"));
+        String text = err.toString();
+        assertTrue(text.startsWith("icecache: the model's chat template cannot be rendered (")
+                && text.strip().endsWith("use --prompt with the model's format written out instead of --chat"), text);
+        assertEquals(1, text.strip().lines().count(), text);
+    }
+
+    @Test
     void shouldRefuseSystemWithoutChat() {
         assertEquals(2, run("summarize", "--input", dir.toString(), "--model", model.toString(), "--system", "x"));
         assertTrue(err.toString().contains("icecache.prompt.system"), err.toString());

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.icecache.model.tokenizer.HfTokenizerJson;
 import dev.icecache.model.tokenizer.SyntheticVocabularies;
 import dev.icecache.model.tokenizer.Tokenizer;
 import dev.icecache.model.tokenizer.Tokenizers;
+import dev.icecache.model.tokenizer.Vocabulary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -45,6 +48,39 @@ class ChatFrameTest {
                     int[] got = IntStream.concat(IntStream.concat(IntStream.of(frame.open()),
                             IntStream.of(tokenizer.encode(frame.place(text)))), IntStream.of(frame.close())).toArray();
                     assertArrayEquals(want, got, source + " / " + system + " / " + text);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldFrameTheRealLlama3AndQwen3TemplatesOnTheirVocabularies() throws Exception {
+        record Real(NpmTokenizerPackages.Package p, String pre, String bos, String eos, String resume, boolean trims) {
+        }
+        for (Real r : List.of(
+                new Real(NpmTokenizerPackages.Package.LLAMA3, "llama-bpe", "<|begin_of_text|>", "<|end_of_text|>",
+                        "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n", true),
+                new Real(NpmTokenizerPackages.Package.QWEN3, "qwen2", null, "<|im_end|>",
+                        "<|im_end|>\n<|im_start|>user\n", false))) {
+            Vocabulary vocabulary = HfTokenizerJson.read(NpmTokenizerPackages.tokenizerJson(r.p()), r.pre(), r.bos(),
+                    r.eos());
+            Tokenizer real = Tokenizers.create(vocabulary);
+            String source = new ObjectMapper().readTree(NpmTokenizerPackages.tokenizerConfig(r.p()).toFile())
+                    .get("chat_template").asText();
+            ChatTemplate template = new ChatTemplate(source, r.bos() == null ? "" : r.bos(), r.eos());
+            for (String system : new String[] {null, "You are brief."}) {
+                ChatFrame frame = ChatFrame.of(template, real, system);
+                assertEquals(r.trims(), frame.trimsContent(), r.p().name());
+                assertArrayEquals(real.encode(r.resume(), true), frame.resume(), r.p().name() + " resume");
+                for (String text : TEXTS) {
+                    List<ChatMessage> messages = new ArrayList<>();
+                    if (system != null) {
+                        messages.add(ChatMessage.system(system));
+                    }
+                    messages.add(ChatMessage.user(text));
+                    int[] got = IntStream.concat(IntStream.concat(IntStream.of(frame.open()),
+                            IntStream.of(real.encode(frame.place(text)))), IntStream.of(frame.close())).toArray();
+                    assertArrayEquals(template.encode(real, messages, true), got, r.p().name() + " / " + text);
                 }
             }
         }

@@ -39,6 +39,30 @@ class DocumentSegmentsTest {
     }
 
     @Test
+    void shouldStartEveryContextWithTheChatsOpeningTurn() {
+        int[] start = {BOS, 40, 41}; // BOS and a chat's system and user turn headers
+        int[] recap = {7, 8, 9};
+        int[] instruction = {7, 8, 9, 50, 51}; // the suffix, then the end of the user turn and the assistant header
+        DocumentSegments refine = new DocumentSegments(new SegmentPlan(OverflowMode.REFINE, 512, 7, 32, 0, 0),
+                SegmentProgress.START);
+        refine.read(400);
+        refine.close();
+        refine.recordSummary(new int[] {20, 21}, 2);
+        assertArrayEquals(new int[] {BOS, 40, 41, 7, 8, 9, 20, 21}, refine.nextContext(start, recap, instruction, 0),
+                "refine: the user turn goes on with the suffix and the running summary");
+        DocumentSegments map = new DocumentSegments(new SegmentPlan(OverflowMode.MAP_REDUCE, 512, 7, 32, 0, 0),
+                SegmentProgress.START);
+        map.read(400);
+        map.close();
+        map.recordSummary(new int[] {20, 21}, 2);
+        assertArrayEquals(start, map.nextContext(start, recap, instruction, 0), "map: a new conversation");
+        map.read(10);
+        map.recordSummary(new int[] {30}, 1); // the last segment's summary: the reduction starts
+        assertArrayEquals(new int[] {BOS, 40, 41, 20, 21, 30, 7, 8, 9, 50, 51},
+                map.nextContext(start, recap, instruction, 0), "reduce: the summaries in a user turn, then the instruction");
+    }
+
+    @Test
     void shouldBeInfeasibleWhenSummariesLeaveNoRoomForText() {
         assertFalse(new SegmentPlan(OverflowMode.REFINE, 256, 4, 100, 0, 0).feasible());
         assertTrue(new SegmentPlan(OverflowMode.REFINE, 256, 4, 60, 0, 0).feasible());
