@@ -1,0 +1,181 @@
+package dev.icecache.gpu.resident;
+
+import java.util.Arrays;
+import java.util.function.Function;
+
+import dev.icecache.gpu.launch.AttentionLaunch;
+import dev.icecache.gpu.launch.PageTable;
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.device.ResidentMirror;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.transfer.TransferPlan;
+
+/**
+ * Attention of one document with its pages on the device (issue 14): the host {@link PagedKvCache}
+ * keeps the index, the store and its pool bookkeeping, and mirrors every slot change here; the
+ * device holds the same pool slots plus the current chunk and the dense layers in its own pages
+ * ({@link ResidentSlots}) and attends over a per-step page table.
+ *
+ * <pre>
+ *   per layer:  host: append the batch's rows (commit of the last chunk -> rowPlaced -> one copy_rows launch)
+ *               device: write_rows of the batch into chunk pages (sparse) or dense pages
+ *               host: sparse: listBlockPages (selection + TransferPlan -> scatter) + the chunk pages
+ *                     dense:  every dense page up to the batch's last position
+ *               device: causal paged attention of the batch over the table (q and output stay on the device)
+ * </pre>
+ *
+ * Outputs equal {@link PagedKvCache#attendBlock}'s up to summation order (rows are reduced in table
+ * order, not position order). Attach to an empty cache; one thread at a time.
+ */
+public final class ResidentAttention implements ResidentMirror, AutoCloseable {
+
+    private final PagedKvCache cache;
+    private final CacheShape shape;
+    private final ResidentSlots slots;
+    private final KvDevice device;
+    private final PageTable table;
+    private final int rows;
+    private final int[] headSlots;
+    private int[] pairs = new int[64];
+    private int pairCount;
+    private boolean closed;
+
+    /**
+     * Mirrors {@code cache} (which must be empty) on a device region of {@code slots}' size opened by
+     * {@code open}.
+     *
+     * @throws IllegalArgumentException when the cache already holds positions or the slots do not fit its pool
+     */
+    public ResidentAttention(PagedKvCache cache, ResidentSlots slots, Function<ResidentSlots, KvDevice> open) {
+        if (cache.length() != 0) {
+            throw new IllegalArgumentException("device-resident attention needs an empty cache; this one holds "
+                    + cache.length() + " positions (a restored cache keeps the host attention path)");
+        }
+        if (slots.poolSlots() != cache.poolCapacityPages()
+                || slots.firstSparse() != cache.config().denseLayers()
+                || slots.nKvHeads() != cache.shape().nKvHeads()) {
+            throw new IllegalArgumentException("resident slots " + slots + " do not match the cache's pool of "
+                    + cache.poolCapacityPages() + " pages and " + cache.config().denseLayers() + " dense layers");
+        }
+        this.cache = cache;
+        this.shape = cache.shape();
+        this.slots = slots;
+        this.rows = slots.rowsPerPage();
+        this.table = new PageTable(new AttentionLaunch(shape.nHeads(), shape.nKvHeads(),
+                PageLayout.of(shape.headDim()), maxPages(cache, slots)));
+        this.headSlots = new int[shape.nKvHeads()];
+        this.device = open.apply(slots);
+        cache.attachMirror(this);
+    }
+
+    /** Pages one KV head's table may list: sparse (sink + window + retrieved + chunk) or dense. */
+    static int maxPages(PagedKvCache cache, ResidentSlots slots) {
+        CacheShape s = cache.shape();
+        int sparseStreams = (s.nLayers() - slots.firstSparse()) * s.nKvHeads();
+        int perStream = sparseStreams == 0 ? 0 : slots.poolSlots() / sparseStreams;
+        int dense = slots.firstSparse() == 0 ? 0 : slots.densePages();
+        return Math.max(1, Math.max(perStream + slots.chunkPages(), dense));
+    }
+
+    /** The region geometry. */
+    public ResidentSlots slots() {
+        return slots;
+    }
+
+    /** The device operations (counters). */
+    public KvDevice device() {
+        return device;
+    }
+
+    /** The page table of the last step (read-only use: tests). */
+    public PageTable lastTable() {
+        return table;
+    }
+
+    /**
+     * One layer's attention step for batch positions {@code position .. position+n-1}: the host copy
+     * of their rows ({@code k}, {@code v}: [t][kvDim]) and queries ({@code q}: [t][qDim], used for the
+     * page selection only), the device copies already written by the forward pass.
+     */
+    public void attendLayer(int layer, int position, int n, float[] q, float[] k, float[] v) {
+        if (closed) {
+            throw new IllegalStateException("device-resident attention used after close");
+        }
+        int kvDim = shape.kvDim();
+        for (int t = 0; t < n; t++) {
+            cache.append(layer, position + t, k, t * kvDim, v, t * kvDim);
+        }
+        flushCopies();
+        int end = position + n;
+        table.clear();
+        if (layer < slots.firstSparse()) {
+            for (int t = 0; t < n; t++) {
+                int p = position + t;
+                for (int h = 0; h < headSlots.length; h++) {
+                    headSlots[h] = slots.denseSlot(layer, h, p / rows);
+                }
+                device.writeRows(t, headSlots, p % rows);
+            }
+            for (int h = 0; h < headSlots.length; h++) {
+                for (int first = 0; first < end; first += rows) {
+                    table.add(h, slots.denseSlot(layer, h, first / rows), Math.min(rows, end - first), first);
+                }
+            }
+        } else {
+            int chunk = cache.chunkRows(layer);
+            if (chunk > slots.chunkPages() * rows) {
+                throw new IllegalStateException("chunk of " + chunk + " rows at layer=" + layer + " exceeds the device's "
+                        + slots.chunkPages() * rows + " chunk rows; feed batches of at most that many positions");
+            }
+            int chunkStart = end - chunk;
+            for (int t = 0; t < n; t++) {
+                int c = position + t - chunkStart;
+                for (int h = 0; h < headSlots.length; h++) {
+                    headSlots[h] = slots.chunkSlot(layer, h, c / rows);
+                }
+                device.writeRows(t, headSlots, c % rows);
+            }
+            cache.listBlockPages(layer, position, n, q, 0, table);
+            for (int h = 0; h < headSlots.length; h++) {
+                for (int c = 0; c < chunk; c += rows) {
+                    table.add(h, slots.chunkSlot(layer, h, c / rows), Math.min(rows, chunk - c), chunkStart + c);
+                }
+            }
+        }
+        device.attend(table, position, n);
+    }
+
+    @Override
+    public void rowPlaced(int layer, int kvHead, int position, int chunkIndex, int slot, int row) {
+        if (pairs.length < 2 * pairCount + 2) {
+            pairs = Arrays.copyOf(pairs, 2 * pairs.length);
+        }
+        pairs[2 * pairCount] = slots.chunkSlot(layer, kvHead, chunkIndex / rows) * rows + chunkIndex % rows;
+        pairs[2 * pairCount + 1] = slot * rows + row;
+        pairCount++;
+    }
+
+    @Override
+    public void pagesFetched(TransferPlan plan) {
+        device.scatter(plan);
+    }
+
+    private void flushCopies() {
+        if (pairCount > 0) {
+            device.copyRows(pairs, pairCount);
+            pairCount = 0;
+        }
+    }
+
+    /** Detaches from the cache and frees the device region. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            cache.attachMirror(null);
+            device.close();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.icecache.gpu.resident;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.page.InMemoryPageStore;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.page.PageLayout;
+import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.PagedKvCache;
+import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.kvcache.tree.Projection;
+
+/**
+ * The device-resident decode path (seam + page tables + emulated kernels over their launch grids)
+ * gives the host cache's own {@link PagedKvCache#attendBlock} results: two caches fed the same
+ * rows and queries, one attending on the host, one mirrored onto an emulated device region that
+ * attends over the per-step page table. Prefill blocks and decode steps, window evictions, page
+ * moves, dense layers; F32 and BF16 pools.
+ */
+class ResidentAttentionTest {
+
+    private static final CacheShape SHAPE = new CacheShape(3, 4, 2, 8, 1200);
+    private static final int MAX_BATCH = 40;
+    private static final int[] BLOCKS = {40, 7, 1, 1, 33, 1, 16, 1, 1, 1, 40, 1};
+
+    /** A cache and its device mirror. */
+    private record Twin(PagedKvCache reference, PagedKvCache mirrored, ResidentAttention resident,
+                        EmulatedKvDevice device) {
+    }
+
+    private static PagedKvCache cache(CacheConfig config) {
+        return new PagedKvCache(SHAPE, config, new InMemoryPageStore(PageLayout.of(SHAPE.headDim()),
+                config.pageFormat()), new Projection(SHAPE.headDim(), new SplittableRandom(2)));
+    }
+
+    private static Twin twin(CacheConfig config) {
+        PagedKvCache reference = cache(config);
+        PagedKvCache mirrored = cache(config);
+        EmulatedKvDevice[] device = new EmulatedKvDevice[1];
+        ResidentSlots slots = ResidentSlots.of(PageLayout.of(SHAPE.headDim()), mirrored.poolCapacityPages(),
+                SHAPE.nLayers(), config.denseLayers(), SHAPE.nKvHeads(), MAX_BATCH, SHAPE.maxTokens());
+        ResidentAttention resident = new ResidentAttention(mirrored, slots,
+                s -> device[0] = new EmulatedKvDevice(s, config.pageFormat(), SHAPE.qDim(), MAX_BATCH));
+        return new Twin(reference, mirrored, resident, device[0]);
+    }
+
+    /** Runs {@code positions} through both caches; returns the largest output difference. */
+    private static float run(Twin tw, int positions, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int qDim = SHAPE.qDim();
+        int kvDim = SHAPE.kvDim();
+        float[] expected = new float[MAX_BATCH * qDim];
+        float worst = 0f;
+        int p = 0;
+        for (int b = 0; p < positions; b++) {
+            int n = Math.min(positions - p, BLOCKS[b % BLOCKS.length]);
+            for (int l = 0; l < SHAPE.nLayers(); l++) {
+                float[] q = random(rnd, n * qDim);
+                float[] k = random(rnd, n * kvDim);
+                float[] v = random(rnd, n * kvDim);
+                for (int t = 0; t < n; t++) {
+                    tw.reference.append(l, p + t, k, t * kvDim, v, t * kvDim);
+                }
+                tw.reference.attendBlock(l, p, n, q, 0, expected, 0);
+                tw.device.q = q;
+                tw.device.k = k;
+                tw.device.v = v;
+                tw.resident.attendLayer(l, p, n, q, k, v);
+                for (int i = 0; i < n * qDim; i++) {
+                    float d = Math.abs(expected[i] - tw.device.out[i]);
+                    assertTrue(d <= 1e-4f, "layer=" + l + " positions " + p + ".." + (p + n - 1) + " float " + i
+                            + ": host " + expected[i] + " device " + tw.device.out[i]);
+                    worst = Math.max(worst, d);
+                }
+            }
+            p += n;
+        }
+        return worst;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextDouble(-2, 2);
+        }
+        return a;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"ICECACHE, F32", "ICECACHE, BF16", "ICECACHE_REUSE, BF16", "QUEST, F32", "STREAMING, BF16",
+            "FULL, F32", "FULL, BF16"})
+    void shouldAttendAsTheHostCacheWithThePoolOnTheDevice(Policy policy, PageFormat format) {
+        CacheConfig config = CacheConfig.of(policy, 64).withDenseLayers(1).withPageFormat(format);
+        Twin tw = twin(config);
+        run(tw, 700, 11);
+        if (policy != Policy.FULL && policy != Policy.STREAMING) {
+            assertTrue(tw.device.pagesScattered > 0, "the budget never made the device fetch a page");
+        }
+        // the device saw page moves and row copies, not only writes
+        assertTrue(tw.device.h2d > 0, "nothing crossed to the device");
+        assertEquals(tw.reference.length(), tw.mirrored.length());
+    }
+
+    @Test
+    void shouldListRetrievedPagesAndMoveThemWhenTheBudgetBinds() {
+        CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1).withPageFormat(PageFormat.BF16);
+        Twin tw = twin(config);
+        run(tw, 600, 5);
+        int retrieved = 0;
+        int positional = 0;
+        var table = tw.resident.lastTable();
+        for (int h = 0; h < SHAPE.nKvHeads(); h++) {
+            for (int e = 0; e < table.count(h); e++) {
+                if (table.first(h, e) < 0) {
+                    retrieved++;
+                } else {
+                    positional++;
+                }
+            }
+        }
+        assertTrue(retrieved > 0, "no retrieved page listed at 600 positions under a 64-token budget");
+        assertTrue(positional > 0, "no sink/window/chunk page listed");
+        // the device region holds what the host pool holds, slot for slot, for every slot the host filled
+        assertTrue(tw.device.launches > 0);
+    }
+
+    @Test
+    void shouldRefuseACacheThatAlreadyHoldsPositions() {
+        CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1);
+        PagedKvCache c = cache(config);
+        float[] row = new float[SHAPE.kvDim()];
+        c.append(0, 0, row, 0, row, 0);
+        c.append(1, 0, row, 0, row, 0);
+        c.append(2, 0, row, 0, row, 0);
+        ResidentSlots slots = ResidentSlots.of(PageLayout.of(SHAPE.headDim()), c.poolCapacityPages(), SHAPE.nLayers(),
+                1, SHAPE.nKvHeads(), MAX_BATCH, SHAPE.maxTokens());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ResidentAttention(c, slots,
+                s -> new EmulatedKvDevice(s, PageFormat.BF16, SHAPE.qDim(), MAX_BATCH)));
+        assertTrue(e.getMessage().contains("empty cache"), e.getMessage());
+    }
+
+    @Test
+    void shouldFreeTheRegionAndDetachOnClose() {
+        Twin tw = twin(CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1));
+        run(tw, 50, 3);
+        tw.resident.close();
+        assertTrue(tw.device.closed);
+        // detached: the cache keeps working on the host alone
+        float[] q = new float[SHAPE.qDim()];
+        float[] out = new float[SHAPE.qDim()];
+        float[] row = new float[SHAPE.kvDim()];
+        for (int l = 0; l < SHAPE.nLayers(); l++) {
+            tw.mirrored.append(l, 50, row, 0, row, 0);
+            tw.mirrored.attend(l, 50, q, 0, out, 0);
+        }
+        assertThrows(IllegalStateException.class, () -> tw.resident.attendLayer(0, 51, 1, q, row, row));
+    }
+}
