@@ -1,0 +1,246 @@
+package dev.icecache.gpu.resident;
+
+import java.nio.ByteBuffer;
+
+import dev.icecache.gpu.cuda.Cuda;
+import dev.icecache.gpu.cuda.CudaContext;
+import dev.icecache.gpu.cuda.DeviceBuffer;
+import dev.icecache.gpu.cuda.Kernel;
+import dev.icecache.gpu.cuda.PinnedBuffer;
+import dev.icecache.gpu.launch.AttentionLaunch;
+import dev.icecache.gpu.launch.LaunchDims;
+import dev.icecache.gpu.launch.PageTable;
+import dev.icecache.gpu.launch.PrefillAttentionLaunch;
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.gpu.launch.RowsLaunch;
+import dev.icecache.gpu.launch.ScatterLaunch;
+import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.kvcache.transfer.TransferPlan;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * {@link KvDevice} on a CUDA device: the document's page region (a lease of the GPU's shared
+ * {@link DevicePagePools} region, or its own allocation) in the pool's format, the batch's
+ * q / k / v and attention output in the forward pass's buffers, everything on the default stream
+ * in launch order.
+ *
+ * <pre>
+ *   scatter:  plan staging (floats) --narrow to the pool format--> pinned [slots int32 | blocks]
+ *             --one cuMemcpyHtoDAsync--> device staging --scatter_pages[_bf16]--> region
+ *   attend:   page table ints (one copy) --paged_attention_prefill[_bf16] in sub-blocks of queries
+ *             whose score scratch fits--> out
+ * </pre>
+ *
+ * The pinned staging grows to the largest move seen; a move waits for the previous copy to have
+ * read it. Kernel parameter lists are built per launch.
+ */
+public final class CudaKvDevice implements KvDevice {
+
+    /** Largest score scratch one attention launch may use. */
+    static final long MAX_SCRATCH_BYTES = 256L << 20;
+
+    private final CudaContext cuda;
+    private final ResidentSlots slots;
+    private final PageFormat format;
+    private final CUdeviceptr region;
+    private final DeviceBuffer ownRegion;     // null when the region is a lease of a shared pool
+    private final Runnable release;
+    private final CUdeviceptr q;
+    private final CUdeviceptr k;
+    private final CUdeviceptr v;
+    private final CUdeviceptr out;
+    private final int qDim;
+    private final int kvDim;
+    private final RowsLaunch rowsLaunch;
+    private final DeviceBuffer slotArg;       // [nKvHeads] slots of one write_rows
+    private DeviceBuffer pairs;               // copy_rows pairs
+    private DeviceBuffer tableInts;
+    private DeviceBuffer scratch;
+    private PinnedBuffer hostStaging;
+    private DeviceBuffer deviceStaging;
+    private final CUevent copied;
+    private boolean pending;
+    private long h2d;
+    private boolean closed;
+
+    /**
+     * A device for one document.
+     *
+     * @param region the region's device address: {@code slots.totalSlots()} pages in {@code format}
+     * @param release frees the region when this device closes (a lease's return, or the buffer's close)
+     * @param q, k, v, out the forward pass's buffers: [batch][qDim], [batch][kvDim] x 2, [batch][qDim]
+     */
+    public CudaKvDevice(CudaContext cuda, ResidentSlots slots, PageFormat format, CUdeviceptr region, Runnable release,
+                        CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr out, int qDim, int kvDim) {
+        this.cuda = cuda;
+        this.slots = slots;
+        this.format = format;
+        this.region = region;
+        this.ownRegion = null;
+        this.release = release;
+        this.q = q;
+        this.k = k;
+        this.v = v;
+        this.out = out;
+        this.qDim = qDim;
+        this.kvDim = kvDim;
+        this.rowsLaunch = new RowsLaunch(slots.layout());
+        this.slotArg = new DeviceBuffer((long) slots.nKvHeads() * Integer.BYTES);
+        this.copied = cuda.newEvent();
+    }
+
+    /** Bytes of a region of {@code slots} in {@code format}. */
+    public static long regionBytes(ResidentSlots slots, PageFormat format) {
+        return (long) slots.totalSlots() * slots.layout().floatsPerPage() * format.bytesPerFloat();
+    }
+
+    private Kernel pick(Kernel f32, Kernel bf16) {
+        return format == PageFormat.BF16 ? bf16 : f32;
+    }
+
+    private static DeviceBuffer atLeast(DeviceBuffer b, long bytes) {
+        if (b != null && b.bytes() >= bytes) {
+            return b;
+        }
+        if (b != null) {
+            b.close();
+        }
+        return new DeviceBuffer(Math.max(bytes, b == null ? 256 : 2 * b.bytes()));
+    }
+
+    @Override
+    public void writeRows(int t, int[] headSlots, int row) {
+        slotArg.upload(headSlots, 0, headSlots.length, 0);
+        h2d += (long) headSlots.length * Integer.BYTES;
+        int hd = slots.layout().headDim();
+        cuda.launch(pick(Kernel.WRITE_ROWS, Kernel.WRITE_ROWS_BF16), rowsLaunch.writeDims(headSlots.length), null,
+                Pointer.to(Pointer.to(region), Pointer.to(k.withByteOffset((long) t * kvDim * Float.BYTES)),
+                        Pointer.to(v.withByteOffset((long) t * kvDim * Float.BYTES)), Pointer.to(slotArg.pointer()),
+                        Pointer.to(new int[] {row}), Pointer.to(new int[] {hd}),
+                        Pointer.to(new int[] {slots.rowsPerPage()})));
+    }
+
+    @Override
+    public void copyRows(int[] rowPairs, int n) {
+        pairs = atLeast(pairs, 2L * n * Integer.BYTES);
+        pairs.upload(rowPairs, 0, 2 * n, 0);
+        h2d += 2L * n * Integer.BYTES;
+        cuda.launch(pick(Kernel.COPY_ROWS, Kernel.COPY_ROWS_BF16), rowsLaunch.copyDims(n), null,
+                Pointer.to(Pointer.to(region), Pointer.to(pairs.pointer()),
+                        Pointer.to(new int[] {slots.layout().headDim()}), Pointer.to(new int[] {slots.rowsPerPage()})));
+    }
+
+    @Override
+    public void scatter(TransferPlan plan) {
+        int n = plan.fetchCount();
+        if (n == 0) {
+            return;
+        }
+        int fpp = slots.layout().floatsPerPage();
+        int bpf = format.bytesPerFloat();
+        long blocks = align(4L * n);
+        long bytes = blocks + (long) n * fpp * bpf;
+        waitForPreviousCopy();
+        if (hostStaging == null || hostStaging.bytes() < bytes) {
+            if (hostStaging != null) {
+                hostStaging.close();
+            }
+            hostStaging = new PinnedBuffer(Math.max(bytes, hostStaging == null ? 0 : 2 * hostStaging.bytes()));
+        }
+        deviceStaging = atLeast(deviceStaging, hostStaging.bytes());
+        ByteBuffer b = hostStaging.view();
+        float[] staged = plan.staging();
+        for (int i = 0; i < n; i++) {
+            b.putInt(4 * i, plan.fetchSlot(i));
+        }
+        int at = (int) blocks;
+        if (format == PageFormat.BF16) {
+            for (int i = 0; i < n * fpp; i++) {
+                b.putShort(at + 2 * i, PageFormat.narrow(staged[i]));
+            }
+        } else {
+            b.position(at);
+            b.asFloatBuffer().put(staged, 0, n * fpp);
+            b.position(0);
+        }
+        deviceStaging.uploadAsync(hostStaging.pointer(), bytes, 0, null);
+        Cuda.checkCu(JCudaDriver.cuEventRecord(copied, null), "cuEventRecord copied");
+        pending = true;
+        h2d += bytes;
+        for (int first = 0; first < n; first += LaunchDims.MAX_GRID_YZ) {
+            int m = Math.min(LaunchDims.MAX_GRID_YZ, n - first);
+            cuda.launch(pick(Kernel.SCATTER_PAGES, Kernel.SCATTER_PAGES_BF16), ScatterLaunch.dims(m, fpp), null,
+                    Pointer.to(Pointer.to(deviceStaging.pointer().withByteOffset(blocks + (long) first * fpp * bpf)),
+                            Pointer.to(region),
+                            Pointer.to(deviceStaging.pointer().withByteOffset(4L * first)),
+                            Pointer.to(new int[] {m}), Pointer.to(new int[] {fpp})));
+        }
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 255) / 256 * 256;
+    }
+
+    private void waitForPreviousCopy() {
+        if (pending) {
+            Cuda.checkCu(JCudaDriver.cuEventSynchronize(copied), "cuEventSynchronize copied");
+            pending = false;
+        }
+    }
+
+    @Override
+    public void attend(PageTable table, int p0, int n) {
+        int[] ints = table.ints();
+        tableInts = atLeast(tableInts, (long) ints.length * Integer.BYTES);
+        tableInts.upload(ints, 0, ints.length, 0);
+        h2d += (long) ints.length * Integer.BYTES;
+        AttentionLaunch a = table.launch();
+        int perQuery = a.scratchFloats();
+        int block = (int) Math.max(1, Math.min(n, MAX_SCRATCH_BYTES / ((long) perQuery * Float.BYTES)));
+        scratch = atLeast(scratch, (long) block * perQuery * Float.BYTES);
+        CUdeviceptr t = tableInts.pointer();
+        for (int first = 0; first < n; first += block) {
+            int m = Math.min(block, n - first);
+            PrefillAttentionLaunch p = new PrefillAttentionLaunch(a, m);
+            long row = (long) first * qDim * Float.BYTES;
+            cuda.launch(pick(Kernel.PAGED_ATTENTION_PREFILL, Kernel.PAGED_ATTENTION_PREFILL_BF16), p.dims(), null,
+                    Pointer.to(Pointer.to(region), Pointer.to(t),
+                            Pointer.to(t.withByteOffset((long) table.rowsBase() * Integer.BYTES)),
+                            Pointer.to(t.withByteOffset((long) table.firstBase() * Integer.BYTES)),
+                            Pointer.to(t.withByteOffset((long) table.countBase() * Integer.BYTES)),
+                            Pointer.to(q.withByteOffset(row)), Pointer.to(out.withByteOffset(row)),
+                            Pointer.to(scratch.pointer()), Pointer.to(new int[] {a.group()}),
+                            Pointer.to(new int[] {a.layout().headDim()}), Pointer.to(new int[] {a.layout().rowsPerPage()}),
+                            Pointer.to(new int[] {a.maxPages()}), Pointer.to(new int[] {a.nHeads()}),
+                            Pointer.to(new int[] {p0 + first}), Pointer.to(new float[] {a.scale()})));
+        }
+    }
+
+    @Override
+    public long hostToDeviceBytes() {
+        return h2d;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cuda.makeCurrent();
+        waitForPreviousCopy();
+        cuda.destroy(copied);
+        for (DeviceBuffer b : new DeviceBuffer[] {slotArg, pairs, tableInts, scratch, deviceStaging, ownRegion}) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        if (hostStaging != null) {
+            hostStaging.close();
+        }
+        release.run();
+    }
+}
