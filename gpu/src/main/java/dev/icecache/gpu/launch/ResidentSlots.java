@@ -1,5 +1,6 @@
 package dev.icecache.gpu.launch;
 
+import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 
 /**
@@ -72,6 +73,11 @@ public record ResidentSlots(PageLayout layout, int poolSlots, int nLayers, int f
         }
         return poolSlots + (nLayers - firstSparse) * nKvHeads * chunkPages + (layer * nKvHeads + kvHead) * densePages
                 + page;
+    }
+
+    /** Bytes of the region with pages in {@code format}. */
+    public long bytes(PageFormat format) {
+        return (long) totalSlots() * layout.floatsPerPage() * format.bytesPerFloat();
     }
 
     /** Rows of one page (the layout's). */

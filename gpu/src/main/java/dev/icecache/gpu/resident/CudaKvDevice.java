@@ -23,7 +23,7 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * {@link KvDevice} on a CUDA device: the document's page region (a lease of the GPU's shared
- * {@link DevicePagePools} region, or its own allocation) in the pool's format, the batch's
+ * {@link dev.icecache.gpu.pool.SharedDeviceRegion}) in the pool's format, the batch's
  * q / k / v and attention output in the forward pass's buffers, everything on the default stream
  * in launch order.
  *
@@ -46,12 +46,11 @@ public final class CudaKvDevice implements KvDevice {
     private final ResidentSlots slots;
     private final PageFormat format;
     private final CUdeviceptr region;
-    private final DeviceBuffer ownRegion;     // null when the region is a lease of a shared pool
     private final Runnable release;
-    private final CUdeviceptr q;
-    private final CUdeviceptr k;
-    private final CUdeviceptr v;
-    private final CUdeviceptr out;
+    private CUdeviceptr q;
+    private CUdeviceptr k;
+    private CUdeviceptr v;
+    private CUdeviceptr out;
     private final int qDim;
     private final int kvDim;
     private final RowsLaunch rowsLaunch;
@@ -67,24 +66,18 @@ public final class CudaKvDevice implements KvDevice {
     private boolean closed;
 
     /**
-     * A device for one document.
+     * A device for one document; {@link #bind} names the batch's buffers before each step.
      *
-     * @param region the region's device address: {@code slots.totalSlots()} pages in {@code format}
-     * @param release frees the region when this device closes (a lease's return, or the buffer's close)
-     * @param q, k, v, out the forward pass's buffers: [batch][qDim], [batch][kvDim] x 2, [batch][qDim]
+     * @param region the region's device address: {@code slots.bytes(format)} bytes
+     * @param release frees the region when this device closes (a lease's return)
      */
     public CudaKvDevice(CudaContext cuda, ResidentSlots slots, PageFormat format, CUdeviceptr region, Runnable release,
-                        CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr out, int qDim, int kvDim) {
+                        int qDim, int kvDim) {
         this.cuda = cuda;
         this.slots = slots;
         this.format = format;
         this.region = region;
-        this.ownRegion = null;
         this.release = release;
-        this.q = q;
-        this.k = k;
-        this.v = v;
-        this.out = out;
         this.qDim = qDim;
         this.kvDim = kvDim;
         this.rowsLaunch = new RowsLaunch(slots.layout());
@@ -92,9 +85,12 @@ public final class CudaKvDevice implements KvDevice {
         this.copied = cuda.newEvent();
     }
 
-    /** Bytes of a region of {@code slots} in {@code format}. */
-    public static long regionBytes(ResidentSlots slots, PageFormat format) {
-        return (long) slots.totalSlots() * slots.layout().floatsPerPage() * format.bytesPerFloat();
+    /** The forward pass's buffers of the coming step: q [n][qDim], k and v [n][kvDim], out [n][qDim]. */
+    public void bind(CUdeviceptr q, CUdeviceptr k, CUdeviceptr v, CUdeviceptr out) {
+        this.q = q;
+        this.k = k;
+        this.v = v;
+        this.out = out;
     }
 
     private Kernel pick(Kernel f32, Kernel bf16) {
@@ -233,7 +229,7 @@ public final class CudaKvDevice implements KvDevice {
         cuda.makeCurrent();
         waitForPreviousCopy();
         cuda.destroy(copied);
-        for (DeviceBuffer b : new DeviceBuffer[] {slotArg, pairs, tableInts, scratch, deviceStaging, ownRegion}) {
+        for (DeviceBuffer b : new DeviceBuffer[] {slotArg, pairs, tableInts, scratch, deviceStaging}) {
             if (b != null) {
                 b.close();
             }

@@ -41,6 +41,7 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
     private int[] pairs = new int[64];
     private int pairCount;
     private boolean closed;
+    private Runnable onClose = () -> { };
 
     /**
      * Mirrors {@code cache} (which must be empty) on a device region of {@code slots}' size opened by
@@ -100,12 +101,18 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
      * page selection only), the device copies already written by the forward pass.
      */
     public void attendLayer(int layer, int position, int n, float[] q, float[] k, float[] v) {
+        attendLayer(layer, position, n, q, 0, k, 0, v, 0);
+    }
+
+    /** {@link #attendLayer(int, int, int, float[], float[], float[])} with the rows at offsets. */
+    public void attendLayer(int layer, int position, int n, float[] q, int qOff, float[] k, int kOff, float[] v,
+                            int vOff) {
         if (closed) {
             throw new IllegalStateException("device-resident attention used after close");
         }
         int kvDim = shape.kvDim();
         for (int t = 0; t < n; t++) {
-            cache.append(layer, position + t, k, t * kvDim, v, t * kvDim);
+            cache.append(layer, position + t, k, kOff + t * kvDim, v, vOff + t * kvDim);
         }
         flushCopies();
         int end = position + n;
@@ -137,7 +144,7 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
                 }
                 device.writeRows(t, headSlots, c % rows);
             }
-            cache.listBlockPages(layer, position, n, q, 0, table);
+            cache.listBlockPages(layer, position, n, q, qOff, table);
             for (int h = 0; h < headSlots.length; h++) {
                 for (int c = 0; c < chunk; c += rows) {
                     table.add(h, slots.chunkSlot(layer, h, c / rows), Math.min(rows, chunk - c), chunkStart + c);
@@ -155,6 +162,21 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         pairs[2 * pairCount] = slots.chunkSlot(layer, kvHead, chunkIndex / rows) * rows + chunkIndex % rows;
         pairs[2 * pairCount + 1] = slot * rows + row;
         pairCount++;
+    }
+
+    /** Runs {@code r} once when this closes (the owner forgets it). */
+    public void onClose(Runnable r) {
+        this.onClose = r;
+    }
+
+    /** Bytes of the device region this document holds (its pages in the pool's format). */
+    public long deviceBytes() {
+        return slots.bytes(cache.config().pageFormat());
+    }
+
+    @Override
+    public void cacheClosed() {
+        close();
     }
 
     @Override
@@ -175,7 +197,11 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         if (!closed) {
             closed = true;
             cache.attachMirror(null);
-            device.close();
+            try {
+                device.close();
+            } finally {
+                onClose.run();
+            }
         }
     }
 }

@@ -33,6 +33,7 @@ final class EmulatedKvDevice implements KvDevice {
     int launches;
     int pagesScattered;
     boolean closed;
+    Runnable release = () -> { };
 
     EmulatedKvDevice(ResidentSlots slots, PageFormat format, int qDim, int maxBatch) {
         this.slots = slots;
@@ -140,6 +141,9 @@ final class EmulatedKvDevice implements KvDevice {
 
     @Override
     public void close() {
-        closed = true;
+        if (!closed) {
+            closed = true;
+            release.run();
+        }
     }
 }

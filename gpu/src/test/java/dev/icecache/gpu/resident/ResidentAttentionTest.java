@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.gpu.pool.SharedDeviceRegion;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
@@ -132,6 +133,47 @@ class ResidentAttentionTest {
         assertTrue(positional > 0, "no sink/window/chunk page listed");
         // the device region holds what the host pool holds, slot for slot, for every slot the host filled
         assertTrue(tw.device.launches > 0);
+    }
+
+    @Test
+    void shouldGiveTheSharedRegionBackWhenADocumentsCacheCloses() {
+        CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1);
+        ResidentSlots probe = ResidentSlots.of(PageLayout.of(SHAPE.headDim()), cache(config).poolCapacityPages(),
+                SHAPE.nLayers(), 1, SHAPE.nKvHeads(), MAX_BATCH, SHAPE.maxTokens());
+        long perDocument = probe.bytes(config.pageFormat());
+        int[] frees = {0};
+        SharedDeviceRegion region = new SharedDeviceRegion(3 * perDocument + 1024, perDocument + 1024,
+                bytes -> new SharedDeviceRegion.Memory() {
+                    @Override
+                    public long address() {
+                        return 0;
+                    }
+
+                    @Override
+                    public void close() {
+                        frees[0]++;
+                    }
+                });
+        PagedKvCache[] docs = new PagedKvCache[3];
+        EmulatedKvDevice[] devices = new EmulatedKvDevice[3];
+        for (int i = 0; i < 3; i++) {
+            docs[i] = cache(config);
+            int d = i;
+            new ResidentAttention(docs[i], probe, s -> {
+                SharedDeviceRegion.Lease lease = region.lease("doc-" + d, s.bytes(config.pageFormat()));
+                devices[d] = new EmulatedKvDevice(s, config.pageFormat(), SHAPE.qDim(), MAX_BATCH);
+                devices[d].release = lease::close;
+                return devices[d];
+            });
+        }
+        assertEquals(3, region.leases());
+        assertThrows(IllegalStateException.class, () -> region.lease("doc-4", perDocument));
+        docs[1].close();   // the decoder unloads document 1
+        assertTrue(devices[1].closed);
+        assertEquals(2, region.leases());
+        assertEquals(2 * ((perDocument + 255) / 256 * 256), region.usedBytes());
+        region.lease("doc-4", perDocument);   // its room serves the next document
+        assertEquals(0, frees[0]);
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.icecache.kvcache.transfer.TransferPlan;
  *   append after attend (commit):  rowPlaced(layer, kvHead, position, chunkIndex, slot, row) per row and KV head
  *                                  (the row is the chunk's row chunkIndex: the mirror copies its own chunk row)
  *   selection of a step:           pagesFetched(plan) after plan.execute (the plan's staging holds the pages)
+ *   close of the cache:            cacheClosed() (the document is unloaded: the mirror frees its pages)
  * </pre>
  *
  * Called on the cache's thread, inside the cache's calls; must not call back into the cache.
@@ -27,4 +28,7 @@ public interface ResidentMirror {
 
     /** An executed plan's fetched pages (staged in plan order) now fill their slots on the host. */
     void pagesFetched(TransferPlan plan);
+
+    /** The cache was closed: the copy is no longer needed. */
+    void cacheClosed();
 }

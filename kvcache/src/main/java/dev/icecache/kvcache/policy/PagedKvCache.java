@@ -650,8 +650,16 @@ public final class PagedKvCache implements KvCache {
         return cache;
     }
 
-    /** The cache keeps nothing off-heap; the store belongs to the caller and stays open. */
+    /**
+     * The cache keeps nothing off-heap; the store belongs to the caller and stays open. A mirror
+     * (device copy of the pool) is told and detached, so that its pages leave the device.
+     */
     @Override
     public void close() {
+        ResidentMirror m = mirror;
+        if (m != null) {
+            mirror = null;
+            m.cacheClosed();
+        }
     }
 }
