@@ -74,6 +74,27 @@ public final class PageTable implements PageListing {
         ints[countBase() + kvHead] = n + 1;
     }
 
+    /**
+     * Attends only the first {@code count} pages listed for a KV head (the entries past it stay, so
+     * a table of every page of a growing sequence is built once and its counts raised step by step).
+     *
+     * @throws IllegalArgumentException when count is negative or exceeds maxPages
+     */
+    public void setCount(int kvHead, int count) {
+        if (kvHead < 0 || kvHead >= launch.nKvHeads() || count < 0 || count > launch.maxPages()) {
+            throw new IllegalArgumentException("page table setCount kvHead=" + kvHead + " count=" + count
+                    + " outside maxPages=" + launch.maxPages());
+        }
+        ints[countBase() + kvHead] = count;
+    }
+
+    /** A copy of every entry and count. */
+    public PageTable copy() {
+        PageTable t = new PageTable(launch);
+        System.arraycopy(ints, 0, t.ints, 0, ints.length);
+        return t;
+    }
+
     /** Position of row 0 of page e of a KV head, or -1 when every row precedes the queries. */
     public int first(int kvHead, int e) {
         return ints[firstBase() + launch.tableIndex(kvHead, e)];

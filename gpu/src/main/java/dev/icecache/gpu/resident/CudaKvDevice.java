@@ -57,6 +57,7 @@ public final class CudaKvDevice implements KvDevice {
     private final DeviceBuffer slotArg;       // [nKvHeads] slots of one write_rows
     private DeviceBuffer pairs;               // copy_rows pairs
     private DeviceBuffer tableInts;
+    private final java.util.Map<Integer, DeviceBuffer> staticTables = new java.util.HashMap<>();
     private DeviceBuffer scratch;
     private PinnedBuffer hostStaging;
     private DeviceBuffer deviceStaging;
@@ -193,11 +194,32 @@ public final class CudaKvDevice implements KvDevice {
         tableInts = atLeast(tableInts, (long) ints.length * Integer.BYTES);
         tableInts.upload(ints, 0, ints.length, 0);
         h2d += (long) ints.length * Integer.BYTES;
+        launchAttention(table, tableInts.pointer(), p0, n);
+    }
+
+    @Override
+    public void attendStatic(int id, PageTable table, int p0, int n) {
+        int[] ints = table.ints();
+        DeviceBuffer b = staticTables.get(id);
+        if (b == null) {
+            b = new DeviceBuffer((long) ints.length * Integer.BYTES);
+            staticTables.put(id, b);
+            b.upload(ints, 0, ints.length, 0);
+            h2d += (long) ints.length * Integer.BYTES;
+        } else {
+            int counts = table.launch().nKvHeads();
+            b.upload(ints, table.countBase(), counts, table.countBase());
+            h2d += (long) counts * Integer.BYTES;
+        }
+        launchAttention(table, b.pointer(), p0, n);
+    }
+
+    /** paged_attention_prefill[_bf16] of n queries over a table already on the device, in sub-blocks whose scratch fits. */
+    private void launchAttention(PageTable table, CUdeviceptr t, int p0, int n) {
         AttentionLaunch a = table.launch();
         int perQuery = a.scratchFloats();
         int block = (int) Math.max(1, Math.min(n, MAX_SCRATCH_BYTES / ((long) perQuery * Float.BYTES)));
         scratch = atLeast(scratch, (long) block * perQuery * Float.BYTES);
-        CUdeviceptr t = tableInts.pointer();
         for (int first = 0; first < n; first += block) {
             int m = Math.min(block, n - first);
             PrefillAttentionLaunch p = new PrefillAttentionLaunch(a, m);
@@ -234,6 +256,7 @@ public final class CudaKvDevice implements KvDevice {
                 b.close();
             }
         }
+        staticTables.values().forEach(DeviceBuffer::close);
         if (hostStaging != null) {
             hostStaging.close();
         }

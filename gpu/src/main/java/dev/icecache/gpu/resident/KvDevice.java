@@ -24,6 +24,13 @@ public interface KvDevice extends AutoCloseable {
     /** Causal attention of batch positions 0..n-1 (at p0 ..) over {@code table}; output per position. */
     void attend(PageTable table, int p0, int n);
 
+    /**
+     * {@link #attend} over a table whose entries do not change after the first call with this
+     * {@code id} (a dense layer lists every page once, with full rows: causality hides rows not yet
+     * written); later calls copy only the counts.
+     */
+    void attendStatic(int id, PageTable table, int p0, int n);
+
     /** Bytes copied host to device since construction. */
     long hostToDeviceBytes();
 

@@ -35,7 +35,8 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
     private final CacheShape shape;
     private final ResidentSlots slots;
     private final KvDevice device;
-    private final PageTable table;
+    private final PageTable table;         // a sparse layer's step
+    private final PageTable[] denseTables; // [dense layer] every page, full rows; counts set per step
     private final int rows;
     private final int[] headSlots;
     private int[] pairs = new int[64];
@@ -64,20 +65,30 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         this.shape = cache.shape();
         this.slots = slots;
         this.rows = slots.rowsPerPage();
-        this.table = new PageTable(new AttentionLaunch(shape.nHeads(), shape.nKvHeads(),
-                PageLayout.of(shape.headDim()), maxPages(cache, slots)));
+        PageLayout layout = PageLayout.of(shape.headDim());
+        this.table = new PageTable(new AttentionLaunch(shape.nHeads(), shape.nKvHeads(), layout,
+                sparseMaxPages(cache, slots)));
+        this.denseTables = new PageTable[slots.firstSparse()];
+        for (int l = 0; l < denseTables.length; l++) {
+            denseTables[l] = new PageTable(new AttentionLaunch(shape.nHeads(), shape.nKvHeads(), layout,
+                    slots.densePages()));
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                for (int page = 0; page < slots.densePages(); page++) {
+                    denseTables[l].add(h, slots.denseSlot(l, h, page), rows, page * rows);
+                }
+            }
+        }
         this.headSlots = new int[shape.nKvHeads()];
         this.device = open.apply(slots);
         cache.attachMirror(this);
     }
 
-    /** Pages one KV head's table may list: sparse (sink + window + retrieved + chunk) or dense. */
-    static int maxPages(PagedKvCache cache, ResidentSlots slots) {
+    /** Pages one KV head's table of a sparse step may list: sink + window + retrieved + chunk. */
+    static int sparseMaxPages(PagedKvCache cache, ResidentSlots slots) {
         CacheShape s = cache.shape();
         int sparseStreams = (s.nLayers() - slots.firstSparse()) * s.nKvHeads();
         int perStream = sparseStreams == 0 ? 0 : slots.poolSlots() / sparseStreams;
-        int dense = slots.firstSparse() == 0 ? 0 : slots.densePages();
-        return Math.max(1, Math.max(perStream + slots.chunkPages(), dense));
+        return perStream + slots.chunkPages();
     }
 
     /** The region geometry. */
@@ -90,7 +101,7 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         return device;
     }
 
-    /** The page table of the last step (read-only use: tests). */
+    /** The page table of the last sparse step (read-only use: tests). */
     public PageTable lastTable() {
         return table;
     }
@@ -116,7 +127,6 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         }
         flushCopies();
         int end = position + n;
-        table.clear();
         if (layer < slots.firstSparse()) {
             for (int t = 0; t < n; t++) {
                 int p = position + t;
@@ -125,12 +135,14 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
                 }
                 device.writeRows(t, headSlots, p % rows);
             }
+            PageTable dense = denseTables[layer];
             for (int h = 0; h < headSlots.length; h++) {
-                for (int first = 0; first < end; first += rows) {
-                    table.add(h, slots.denseSlot(layer, h, first / rows), Math.min(rows, end - first), first);
-                }
+                dense.setCount(h, (end + rows - 1) / rows);
             }
+            device.attendStatic(layer, dense, position, n);
+            return;
         } else {
+            table.clear();
             int chunk = cache.chunkRows(layer);
             if (chunk > slots.chunkPages() * rows) {
                 throw new IllegalStateException("chunk of " + chunk + " rows at layer=" + layer + " exceeds the device's "
@@ -150,8 +162,8 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
                     table.add(h, slots.chunkSlot(layer, h, c / rows), Math.min(rows, chunk - c), chunkStart + c);
                 }
             }
+            device.attend(table, position, n);
         }
-        device.attend(table, position, n);
     }
 
     @Override

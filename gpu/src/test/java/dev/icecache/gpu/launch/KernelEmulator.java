@@ -199,4 +199,19 @@ public final class KernelEmulator {
             }
         }
     }
+
+    /** common.cuh's bf16_narrow in 32-bit unsigned arithmetic, as the device computes it. */
+    public static short bf16Narrow(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Integer.compareUnsigned(bits & 0x7fffffff, 0x7f800000) > 0) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int bias = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + bias) >>> 16);
+    }
+
+    /** common.cuh's bf16_widen. */
+    public static float bf16Widen(short b) {
+        return Float.intBitsToFloat((b & 0xffff) << 16);
+    }
 }

@@ -34,6 +34,7 @@ final class EmulatedKvDevice implements KvDevice {
     int pagesScattered;
     boolean closed;
     Runnable release = () -> { };
+    final java.util.Map<Integer, PageTable> staticTables = new java.util.HashMap<>();
 
     EmulatedKvDevice(ResidentSlots slots, PageFormat format, int qDim, int maxBatch) {
         this.slots = slots;
@@ -51,7 +52,7 @@ final class EmulatedKvDevice implements KvDevice {
         if (f32 != null) {
             f32[(int) i] = x;
         } else {
-            bf16[(int) i] = PageFormat.narrow(x);
+            bf16[(int) i] = KernelEmulator.bf16Narrow(x);
         }
     }
 
@@ -64,7 +65,7 @@ final class EmulatedKvDevice implements KvDevice {
     }
 
     float load(long i) {
-        return f32 != null ? f32[(int) i] : PageFormat.widen(bf16[(int) i]);
+        return f32 != null ? f32[(int) i] : KernelEmulator.bf16Widen(bf16[(int) i]);
     }
 
     @Override
@@ -131,6 +132,25 @@ final class EmulatedKvDevice implements KvDevice {
         PrefillAttentionLaunch p = new PrefillAttentionLaunch(table.launch(), n);
         h2d += (long) table.ints().length * Integer.BYTES;
         KernelEmulator.prefillAttention(p, table, this::load, q, p0, out);
+        launches++;
+    }
+
+    @Override
+    public void attendStatic(int id, PageTable table, int p0, int n) {
+        PageTable onDevice = staticTables.get(id);
+        if (onDevice == null) {
+            onDevice = table.copy();
+            staticTables.put(id, onDevice);
+            h2d += (long) table.ints().length * Integer.BYTES;
+        } else {
+            // only the counts travel: the device keeps the entries of the first call
+            for (int h = 0; h < slots.nKvHeads(); h++) {
+                onDevice.setCount(h, table.count(h));
+            }
+            h2d += (long) slots.nKvHeads() * Integer.BYTES;
+        }
+        KernelEmulator.prefillAttention(new PrefillAttentionLaunch(onDevice.launch(), n), onDevice, this::load, q, p0,
+                out);
         launches++;
     }
 
