@@ -2,7 +2,7 @@
 # Builds gpu/bundle/ (git-ignored): everything gpu/check.sh needs on a machine with an NVIDIA GPU
 # and no Java or Maven: a jlink'ed Java 17 runtime with jdk.incubator.vector, the gpu module's
 # classes and test classes, their jars, and the small shared models. Must stay under 60 MiB.
-# Usage: gpu/bundle.sh            (from anywhere; builds offline with Maven)
+# Usage: gpu/bundle.sh            (from anywhere; builds with Maven from the warm local repository)
 set -euo pipefail
 gpu="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$gpu/.." && pwd)"
@@ -12,7 +12,7 @@ limit_mib=60
 
 cd "$root"
 # package (not install): jars of kvcache/model/gpu under their target/, plus the gpu test classpath
-mvn -o -q -pl gpu -am package dependency:build-classpath -DskipTests \
+mvn -B -q -pl gpu -am package dependency:build-classpath -DskipTests \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bundle-classpath.txt
 
 rm -rf "$out"

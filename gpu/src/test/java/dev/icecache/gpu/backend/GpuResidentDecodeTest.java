@@ -8,8 +8,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 
 import dev.icecache.gpu.GpuTestSupport;
@@ -62,10 +61,15 @@ class GpuResidentDecodeTest {
         return logits;
     }
 
-    @ParameterizedTest
-    @EnumSource(value = PageFormat.class)
-    void shouldDecodeWithThePoolOnTheDeviceAsTheCpuDoes(PageFormat format, TestReporter reporter) throws IOException {
+    @Test
+    void shouldDecodeWithThePoolOnTheDeviceAsTheCpuDoes(TestReporter reporter) throws IOException {
         int device = GpuTestSupport.requireDevice();
+        for (PageFormat format : PageFormat.values()) {
+            decode(device, format, reporter);
+        }
+    }
+
+    private static void decode(int device, PageFormat format, TestReporter reporter) throws IOException {
         Path file = GpuTestSupport.requireModel("stories260K/stories260Ktok512.gguf");
         int[] reference = GpuTestSupport.readIds(GpuTestSupport.requireModel("stories260K/reference-greedy.ids"));
         try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512));
