@@ -118,6 +118,20 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
     /** {@link #attendLayer(int, int, int, float[], float[], float[])} with the rows at offsets. */
     public void attendLayer(int layer, int position, int n, float[] q, int qOff, float[] k, int kOff, float[] v,
                             int vOff) {
+        step(layer, position, n, q, qOff, k, kOff, v, vOff, true);
+    }
+
+    /**
+     * A step without the device's attention: rows written, pages selected and moved as for
+     * {@link #attendLayer}, no output (figures fill long contexts with it, where a dense layer's
+     * quadratic prefill attention would cost more than the decode steps they time).
+     */
+    void fillLayer(int layer, int position, int n, float[] q, float[] k, float[] v) {
+        step(layer, position, n, q, 0, k, 0, v, 0, false);
+    }
+
+    private void step(int layer, int position, int n, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
+                      boolean attend) {
         if (closed) {
             throw new IllegalStateException("device-resident attention used after close");
         }
@@ -139,7 +153,9 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
             for (int h = 0; h < headSlots.length; h++) {
                 dense.setCount(h, (end + rows - 1) / rows);
             }
-            device.attendStatic(layer, dense, position, n);
+            if (attend) {
+                device.attendStatic(layer, dense, position, n);
+            }
             return;
         } else {
             table.clear();
@@ -162,7 +178,9 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
                     table.add(h, slots.chunkSlot(layer, h, c / rows), Math.min(rows, chunk - c), chunkStart + c);
                 }
             }
-            device.attend(table, position, n);
+            if (attend) {
+                device.attend(table, position, n);
+            }
         }
     }
 

@@ -177,6 +177,45 @@ class ResidentAttentionTest {
     }
 
     @Test
+    void shouldDecodeAsTheHostAfterAFillWithoutDeviceAttention() {
+        CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1);
+        Twin tw = twin(config);
+        SplittableRandom rnd = new SplittableRandom(4);
+        float[] ignored = new float[MAX_BATCH * SHAPE.qDim()];
+        for (int p = 0; p < 320; p += MAX_BATCH) {
+            for (int l = 0; l < SHAPE.nLayers(); l++) {
+                float[] q = random(rnd, MAX_BATCH * SHAPE.qDim());
+                float[] k = random(rnd, MAX_BATCH * SHAPE.kvDim());
+                float[] v = random(rnd, MAX_BATCH * SHAPE.kvDim());
+                for (int t = 0; t < MAX_BATCH; t++) {
+                    tw.reference.append(l, p + t, k, t * SHAPE.kvDim(), v, t * SHAPE.kvDim());
+                }
+                tw.reference.attendBlock(l, p, MAX_BATCH, q, 0, ignored, 0);
+                tw.device.k = k;
+                tw.device.v = v;
+                tw.resident.fillLayer(l, p, MAX_BATCH, q, k, v);
+            }
+        }
+        float[] expected = new float[SHAPE.qDim()];
+        for (int p = 320; p < 360; p++) {
+            for (int l = 0; l < SHAPE.nLayers(); l++) {
+                float[] q = random(rnd, SHAPE.qDim());
+                float[] k = random(rnd, SHAPE.kvDim());
+                float[] v = random(rnd, SHAPE.kvDim());
+                tw.reference.append(l, p, k, 0, v, 0);
+                tw.reference.attend(l, p, q, 0, expected, 0);
+                tw.device.q = q;
+                tw.device.k = k;
+                tw.device.v = v;
+                tw.resident.attendLayer(l, p, 1, q, k, v);
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], tw.device.out[i], 1e-4f, "layer=" + l + " position=" + p + " float " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseACacheThatAlreadyHoldsPositions() {
         CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1);
         PagedKvCache c = cache(config);

@@ -86,7 +86,7 @@ public final class ResidentStepFigures {
             for (int p = 0; p < context; p += BATCH) {
                 int n = Math.min(BATCH, context - p);
                 for (int l = 0; l < LAYERS; l++) {
-                    ra.attendLayer(l, p, n, hq, hk, hv);
+                    ra.fillLayer(l, p, n, hq, hk, hv);   // the context's rows, selections and moves; no attention
                 }
             }
             cuda.synchronize();
