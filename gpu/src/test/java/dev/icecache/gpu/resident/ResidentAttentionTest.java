@@ -30,71 +30,44 @@ import dev.icecache.kvcache.tree.Projection;
  */
 class ResidentAttentionTest {
 
-    private static final CacheShape SHAPE = new CacheShape(3, 4, 2, 8, 1200);
-    private static final int MAX_BATCH = 40;
-    private static final int[] BLOCKS = {40, 7, 1, 1, 33, 1, 16, 1, 1, 1, 40, 1};
+    private static final CacheShape SHAPE = ResidentTwin.SHAPE;
+    private static final int MAX_BATCH = ResidentTwin.MAX_BATCH;
 
-    /** A cache and its device mirror. */
+    /** A twin over an emulated device. */
     private record Twin(PagedKvCache reference, PagedKvCache mirrored, ResidentAttention resident,
-                        EmulatedKvDevice device) {
+                        EmulatedKvDevice device, ResidentTwin driver) {
     }
 
     private static PagedKvCache cache(CacheConfig config) {
-        return new PagedKvCache(SHAPE, config, new InMemoryPageStore(PageLayout.of(SHAPE.headDim()),
-                config.pageFormat()), new Projection(SHAPE.headDim(), new SplittableRandom(2)));
+        return ResidentTwin.cache(config);
     }
 
     private static Twin twin(CacheConfig config) {
-        PagedKvCache reference = cache(config);
-        PagedKvCache mirrored = cache(config);
         EmulatedKvDevice[] device = new EmulatedKvDevice[1];
-        ResidentSlots slots = ResidentSlots.of(PageLayout.of(SHAPE.headDim()), mirrored.poolCapacityPages(),
-                SHAPE.nLayers(), config.denseLayers(), SHAPE.nKvHeads(), MAX_BATCH, SHAPE.maxTokens());
-        ResidentAttention resident = new ResidentAttention(mirrored, slots,
-                s -> device[0] = new EmulatedKvDevice(s, config.pageFormat(), SHAPE.qDim(), MAX_BATCH));
-        return new Twin(reference, mirrored, resident, device[0]);
+        ResidentTwin driver = new ResidentTwin(config,
+                s -> device[0] = new EmulatedKvDevice(s, config.pageFormat(), SHAPE.qDim(), MAX_BATCH),
+                new ResidentTwin.Io() {
+                    @Override
+                    public void load(float[] q, float[] k, float[] v, int n) {
+                        device[0].q = q;
+                        device[0].k = k;
+                        device[0].v = v;
+                    }
+
+                    @Override
+                    public float[] output(int n) {
+                        return device[0].out;
+                    }
+                });
+        return new Twin(driver.reference, driver.mirrored, driver.resident, device[0], driver);
     }
 
-    /** Runs {@code positions} through both caches; returns the largest output difference. */
     private static float run(Twin tw, int positions, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int qDim = SHAPE.qDim();
-        int kvDim = SHAPE.kvDim();
-        float[] expected = new float[MAX_BATCH * qDim];
-        float worst = 0f;
-        int p = 0;
-        for (int b = 0; p < positions; b++) {
-            int n = Math.min(positions - p, BLOCKS[b % BLOCKS.length]);
-            for (int l = 0; l < SHAPE.nLayers(); l++) {
-                float[] q = random(rnd, n * qDim);
-                float[] k = random(rnd, n * kvDim);
-                float[] v = random(rnd, n * kvDim);
-                for (int t = 0; t < n; t++) {
-                    tw.reference.append(l, p + t, k, t * kvDim, v, t * kvDim);
-                }
-                tw.reference.attendBlock(l, p, n, q, 0, expected, 0);
-                tw.device.q = q;
-                tw.device.k = k;
-                tw.device.v = v;
-                tw.resident.attendLayer(l, p, n, q, k, v);
-                for (int i = 0; i < n * qDim; i++) {
-                    float d = Math.abs(expected[i] - tw.device.out[i]);
-                    assertTrue(d <= 1e-4f, "layer=" + l + " positions " + p + ".." + (p + n - 1) + " float " + i
-                            + ": host " + expected[i] + " device " + tw.device.out[i]);
-                    worst = Math.max(worst, d);
-                }
-            }
-            p += n;
-        }
-        return worst;
+        return tw.driver().run(positions, seed, 1e-4f);
     }
 
     private static float[] random(SplittableRandom rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) rnd.nextDouble(-2, 2);
-        }
-        return a;
+        return ResidentTwin.random(rnd, n);
     }
 
     @ParameterizedTest
