@@ -413,7 +413,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         int endedPages = doc.store.pageCount();
         int[] prefix = doc.segments.nextContext(model.vocabulary().bos(), instruction, doc.cache.pagesMoved());
         live.remove(docId);
-        doc.store.close();
+        doc.release();
         pages.clear();
         cells.clear();
         MapStatePageStore store = new MapStatePageStore(pages, PageLayout.of(model.config().headDim()),
