@@ -28,12 +28,12 @@ import dev.icecache.model.ModelConfig;
  * The Llama forward pass with every matrix product and vector op on the GPU, in the order of the
  * CPU {@code Transformer}. Attention, per cache:
  * <ul>
- *   <li>an empty {@link PagedKvCache} and a device region to lease from: device-resident
+ *   <li>a {@link PagedKvCache} (empty, or restored: its pages go up once) and a device region to lease from: device-resident
  *       ({@link ResidentAttention}): per layer one download of the batch's q|k|v (k|v for a dense
  *       layer) for the host's index, store and page selection; the pages, the current chunk, the
  *       dense layers and the attention itself stay on the device, and the output is written where
  *       the output projection reads it (no upload);</li>
- *   <li>any other cache (a restored one, FullCache, a wrapper), or no room on the device: through
+ *   <li>any other cache (FullCache, a wrapper), or no room on the device: through
  *       the host cache, per layer q, k, v down and the attention output up.</li>
  * </ul>
  * Every policy selects on the host exactly as on the CPU path. Bytes crossing the bus are counted
@@ -234,14 +234,13 @@ public final class GpuTransformer implements AutoCloseable {
     }
 
     /**
-     * The cache's device-resident attention: made on its first forward when it is an empty
-     * {@link PagedKvCache} and the region has room, else null (host attention; a full region logs
-     * one WARN line per cache).
+     * The cache's device-resident attention: made on its first forward when it is a
+     * {@link PagedKvCache} (a restored one hands its pages up first) and the region has room, else
+     * null (host attention; a full region logs one WARN line per cache).
      */
     private Resident residentFor(KvCache cache) {
         Resident r = residents.get(cache);
-        if (r != null || region == null || !(cache instanceof PagedKvCache pc) || cache.length() != 0
-                || hostOnly.containsKey(cache)) {
+        if (r != null || region == null || !(cache instanceof PagedKvCache pc) || hostOnly.containsKey(cache)) {
             return r;
         }
         ResidentSlots slots = ResidentSlots.of(PageLayout.of(c.headDim()), pc.poolCapacityPages(), c.nLayers(),
@@ -257,8 +256,17 @@ public final class GpuTransformer implements AutoCloseable {
         }
         CudaKvDevice[] device = new CudaKvDevice[1];
         CUdeviceptr base = ((CudaRegionMemory) region.memory()).pointer(lease.offset());
-        ResidentAttention attention = new ResidentAttention(pc, slots, s -> device[0] = new CudaKvDevice(cuda, s,
-                pc.config().pageFormat(), base, lease::close, c.dim(), c.kvDim()));
+        ResidentAttention attention;
+        try {
+            attention = new ResidentAttention(pc, slots, s -> device[0] = new CudaKvDevice(cuda, s,
+                    pc.config().pageFormat(), base, lease::close, c.dim(), c.kvDim()));
+        } catch (IllegalStateException e) {
+            // held uncommitted chunk rows (used elsewhere mid-element): the device copy would miss them
+            LOG.warn("GPU: attention of this document stays on the host: {}", e.getMessage());
+            lease.close();
+            hostOnly.put(cache, Boolean.TRUE);
+            return null;
+        }
         Resident made = new Resident(attention, device[0]);
         attention.onClose(() -> residents.remove(cache));
         residents.put(cache, made);

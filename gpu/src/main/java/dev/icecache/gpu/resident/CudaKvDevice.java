@@ -15,7 +15,6 @@ import dev.icecache.gpu.launch.ResidentSlots;
 import dev.icecache.gpu.launch.RowsLaunch;
 import dev.icecache.gpu.launch.ScatterLaunch;
 import dev.icecache.kvcache.page.PageFormat;
-import dev.icecache.kvcache.transfer.TransferPlan;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
@@ -28,7 +27,7 @@ import jcuda.driver.JCudaDriver;
  * in launch order.
  *
  * <pre>
- *   scatter:  plan staging (floats) --narrow to the pool format--> pinned [slots int32 | blocks]
+ *   loadPages: blocks (floats) --narrow to the pool format--> pinned [slots int32 | blocks]
  *             --one cuMemcpyHtoDAsync--> device staging --scatter_pages[_bf16]--> region
  *   attend:   page table ints (one copy) --paged_attention_prefill[_bf16] in sub-blocks of queries
  *             whose score scratch fits--> out
@@ -131,8 +130,7 @@ public final class CudaKvDevice implements KvDevice {
     }
 
     @Override
-    public void scatter(TransferPlan plan) {
-        int n = plan.fetchCount();
+    public void loadPages(int[] destSlots, float[] staged, int n) {
         if (n == 0) {
             return;
         }
@@ -149,9 +147,8 @@ public final class CudaKvDevice implements KvDevice {
         }
         deviceStaging = atLeast(deviceStaging, hostStaging.bytes());
         ByteBuffer b = hostStaging.view();
-        float[] staged = plan.staging();
         for (int i = 0; i < n; i++) {
-            b.putInt(4 * i, plan.fetchSlot(i));
+            b.putInt(4 * i, destSlots[i]);
         }
         int at = (int) blocks;
         if (format == PageFormat.BF16) {

@@ -1,7 +1,6 @@
 package dev.icecache.gpu.resident;
 
 import dev.icecache.gpu.launch.PageTable;
-import dev.icecache.kvcache.transfer.TransferPlan;
 
 /**
  * The device operations of a device-resident attention step, on one document's page region
@@ -18,8 +17,12 @@ public interface KvDevice extends AutoCloseable {
     /** Copies K and V rows: {@code pairs[2i]} (source row index) to {@code pairs[2i+1]} (destination), i &lt; n. */
     void copyRows(int[] pairs, int n);
 
-    /** Copies the pages an executed plan fetched (its staging, plan order) into their slots. */
-    void scatter(TransferPlan plan);
+    /**
+     * Copies {@code n} page blocks from the host into their slots: block i (floats
+     * {@code blocks[i * floatsPerPage ..]}, the PageLayout) to slot {@code slots[i]}, in the pool format
+     * (one staged copy and one scatter: a plan's fetched pages, or a restored cache's pages).
+     */
+    void loadPages(int[] slots, float[] blocks, int n);
 
     /** Causal attention of batch positions 0..n-1 (at p0 ..) over {@code table}; output per position. */
     void attend(PageTable table, int p0, int n);

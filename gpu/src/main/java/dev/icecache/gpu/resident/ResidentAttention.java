@@ -27,7 +27,8 @@ import dev.icecache.kvcache.transfer.TransferPlan;
  * </pre>
  *
  * Outputs equal {@link PagedKvCache#attendBlock}'s up to summation order (rows are reduced in table
- * order, not position order). Attach to an empty cache; one thread at a time.
+ * order, not position order). Attach to an empty cache, or to a restored one between elements (its
+ * pool blocks and dense pages go up first, {@value #LOAD_BATCH} per copy); one thread at a time.
  */
 public final class ResidentAttention implements ResidentMirror, AutoCloseable {
 
@@ -41,20 +42,23 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
     private final int[] headSlots;
     private int[] pairs = new int[64];
     private int pairCount;
+    private int[] loadSlots = new int[LOAD_BATCH];            // pages handed over at attach, or a plan's fetches
+    private float[] loadBlocks;                                // [LOAD_BATCH][floatsPerPage], only while attaching
+    private int loadCount;
+
+    /** Pages per staged copy while a restored cache's pages go up. */
+    static final int LOAD_BATCH = 256;
     private boolean closed;
     private Runnable onClose = () -> { };
 
     /**
-     * Mirrors {@code cache} (which must be empty) on a device region of {@code slots}' size opened by
-     * {@code open}.
+     * Mirrors {@code cache} on a device region of {@code slots}' size opened by {@code open}; a cache
+     * that holds positions (a restored one) hands its pool and dense pages up first.
      *
-     * @throws IllegalArgumentException when the cache already holds positions or the slots do not fit its pool
+     * @throws IllegalArgumentException when the slots do not fit the cache's pool
+     * @throws IllegalStateException when the cache holds uncommitted chunk rows (attach between elements)
      */
     public ResidentAttention(PagedKvCache cache, ResidentSlots slots, Function<ResidentSlots, KvDevice> open) {
-        if (cache.length() != 0) {
-            throw new IllegalArgumentException("device-resident attention needs an empty cache; this one holds "
-                    + cache.length() + " positions (a restored cache keeps the host attention path)");
-        }
         if (slots.poolSlots() != cache.poolCapacityPages()
                 || slots.firstSparse() != cache.config().denseLayers()
                 || slots.nKvHeads() != cache.shape().nKvHeads()) {
@@ -80,7 +84,15 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
         }
         this.headSlots = new int[shape.nKvHeads()];
         this.device = open.apply(slots);
-        cache.attachMirror(this);
+        try {
+            cache.attachMirror(this);
+            flushLoads();
+            loadBlocks = null;
+        } catch (RuntimeException e) {
+            cache.attachMirror(null);
+            device.close();
+            throw e;
+        }
     }
 
     /** Pages one KV head's table of a sparse step may list: sink + window + retrieved + chunk. */
@@ -211,7 +223,43 @@ public final class ResidentAttention implements ResidentMirror, AutoCloseable {
 
     @Override
     public void pagesFetched(TransferPlan plan) {
-        device.scatter(plan);
+        int n = plan.fetchCount();
+        if (loadSlots.length < n) {
+            loadSlots = new int[Math.max(n, 2 * loadSlots.length)];
+        }
+        for (int i = 0; i < n; i++) {
+            loadSlots[i] = plan.fetchSlot(i);
+        }
+        device.loadPages(loadSlots, plan.staging(), n);
+    }
+
+    @Override
+    public void poolPageLoaded(int slot, float[] block, int off) {
+        queueLoad(slot, block, off);
+    }
+
+    @Override
+    public void densePageLoaded(int layer, int kvHead, int page, float[] block, int off) {
+        queueLoad(slots.denseSlot(layer, kvHead, page), block, off);
+    }
+
+    private void queueLoad(int slot, float[] block, int off) {
+        int fpp = slots.layout().floatsPerPage();
+        if (loadBlocks == null) {
+            loadBlocks = new float[LOAD_BATCH * fpp];
+        }
+        loadSlots[loadCount] = slot;
+        System.arraycopy(block, off, loadBlocks, loadCount * fpp, fpp);
+        if (++loadCount == LOAD_BATCH) {
+            flushLoads();
+        }
+    }
+
+    private void flushLoads() {
+        if (loadCount > 0) {
+            device.loadPages(loadSlots, loadBlocks, loadCount);
+            loadCount = 0;
+        }
     }
 
     private void flushCopies() {

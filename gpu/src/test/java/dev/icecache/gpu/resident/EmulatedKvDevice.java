@@ -8,7 +8,6 @@ import dev.icecache.gpu.launch.ResidentSlots;
 import dev.icecache.gpu.launch.RowsLaunch;
 import dev.icecache.gpu.launch.ScatterLaunch;
 import dev.icecache.kvcache.page.PageFormat;
-import dev.icecache.kvcache.transfer.TransferPlan;
 
 /**
  * {@link KvDevice} on the CPU: the region as an array in the pool's format (BF16: 16-bit elements
@@ -101,18 +100,16 @@ final class EmulatedKvDevice implements KvDevice {
     }
 
     @Override
-    public void scatter(TransferPlan plan) {
-        int n = plan.fetchCount();
+    public void loadPages(int[] destSlots, float[] staged, int n) {
         if (n == 0) {
             return;
         }
         int fpp = slots.layout().floatsPerPage();
         // host staging in the device format (narrowing a BF16 store's widened floats is exact), one copy
-        float[] staged = plan.staging();
         LaunchDims d = ScatterLaunch.dims(n, fpp);
         for (int bx = 0; bx < d.gridX(); bx++) {
             for (int i = 0; i < d.gridY(); i++) {
-                int dest = plan.fetchSlot(i);
+                int dest = destSlots[i];
                 for (int tx = 0; tx < d.blockX(); tx++) {
                     long to = ScatterLaunch.destIndex(bx, tx, dest, fpp);
                     long from = ScatterLaunch.sourceIndex(bx, i, tx, fpp);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,7 @@ import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
+import dev.icecache.kvcache.policy.CacheSnapshot;
 import dev.icecache.kvcache.policy.PagedKvCache;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.Projection;
@@ -188,19 +191,79 @@ class ResidentAttentionTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"ICECACHE, BF16", "ICECACHE, F32", "FULL, BF16"})
+    void shouldAttachToARestoredCacheAndAttendAsTheHost(Policy policy, PageFormat format) {
+        CacheConfig config = CacheConfig.of(policy, 64).withDenseLayers(1).withPageFormat(format);
+        PagedKvCache reference = cache(config);
+        InMemoryPageStore store = new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), format);
+        Projection projection = new Projection(SHAPE.headDim(), new SplittableRandom(2));
+        PagedKvCache before = new PagedKvCache(SHAPE, config, store, projection);
+        SplittableRandom rnd = new SplittableRandom(8);
+        float[] out = new float[MAX_BATCH * SHAPE.qDim()];
+        for (int p = 0; p < 300; p += 30) {
+            for (int l = 0; l < SHAPE.nLayers(); l++) {
+                float[] q = random(rnd, 30 * SHAPE.qDim());
+                float[] k = random(rnd, 30 * SHAPE.kvDim());
+                float[] v = random(rnd, 30 * SHAPE.kvDim());
+                for (PagedKvCache c : new PagedKvCache[] {reference, before}) {
+                    for (int t = 0; t < 30; t++) {
+                        c.append(l, p + t, k, t * SHAPE.kvDim(), v, t * SHAPE.kvDim());
+                    }
+                    c.attendBlock(l, p, 30, q, 0, out, 0);
+                }
+            }
+        }
+        CacheSnapshot snap = before.snapshot();
+        reference.snapshot();   // same commits on both sides
+        Map<String, byte[]> cells = new HashMap<>();
+        for (int i = 0; i < snap.cellCount(); i++) {
+            cells.put(snap.cellLayer()[i] + "/" + snap.cellHead()[i] + "/" + snap.cellId()[i], snap.cellBytes()[i]);
+        }
+        PagedKvCache restored = PagedKvCache.restore(SHAPE, config, store, projection, snap.header(),
+                (l, h, c) -> cells.get(l + "/" + h + "/" + c));
+        EmulatedKvDevice[] device = new EmulatedKvDevice[1];
+        ResidentAttention resident = new ResidentAttention(restored, ResidentTwin.slots(restored, config),
+                s -> device[0] = new EmulatedKvDevice(s, format, SHAPE.qDim(), MAX_BATCH));
+        assertTrue(device[0].pagesScattered > 0, "the restored pages did not go up");
+        float[] expected = new float[MAX_BATCH * SHAPE.qDim()];
+        for (int p = 300; p < 420; ) {
+            int n = p < 340 ? 1 : 20;
+            for (int l = 0; l < SHAPE.nLayers(); l++) {
+                float[] q = random(rnd, n * SHAPE.qDim());
+                float[] k = random(rnd, n * SHAPE.kvDim());
+                float[] v = random(rnd, n * SHAPE.kvDim());
+                for (int t = 0; t < n; t++) {
+                    reference.append(l, p + t, k, t * SHAPE.kvDim(), v, t * SHAPE.kvDim());
+                }
+                reference.attendBlock(l, p, n, q, 0, expected, 0);
+                device[0].q = q;
+                device[0].k = k;
+                device[0].v = v;
+                resident.attendLayer(l, p, n, q, k, v);
+                for (int i = 0; i < n * SHAPE.qDim(); i++) {
+                    assertEquals(expected[i], device[0].out[i], 1e-4f, policy + " layer=" + l + " positions " + p
+                            + ".." + (p + n - 1) + " float " + i);
+                }
+            }
+            p += n;
+        }
+    }
+
     @Test
-    void shouldRefuseACacheThatAlreadyHoldsPositions() {
+    void shouldRefuseToAttachInTheMiddleOfAChunk() {
         CacheConfig config = CacheConfig.of(Policy.ICECACHE, 64).withDenseLayers(1);
         PagedKvCache c = cache(config);
         float[] row = new float[SHAPE.kvDim()];
-        c.append(0, 0, row, 0, row, 0);
-        c.append(1, 0, row, 0, row, 0);
-        c.append(2, 0, row, 0, row, 0);
-        ResidentSlots slots = ResidentSlots.of(PageLayout.of(SHAPE.headDim()), c.poolCapacityPages(), SHAPE.nLayers(),
-                1, SHAPE.nKvHeads(), MAX_BATCH, SHAPE.maxTokens());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ResidentAttention(c, slots,
-                s -> new EmulatedKvDevice(s, PageFormat.BF16, SHAPE.qDim(), MAX_BATCH)));
-        assertTrue(e.getMessage().contains("empty cache"), e.getMessage());
+        for (int l = 0; l < SHAPE.nLayers(); l++) {
+            c.append(l, 0, row, 0, row, 0);
+        }
+        EmulatedKvDevice[] device = new EmulatedKvDevice[1];
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ResidentAttention(c,
+                ResidentTwin.slots(c, config), s -> device[0] = new EmulatedKvDevice(s, PageFormat.BF16, SHAPE.qDim(),
+                MAX_BATCH)));
+        assertTrue(e.getMessage().contains("element boundary"), e.getMessage());
+        assertTrue(device[0].closed, "the device region of a refused attach was not given back");
     }
 
     @Test

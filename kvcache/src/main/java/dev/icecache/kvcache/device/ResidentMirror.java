@@ -13,6 +13,9 @@ import dev.icecache.kvcache.transfer.TransferPlan;
  *                                  (the row is the chunk's row chunkIndex: the mirror copies its own chunk row)
  *   selection of a step:           pagesFetched(plan) after plan.execute (the plan's staging holds the pages)
  *   close of the cache:            cacheClosed() (the document is unloaded: the mirror frees its pages)
+ *   attach to a cache that holds positions (a restored one):
+ *                                  poolPageLoaded(slot, ..) for every pool slot, densePageLoaded(..) for every
+ *                                  page of a dense layer (rows past the layer's length are zero)
  * </pre>
  *
  * Called on the cache's thread, inside the cache's calls; must not call back into the cache.
@@ -28,6 +31,12 @@ public interface ResidentMirror {
 
     /** An executed plan's fetched pages (staged in plan order) now fill their slots on the host. */
     void pagesFetched(TransferPlan plan);
+
+    /** Pool slot {@code slot}'s block ({@code block[off ..]}, PageLayout) as the cache holds it at attach time. */
+    void poolPageLoaded(int slot, float[] block, int off);
+
+    /** Page {@code page} (positions from page * rowsPerPage) of a dense layer's KV head at attach time. */
+    void densePageLoaded(int layer, int kvHead, int page, float[] block, int off);
 
     /** The cache was closed: the copy is no longer needed. */
     void cacheClosed();

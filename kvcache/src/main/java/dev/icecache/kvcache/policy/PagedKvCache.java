@@ -250,10 +250,25 @@ public final class PagedKvCache implements KvCache {
 
     /**
      * Registers (or with null removes) the device copy of the resident pool (issue 14): told of
-     * every row committed into a sink or window slot and of every fetched page. Attach it to an
-     * empty cache (or keep the device copy in step from the start).
+     * every row committed into a sink or window slot and of every fetched page. A cache that holds
+     * positions (a restored one) first hands it every pool block and every dense page; attach at an
+     * element boundary then (no uncommitted chunk rows).
+     *
+     * @throws IllegalStateException when a sparse layer holds uncommitted chunk rows
      */
     public void attachMirror(ResidentMirror m) {
+        if (m != null && length() > 0) {
+            for (int l = firstSparse; l < shape.nLayers(); l++) {
+                if (committed[l] != length[l]) {
+                    throw new IllegalStateException(String.format("attach a mirror at an element boundary: layer=%d "
+                        + "holds %d uncommitted chunk rows", l, length[l] - committed[l]));
+                }
+            }
+            for (int slot = 0; slot < pool.capacity(); slot++) {
+                m.poolPageLoaded(slot, pool.data(), pool.offset(slot));
+            }
+            dense.replay(length, m);
+        }
         this.mirror = m;
     }
 
