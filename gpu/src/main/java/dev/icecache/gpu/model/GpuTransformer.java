@@ -8,6 +8,7 @@ import jcuda.driver.CUdeviceptr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.icecache.gpu.cuda.CudaCallException;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
 import dev.icecache.gpu.cuda.Kernel;
@@ -249,7 +250,8 @@ public final class GpuTransformer implements AutoCloseable {
         try {
             lease = region.lease("cache@" + Integer.toHexString(System.identityHashCode(cache)),
                     slots.bytes(pc.config().pageFormat()));
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | CudaCallException e) {
+            // over the per-document budget, region full, or the region's cuMemAlloc failed (out of memory)
             LOG.warn("GPU: attention of this document stays on the host: {}", e.getMessage());
             hostOnly.put(cache, Boolean.TRUE);
             return null;

@@ -122,13 +122,13 @@ public final class SharedDeviceRegion implements AutoCloseable {
             long at = e.getKey();
             long len = e.getValue();
             if (len >= need) {
+                if (memory == null) {
+                    memory = allocate.apply(capacityBytes);   // may throw: nothing changed yet
+                }
                 // read before remove: TreeMap may reuse the removed entry's node for its successor
                 free.remove(at);
                 if (len > need) {
                     free.put(at + need, len - need);
-                }
-                if (memory == null) {
-                    memory = allocate.apply(capacityBytes);
                 }
                 usedBytes += need;
                 leases++;

@@ -1,7 +1,5 @@
 package dev.icecache.gpu.resident;
 
-import java.nio.ByteBuffer;
-
 import dev.icecache.gpu.cuda.Cuda;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
@@ -14,6 +12,7 @@ import dev.icecache.gpu.launch.PrefillAttentionLaunch;
 import dev.icecache.gpu.launch.ResidentSlots;
 import dev.icecache.gpu.launch.RowsLaunch;
 import dev.icecache.gpu.launch.ScatterLaunch;
+import dev.icecache.gpu.launch.StagingLayout;
 import dev.icecache.kvcache.page.PageFormat;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -131,13 +130,16 @@ public final class CudaKvDevice implements KvDevice {
 
     @Override
     public void loadPages(int[] destSlots, float[] staged, int n) {
-        if (n == 0) {
-            return;
-        }
         int fpp = slots.layout().floatsPerPage();
-        int bpf = format.bytesPerFloat();
-        long blocks = align(4L * n);
-        long bytes = blocks + (long) n * fpp * bpf;
+        for (int first = 0; first < n; first += LaunchDims.MAX_GRID_YZ) {
+            loadBatch(destSlots, first, staged, Math.min(LaunchDims.MAX_GRID_YZ, n - first), fpp);
+        }
+    }
+
+    /** One staged move of pages first .. first+m-1: pinned [slots | blocks] (StagingLayout), one copy, one scatter. */
+    private void loadBatch(int[] destSlots, int first, float[] staged, int m, int fpp) {
+        StagingLayout s = new StagingLayout(slots.layout(), m, format);
+        long bytes = s.totalBytes();
         waitForPreviousCopy();
         if (hostStaging == null || hostStaging.bytes() < bytes) {
             if (hostStaging != null) {
@@ -146,36 +148,20 @@ public final class CudaKvDevice implements KvDevice {
             hostStaging = new PinnedBuffer(Math.max(bytes, hostStaging == null ? 0 : 2 * hostStaging.bytes()));
         }
         deviceStaging = atLeast(deviceStaging, hostStaging.bytes());
-        ByteBuffer b = hostStaging.view();
-        for (int i = 0; i < n; i++) {
-            b.putInt(4 * i, destSlots[i]);
-        }
-        int at = (int) blocks;
-        if (format == PageFormat.BF16) {
-            for (int i = 0; i < n * fpp; i++) {
-                b.putShort(at + 2 * i, PageFormat.narrow(staged[i]));
-            }
-        } else {
-            b.position(at);
-            b.asFloatBuffer().put(staged, 0, n * fpp);
-            b.position(0);
-        }
+        s.fill(hostStaging.view(), destSlots, first, staged, m);
         deviceStaging.uploadAsync(hostStaging.pointer(), bytes, 0, null);
         Cuda.checkCu(JCudaDriver.cuEventRecord(copied, null), "cuEventRecord copied");
         pending = true;
         h2d += bytes;
-        for (int first = 0; first < n; first += LaunchDims.MAX_GRID_YZ) {
-            int m = Math.min(LaunchDims.MAX_GRID_YZ, n - first);
-            cuda.launch(pick(Kernel.SCATTER_PAGES, Kernel.SCATTER_PAGES_BF16), ScatterLaunch.dims(m, fpp), null,
-                    Pointer.to(Pointer.to(deviceStaging.pointer().withByteOffset(blocks + (long) first * fpp * bpf)),
-                            Pointer.to(region),
-                            Pointer.to(deviceStaging.pointer().withByteOffset(4L * first)),
-                            Pointer.to(new int[] {m}), Pointer.to(new int[] {fpp})));
-        }
+        cuda.launch(pick(Kernel.SCATTER_PAGES, Kernel.SCATTER_PAGES_BF16), ScatterLaunch.dims(m, fpp), null,
+                Pointer.to(Pointer.to(deviceStaging.pointer().withByteOffset(s.blocksByteOffset())), Pointer.to(region),
+                        Pointer.to(deviceStaging.pointer().withByteOffset(s.slotsByteOffset())),
+                        Pointer.to(new int[] {m}), Pointer.to(new int[] {fpp})));
     }
 
-    private static long align(long bytes) {
-        return (bytes + 255) / 256 * 256;
+    /** Blocks until the last staged copy has read the pinned buffer. */
+    public void waitForCopies() {
+        waitForPreviousCopy();
     }
 
     private void waitForPreviousCopy() {

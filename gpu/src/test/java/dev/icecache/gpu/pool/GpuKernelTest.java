@@ -19,6 +19,8 @@ import dev.icecache.gpu.launch.KernelEmulator;
 import dev.icecache.gpu.launch.MatMulLaunch;
 import dev.icecache.gpu.launch.PageTable;
 import dev.icecache.gpu.launch.PrefillAttentionLaunch;
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.gpu.resident.CudaKvDevice;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
@@ -155,8 +157,12 @@ class GpuKernelTest {
                 sets[h] = new ResidentSet(0, h, 12);
             }
             TransferPlan plan = new TransferPlan(slots);
-            try (DevicePagePool device = new DevicePagePool(cuda, slots, 48)) {
+            ResidentSlots region = new ResidentSlots(layout, 48, 1, 0, 1, 1, 1);
+            try (DeviceBuffer memory = DeviceBuffer.ofFloats((long) region.totalSlots() * layout.floatsPerPage());
+                 CudaKvDevice device = new CudaKvDevice(cuda, region, PageFormat.F32, memory.pointer(), () -> { },
+                         32, 32)) {
                 float[] mirror = new float[slots.data().length];
+                int[] dest = new int[48];
                 for (int step = 0; step < 5; step++) {
                     plan.clear();
                     for (int h = 0; h < 4; h++) {
@@ -167,9 +173,11 @@ class GpuKernelTest {
                         plan.plan(sets[h], selected, 12);
                     }
                     plan.execute(store);
-                    device.upload(plan);
-                    device.waitForPreviousCopy();
-                    device.pool().download(0, mirror, 0, mirror.length);
+                    for (int i = 0; i < plan.fetchCount(); i++) {
+                        dest[i] = plan.fetchSlot(i);
+                    }
+                    device.loadPages(dest, plan.staging(), plan.fetchCount());
+                    memory.download(0, mirror, 0, mirror.length);
                     for (int i = 0; i < plan.fetchCount(); i++) {
                         int at = slots.offset(plan.fetchSlot(i));
                         float[] want = java.util.Arrays.copyOfRange(slots.data(), at, at + layout.floatsPerPage());

@@ -68,6 +68,21 @@ class SharedDeviceRegionTest {
     }
 
     @Test
+    void shouldKeepEveryByteWhenTheRegionsAllocationFails() {
+        boolean[] fail = {true};
+        SharedDeviceRegion r = new SharedDeviceRegion(4096, 4096, bytes -> {
+            if (fail[0]) {
+                throw new IllegalStateException("cuMemAlloc: out of memory");
+            }
+            return new FakeMemory(bytes);
+        });
+        assertThrows(IllegalStateException.class, () -> r.lease("a", 4096));
+        assertEquals(0, r.usedBytes());
+        fail[0] = false;
+        assertEquals(4096, r.lease("a", 4096).bytes());
+    }
+
+    @Test
     void shouldNeverOverlapLeasesAndGiveEveryByteBackWhenDocumentsUnload() {
         long capacity = 1 << 16;
         SharedDeviceRegion r = new SharedDeviceRegion(capacity, capacity, FakeMemory::new);

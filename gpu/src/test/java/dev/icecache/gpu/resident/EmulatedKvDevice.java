@@ -1,5 +1,8 @@
 package dev.icecache.gpu.resident;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import dev.icecache.gpu.launch.KernelEmulator;
 import dev.icecache.gpu.launch.LaunchDims;
 import dev.icecache.gpu.launch.PageTable;
@@ -7,6 +10,7 @@ import dev.icecache.gpu.launch.PrefillAttentionLaunch;
 import dev.icecache.gpu.launch.ResidentSlots;
 import dev.icecache.gpu.launch.RowsLaunch;
 import dev.icecache.gpu.launch.ScatterLaunch;
+import dev.icecache.gpu.launch.StagingLayout;
 import dev.icecache.kvcache.page.PageFormat;
 
 /**
@@ -104,23 +108,31 @@ final class EmulatedKvDevice implements KvDevice {
         if (n == 0) {
             return;
         }
+        // the pinned staging as CudaKvDevice fills it, copied as it is, then scatter_pages[_bf16] over its grid
+        StagingLayout s = new StagingLayout(slots.layout(), n, format);
+        ByteBuffer b = ByteBuffer.allocate((int) s.totalBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        s.fill(b, destSlots, 0, staged, n);
         int fpp = slots.layout().floatsPerPage();
-        // host staging in the device format (narrowing a BF16 store's widened floats is exact), one copy
         LaunchDims d = ScatterLaunch.dims(n, fpp);
         for (int bx = 0; bx < d.gridX(); bx++) {
             for (int i = 0; i < d.gridY(); i++) {
-                int dest = destSlots[i];
+                int dest = b.getInt((int) s.slotsByteOffset() + 4 * i);
                 for (int tx = 0; tx < d.blockX(); tx++) {
                     long to = ScatterLaunch.destIndex(bx, tx, dest, fpp);
                     long from = ScatterLaunch.sourceIndex(bx, i, tx, fpp);
-                    if (to >= 0) {
-                        store(to, staged[(int) from]);
+                    if (to < 0) {
+                        continue;
+                    }
+                    if (f32 != null) {
+                        f32[(int) to] = b.getFloat((int) (s.blocksByteOffset() + 4 * from));
+                    } else {
+                        bf16[(int) to] = b.getShort((int) (s.blocksByteOffset() + 2 * from));
                     }
                 }
             }
         }
         pagesScattered += n;
-        h2d += (long) n * Integer.BYTES + (long) n * fpp * format.bytesPerFloat();
+        h2d += s.totalBytes();
         launches++;
     }
 
