@@ -1,5 +1,6 @@
 package dev.icecache.gpu;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 import static org.junit.platform.launcher.TagFilter.includeTags;
 
@@ -30,14 +31,21 @@ import org.junit.platform.launcher.core.LauncherFactory;
  */
 public final class GpuCheck {
 
+    /** The operators module's check of DocumentSession on the GPU (in the bundle; absent from gpu's own tests). */
+    static final String DOCUMENT_SESSION_CHECK = "dev.icecache.operators.decode.GpuDocumentSessionTest";
+
     private GpuCheck() {
     }
 
     /** Runs the checks; {@code --list} only lists them (works without a GPU: verifies the bundle); {@code --long} adds the long tier. */
     public static void main(String[] args) {
         boolean longTier = java.util.Arrays.asList(args).contains("--long");
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("dev.icecache.gpu")).filters(includeTags("gpu")).build();
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("dev.icecache.gpu")).filters(includeTags("gpu"));
+        if (GpuCheck.class.getClassLoader().getResource(DOCUMENT_SESSION_CHECK.replace('.', '/') + ".class") != null) {
+            builder.selectors(selectClass(DOCUMENT_SESSION_CHECK));   // the decoder's path (operators, no Flink class)
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
         if (args.length > 0 && args[0].equals("--list")) {
             TestPlan plan = launcher.discover(request);
