@@ -457,7 +457,8 @@ public final class PagedKvCache implements KvCache {
      * {@link #attachMirror mirror}), then the step's pool pages per KV head into {@code pages}: sink,
      * selected, window. The current chunk's rows (positions from {@code length - chunkRows}) are not
      * in the pool: the caller attends them from its own copy. Reducing the listed rows plus the
-     * chunk rows up to each query gives {@link #attendBlock}'s result up to summation order.
+     * chunk rows up to each query gives {@link #attendBlock}'s result up to summation order. The
+     * {@link #observeAttendedPositions attended-positions listener} is not told (nothing attends here).
      *
      * @throws IllegalArgumentException for a dense layer (the caller keeps those rows)
      */
@@ -493,7 +494,9 @@ public final class PagedKvCache implements KvCache {
             for (int i = 0; i < selectedCount[h]; i++) {
                 int page = selected[h][i];
                 int valid = selector.pageTokens(layer, h, page, pageRows);
-                pages.add(h, pool.slotOf(PageKey.of(layer, h, page)), valid, -1);
+                if (valid > 0) {
+                    pages.add(h, pool.slotOf(PageKey.of(layer, h, page)), valid, -1);
+                }
             }
             for (int j = windowFirst[layer]; sinkTokens + j * rows < done; j++) {
                 int first = sinkTokens + j * rows;
