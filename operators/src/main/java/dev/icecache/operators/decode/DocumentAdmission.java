@@ -146,7 +146,7 @@ public final class DocumentAdmission {
             }
             it.remove();
             liveBytes -= d.bytes;
-            d.store.close(); // everything was written back at its last element boundary
+            d.release(); // everything was written back at its last element boundary
         }
     }
 
@@ -182,7 +182,7 @@ public final class DocumentAdmission {
         LiveDocument d = live.remove(id);
         if (d != null) {
             liveBytes -= d.bytes;
-            d.store.close();
+            d.release();
         }
         queued.remove(id);
     }

@@ -419,7 +419,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         System.arraycopy(prompt.open(), 0, start, 1, prompt.open().length);
         int[] prefix = doc.segments.nextContext(start, prompt.recap(), prompt.instruction(), doc.cache.pagesMoved());
         live.remove(docId);
-        doc.store.close();
+        doc.release();
         pages.clear();
         cells.clear();
         MapStatePageStore store = new MapStatePageStore(pages, PageLayout.of(model.config().headDim()),
