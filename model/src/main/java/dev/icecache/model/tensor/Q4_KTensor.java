@@ -113,36 +113,14 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot {
         return sum + acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * {@inheritDoc} Per super-block: {@code isum = sum_j sc_j * (q_j . x_j)} over the eight
-     * 32-element sub-blocks and {@code msum = sum_j m_j * (sum of x_j)} from the activations'
-     * partial sums.
-     */
+    /** {@inheritDoc} {@link SubBlockDot#dot}. */
     @Override
     public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
-        x.checkRange(this, offset, xOff, n);
-        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
-        int xb = xOff / BLOCK;
-        float sum = 0f;
-        for (int b = 0; b < n / BLOCK; b++, block += BLOCK_BYTES, xb++) {
-            long scales0to7 = data.getLong(block + SCALES);
-            int scales8to11 = data.getInt(block + SCALES + 8);
-            int isum = Q8KActivations.INTS == null ? scalarProducts(block, scales0to7, scales8to11, x, xb)
-                    : vectorProducts(block, scales0to7, scales8to11, x, xb);
-            int msum = 0;
-            int sums = xb * (BLOCK / Q8KActivations.SUM_GROUP);
-            for (int j = 0; j < 8; j++) {
-                msum += KQuantScales.min(scales0to7, scales8to11, j) * (x.sums[sums + 2 * j] + x.sums[sums + 2 * j + 1]);
-            }
-            float dx = x.scales[xb];
-            sum = Math.fma(Float16.lookup(data.getShort(block)) * dx, (float) isum, sum);
-            sum = Math.fma(-(Float16.lookup(data.getShort(block + 2)) * dx), (float) msum, sum);
-        }
-        return sum;
+        return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
     }
 
     /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 127). */
-    private int vectorProducts(int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
+    static int vectorProducts(ByteBuffer data, int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
         IntVector acc = IntVector.zero(Q8KActivations.INTS);
         int xq = xb * BLOCK;
         // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .. 32c+31, elements 64c .. 64c+63
@@ -166,21 +144,5 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** {@link #vectorProducts} in scalar code. */
-    private int scalarProducts(int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
-        int isum = 0;
-        for (int j = 0; j < 8; j++) {
-            int qs = block + QS + 32 * (j >> 1);
-            int shift = 4 * (j & 1);
-            int xq = xb * BLOCK + 32 * j;
-            int dot = 0;
-            for (int l = 0; l < 32; l++) {
-                dot += (((data.get(qs + l) & 0xff) >>> shift) & 0x0f) * x.quants[xq + l];
-            }
-            isum += KQuantScales.scale(scales0to7, scales8to11, j) * dot;
-        }
-        return isum;
     }
 }

@@ -141,6 +141,9 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                 // lanes take the scale of the group's second half (computed, not a constant mask:
                 // C2 boxed the vectors of a blend with a static mask after other kernels compiled)
                 IntVector second = laneElements.add(e).lanewise(VectorOperators.ASHR, 4).neg();
+                // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 127),
+                // sign-extended and added (the shorter ((lane << 16) + lane) >> 16 gave one wrong Q6_K sum
+                // in Q8KDotTest after a model's decode had compiled the kernel; not pursued)
                 // groups 0 and 2 share bytes ql[l], groups 1 and 3 ql[l + 32]; qh[l] holds the high bits of all four
                 // (bits split in int16 lanes: x86 has no byte shifts; C2 may not compile them as vectors)
                 ShortVector l0 = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, ql + e,
@@ -150,29 +153,37 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                 ShortVector qh = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, block + QH + 32 * h + e,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
                 // group 0: elements 128h + 0 + e ..
-                ShortVector q0 = l0.and((short) 0x0f).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                ShortVector q0 = l0.and((short) 0x0f)
+                        .or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
                 IntVector p0 = q0.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 0 + e)).reinterpretAsInts();
                 p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
                 int first0 = data.get(sc + 0);
-                acc = acc.add(p0.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 1) - first0).and(second).add(first0)));
+                acc = acc.add(p0.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 1) - first0)
+                        .and(second).add(first0)));
                 // group 1: elements 128h + 32 + e ..
-                ShortVector q1 = l1.and((short) 0x0f).or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                ShortVector q1 = l1.and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
                 IntVector p1 = q1.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 32 + e)).reinterpretAsInts();
                 p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
                 int first1 = data.get(sc + 2);
-                acc = acc.add(p1.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 3) - first1).and(second).add(first1)));
+                acc = acc.add(p1.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 3) - first1)
+                        .and(second).add(first1)));
                 // group 2: elements 128h + 64 + e ..
-                ShortVector q2 = l0.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f).or(qh.lanewise(VectorOperators.ASHR, 4).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                ShortVector q2 = l0.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 4).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
                 IntVector p2 = q2.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 + e)).reinterpretAsInts();
                 p2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2.lanewise(VectorOperators.ASHR, 16));
                 int first2 = data.get(sc + 4);
-                acc = acc.add(p2.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 5) - first2).and(second).add(first2)));
+                acc = acc.add(p2.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 5) - first2)
+                        .and(second).add(first2)));
                 // group 3: elements 128h + 96 + e ..
-                ShortVector q3 = l1.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f).or(qh.lanewise(VectorOperators.ASHR, 6).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                ShortVector q3 = l1.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 6).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
                 IntVector p3 = q3.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 96 + e)).reinterpretAsInts();
                 p3 = p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16));
                 int first3 = data.get(sc + 6);
-                acc = acc.add(p3.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 7) - first3).and(second).add(first3)));
+                acc = acc.add(p3.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 7) - first3)
+                        .and(second).add(first3)));
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
