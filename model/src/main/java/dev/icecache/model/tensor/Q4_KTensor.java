@@ -119,7 +119,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot {
         return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
     }
 
-    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 127). */
+    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 128). */
     static int vectorProducts(ByteBuffer data, int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
         IntVector acc = IntVector.zero(Q8KActivations.INTS);
         int xq = xb * BLOCK;
@@ -134,7 +134,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot {
                 ShortVector packed = (ShortVector) p.convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
                 ShortVector lo = packed.and((short) 0x0f);
                 ShortVector hi = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f);
-                // each int lane: its two int16 products (|q * x| <= 15 * 127), sign-extended and added
+                // each int lane: its two int16 products (|q * x| <= 15 * 128), sign-extended and added
                 IntVector pl = lo.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + e)).reinterpretAsInts();
                 IntVector ph = hi.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + 32 + e))
                         .reinterpretAsInts();

@@ -125,7 +125,7 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot {
         return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
     }
 
-    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 31 * 127). */
+    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 31 * 128). */
     static int vectorProducts(ByteBuffer data, int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
         IntVector acc = IntVector.zero(Q8KActivations.INTS);
         int xq = xb * BLOCK;
@@ -144,7 +144,7 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot {
                 ShortVector lo = packed.and((short) 0x0f).or(qh.and((short) 1).lanewise(VectorOperators.LSHL, 4));
                 ShortVector hi = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
                         .or(qh.and((short) 2).lanewise(VectorOperators.LSHL, 3));
-                // each int lane: its two int16 products (|q * x| <= 31 * 127), sign-extended and added
+                // each int lane: its two int16 products (|q * x| <= 31 * 128), sign-extended and added
                 IntVector pl = lo.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + e)).reinterpretAsInts();
                 IntVector ph = hi.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + 32 + e))
                         .reinterpretAsInts();

@@ -29,6 +29,8 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
     private static final int SCALES = 192;
     private static final int D = 208;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    /** Per element pair of a 32-element step of the int8 kernel: -1 where it is in the second 16, else 0. */
+    private static final int[] SECOND_HALF = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
 
     Q6_KTensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -128,20 +130,20 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
         return sum;
     }
 
-    /** {@code sum_k sc_k * ((q_k - 32) . x_k)} of one super-block, exact in int (at most 16 * 128 * 16 * 32 * 127). */
+    /** {@code sum_k sc_k * ((q_k - 32) . x_k)} of one super-block, exact in int (at most 16 * 128 * 16 * 32 * 128). */
     private int vectorProducts(int block, Q8KActivations x, int xb) {
         IntVector acc = IntVector.zero(Q8KActivations.INTS);
-        IntVector laneElements = acc.addIndex(2); // int lane i holds elements 2i and 2i+1 of a step
         for (int h = 0; h < 2; h++) {
             int ql = block + 64 * h;
             int sc = block + SCALES + 8 * h;
             int xq = xb * BLOCK + 128 * h;
             for (int e = 0; e < 32; e += Q8KActivations.STEP) {
                 // -1 in the int lanes of the second 16 elements of the group's 32, else 0: those
-                // lanes take the scale of the group's second half (computed, not a constant mask:
-                // C2 boxed the vectors of a blend with a static mask after other kernels compiled)
-                IntVector second = laneElements.add(e).lanewise(VectorOperators.ASHR, 4).neg();
-                // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 127),
+                // lanes take the scale of the group's second half (loaded from an array: a blend with
+                // a static mask boxed vectors, and lanes computed from addIndex gave wrong sums once
+                // C2 recompiled the kernel for heap and mapped buffers)
+                IntVector second = IntVector.fromArray(Q8KActivations.INTS, SECOND_HALF, e / 2);
+                // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 128),
                 // sign-extended and added (the shorter ((lane << 16) + lane) >> 16 gave one wrong Q6_K sum
                 // in Q8KDotTest after a model's decode had compiled the kernel; not pursued)
                 // groups 0 and 2 share bytes ql[l], groups 1 and 3 ql[l + 32]; qh[l] holds the high bits of all four

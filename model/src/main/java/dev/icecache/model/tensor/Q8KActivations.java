@@ -5,9 +5,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A float vector quantized to Q8_K blocks, as ggml quantizes the activation vector before a
- * K-quant x int8 matrix-vector product: 256 int8 values per block with one float scale
- * {@code d = max|x| / 127} (each element rounded to the nearest multiple of d, so off by at most
- * {@code d / 2}), and the sum of each 16 consecutive int8 values (ggml's {@code bsums}), which the
+ * K-quant x int8 matrix-vector product, on ggml's grid ({@code quantize_row_q8_K_ref}): per block
+ * of 256, with m the element of largest magnitude, scale {@code d = -m / 128} and
+ * {@code q = min(127, round-half-even(x * (-128 / m)))}, so m becomes -128 and every element is off
+ * by at most |d| / 2, but for elements of m's opposite sign and magnitude above 127 |d|, which
+ * clamp to 127 (off by at most |d|); plus the sum of each 16 consecutive values (ggml's
+ * {@code bsums}), which the
  * Q4_K and Q5_K dots multiply by their sub-block mins. The int8 values are stored widened to
  * {@code short} so that every weight row reads them without converting them again. The buffers
  * are allocated once for a maximum length and refilled by {@link #quantize}, so a decode step
@@ -66,16 +69,21 @@ public final class Q8KActivations {
         }
         for (int b = 0; b < n; b += BLOCK) {
             float amax = 0f;
+            float max = 0f;
             for (int i = 0; i < BLOCK; i++) {
-                amax = Math.max(amax, Math.abs(x[xOff + b + i]));
+                float ax = Math.abs(x[xOff + b + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[xOff + b + i];
+                }
             }
-            float d = amax / 127f;
-            float inv = d == 0f ? 0f : 1f / d;
-            scales[(at + b) / BLOCK] = d;
+            // the same float operations as ggml, so that both engines round to the same integers
+            float iscale = amax == 0f ? 0f : -128f / max;
+            scales[(at + b) / BLOCK] = amax == 0f ? 0f : 1f / iscale;
             for (int g = 0; g < BLOCK; g += SUM_GROUP) {
                 int sum = 0;
                 for (int i = g; i < g + SUM_GROUP; i++) {
-                    int q = Math.round(x[xOff + b + i] * inv);
+                    int q = Math.min(127, (int) Math.rint(iscale * x[xOff + b + i]));
                     quants[at + b + i] = (short) q;
                     sum += q;
                 }

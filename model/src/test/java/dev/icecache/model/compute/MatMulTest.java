@@ -103,7 +103,7 @@ class MatMulTest {
                     x[i] = (float) rnd.nextGaussian();
                 }
                 float[] out = new float[batch * rows];
-                new MatMul(POOL, cols, true).apply(w, rows, cols, x, out, batch);
+                new MatMul(POOL, cols, true, true).apply(w, rows, cols, x, out, batch);
                 Q8KActivations q = new Q8KActivations(cols);
                 for (int t = 0; t < batch; t++) {
                     q.quantize(x, t * cols, cols, 0);

@@ -85,7 +85,7 @@ public final class KernelBits {
             for (int batch : new int[] {1, 9}) {
                 float[] x = Q8DotTest.randomVector(rnd, batch * cols);
                 float[] out = new float[batch * rows];
-                new MatMul(pool, cols).apply(w, rows, cols, x, out, batch);
+                new MatMul(pool, cols, true, true).apply(w, rows, cols, x, out, batch);
                 StringBuilder sb = new StringBuilder("matmul " + type + " batch=" + batch + ":");
                 for (float v : out) {
                     bits(sb, v);

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * arithmetic written here from ggml's block layouts (bit-identical: the integer sums are exact,
  * the float steps the same), and against the float dot of the dequantized weights with the
  * unquantized vector, within the activations' quantization error: at most
- * {@code sum_i |w_i| * dx / 2} per super-block, plus float rounding of 1e-5 of the magnitude.
+ * {@code sum_i |w_i| * |dx|} (half a step, or a whole one for an element ggml's grid clamps to
+ * 127), plus float rounding of 1e-5 of the magnitude.
  */
 class Q8KDotTest {
 
@@ -32,7 +33,7 @@ class Q8KDotTest {
     }
 
     @Test
-    void shouldQuantizeWithinHalfAScaleAndSumEachSixteen() {
+    void shouldQuantizeOnGgmlsGridAndSumEachSixteen() {
         for (long seed = 1; seed <= 20; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
             int n = 256 * (1 + rnd.nextInt(4));
@@ -40,18 +41,20 @@ class Q8KDotTest {
             Q8KActivations q = new Q8KActivations(n);
             q.quantize(x, 0, n, 0);
             for (int b = 0; b < n; b += 256) {
-                float amax = 0f;
+                float max = 0f;
                 for (int i = b; i < b + 256; i++) {
-                    amax = Math.max(amax, Math.abs(x[i]));
+                    max = Math.abs(x[i]) > Math.abs(max) ? x[i] : max;
                 }
-                float d = amax / 127f;
-                assertEquals(d, q.scales[b / 256], "seed=" + seed + " block scale");
+                float d = -max / 128;
+                assertEquals(d, q.scales[b / 256], Math.abs(d) * 1e-6f, "seed=" + seed + " block scale");
                 for (int i = b; i < b + 256; i++) {
-                    assertTrue(Math.abs(q.quants[i]) <= 127, "seed=" + seed + " i=" + i);
-                    assertTrue(Math.abs(x[i] - q.get(i)) <= d / 2 * (1 + 1e-5f),
+                    assertTrue(q.quants[i] >= -128 && q.quants[i] <= 127, "seed=" + seed + " i=" + i);
+                    // ggml's clamp: a value of the largest's opposite sign beyond 127 steps becomes 127
+                    boolean clamped = q.quants[i] == 127 && Math.abs(x[i]) > 127.5f * Math.abs(d);
+                    assertTrue(Math.abs(x[i] - q.get(i)) <= Math.abs(d) * (clamped ? 1 : 0.5f) * (1 + 1e-5f),
                             "seed=" + seed + " i=" + i + ": " + x[i] + " -> " + q.get(i) + " (scale " + d + ")");
-                    if (Math.abs(x[i]) == amax && amax > 0) {
-                        assertEquals(127, Math.abs(q.quants[i]), "seed=" + seed + ": the block's largest maps to +-127");
+                    if (x[i] == max) {
+                        assertEquals(-128, q.quants[i], "seed=" + seed + ": the block's largest maps to -128");
                     }
                 }
             }
@@ -108,12 +111,50 @@ class Q8KDotTest {
                     double wi = w.getFloat(off + i);
                     floatDot += wi * x[xOff + i];
                     magnitude += Math.abs(wi * q.get(xOff + i));
-                    quantError += Math.abs(wi) * q.scales[(xOff + i) / 256] / 2;
+                    // at most one step of the grid (a clamped element), usually half of one
+                    quantError += Math.abs(wi) * Math.abs(q.scales[(xOff + i) / 256]);
                 }
                 assertTrue(Math.abs(got - floatDot) <= quantError * (1 + 1e-4) + 1e-5 * magnitude,
                         where + ": |" + got + " - " + floatDot + "| exceeds the quantization bound " + quantError);
             }
         }
+    }
+
+    /**
+     * The bits stay the reference's once the kernel is compiled: hot on a direct (mapped) buffer,
+     * then alternating heap and direct buffers (C2 recompiled an earlier Q6_K kernel, whose lane
+     * scales came from {@code addIndex}, into one that summed wrongly on both).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void shouldKeepTheReferenceBitsWhenCompiledForMappedBuffersAndThenGivenHeapOnes(GgmlType type) {
+        FloatTensor hot = direct(randomTensor(type, new SplittableRandom(5), 2048));
+        Q8KActivations hotX = new Q8KActivations(2048);
+        hotX.quantize(randomVector(new SplittableRandom(6), 2048), 0, 2048, 0);
+        float sink = 0f;
+        for (int i = 0; i < 200_000; i++) {
+            sink += ((Q8KDot) hot).dotQ8K(0, hotX, 0, 2048);
+        }
+        assertTrue(Float.isFinite(sink), "warm-up sum");
+        for (int iter = 0; iter < 1000; iter++) {
+            SplittableRandom rnd = new SplittableRandom(iter);
+            int cols = 256 * (1 + rnd.nextInt(6));
+            FloatTensor w = randomTensor(type, rnd, cols);
+            if (iter % 2 == 1) {
+                w = direct(w);
+            }
+            Q8KActivations q = new Q8KActivations(cols);
+            q.quantize(randomVector(rnd, cols), 0, cols, 0);
+            assertEquals(Float.floatToRawIntBits(reference(type, bytes(w), 0, q, 0, cols)),
+                    Float.floatToRawIntBits(((Q8KDot) w).dotQ8K(0, q, 0, cols)), type + " iter " + iter);
+        }
+    }
+
+    private static FloatTensor direct(FloatTensor heap) {
+        ByteBuffer raw = heap.rawBytes();
+        ByteBuffer d = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        d.put(raw).flip();
+        return FloatTensor.of("direct", heap.type(), d, heap.size());
     }
 
     @Test
