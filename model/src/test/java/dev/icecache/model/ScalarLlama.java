@@ -15,7 +15,9 @@ import dev.icecache.model.tensor.GgmlType;
  * architecture's definition independently of the engine: weights decoded with
  * {@link FloatTensor#getFloat}, full causal attention over its own K/V lists, RoPE on adjacent
  * pairs. The oracle for the engine's numerics. Products with Q8_0 weights quantize the vector to
- * int8 blocks first when the engine's decode does ({@link MatMul#int8ActivationsByDefault()}).
+ * int8 blocks of 32 first when the engine's decode does ({@link MatMul#int8ActivationsByDefault()}),
+ * products with K-quant weights to ggml's Q8_K grid (blocks of 256) where rows are whole super-blocks
+ * and {@link MatMul#kquantInt8ByDefault()}.
  */
 final class ScalarLlama {
 
@@ -127,7 +129,11 @@ final class ScalarLlama {
     private double[] matvec(String name, double[] x, int rows, int cols) {
         FloatTensor w = t.get(name);
         if (w.type() == GgmlType.Q8_0 && MatMul.int8ActivationsByDefault() && cols % 32 == 0) {
-            x = quantizedQ8(x);
+            x = quantizedInt8(x, 32);
+        }
+        boolean kQuant = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q5_K || w.type() == GgmlType.Q6_K;
+        if (kQuant && MatMul.kquantInt8ByDefault() && cols % 256 == 0) {
+            x = quantizedQ8K(x);
         }
         double[] out = new double[rows];
         for (int r = 0; r < rows; r++) {
@@ -141,19 +147,38 @@ final class ScalarLlama {
     }
 
     /**
-     * x rounded as the engine's decode step rounds it before an int8 x int8 product on Q8_0
-     * weights (llama.cpp's route): per block of 32, to the nearest multiple of max|x| / 127.
+     * x rounded as the engine's decode step rounds it before an int8 product on Q8_0 or K-quant
+     * weights (llama.cpp's route): per block, to the nearest multiple of max|x| / 127.
      */
-    private static double[] quantizedQ8(double[] x) {
+    private static double[] quantizedInt8(double[] x, int block) {
         double[] q = new double[x.length];
-        for (int b = 0; b < x.length; b += 32) {
+        for (int b = 0; b < x.length; b += block) {
             double amax = 0;
-            for (int i = b; i < b + 32; i++) {
+            for (int i = b; i < b + block; i++) {
                 amax = Math.max(amax, Math.abs(x[i]));
             }
             double d = amax / 127;
-            for (int i = b; i < b + 32; i++) {
+            for (int i = b; i < b + block; i++) {
                 q[i] = d == 0 ? 0 : Math.round(x[i] / d) * d;
+            }
+        }
+        return q;
+    }
+
+    /**
+     * x rounded as the engine's decode step rounds it before an int8 product on K-quant weights:
+     * ggml's Q8_K grid per block of 256 (m the element of largest magnitude: steps of m / 128, m
+     * itself to -128, the opposite side clamped at 127 steps).
+     */
+    private static double[] quantizedQ8K(double[] x) {
+        double[] q = new double[x.length];
+        for (int b = 0; b < x.length; b += 256) {
+            double max = 0;
+            for (int i = b; i < b + 256; i++) {
+                max = Math.abs(x[i]) > Math.abs(max) ? x[i] : max;
+            }
+            for (int i = b; i < b + 256; i++) {
+                q[i] = max == 0 ? 0 : Math.min(127, Math.rint(x[i] * -128 / max)) * (-max / 128);
             }
         }
         return q;

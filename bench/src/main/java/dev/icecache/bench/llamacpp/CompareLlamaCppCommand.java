@@ -26,8 +26,20 @@ import picocli.CommandLine.Option;
         description = "Decode speed of this engine relative to llama.cpp (java-llama.cpp) on one GGUF.")
 public final class CompareLlamaCppCommand implements Callable<Integer> {
 
-    /** The weight types --generate-1b can write: a uniform Q8_0 model or llama.cpp's Q4_K_M mix. */
-    enum Quantization { Q8_0, Q4_K_M }
+    /** The weight types --generate-1b can write: a uniform Q8_0 or Q6_K model, or llama.cpp's Q4_K_M mix. */
+    enum Quantization {
+        Q8_0("1.3"), Q4_K_M("0.8"), Q6_K("1.0");
+
+        private final String gigabytes;
+
+        Quantization(String gigabytes) {
+            this.gigabytes = gigabytes;
+        }
+
+        WeightTypes weightTypes() {
+            return this == Q4_K_M ? WeightTypes.q4KM() : WeightTypes.uniform(GgmlType.valueOf(name()));
+        }
+    }
 
     @Option(names = "--model", description = "GGUF model file (default: none; give it or --generate-1b)")
     Path model;
@@ -112,10 +124,9 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
             System.err.println("writing " + file + " (random weights, " + quantization + ", Llama-3.2-1B shape; about "
-                    + (quantization == Quantization.Q8_0 ? "1.3" : "0.8") + " GB)...");
+                    + quantization.gigabytes + " GB)...");
             Path partial = dir.resolve(name + ".partial");
-            WeightTypes types = quantization == Quantization.Q8_0 ? WeightTypes.uniform(GgmlType.Q8_0) : WeightTypes.q4KM();
-            RandomModels.write(partial, RandomModels.Shape.LLAMA_3_2_1B, types, quantization.name(), 1L, true);
+            RandomModels.write(partial, RandomModels.Shape.LLAMA_3_2_1B, quantization.weightTypes(), quantization.name(), 1L, true);
             Files.move(partial, file);
         }
         return file;

@@ -3,6 +3,8 @@ package dev.icecache.model.compute;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.FixedLaneDot;
 import dev.icecache.model.tensor.Q8Activations;
+import dev.icecache.model.tensor.Q8KActivations;
+import dev.icecache.model.tensor.Q8KDot;
 import dev.icecache.model.tensor.Q8_0Tensor;
 
 /**
@@ -21,8 +23,11 @@ import dev.icecache.model.tensor.Q8_0Tensor;
  * which reads a quarter of the bytes of the float vector. That changes results by the
  * activations' quantization error (at most half a block scale per element, as in llama.cpp;
  * about 1% of a logit's scale on the random test models), so a Q8_0 prefill, which multiplies
- * in float, and a decode of the same positions differ by that much. F32, F16 and BF16 weights
- * (stories260K, iceeval-1m) are not affected.
+ * in float, and a decode of the same positions differ by that much. With the system property
+ * {@code icecache.kquant.int8-activations=true} (off by default: see {@link #kquantInt8ByDefault}),
+ * K-quant weights (Q4_K, Q5_K, Q6_K) whose rows are whole 256-element super-blocks do the same
+ * with Q8_K blocks on ggml's grid ({@link Q8KDot#dotQ8K}), as llama.cpp does. F32, F16 and BF16
+ * weights (stories260K, iceeval-1m) are not affected.
  *
  * <p>One instance per sequence (it holds the scratch and the operands of the running call);
  * not thread-safe.
@@ -36,37 +41,63 @@ public final class MatMul implements ComputePool.RangeTask {
     /** Whether Q8_0 decode products quantize the vectors and multiply in int8. */
     private static final boolean INT8_ACTIVATIONS =
             Boolean.parseBoolean(System.getProperty("icecache.q8.int8-activations", "true"));
+    /** Whether K-quant decode products do too (and Q8_0 ones are on). */
+    private static final boolean KQUANT_INT8 = INT8_ACTIVATIONS
+            && Boolean.parseBoolean(System.getProperty("icecache.kquant.int8-activations", "false"));
 
     private final ComputePool pool;
     private final float[][] rowScratch; // [part][4][maxCols]: four decoded rows
     private final float[][] tileScratch; // [part][FixedLaneDot.TILE_SCRATCH]: the tile's lanes
     private final Q8Activations quantizedX; // the batch's vectors, back to back, on the int8 path
+    private final Q8KActivations quantizedK; // the same in Q8_K blocks, for K-quant weights
 
     private FloatTensor w;
     private Q8_0Tensor q8w; // w while the int8 path runs, else null
+    private Q8KDot kw; // w while the K-quant int8 path runs, else null
     private float[] x;
     private float[] out;
     private int rows;
     private int cols;
     private int batch;
 
-    /** Whether decode products on Q8_0 weights multiply int8 x int8 (system property {@code icecache.q8.int8-activations}, default true). */
+    /** Whether decode products on Q8_0 weights multiply in int8 (system property {@code icecache.q8.int8-activations}, default true). */
     public static boolean int8ActivationsByDefault() {
         return INT8_ACTIVATIONS;
     }
 
-    /** Scratch for rows of up to {@code maxCols} columns; the int8 path as the system property says. */
+    /**
+     * Whether decode products on K-quant weights multiply in int8 (system property
+     * {@code icecache.kquant.int8-activations}, default false, and only with the Q8_0 one on).
+     * Off by default: faster (BENCHMARKS.md, "K-quant int8 decode"), but on the random Q4_K model
+     * of {@code RandomModelParityTest} one greedy step differs from llama.cpp's where the float
+     * product agrees with it; not understood yet.
+     */
+    public static boolean kquantInt8ByDefault() {
+        return KQUANT_INT8;
+    }
+
+    /** Scratch for rows of up to {@code maxCols} columns; the int8 paths as the system properties say. */
     public MatMul(ComputePool pool, int maxCols) {
-        this(pool, maxCols, INT8_ACTIVATIONS);
+        this(pool, maxCols, INT8_ACTIVATIONS, KQUANT_INT8);
     }
 
     /** Scratch for rows of up to {@code maxCols} columns; {@code int8Activations} picks the Q8_0 decode path. */
     public MatMul(ComputePool pool, int maxCols, boolean int8Activations) {
+        this(pool, maxCols, int8Activations, false);
+    }
+
+    /**
+     * Scratch for rows of up to {@code maxCols} columns; {@code int8Activations} picks the Q8_0
+     * decode path, {@code kquantInt8} the K-quant one.
+     */
+    public MatMul(ComputePool pool, int maxCols, boolean int8Activations, boolean kquantInt8) {
         this.pool = pool;
         this.rowScratch = new float[pool.parallelism()][4 * maxCols];
         this.tileScratch = new float[pool.parallelism()][FixedLaneDot.TILE_SCRATCH];
         int blocks = (maxCols + Q8Activations.BLOCK - 1) / Q8Activations.BLOCK;
         this.quantizedX = new Q8Activations(int8Activations ? (DECODE_ROW_BATCH - 1) * blocks * Q8Activations.BLOCK : 0);
+        int superBlocks = maxCols / Q8KActivations.BLOCK; // rows of other lengths multiply in float
+        this.quantizedK = new Q8KActivations(kquantInt8 ? (DECODE_ROW_BATCH - 1) * superBlocks * Q8KActivations.BLOCK : 0);
     }
 
     /**
@@ -81,12 +112,19 @@ public final class MatMul implements ComputePool.RangeTask {
         this.cols = cols;
         this.batch = batch;
         this.q8w = null; // also after a call that threw
+        this.kw = null;
         if (w instanceof Q8_0Tensor q && batch < DECODE_ROW_BATCH && cols % Q8Activations.BLOCK == 0
                 && (long) batch * cols <= quantizedX.capacity()) {
             for (int t = 0; t < batch; t++) {
                 quantizedX.quantize(x, t * cols, cols, t * cols);
             }
             this.q8w = q;
+        } else if (w instanceof Q8KDot k && batch < DECODE_ROW_BATCH && cols % Q8KActivations.BLOCK == 0
+                && (long) batch * cols <= quantizedK.capacity()) {
+            for (int t = 0; t < batch; t++) {
+                quantizedK.quantize(x, t * cols, cols, t * cols);
+            }
+            this.kw = k;
         }
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             run(0, rows, 0);
@@ -95,6 +133,7 @@ public final class MatMul implements ComputePool.RangeTask {
         }
         this.w = null;
         this.q8w = null;
+        this.kw = null;
         this.x = null;
         this.out = null;
     }
@@ -106,6 +145,15 @@ public final class MatMul implements ComputePool.RangeTask {
                 long rowOffset = (long) r * cols;
                 for (int t = 0; t < batch; t++) {
                     out[t * rows + r] = q8w.dotQ8(rowOffset, quantizedX, t * cols, cols);
+                }
+            }
+            return;
+        }
+        if (kw != null) {
+            for (int r = from; r < to; r++) {
+                long rowOffset = (long) r * cols;
+                for (int t = 0; t < batch; t++) {
+                    out[t * rows + r] = kw.dotQ8K(rowOffset, quantizedK, t * cols, cols);
                 }
             }
             return;

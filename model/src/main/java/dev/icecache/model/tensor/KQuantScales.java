@@ -48,6 +48,24 @@ final class KQuantScales {
         return (byteAt(b0to7, b8to11, j + 4) >>> 4) | (byteAt(b0to7, b8to11, j) >>> 6) << 4;
     }
 
+    /**
+     * {@code sum} plus one Q4_K or Q5_K super-block of an int8 dot ({@link Q8KDot}) at byte
+     * {@code block} (f16 d, f16 dmin, then the scales read as {@code b0to7}, {@code b8to11}):
+     * {@code isum} is its exact sum of scale-weighted products with activation block {@code xb};
+     * the mins multiply the activations' partial sums, then come the two float steps.
+     */
+    static float addSuperBlock(float sum, ByteBuffer data, int block, long b0to7, int b8to11, int isum,
+                               Q8KActivations x, int xb) {
+        int msum = 0;
+        int sums = xb * (Q8KActivations.BLOCK / Q8KActivations.SUM_GROUP);
+        for (int j = 0; j < 8; j++) {
+            msum += min(b0to7, b8to11, j) * (x.sums[sums + 2 * j] + x.sums[sums + 2 * j + 1]);
+        }
+        float dx = x.scales[xb];
+        sum = Math.fma(Float16.lookup(data.getShort(block)) * dx, (float) isum, sum);
+        return Math.fma(-(Float16.lookup(data.getShort(block + 2)) * dx), (float) msum, sum);
+    }
+
     private static int byteAt(long b0to7, int b8to11, int k) {
         return k < 8 ? (int) (b0to7 >>> (8 * k)) & 0xff : (b8to11 >>> (8 * (k - 8))) & 0xff;
     }

@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of elements 64c .. 64c+63 are bytes 32c .. 32c+31, low nibbles first (sub-block 2c), then
  * high nibbles (sub-block 2c+1); element = (d * sc_j) * q - (dmin * m_j).
  */
-public final class Q4_KTensor extends FloatTensor {
+public final class Q4_KTensor extends FloatTensor implements Q8KDot {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 144;
@@ -109,5 +111,38 @@ public final class Q4_KTensor extends FloatTensor {
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@inheritDoc} {@link SubBlockDot#dot}. */
+    @Override
+    public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
+        return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
+    }
+
+    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 128). */
+    static int vectorProducts(ByteBuffer data, int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
+        IntVector acc = IntVector.zero(Q8KActivations.INTS);
+        int xq = xb * BLOCK;
+        // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .. 32c+31, elements 64c .. 64c+63
+        for (int c = 0; c < 4; c++) {
+            int qs = block + QS + 32 * c;
+            int scaleLo = KQuantScales.scale(scales0to7, scales8to11, 2 * c);
+            int scaleHi = KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1);
+            for (int e = 0; e < 32; e += Q8KActivations.STEP) {
+                ByteVector p = ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, qs + e, ByteOrder.LITTLE_ENDIAN);
+                // nibbles split in int16 lanes (x86 has no byte shifts)
+                ShortVector packed = (ShortVector) p.convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                ShortVector lo = packed.and((short) 0x0f);
+                ShortVector hi = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f);
+                // each int lane: its two int16 products (|q * x| <= 15 * 128), sign-extended and added
+                IntVector pl = lo.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + e)).reinterpretAsInts();
+                IntVector ph = hi.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + 32 + e))
+                        .reinterpretAsInts();
+                pl = pl.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pl.lanewise(VectorOperators.ASHR, 16));
+                ph = ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(ph.lanewise(VectorOperators.ASHR, 16));
+                acc = acc.add(pl.mul(scaleLo)).add(ph.mul(scaleHi));
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * sub-block j (l in 0..31) takes bit j of qh[l] as its fifth bit:
  * element = (d * sc_j) * (nibble + 16 * bit) - (dmin * m_j).
  */
-public final class Q5_KTensor extends FloatTensor {
+public final class Q5_KTensor extends FloatTensor implements Q8KDot {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 176;
@@ -115,5 +117,42 @@ public final class Q5_KTensor extends FloatTensor {
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@inheritDoc} {@link SubBlockDot#dot} with the fifth bits. */
+    @Override
+    public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
+        return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
+    }
+
+    /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 31 * 128). */
+    static int vectorProducts(ByteBuffer data, int block, long scales0to7, int scales8to11, Q8KActivations x, int xb) {
+        IntVector acc = IntVector.zero(Q8KActivations.INTS);
+        int xq = xb * BLOCK;
+        // sub-blocks 2c and 2c+1: low and high nibbles of bytes 32c .., fifth bits 2c and 2c+1 of qh
+        for (int c = 0; c < 4; c++) {
+            int qs = block + QS + 32 * c;
+            int scaleLo = KQuantScales.scale(scales0to7, scales8to11, 2 * c);
+            int scaleHi = KQuantScales.scale(scales0to7, scales8to11, 2 * c + 1);
+            for (int e = 0; e < 32; e += Q8KActivations.STEP) {
+                ByteVector p = ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, qs + e, ByteOrder.LITTLE_ENDIAN);
+                // bits split in int16 lanes (x86 has no byte shifts; C2 may not compile them as vectors)
+                ShortVector packed = (ShortVector) p.convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                ShortVector qh = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, block + QH + e,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0)
+                        .lanewise(VectorOperators.ASHR, 2 * c);
+                ShortVector lo = packed.and((short) 0x0f).or(qh.and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                ShortVector hi = packed.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
+                        .or(qh.and((short) 2).lanewise(VectorOperators.LSHL, 3));
+                // each int lane: its two int16 products (|q * x| <= 31 * 128), sign-extended and added
+                IntVector pl = lo.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + e)).reinterpretAsInts();
+                IntVector ph = hi.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 * c + 32 + e))
+                        .reinterpretAsInts();
+                pl = pl.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pl.lanewise(VectorOperators.ASHR, 16));
+                ph = ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(ph.lanewise(VectorOperators.ASHR, 16));
+                acc = acc.add(pl.mul(scaleLo)).add(ph.mul(scaleHi));
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   element     = (d * scales[8h + 2g + l / 16]) * (bits - 32)
  * </pre>
  */
-public final class Q6_KTensor extends FloatTensor {
+public final class Q6_KTensor extends FloatTensor implements Q8KDot {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 210;
@@ -27,6 +29,8 @@ public final class Q6_KTensor extends FloatTensor {
     private static final int SCALES = 192;
     private static final int D = 208;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    /** Per element pair of a 32-element step of the int8 kernel: -1 where it is in the second 16, else 0. */
+    private static final int[] SECOND_HALF = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
 
     Q6_KTensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
@@ -107,5 +111,102 @@ public final class Q6_KTensor extends FloatTensor {
             }
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@inheritDoc} Per super-block: {@code isum = sum_k sc_k * ((q_k - 32) . x_k)} over the
+     * sixteen 16-element groups (Q6_K has no mins).
+     */
+    @Override
+    public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
+        x.checkRange(this, offset, xOff, n);
+        int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
+        int xb = xOff / BLOCK;
+        float sum = 0f;
+        for (int b = 0; b < n / BLOCK; b++, block += BLOCK_BYTES, xb++) {
+            int isum = Q8KActivations.INTS == null ? scalarProducts(block, x, xb) : vectorProducts(block, x, xb);
+            sum = Math.fma(Float16.lookup(data.getShort(block + D)) * x.scales[xb], (float) isum, sum);
+        }
+        return sum;
+    }
+
+    /** {@code sum_k sc_k * ((q_k - 32) . x_k)} of one super-block, exact in int (at most 16 * 128 * 16 * 32 * 128). */
+    private int vectorProducts(int block, Q8KActivations x, int xb) {
+        IntVector acc = IntVector.zero(Q8KActivations.INTS);
+        for (int h = 0; h < 2; h++) {
+            int ql = block + 64 * h;
+            int sc = block + SCALES + 8 * h;
+            int xq = xb * BLOCK + 128 * h;
+            for (int e = 0; e < 32; e += Q8KActivations.STEP) {
+                // -1 in the int lanes of the second 16 elements of the group's 32, else 0: those
+                // lanes take the scale of the group's second half (loaded from an array: a blend with
+                // a static mask boxed vectors, and lanes computed from addIndex gave wrong sums once
+                // C2 recompiled the kernel for heap and mapped buffers)
+                IntVector second = IntVector.fromArray(Q8KActivations.INTS, SECOND_HALF, e / 2);
+                // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 128),
+                // sign-extended and added (the shorter ((lane << 16) + lane) >> 16 gave one wrong Q6_K sum
+                // in Q8KDotTest after a model's decode had compiled the kernel; not pursued)
+                // groups 0 and 2 share bytes ql[l], groups 1 and 3 ql[l + 32]; qh[l] holds the high bits of all four
+                // (bits split in int16 lanes: x86 has no byte shifts; C2 may not compile them as vectors)
+                ShortVector l0 = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, ql + e,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                ShortVector l1 = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, ql + 32 + e,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                ShortVector qh = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, block + QH + 32 * h + e,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                // group 0: elements 128h + 0 + e ..
+                ShortVector q0 = l0.and((short) 0x0f)
+                        .or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                IntVector p0 = q0.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 0 + e)).reinterpretAsInts();
+                p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
+                int first0 = data.get(sc + 0);
+                acc = acc.add(p0.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 1) - first0)
+                        .and(second).add(first0)));
+                // group 1: elements 128h + 32 + e ..
+                ShortVector q1 = l1.and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                IntVector p1 = q1.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 32 + e)).reinterpretAsInts();
+                p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
+                int first1 = data.get(sc + 2);
+                acc = acc.add(p1.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 3) - first1)
+                        .and(second).add(first1)));
+                // group 2: elements 128h + 64 + e ..
+                ShortVector q2 = l0.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 4).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                IntVector p2 = q2.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 + e)).reinterpretAsInts();
+                p2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2.lanewise(VectorOperators.ASHR, 16));
+                int first2 = data.get(sc + 4);
+                acc = acc.add(p2.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 5) - first2)
+                        .and(second).add(first2)));
+                // group 3: elements 128h + 96 + e ..
+                ShortVector q3 = l1.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
+                        .or(qh.lanewise(VectorOperators.ASHR, 6).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
+                IntVector p3 = q3.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 96 + e)).reinterpretAsInts();
+                p3 = p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16));
+                int first3 = data.get(sc + 6);
+                acc = acc.add(p3.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 7) - first3)
+                        .and(second).add(first3)));
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #vectorProducts} in scalar code. */
+    private int scalarProducts(int block, Q8KActivations x, int xb) {
+        int isum = 0;
+        for (int k = 0; k < 16; k++) {
+            int half = k >> 3;
+            int g = (k >> 1) & 3;
+            int l0 = 16 * (k & 1);
+            int xq = xb * BLOCK + 128 * half + 32 * g;
+            int dot = 0;
+            for (int l = l0; l < l0 + 16; l++) {
+                int low = ((data.get(block + 64 * half + l + 32 * (g & 1)) & 0xff) >>> (4 * (g >> 1))) & 0x0f;
+                int high = ((data.get(block + QH + 32 * half + l) & 0xff) >>> (2 * g)) & 3;
+                dot += ((low | high << 4) - 32) * x.quants[xq + l];
+            }
+            isum += data.get(block + SCALES + k) * dot;
+        }
+        return isum;
     }
 }

@@ -60,17 +60,32 @@ public final class KernelBits {
             bits(sb, w.dotQ8(n, q, 0, n));
             lines.add(sb.toString());
         }
-        // matrix products through MatMul: a decode step (int8 on Q8_0) and a batch (the tile), two threads
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            for (int n : new int[] {256, 2048}) {
+                FloatTensor w = Q8KDotTest.randomTensor(type, rnd, 2 * n);
+                float[] x = Q8DotTest.randomVector(rnd, n);
+                Q8KActivations q = new Q8KActivations(n);
+                q.quantize(x, 0, n, 0);
+                StringBuilder sb = new StringBuilder("q8k " + type + " n=" + n + ":");
+                bits(sb, ((Q8KDot) w).dotQ8K(0, q, 0, n));
+                bits(sb, ((Q8KDot) w).dotQ8K(n, q, 0, n));
+                lines.add(sb.toString());
+            }
+        }
+        // matrix products through MatMul: a decode step (int8 on Q8_0 and K-quants) and a batch (the tile), two threads
         ComputePool pool = new ComputePool(2);
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             int rows = 70;
             int cols = 256;
-            FloatTensor w = type == GgmlType.F32 ? f32Tensor(Q8DotTest.randomVector(rnd, rows * cols))
-                    : Q8DotTest.randomTensor(rnd, rows * cols);
+            FloatTensor w = switch (type) {
+                case F32 -> f32Tensor(Q8DotTest.randomVector(rnd, rows * cols));
+                case Q8_0 -> Q8DotTest.randomTensor(rnd, rows * cols);
+                default -> Q8KDotTest.randomTensor(type, rnd, rows * cols);
+            };
             for (int batch : new int[] {1, 9}) {
                 float[] x = Q8DotTest.randomVector(rnd, batch * cols);
                 float[] out = new float[batch * rows];
-                new MatMul(pool, cols).apply(w, rows, cols, x, out, batch);
+                new MatMul(pool, cols, true, true).apply(w, rows, cols, x, out, batch);
                 StringBuilder sb = new StringBuilder("matmul " + type + " batch=" + batch + ":");
                 for (float v : out) {
                     bits(sb, v);
