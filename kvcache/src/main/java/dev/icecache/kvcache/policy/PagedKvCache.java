@@ -45,6 +45,16 @@ import java.util.Arrays;
  */
 public final class PagedKvCache implements KvCache {
 
+    /**
+     * Positions of scratch a cache keeps between chunks: buffers a prefill chunk grew beyond this
+     * (chunk rows, evicted pages, move scratch) are released after the chunk is committed, so a
+     * live document does not keep one chunk's worth of buffers (64 MiB at 1,024 positions on the
+     * Llama-3.2-1B shape); a decode step (one position, at most one evicted page) stays under it
+     * and allocates nothing.
+     */
+    static final int SCRATCH_ROWS = 64;
+    private static final float[] NO_ROWS = new float[0];
+
     final CacheShape shape;
     final CacheConfig config;
     final PageStore store;
@@ -280,6 +290,12 @@ public final class PagedKvCache implements KvCache {
                         evictions.values(h), first);
             }
         }
+        if (chunkK[layer].length > SCRATCH_ROWS * shape.kvDim()) {
+            chunkK[layer] = NO_ROWS;
+            chunkV[layer] = NO_ROWS;
+        }
+        evictions.release(SCRATCH_ROWS);
+        moves.release(SCRATCH_ROWS);
     }
 
     private void evictOldestWindowPage(int layer) {

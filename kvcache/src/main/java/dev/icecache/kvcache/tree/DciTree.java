@@ -72,7 +72,7 @@ public final class DciTree {
                 "projection headDim=%s must equal the tree's headDim=%d; build one Projection per head size",
                 projection == null ? "null" : projection.headDim(), headDim);
         this.core = new TreeCore(headDim, params, projection, m2);
-        this.finder = new ParentFinder(core);
+        this.finder = new ParentFinder(core, this);
         for (int l = 0; l < MAX_LEVELS; l++) {
             levels[l] = new DciLevel();
         }
@@ -335,7 +335,7 @@ public final class DciTree {
         long keys = n.codes.length + 4L * n.scale.length;
         long meta = n.tokenBytes() + 4L * n.norm2.length + 8L * n.proj.length + n.level.length
                 + 4L * n.parent.length + 4L * n.page.length + n.slot.length + core.pages.heapBytes()
-                + finder.heapBytes() + 4L * cells.length;
+                + 4L * cells.length;
         for (int x = 0; x < n.size; x++) {
             if (cells[x] != null) {
                 meta += cells[x].heapBytes();

@@ -108,8 +108,6 @@ final class SnapshotReader {
         }
         tree = new DciTree(headDim, params, projection, m2);
         tree.core.nodes.ensureCapacity(size);
-        tree.core.pages.ensureNodeCapacity(tree.core.nodes.capacity());
-        tree.finder.ensureCapacity(tree.core.nodes.capacity());
         tree.ensureCellCapacity(tree.core.nodes.capacity());
         tree.core.pages.restoreIds(limit, free, freeCount);
         pageUsed = new boolean[limit];

@@ -57,8 +57,6 @@ final class TreeGrowth {
     void reserve(int n) {
         Nodes nodes = core.nodes;
         nodes.ensureCapacity(n);
-        core.pages.ensureNodeCapacity(nodes.capacity());
-        tree.finder.ensureCapacity(nodes.capacity());
         tree.ensureCellCapacity(nodes.capacity());
     }
 
