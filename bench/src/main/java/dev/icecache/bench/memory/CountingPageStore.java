@@ -6,7 +6,9 @@ import dev.icecache.kvcache.page.PageStore;
 
 /**
  * A page store that counts the rows written to and read from another (bytes in the page format:
- * a BF16 row of head dim 64 is 2 x 64 x 2 = 256 bytes of K and V), for state-write and restore figures.
+ * a BF16 row of head dim 64 is 2 x 64 x 2 = 256 bytes of K and V), for state-write and restore
+ * figures. With {@code compare} on, each write first reads the stored page (measurement only: the
+ * caches never read before writing) and counts the rows whose bytes differ or are new.
  */
 final class CountingPageStore implements PageStore {
 
@@ -16,6 +18,9 @@ final class CountingPageStore implements PageStore {
     long pagesWritten;
     long bytesRead;
     long pagesRead;
+    long rowsChanged;
+    boolean compare;
+    private float[] old = new float[0];
 
     CountingPageStore(PageStore inner) {
         this.inner = inner;
@@ -28,6 +33,12 @@ final class CountingPageStore implements PageStore {
         pagesWritten = 0;
         bytesRead = 0;
         pagesRead = 0;
+        rowsChanged = 0;
+    }
+
+    /** Bytes of the rows that changed in the writes since the last reset (with {@code compare} on). */
+    long bytesChanged() {
+        return rowsChanged * rowBytes;
     }
 
     @Override
@@ -54,7 +65,31 @@ final class CountingPageStore implements PageStore {
     public void write(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows) {
         pagesWritten++;
         bytesWritten += validRows * rowBytes;
+        if (compare) {
+            rowsChanged += changedRows(layer, kvHead, pageId, src, srcOff, validRows);
+        }
         inner.write(layer, kvHead, pageId, src, srcOff, validRows);
+    }
+
+    private int changedRows(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows) {
+        PageLayout layout = inner.layout();
+        if (old.length < layout.floatsPerPage()) {
+            old = new float[layout.floatsPerPage()];
+        }
+        int stored = inner.read(layer, kvHead, pageId, old, 0);
+        int d = layout.headDim();
+        int changed = 0;
+        for (int r = 0; r < validRows; r++) {
+            boolean same = r < stored
+                    && java.util.Arrays.equals(old, layout.keyOffset(r), layout.keyOffset(r) + d, src,
+                            srcOff + layout.keyOffset(r), srcOff + layout.keyOffset(r) + d)
+                    && java.util.Arrays.equals(old, layout.valueOffset(r), layout.valueOffset(r) + d, src,
+                            srcOff + layout.valueOffset(r), srcOff + layout.valueOffset(r) + d);
+            if (!same) {
+                changed++;
+            }
+        }
+        return changed;
     }
 
     @Override

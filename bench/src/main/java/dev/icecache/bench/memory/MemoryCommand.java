@@ -74,7 +74,8 @@ public final class MemoryCommand implements Callable<Integer> {
      */
     record Row(String cache, int context, boolean measured, long liveHeap, long rss, long rssAnon, long rssFile,
                long direct, long mapped, long rankingKeys, long nodeMetadata, long denseRows, long pool, long storeBytes,
-               long chunkStateBytes, long sliceStateBytes, long restoreNanos, long restoreBytesRead, long cellBytes) {
+               long chunkStateBytes, long sliceStateBytes, long sliceChangedBytes, long restoreNanos,
+               long restoreBytesRead, long cellBytes) {
 
         /** The document's own bytes: live heap growth plus direct buffers (pages in a mapped file not included). */
         long documentBytes() {
@@ -125,7 +126,8 @@ public final class MemoryCommand implements Callable<Integer> {
                 + " IceCache pages live in a memory-mapped file (`store MiB`), off the heap as in the job;"
                 + " after the fill the cache is snapshotted as the job does at an element's end (`state per chunk`:"
                 + " pages, header and index cells written for the last " + SyntheticContext.CHUNK + "-position chunk),"
-                + " then one 16-position decode slice and its snapshot (`state per slice`), then a restore from the"
+                + " then one 16-position decode slice and its snapshot (`state per slice`; `slice changed`: the page"
+                + " rows in it whose bytes differ from the stored ones, plus cells never written before), then a restore from the"
                 + " snapshots into a new cache (`restore s`, `restore MB read`: cells, header and the sink, window"
                 + " and dense pages read); `state per token KB` = (store file + latest cells) / context, what"
                 + " RocksDB would hold;"
@@ -143,7 +145,7 @@ public final class MemoryCommand implements Callable<Integer> {
     }
 
     private static Row computed(String cache, int context, long bytes) {
-        return new Row(cache, context, false, bytes, -1, -1, -1, 0, 0, 0, 0, bytes, 0, 0, -1, -1, -1, -1, -1);
+        return new Row(cache, context, false, bytes, -1, -1, -1, 0, 0, 0, 0, bytes, 0, 0, -1, -1, -1, -1, -1, -1);
     }
 
     private Row probe(MemoryProbe.Cache cache, int context, Path dir) throws IOException, InterruptedException {
@@ -168,15 +170,15 @@ public final class MemoryCommand implements Callable<Integer> {
         for (String line : output.split("\n")) {
             if (line.startsWith("probe ")) {
                 String[] f = line.trim().split(" ");
-                if (f.length != 19) {
-                    throw new IllegalArgumentException("probe line has " + f.length + " fields, expected 19: " + line);
+                if (f.length != 20) {
+                    throw new IllegalArgumentException("probe line has " + f.length + " fields, expected 20: " + line);
                 }
-                long[] v = new long[16];
+                long[] v = new long[17];
                 for (int i = 0; i < v.length; i++) {
                     v[i] = Long.parseLong(f[3 + i]);
                 }
                 return new Row(f[1], Integer.parseInt(f[2]), true, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-                        v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+                        v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]);
             }
         }
         throw new IllegalArgumentException("no 'probe ...' line in the probe's output: " + output.replace('\n', '|'));
@@ -186,7 +188,7 @@ public final class MemoryCommand implements Callable<Integer> {
         ResultTable t = new ResultTable("cache", "context", "measured", "heap per token KB", "rss per token KB",
                 "heap MiB", "RSS MiB", "RSS anon MiB", "RSS file MiB", "direct MiB", "ranking keys MiB",
                 "node metadata MiB", "dense rows MiB", "pool MiB", "store MiB", "state per token KB",
-                "state per chunk MB", "state per slice MB", "restore s", "restore MB read");
+                "state per chunk MB", "state per slice MB", "slice changed MB", "restore s", "restore MB read");
         for (Row r : rows) {
             double perToken = 1024.0 * r.context();
             t.add(r.cache(), r.context(), r.measured() ? "yes" : "computed", r.documentBytes() / perToken,
@@ -194,7 +196,7 @@ public final class MemoryCommand implements Callable<Integer> {
                     mib(r.rssFile()), r.direct() / MIB, r.rankingKeys() / MIB, r.nodeMetadata() / MIB,
                     r.denseRows() / MIB, r.pool() / MIB, r.storeBytes() / MIB,
                     r.cellBytes() < 0 ? "-" : (Object) ((r.storeBytes() + r.cellBytes()) / perToken),
-                    mb(r.chunkStateBytes()), mb(r.sliceStateBytes()),
+                    mb(r.chunkStateBytes()), mb(r.sliceStateBytes()), mb(r.sliceChangedBytes()),
                     r.restoreNanos() < 0 ? "-" : (Object) (r.restoreNanos() / 1e9), mb(r.restoreBytesRead()));
         }
         return t;

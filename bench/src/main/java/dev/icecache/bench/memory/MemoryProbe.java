@@ -33,14 +33,16 @@ import java.util.SplittableRandom;
  * belongs to this cache alone: builds one cache of the 1B attention shape, fills it to a context
  * with synthetic rows, and prints one line
  * {@code probe <cache> <context> <liveHeap> <rss> <rssAnon> <rssFile> <direct> <mapped> <rankingKeys>
- * <nodeMetadata> <denseRows> <pool> <storeBytes> <chunkStateBytes> <sliceStateBytes> <restoreNanos>
+ * <nodeMetadata> <denseRows> <pool> <storeBytes> <chunkStateBytes> <sliceStateBytes> <sliceChangedBytes> <restoreNanos>
  * <restoreBytesRead> <cellBytes>}; heap and RSS are the growth over the same readings taken before the cache
  * was built (the JVM's own baseline is not the document's).
  *
  * <p>IceCache only (-1 for Full): after the fill the cache is snapshotted as the job does at an
  * element's end ({@code chunkStateBytes}: pages written plus header and index cells, for the last
  * prefill chunk of {@link SyntheticContext#CHUNK} positions); the memory readings follow; then one
- * decode slice of {@link #SLICE} positions and its snapshot ({@code sliceStateBytes}); then a
+ * decode slice of {@link #SLICE} positions and its snapshot ({@code sliceStateBytes}; of which
+ * {@code sliceChangedBytes} changed: page rows whose bytes differ from what the store held, and the
+ * bytes of new cells); then a
  * restore from the snapshots' latest cells into a new cache ({@code restoreNanos}, and
  * {@code restoreBytesRead}: cells, header and pages read from the store; {@code cellBytes}: the
  * latest bytes of every index cell plus the header, the state besides the pages).
@@ -147,19 +149,25 @@ public final class MemoryProbe {
                     + direct + " " + mapped + " " + keys + " " + meta + " " + dense + " " + pool + " " + storeBytes + " "
                     + chunkState;
             if (!(cache instanceof PagedKvCache p)) {
-                return line + " -1 -1 -1 -1";
+                return line + " -1 -1 -1 -1 -1";
             }
+            CountingPageStore counting = (CountingPageStore) store;
+            counting.compare = true;
             decodeSlice(p, rows, context);
-            long sliceState = snapshotTo(p, (CountingPageStore) store, cellFile);
+            long sliceStart = Files.exists(cellFile) ? Files.size(cellFile) : 0;
+            long sliceState = snapshotTo(p, counting, cellFile);
+            long slicePages = counting.bytesChanged();
+            counting.compare = false;
             byte[] header = lastHeader;
             cache = null; // the restore below builds a second cache: let the first go
             p = null;
-            Map<Long, byte[]> cells = readCells(cellFile);
+            long[] changedCells = new long[1];
+            Map<Long, byte[]> cells = readCells(cellFile, sliceStart, changedCells);
+            long sliceChanged = slicePages + changedCells[0];
             long cellBytes = header.length;
             for (byte[] b : cells.values()) {
                 cellBytes += b.length;
             }
-            CountingPageStore counting = (CountingPageStore) store;
             counting.reset();
             long t0 = System.nanoTime();
             PagedKvCache restored = PagedKvCache.restore(shape, config(budget, format), counting, projection(shape),
@@ -168,7 +176,7 @@ public final class MemoryProbe {
             if (restored.length() != context + SLICE) {
                 throw new IllegalStateException("restored cache holds " + restored.length() + " positions");
             }
-            return line + " " + sliceState + " " + restoreNanos + " " + (cellBytes + counting.bytesRead) + " " + cellBytes;
+            return line + " " + sliceState + " " + sliceChanged + " " + restoreNanos + " " + (cellBytes + counting.bytesRead) + " " + cellBytes;
         } catch (IOException e) {
             throw new UncheckedIOException("memory probe cannot use " + dir + ": " + e.getMessage(), e);
         } finally {
@@ -223,9 +231,14 @@ public final class MemoryProbe {
         return bytes;
     }
 
-    /** The latest bytes of every cell in the file (a later entry of a cell replaces an earlier one). */
-    private static Map<Long, byte[]> readCells(Path cellFile) throws IOException {
+    /**
+     * The latest bytes of every cell in the file (a later entry of a cell replaces an earlier one);
+     * {@code changed[0]} = bytes of the entries from offset {@code from} on that differ from the
+     * cell's earlier bytes (byte by byte, plus any growth), all of a cell first written there.
+     */
+    private static Map<Long, byte[]> readCells(Path cellFile, long from, long[] changed) throws IOException {
         Map<Long, byte[]> cells = new HashMap<>();
+        long at = 0;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(cellFile), 1 << 16))) {
             while (true) {
                 long key;
@@ -236,9 +249,23 @@ public final class MemoryProbe {
                 }
                 byte[] b = new byte[in.readInt()];
                 in.readFully(b);
-                cells.put(key, b);
+                byte[] before = cells.put(key, b);
+                if (at >= from) {
+                    changed[0] += before == null ? b.length : differingBytes(before, b);
+                }
+                at += 12 + b.length;
             }
         }
+    }
+
+    private static long differingBytes(byte[] a, byte[] b) {
+        long n = Math.abs(a.length - b.length);
+        for (int i = 0; i < Math.min(a.length, b.length); i++) {
+            if (a[i] != b[i]) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static long cellKey(int layer, int kvHead, int cell) {

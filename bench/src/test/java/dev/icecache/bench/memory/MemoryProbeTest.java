@@ -45,6 +45,9 @@ class MemoryProbeTest {
         long sliceRows = 2L * 2 * 16 * 2 * 16 * 2 + 2L * 2 * 16 * 2 * 16 * 2;
         assertTrue(large.sliceStateBytes() >= sliceRows && large.sliceStateBytes() < large.chunkStateBytes(),
                 large.toString());
+        // what changed is part of what was written, and at least the slice's own new rows
+        assertTrue(large.sliceChangedBytes() >= sliceRows && large.sliceChangedBytes() <= large.sliceStateBytes(),
+                large.toString());
         assertTrue(large.restoreBytesRead() > large.cellBytes() && large.cellBytes() > 0 && large.restoreNanos() > 0,
                 large.toString());
         try (var files = Files.list(dir)) {
@@ -64,16 +67,16 @@ class MemoryProbeTest {
     @Test
     void shouldParseTheProbeLineAmongOtherOutput() {
         MemoryCommand.Row r = MemoryCommand.parse("WARNING: x\nprobe ICECACHE 4096 10 20 30 40 50 60 70 80 90 100 110"
-                + " 120 130 140 150 160\n");
+                + " 120 130 140 150 160 170\n");
         assertEquals(new MemoryCommand.Row("ICECACHE", 4096, true, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120,
-                130, 140, 150, 160), r);
+                130, 140, 150, 160, 170), r);
         assertEquals(60, r.documentBytes());
     }
 
     @Test
     void shouldNameTheColumnsScriptsReadAndMarkComputedRows() {
         String csv = MemoryCommand.table(List.of(new MemoryCommand.Row("FULL_F16", 1024, false, 1 << 20, -1, -1, -1,
-                0, 0, 0, 0, 1 << 20, 0, 0, -1, -1, -1, -1, -1))).csv();
+                0, 0, 0, 0, 1 << 20, 0, 0, -1, -1, -1, -1, -1, -1))).csv();
         String header = csv.substring(0, csv.indexOf('\n'));
         assertTrue(header.contains(",heap per token KB,rss per token KB,"), header);
         assertTrue(csv.contains("FULL_F16,1024,computed,1.00,-,"), csv);
