@@ -99,10 +99,8 @@ final class GroupSearch {
     /** Clears every cell's search stamp (when the generation counter wraps). */
     private void resetStamps() {
         tree.root.searchStamp = 0;
-        for (ChildIndex cell : tree.cells) {
-            if (cell != null) {
-                cell.searchStamp = 0;
-            }
+        for (int i = 0; i < tree.cellCount(); i++) {
+            tree.cellAt(i).searchStamp = 0;
         }
     }
 
@@ -233,7 +231,7 @@ final class GroupSearch {
         int cells = 0;
         long leaves = 0;
         while (nodes.size() > 0 && (kept < fov || leaves < maxPages)) {
-            ChildIndex cell = tree.cells[nodes.pop()];
+            ChildIndex cell = tree.cellOf(nodes.pop());
             kept++;
             if (cell.childCount() > 0) {
                 if (cells == nextFrontier[h].length) {

@@ -29,16 +29,16 @@ final class ParentFinder {
     }
 
     double maxChildDistance(int node) {
-        return tree.cells[node].maxChildDist;
+        return tree.cellOf(node).maxChildDist;
     }
 
     void restoreMaxChildDistance(int node, double d) {
-        tree.cells[node].maxChildDist = (float) d;
+        tree.cellOf(node).maxChildDist = (float) d;
     }
 
     /** Records that {@code child} now hangs under {@code parent} (a node with a cell: level &gt;= 1). */
     void noteChild(int child, int parent) {
-        ChildIndex cell = tree.cells[parent];
+        ChildIndex cell = tree.cellOf(parent);
         cell.maxChildDist = (float) Math.max(cell.maxChildDist, distance(child, parent));
     }
 
@@ -80,7 +80,7 @@ final class ParentFinder {
                 best = p;
             }
         }
-        if (best >= 0 && bestDist <= ANCHOR_SLACK * tree.cells[best].maxChildDist) {
+        if (best >= 0 && bestDist <= ANCHOR_SLACK * tree.cellOf(best).maxChildDist) {
             return best;
         }
         return exact(node, above);
