@@ -37,9 +37,10 @@ import java.util.SplittableRandom;
  * <restoreBytesRead> <cellBytes>}; heap and RSS are the growth over the same readings taken before the cache
  * was built (the JVM's own baseline is not the document's).
  *
- * <p>IceCache only (-1 for Full): after the fill the cache is snapshotted as the job does at an
- * element's end ({@code chunkStateBytes}: pages written plus header and index cells, for the last
- * prefill chunk of {@link SyntheticContext#CHUNK} positions); the memory readings follow; then one
+ * <p>IceCache only (-1 for Full): the cache is filled to one chunk short and snapshotted as the
+ * job does at an element's end, then the last chunk of {@link SyntheticContext#CHUNK} positions is
+ * prefilled and snapshotted ({@code chunkStateBytes}: pages written while prefilling it and by its
+ * snapshot, plus header and index cells); the memory readings follow; then one
  * decode slice of {@link #SLICE} positions and its snapshot ({@code sliceStateBytes}; of which
  * {@code sliceChangedBytes} changed: page rows whose bytes differ from what the store held, and the
  * bytes of new cells); then a
@@ -111,10 +112,18 @@ public final class MemoryProbe {
             }
             int attendFrom = cache instanceof PagedKvCache p ? p.config().denseLayers() : shape.nLayers();
             SyntheticContext rows = new SyntheticContext(shape, 1L);
-            rows.fill(cache, context, attendFrom, null);
             long chunkState = -1;
             if (cache instanceof PagedKvCache p) {
+                // all but the last chunk, a snapshot (an element boundary), then the last chunk
+                // alone: what it writes to the store while prefilling plus its snapshot
+                int lastChunk = Math.max(0, context - SyntheticContext.CHUNK);
+                rows.fill(cache, lastChunk, attendFrom, null);
+                snapshotTo(p, (CountingPageStore) store, cellFile);
+                ((CountingPageStore) store).reset();
+                rows.fill(cache, context, attendFrom, null);
                 chunkState = snapshotTo(p, (CountingPageStore) store, cellFile);
+            } else {
+                rows.fill(cache, context, attendFrom, null);
             }
             long keys = 0;
             long meta = 0;
@@ -152,6 +161,7 @@ public final class MemoryProbe {
                 return line + " -1 -1 -1 -1 -1";
             }
             CountingPageStore counting = (CountingPageStore) store;
+            counting.reset();
             counting.compare = true;
             decodeSlice(p, rows, context);
             long sliceStart = Files.exists(cellFile) ? Files.size(cellFile) : 0;
@@ -210,11 +220,11 @@ public final class MemoryProbe {
     private static byte[] lastHeader;
 
     /**
-     * Snapshots the cache, appends its cells to {@code cellFile} and returns the state bytes the
-     * snapshot wrote: pages (rows in the page format), header and cells.
+     * Snapshots the cache, appends its cells to {@code cellFile} and returns the state bytes of the
+     * element: pages the store counted since its last reset (written while the element ran and by
+     * the snapshot; rows in the page format), header and cells.
      */
     private static long snapshotTo(PagedKvCache cache, CountingPageStore store, Path cellFile) throws IOException {
-        store.reset();
         CacheSnapshot snap = cache.snapshot();
         long bytes = store.bytesWritten + snap.header().length;
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(cellFile,
