@@ -2,7 +2,7 @@
 # Builds gpu/bundle/ (git-ignored): everything gpu/check.sh needs on a machine with an NVIDIA GPU
 # and no Java or Maven: a jlink'ed Java 17 runtime with jdk.incubator.vector, the gpu module's
 # classes and test classes, their jars, and the small shared models. Must stay under 60 MiB.
-# Usage: gpu/bundle.sh            (from anywhere; builds offline with Maven)
+# Usage: gpu/bundle.sh            (from anywhere; builds with Maven from the warm local repository)
 set -euo pipefail
 gpu="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$gpu/.." && pwd)"
@@ -11,14 +11,21 @@ models="${ICECACHE_MODELS_DIR:-$root/../shared/models}"
 limit_mib=60
 
 cd "$root"
-# package (not install): jars of kvcache/model/gpu under their target/, plus the gpu test classpath
-mvn -o -q -pl gpu -am package dependency:build-classpath -DskipTests \
+# package (not install): jars of kvcache/model/gpu under their target/, plus the gpu test classpath;
+# the operators module for the decoder's DocumentSession check (its jar and that one test class: no Flink)
+mvn -B -q -pl gpu,operators -am package dependency:build-classpath -DskipTests \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bundle-classpath.txt
 
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/models"
 cp -r "$gpu/target/test-classes" "$out/test-classes"
 cp "$gpu"/target/icecache-gpu-*.jar "$out/lib/"
+ops="$root/operators/target"
+cp "$(ls "$ops"/icecache-operators-*.jar | grep -v -- '-tests.jar' | head -1)" "$out/lib/"
+for c in operators/decode/GpuDocumentSessionTest operators/TestModels; do
+  mkdir -p "$out/test-classes/dev/icecache/$(dirname "$c")"
+  cp "$ops/test-classes/dev/icecache/$c"*.class "$out/test-classes/dev/icecache/$(dirname "$c")/"
+done
 tr ":" "\n" < "$gpu/target/bundle-classpath.txt" | while read -r entry || [ -n "$entry" ]; do
   [ -z "$entry" ] && continue
   case "$entry" in

@@ -3,8 +3,8 @@
 # no Java: uses the bundle that gpu/bundle.sh built. Prints one line per check
 # ("CHECK <name>: PASS|FAIL|SKIP <figures>") and a total; exit 0 all passed, 1 a check failed,
 # 2 no usable GPU (the probe's reason is printed).
-# Usage: gpu/check.sh [device-index] [--list]   (--list: name the checks only; env
-# ICECACHE_MODELS_DIR overrides the bundled models)
+# Usage: gpu/check.sh [device-index] [--list|--long]   (--list: name the checks only; --long: add the
+# 128k figures to the quick tier's checks and figures; env ICECACHE_MODELS_DIR overrides the bundled models)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -d "$here/bundle/runtime" ]; then bundle="$here/bundle"; else bundle="$here"; fi

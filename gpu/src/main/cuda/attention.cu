@@ -14,10 +14,14 @@
 // position order, so a prefix count does it; retrieved pages hold only older positions).
 #include "common.cuh"
 
-// One block's work, shared by both kernels: query row qv of a head whose KV head's page table is
+// Pools hold float (F32 pages) or unsigned short (BF16 pages, the _bf16 kernels): element type T,
+// read through page_value (common.cuh); every product and sum is float32.
+//
+// One block's work, shared by every kernel: query row qv of a head whose KV head's page table is
 // (slots, valid, first, count) attends to the rows it sees at `position` (first == nullptr: every
 // valid row, as a decode step), softmax-weighted values to o, scores and weights in a.
-__device__ __forceinline__ void attend_pages(const float* pool, const int* slots, const int* valid,
+template <typename T>
+__device__ __forceinline__ void attend_pages(const T* pool, const int* slots, const int* valid,
                                              const int* first, int count, const float* qv, float* o, float* a,
                                              int headDim, int rowsPerPage, int position, float scale,
                                              float* scratch) {
@@ -30,9 +34,9 @@ __device__ __forceinline__ void attend_pages(const float* pool, const int* slots
         int r = i % rowsPerPage;
         float s = -INFINITY;
         if (r < valid[e] && (first == nullptr || first[e] < 0 || first[e] + r <= position)) {
-            const float* k = pool + slots[e] * floatsPerPage + (long)r * headDim;
+            long k = slots[e] * floatsPerPage + (long)r * headDim;
             float dot = 0.0f;
-            for (int d = 0; d < headDim; d++) dot += qv[d] * k[d];
+            for (int d = 0; d < headDim; d++) dot += qv[d] * page_value(pool, k + d);
             s = dot * scale;
         }
         a[i] = s;
@@ -56,7 +60,7 @@ __device__ __forceinline__ void attend_pages(const float* pool, const int* slots
             if (w != 0.0f) {
                 int e = i / rowsPerPage;
                 int r = i % rowsPerPage;
-                acc += (w * inv) * pool[slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d];
+                acc += (w * inv) * page_value(pool, slots[e] * floatsPerPage + (long)(rowsPerPage + r) * headDim + d);
             }
         }
         o[d] = acc;
@@ -86,10 +90,11 @@ extern "C" __global__ void paged_attention(const float* pool, const int* pageSlo
 //   att       [T][nHeads][maxPages*rowsPerPage]
 //
 // grid = (nHeads, T), block = 128 (PrefillAttentionLaunch.java); otherwise as paged_attention.
-extern "C" __global__ void paged_attention_prefill(const float* pool, const int* pageSlot, const int* pageRows,
-                                                   const int* pageFirst, const int* pageCount, const float* q,
-                                                   float* out, float* att, int group, int headDim,
-                                                   int rowsPerPage, int maxPages, int nHeads, int p0, float scale) {
+template <typename T>
+__device__ __forceinline__ void attend_block(const T* pool, const int* pageSlot, const int* pageRows,
+                                             const int* pageFirst, const int* pageCount, const float* q, float* out,
+                                             float* att, int group, int headDim, int rowsPerPage, int maxPages,
+                                             int nHeads, int p0, float scale) {
     __shared__ float scratch[32];
     int qh = blockIdx.x;
     int t = blockIdx.y;
@@ -99,4 +104,23 @@ extern "C" __global__ void paged_attention_prefill(const float* pool, const int*
     attend_pages(pool, pageSlot + table, pageRows + table, pageFirst + table, pageCount[kvh], q + row * headDim,
                  out + row * headDim, att + row * maxPages * rowsPerPage, headDim, rowsPerPage, p0 + t, scale,
                  scratch);
+}
+
+extern "C" __global__ void paged_attention_prefill(const float* pool, const int* pageSlot, const int* pageRows,
+                                                   const int* pageFirst, const int* pageCount, const float* q,
+                                                   float* out, float* att, int group, int headDim,
+                                                   int rowsPerPage, int maxPages, int nHeads, int p0, float scale) {
+    attend_block(pool, pageSlot, pageRows, pageFirst, pageCount, q, out, att, group, headDim, rowsPerPage, maxPages,
+                 nHeads, p0, scale);
+}
+
+// paged_attention_prefill over a BF16 pool (2-byte elements): the device-resident decode's kernel
+// for the default page format (a decode step is a block of one query).
+extern "C" __global__ void paged_attention_prefill_bf16(const unsigned short* pool, const int* pageSlot,
+                                                        const int* pageRows, const int* pageFirst,
+                                                        const int* pageCount, const float* q, float* out, float* att,
+                                                        int group, int headDim, int rowsPerPage, int maxPages,
+                                                        int nHeads, int p0, float scale) {
+    attend_block(pool, pageSlot, pageRows, pageFirst, pageCount, q, out, att, group, headDim, rowsPerPage, maxPages,
+                 nHeads, p0, scale);
 }

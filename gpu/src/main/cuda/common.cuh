@@ -47,3 +47,23 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
 __device__ __forceinline__ float half_at(const unsigned char* p) {
     return __half2float(*reinterpret_cast<const __half*>(p));
 }
+
+// BF16 pages (kvcache PageFormat.BF16): the upper half of the float32 bits, rounded to nearest
+// even; NaN stays NaN (quiet bit forced), as PageFormat.narrow does bit for bit.
+__device__ __forceinline__ unsigned short bf16_narrow(float f) {
+    unsigned int bits = __float_as_uint(f);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((bits >> 16) | 0x0040u);
+    unsigned int bias = 0x7fffu + ((bits >> 16) & 1u);
+    return (unsigned short)((bits + bias) >> 16);
+}
+
+// Exact: BF16 is a prefix of float32 (PageFormat.widen).
+__device__ __forceinline__ float bf16_widen(unsigned short b) {
+    return __uint_as_float(((unsigned int)b) << 16);
+}
+
+// A page element as float32, for pools of float (F32) or unsigned short (BF16) elements.
+__device__ __forceinline__ float page_value(const float* p, long i) { return p[i]; }
+__device__ __forceinline__ float page_value(const unsigned short* p, long i) { return bf16_widen(p[i]); }
+__device__ __forceinline__ void page_store(float* p, long i, float x) { p[i] = x; }
+__device__ __forceinline__ void page_store(unsigned short* p, long i, float x) { p[i] = bf16_narrow(x); }

@@ -1,5 +1,6 @@
 package dev.icecache.gpu;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 import static org.junit.platform.launcher.TagFilter.includeTags;
 
@@ -8,6 +9,7 @@ import java.util.Map;
 
 import dev.icecache.gpu.model.DecodeSpeedFigure;
 import dev.icecache.gpu.pool.PageMoveFigures;
+import dev.icecache.gpu.resident.ResidentStepFigures;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.launcher.Launcher;
@@ -23,16 +25,27 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * {@code gpu} and prints one line per check: {@code CHECK <name>: PASS|FAIL|SKIP <figures or reason>}, then
  * one line per measurement for BENCHMARKS.md: {@code FIGURE <name>: <figures>}.
  * Exit status 0 when all passed, 1 when one failed, 2 when there is no usable GPU.
+ *
+ * <p>Tiers: the quick tier (default) runs every check and the figures up to 64k positions; {@code --long}
+ * adds the figures at 128k (the crossover of IceCache against Full on the device).
  */
 public final class GpuCheck {
+
+    /** The operators module's check of DocumentSession on the GPU (in the bundle; absent from gpu's own tests). */
+    static final String DOCUMENT_SESSION_CHECK = "dev.icecache.operators.decode.GpuDocumentSessionTest";
 
     private GpuCheck() {
     }
 
-    /** Runs the checks; {@code --list} only lists them (works without a GPU: verifies the bundle). */
+    /** Runs the checks; {@code --list} only lists them (works without a GPU: verifies the bundle); {@code --long} adds the long tier. */
     public static void main(String[] args) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("dev.icecache.gpu")).filters(includeTags("gpu")).build();
+        boolean longTier = java.util.Arrays.asList(args).contains("--long");
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("dev.icecache.gpu")).filters(includeTags("gpu"));
+        if (GpuCheck.class.getClassLoader().getResource(DOCUMENT_SESSION_CHECK.replace('.', '/') + ".class") != null) {
+            builder.selectors(selectClass(DOCUMENT_SESSION_CHECK));   // the decoder's path (operators, no Flink class)
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
         if (args.length > 0 && args[0].equals("--list")) {
             TestPlan plan = launcher.discover(request);
@@ -44,6 +57,7 @@ public final class GpuCheck {
                 }
             }
             FIGURES.keySet().forEach(name -> System.out.println("FIGURE " + name));
+            LONG_FIGURES.keySet().forEach(name -> System.out.println("FIGURE " + name + " (--long)"));
             return;
         }
         int index = Integer.getInteger("icecache.gpu.device", 0);
@@ -56,7 +70,10 @@ public final class GpuCheck {
                 + status.computeCapability() + ", " + (status.totalMemoryBytes() >> 20) + " MiB, " + status.reason());
         Lines lines = new Lines();
         launcher.execute(request, lines);
-        int figuresFailed = printFigures(index);
+        int figuresFailed = printFigures(FIGURES, index);
+        if (longTier) {
+            figuresFailed += printFigures(LONG_FIGURES, index);
+        }
         System.out.println("GPU check: " + lines.passed + " passed, " + lines.failed + " failed, " + lines.skipped
                 + " skipped" + (figuresFailed == 0 ? "" : "; " + figuresFailed + " figure(s) failed"));
         System.exit(lines.failed + figuresFailed > 0 ? 1 : 0);
@@ -87,13 +104,18 @@ public final class GpuCheck {
         });
         f.put("page-move bandwidth", PageMoveFigures::hostToDeviceBandwidth);
         f.put("per-token attention latency", PageMoveFigures::perTokenAttentionLatency);
+        f.put("resident decode step 16k and 64k", device -> ResidentStepFigures.decodeStep(device, 16_384, 65_536));
         return f;
     }
 
+    /** The long tier's figures ({@code --long}). */
+    private static final Map<String, Figure> LONG_FIGURES = Map.of("resident decode step 128k",
+            device -> ResidentStepFigures.decodeStep(device, 131_072));
+
     /** Prints every figure; returns how many could not be measured. */
-    private static int printFigures(int device) {
+    private static int printFigures(Map<String, Figure> figures, int device) {
         int failed = 0;
-        for (var e : FIGURES.entrySet()) {
+        for (var e : figures.entrySet()) {
             try {
                 System.out.println("FIGURE " + e.getKey() + ": " + e.getValue().measure(device));
             } catch (Exception | AssertionError ex) {

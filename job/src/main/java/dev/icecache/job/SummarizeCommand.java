@@ -14,10 +14,13 @@ import dev.icecache.job.resume.ResumePoint;
 import dev.icecache.job.resume.RunSettings;
 import dev.icecache.job.resume.SummarizeRun;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.model.LlamaModel;
+import dev.icecache.model.LoadOptions;
 import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.config.InvalidOptionException;
 import dev.icecache.operators.document.DocumentChunk;
+import dev.icecache.operators.tokenize.PromptTokens;
 
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -50,6 +53,8 @@ import picocli.CommandLine.Option;
             "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 4096 --max-tokens 64",
             "  icecache summarize --input examples/books/persuasion.txt --overflow map-reduce --chunk-chars 1024 \\",
             "      --model ../shared/models/iceeval-1m/iceeval-1m.gguf --context 1024 --max-tokens 32",
+            "  icecache summarize --input report.txt --model Qwen3-1.7B-Q4_K_M.gguf --chat \\",
+            "      --system \"You summarize documents.\" --prompt \"Summarize this:\\n\\n{document}\"",
             "  icecache summarize --input examples/books --model model.gguf --context 131072 --budget 512 \\",
             "      --prompt \"{document}\\n\\nTL;DR:\" --output /tmp/summaries --checkpoint-dir /tmp/cp",
             "  (after a crash or Ctrl-C: the same command with --resume)",
@@ -101,6 +106,16 @@ public final class SummarizeCommand implements Callable<Integer> {
             description = "Prompt template; '{document}' marks the document, else TEXT follows it after a blank line"
                     + " (default: \"{document}\\n\\nSummary:\").")
     String prompt;
+
+    @Option(names = "--chat",
+            description = "Put the prompt (with the document) in a user message of the model's chat template (GGUF"
+                    + " tokenizer.chat_template) and add the assistant's turn, for instruction-tuned models; the"
+                    + " document stays plain text (icecache.prompt.chat) (default: off, the prompt is raw text).")
+    Boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT",
+            description = "System message before the user message; needs --chat (icecache.prompt.system) (default: none).")
+    String system;
 
     @Option(names = "--budget", paramLabel = "TOKENS",
             description = "Resident tokens per (sparse layer, KV head), a multiple of 16 (default: 256).")
@@ -191,7 +206,10 @@ public final class SummarizeCommand implements Callable<Integer> {
         }
         boolean embedded = embedded();
         Configuration config = toConfiguration(embedded);
-        DecoderSettings.from(config); // every icecache.* option checked before Flink starts
+        DecoderSettings decoder = DecoderSettings.from(config); // every icecache.* option checked before Flink starts
+        if (decoder.prompt().chat()) {
+            checkChatTemplate(decoder);
+        }
         RunSettings settings = RunSettings.of(config, model, input != null ? "files " + input.toAbsolutePath()
                 : "kafka " + kafkaBootstrap + " " + kafkaTopic + " " + kafkaGroup);
         ResumePoint from = resume == null ? null
@@ -211,6 +229,14 @@ public final class SummarizeCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("icecache: resuming from " + from.dir());
         }
         return SummarizeRun.run(job, embedded, checkpointDir, checkpointInterval, settings, recoveryPath(config), spec.commandLine().getErr());
+    }
+
+    /** Renders the model's chat template once, so a model without one (or one we cannot render) fails before Flink starts. */
+    private static void checkChatTemplate(DecoderSettings decoder) throws IOException {
+        try (LlamaModel llama = LlamaModel.load(Path.of(decoder.modelPath()),
+                new LoadOptions(null, decoder.contextLength()))) {
+            PromptTokens.of(decoder.prompt(), llama);
+        }
     }
 
     /** The checkpoint or savepoint this run restores: --resume's, or flink run -s's. */
@@ -270,6 +296,8 @@ public final class SummarizeCommand implements Callable<Integer> {
         c.put(IceCacheOptions.MODEL_PATH.key(), model.toAbsolutePath().toString());
         c.put(IceCacheOptions.MODEL_CONTEXT.key(), Integer.toString(context));
         putIf(c, IceCacheOptions.PROMPT.key(), prompt);
+        putIf(c, IceCacheOptions.PROMPT_CHAT.key(), chat);
+        putIf(c, IceCacheOptions.PROMPT_SYSTEM.key(), system);
         putIf(c, IceCacheOptions.BUDGET_TOKENS.key(), budget);
         putIf(c, IceCacheOptions.POLICY.key(), policy);
         putIf(c, IceCacheOptions.MAX_TOKENS.key(), maxTokens);

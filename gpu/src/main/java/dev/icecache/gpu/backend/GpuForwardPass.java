@@ -22,6 +22,11 @@ final class GpuForwardPass implements ForwardPass {
         this.maxBatch = maxBatch;
     }
 
+    /** The transformer (copy counters, residency: the device checks read them). */
+    GpuTransformer transformer() {
+        return transformer;
+    }
+
     @Override
     public LlamaModel model() {
         return model;

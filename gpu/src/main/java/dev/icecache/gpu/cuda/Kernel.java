@@ -16,8 +16,13 @@ public enum Kernel {
     SOFTMAX("ops", "softmax"),
     PAGED_ATTENTION("attention", "paged_attention"),
     PAGED_ATTENTION_PREFILL("attention", "paged_attention_prefill"),
+    PAGED_ATTENTION_PREFILL_BF16("attention", "paged_attention_prefill_bf16"),
     SCATTER_PAGES("pages", "scatter_pages"),
-    WRITE_ROWS("pages", "write_rows");
+    SCATTER_PAGES_BF16("pages", "scatter_pages_bf16"),
+    WRITE_ROWS("pages", "write_rows"),
+    WRITE_ROWS_BF16("pages", "write_rows_bf16"),
+    COPY_ROWS("pages", "copy_rows"),
+    COPY_ROWS_BF16("pages", "copy_rows_bf16");
 
     /** Folder of the PTX resources on the class path. */
     public static final String RESOURCE_DIR = "dev/icecache/gpu/kernels/";

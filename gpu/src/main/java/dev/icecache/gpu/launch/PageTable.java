@@ -2,6 +2,8 @@ package dev.icecache.gpu.launch;
 
 import java.util.Arrays;
 
+import dev.icecache.kvcache.device.PageListing;
+
 /**
  * The host side of the attention kernel's page tables for one step: per KV head, the pool slots
  * to attend and their valid rows, filled in place and uploaded as one int array.
@@ -16,7 +18,7 @@ import java.util.Arrays;
  *
  * Reused for every step; allocates nothing after construction.
  */
-public final class PageTable {
+public final class PageTable implements PageListing {
 
     private final AttentionLaunch launch;
     private final int[] ints;
@@ -25,6 +27,11 @@ public final class PageTable {
     public PageTable(AttentionLaunch launch) {
         this.launch = launch;
         this.ints = new int[3 * launch.nKvHeads() * launch.maxPages() + launch.nKvHeads()];
+    }
+
+    /** The launch geometry these tables serve. */
+    public AttentionLaunch launch() {
+        return launch;
     }
 
     /** Empties every KV head's list. */
@@ -50,6 +57,7 @@ public final class PageTable {
      * @throws IllegalStateException when the list is full
      * @throws IllegalArgumentException when a value is out of range
      */
+    @Override
     public void add(int kvHead, int slot, int validRows, int firstPosition) {
         if (kvHead < 0 || kvHead >= launch.nKvHeads() || slot < 0 || firstPosition < -1
                 || validRows < 1 || validRows > launch.layout().rowsPerPage()) {
@@ -64,6 +72,27 @@ public final class PageTable {
         ints[rowsBase() + launch.tableIndex(kvHead, n)] = validRows;
         ints[firstBase() + launch.tableIndex(kvHead, n)] = firstPosition;
         ints[countBase() + kvHead] = n + 1;
+    }
+
+    /**
+     * Attends only the first {@code count} pages listed for a KV head (the entries past it stay, so
+     * a table of every page of a growing sequence is built once and its counts raised step by step).
+     *
+     * @throws IllegalArgumentException when count is negative or exceeds maxPages
+     */
+    public void setCount(int kvHead, int count) {
+        if (kvHead < 0 || kvHead >= launch.nKvHeads() || count < 0 || count > launch.maxPages()) {
+            throw new IllegalArgumentException("page table setCount kvHead=" + kvHead + " count=" + count
+                    + " outside maxPages=" + launch.maxPages());
+        }
+        ints[countBase() + kvHead] = count;
+    }
+
+    /** A copy of every entry and count. */
+    public PageTable copy() {
+        PageTable t = new PageTable(launch);
+        System.arraycopy(ints, 0, t.ints, 0, ints.length);
+        return t;
     }
 
     /** Position of row 0 of page e of a KV head, or -1 when every row precedes the queries. */

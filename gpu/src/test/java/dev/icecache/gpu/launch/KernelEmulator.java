@@ -102,7 +102,7 @@ public final class KernelEmulator {
         float[] att = new float[p.scratchFloats()];
         for (int qh = 0; qh < p.dims().gridX(); qh++) {
             int hd = p.layout().headDim();
-            attendRow(p, table, pool, q, qh * hd, qh, Integer.MAX_VALUE, att, qh * p.maxPages()
+            attendRow(p, table, i -> pool[(int) i], q, qh * hd, qh, Integer.MAX_VALUE, att, qh * p.maxPages()
                     * p.layout().rowsPerPage(), out, qh * hd);
         }
     }
@@ -113,6 +113,18 @@ public final class KernelEmulator {
      */
     public static void prefillAttention(PrefillAttentionLaunch p, PageTable table, float[] pool, float[] q, int p0,
                                  float[] out) {
+        prefillAttention(p, table, i -> pool[(int) i], q, p0, out);
+    }
+
+    /** Device memory of a page pool as the kernels read it: float index i, widened to float32. */
+    @FunctionalInterface
+    public interface PoolMemory {
+        float get(long floatIndex);
+    }
+
+    /** {@link #prefillAttention} over a pool in any format (BF16: the _bf16 kernel's widened reads). */
+    public static void prefillAttention(PrefillAttentionLaunch p, PageTable table, PoolMemory pool, float[] q, int p0,
+                                        float[] out) {
         AttentionLaunch a = p.attention();
         float[] att = new float[(int) p.scratchFloats()];
         for (int t = 0; t < p.dims().gridY(); t++) {
@@ -125,7 +137,7 @@ public final class KernelEmulator {
     }
 
     /** One block of either attention kernel: query head qh at {@code position} (MAX_VALUE: decode). */
-    private static void attendRow(AttentionLaunch p, PageTable table, float[] pool, float[] q, int qOff, int qh,
+    private static void attendRow(AttentionLaunch p, PageTable table, PoolMemory pool, float[] q, int qOff, int qh,
                                   int position, float[] att, int a, float[] out, int outOff) {
         int hd = p.layout().headDim();
         int rowsPerPage = p.layout().rowsPerPage();
@@ -140,7 +152,7 @@ public final class KernelEmulator {
                 long k = p.keyIndex(table.slot(kvh, e), r);
                 float dot = 0f;
                 for (int dd = 0; dd < hd; dd++) {
-                    dot += q[qOff + dd] * pool[(int) k + dd];
+                    dot += q[qOff + dd] * pool.get(k + dd);
                 }
                 s = dot * p.scale();
             }
@@ -160,7 +172,7 @@ public final class KernelEmulator {
                 float wgt = att[a + i];
                 if (wgt != 0f) {
                     long vi = p.valueIndex(table.slot(kvh, i / rowsPerPage), i % rowsPerPage);
-                    o += (wgt * inv) * pool[(int) vi + dd];
+                    o += (wgt * inv) * pool.get(vi + dd);
                 }
             }
             out[outOff + dd] = o;
@@ -186,5 +198,20 @@ public final class KernelEmulator {
                 }
             }
         }
+    }
+
+    /** common.cuh's bf16_narrow in 32-bit unsigned arithmetic, as the device computes it. */
+    public static short bf16Narrow(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Integer.compareUnsigned(bits & 0x7fffffff, 0x7f800000) > 0) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int bias = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + bias) >>> 16);
+    }
+
+    /** common.cuh's bf16_widen. */
+    public static float bf16Widen(short b) {
+        return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 }

@@ -14,12 +14,13 @@ import org.junit.jupiter.api.TestReporter;
 import dev.icecache.gpu.GpuTestSupport;
 import dev.icecache.gpu.cuda.CudaContext;
 import dev.icecache.gpu.cuda.DeviceBuffer;
-import dev.icecache.gpu.cuda.Kernel;
 import dev.icecache.gpu.launch.AttentionLaunch;
 import dev.icecache.gpu.launch.KernelEmulator;
 import dev.icecache.gpu.launch.MatMulLaunch;
 import dev.icecache.gpu.launch.PageTable;
 import dev.icecache.gpu.launch.PrefillAttentionLaunch;
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.gpu.resident.CudaKvDevice;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
@@ -81,10 +82,7 @@ class GpuKernelTest {
             SplittableRandom rnd = new SplittableRandom(5);
             PageLayout layout = new PageLayout(16, 64);
             PagePool pool = new PagePool(layout, 64);
-            float[] data = pool.data();
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) rnd.nextDouble(-2, 2);
-            }
+            float[] data = DeviceAttention.randomPool(rnd, pool.data().length);
             AttentionLaunch launch = new AttentionLaunch(8, 2, layout, 20);
             PageTable table = new PageTable(launch);
             float[] q = random(rnd, 8 * 64);
@@ -106,22 +104,7 @@ class GpuKernelTest {
                     cpu.attend(q, (h * 4 + g) * 64, expected, (h * 4 + g) * 64);
                 }
             }
-            float[] got = new float[q.length];
-            int[] ints = table.ints();
-            try (DeviceBuffer dpool = DeviceBuffer.ofFloats(data.length); DeviceBuffer dt = new DeviceBuffer(4L * ints.length);
-                 DeviceBuffer dq = DeviceBuffer.ofFloats(q.length); DeviceBuffer dout = DeviceBuffer.ofFloats(q.length);
-                 DeviceBuffer att = DeviceBuffer.ofFloats(launch.scratchFloats())) {
-                dpool.upload(data, 0, data.length, 0);
-                dt.upload(ints, 0, ints.length, 0);
-                dq.upload(q, 0, q.length, 0);
-                cuda.launch(Kernel.PAGED_ATTENTION, launch.dims(), null, Pointer.to(Pointer.to(dpool.pointer()),
-                        Pointer.to(dt.pointer()), Pointer.to(dt.pointer().withByteOffset(4L * table.rowsBase())),
-                        Pointer.to(dt.pointer().withByteOffset(4L * table.countBase())), Pointer.to(dq.pointer()),
-                        Pointer.to(dout.pointer()), Pointer.to(att.pointer()), Pointer.to(new int[] {launch.group()}),
-                        Pointer.to(new int[] {64}), Pointer.to(new int[] {16}), Pointer.to(new int[] {20}),
-                        Pointer.to(new float[] {launch.scale()})));
-                dout.download(0, got, 0, got.length);
-            }
+            float[] got = DeviceAttention.run(cuda, data, table, q, 0, 0);
             for (int i = 0; i < q.length; i++) {
                 assertEquals(expected[i], got[i], 1e-4f, "float " + i);
             }
@@ -134,10 +117,7 @@ class GpuKernelTest {
             SplittableRandom rnd = new SplittableRandom(13);
             PageLayout layout = new PageLayout(16, 64);
             PagePool pool = new PagePool(layout, 64);
-            float[] data = pool.data();
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) rnd.nextDouble(-2, 2);
-            }
+            float[] data = DeviceAttention.randomPool(rnd, pool.data().length);
             AttentionLaunch attention = new AttentionLaunch(8, 2, layout, 12);
             int p0 = 4096;
             PrefillAttentionLaunch launch = new PrefillAttentionLaunch(attention, 40);
@@ -153,23 +133,7 @@ class GpuKernelTest {
             float[] q = random(rnd, 40 * 8 * 64);
             float[] expected = new float[q.length];
             KernelEmulator.prefillAttention(launch, table, data, q, p0, expected);
-            float[] got = new float[q.length];
-            int[] ints = table.ints();
-            try (DeviceBuffer dpool = DeviceBuffer.ofFloats(data.length); DeviceBuffer dt = new DeviceBuffer(4L * ints.length);
-                 DeviceBuffer dq = DeviceBuffer.ofFloats(q.length); DeviceBuffer dout = DeviceBuffer.ofFloats(q.length);
-                 DeviceBuffer att = DeviceBuffer.ofFloats(launch.scratchFloats())) {
-                dpool.upload(data, 0, data.length, 0);
-                dt.upload(ints, 0, ints.length, 0);
-                dq.upload(q, 0, q.length, 0);
-                cuda.launch(Kernel.PAGED_ATTENTION_PREFILL, launch.dims(), null, Pointer.to(Pointer.to(dpool.pointer()),
-                        Pointer.to(dt.pointer()), Pointer.to(dt.pointer().withByteOffset(4L * table.rowsBase())),
-                        Pointer.to(dt.pointer().withByteOffset(4L * table.firstBase())),
-                        Pointer.to(dt.pointer().withByteOffset(4L * table.countBase())), Pointer.to(dq.pointer()),
-                        Pointer.to(dout.pointer()), Pointer.to(att.pointer()), Pointer.to(new int[] {attention.group()}),
-                        Pointer.to(new int[] {64}), Pointer.to(new int[] {16}), Pointer.to(new int[] {12}),
-                        Pointer.to(new int[] {8}), Pointer.to(new int[] {p0}), Pointer.to(new float[] {attention.scale()})));
-                dout.download(0, got, 0, got.length);
-            }
+            float[] got = DeviceAttention.run(cuda, data, table, q, 40, p0);
             for (int i = 0; i < q.length; i++) {
                 assertEquals(expected[i], got[i], 1e-4f, "float " + i);
             }
@@ -193,8 +157,12 @@ class GpuKernelTest {
                 sets[h] = new ResidentSet(0, h, 12);
             }
             TransferPlan plan = new TransferPlan(slots);
-            try (DevicePagePool device = new DevicePagePool(cuda, slots, 48)) {
+            ResidentSlots region = new ResidentSlots(layout, 48, 1, 0, 1, 1, 1);
+            try (DeviceBuffer memory = DeviceBuffer.ofFloats((long) region.totalSlots() * layout.floatsPerPage());
+                 CudaKvDevice device = new CudaKvDevice(cuda, region, PageFormat.F32, memory.pointer(), () -> { },
+                         32, 32)) {
                 float[] mirror = new float[slots.data().length];
+                int[] dest = new int[48];
                 for (int step = 0; step < 5; step++) {
                     plan.clear();
                     for (int h = 0; h < 4; h++) {
@@ -205,9 +173,11 @@ class GpuKernelTest {
                         plan.plan(sets[h], selected, 12);
                     }
                     plan.execute(store);
-                    device.upload(plan);
-                    device.waitForPreviousCopy();
-                    device.pool().download(0, mirror, 0, mirror.length);
+                    for (int i = 0; i < plan.fetchCount(); i++) {
+                        dest[i] = plan.fetchSlot(i);
+                    }
+                    device.loadPages(dest, plan.staging(), plan.fetchCount());
+                    memory.download(0, mirror, 0, mirror.length);
                     for (int i = 0; i < plan.fetchCount(); i++) {
                         int at = slots.offset(plan.fetchSlot(i));
                         float[] want = java.util.Arrays.copyOfRange(slots.data(), at, at + layout.floatsPerPage());

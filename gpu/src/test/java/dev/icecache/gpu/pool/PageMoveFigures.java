@@ -9,6 +9,9 @@ import dev.icecache.gpu.cuda.Kernel;
 import dev.icecache.gpu.cuda.PinnedBuffer;
 import dev.icecache.gpu.launch.AttentionLaunch;
 import dev.icecache.gpu.launch.PageTable;
+import dev.icecache.gpu.launch.ResidentSlots;
+import dev.icecache.gpu.launch.StagingLayout;
+import dev.icecache.gpu.resident.CudaKvDevice;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
@@ -61,13 +64,20 @@ public final class PageMoveFigures {
                 plan.plan(sets[h], selected[h], perHead);
             }
             plan.execute(store);
-            try (DevicePagePool pool = new DevicePagePool(cuda, slots, pages)) {
-                long bytes = pool.staging().moveBytes(pages);
+            int[] dest = new int[pages];
+            for (int i = 0; i < pages; i++) {
+                dest[i] = plan.fetchSlot(i);
+            }
+            ResidentSlots region = new ResidentSlots(LAYOUT, pages, 1, 0, 1, 1, 1);
+            try (DeviceBuffer memory = DeviceBuffer.ofFloats((long) region.totalSlots() * LAYOUT.floatsPerPage());
+                 CudaKvDevice mover = new CudaKvDevice(cuda, region, PageFormat.F32, memory.pointer(), () -> { },
+                         HEADS * 64, KV_HEADS * 64)) {
+                long bytes = new StagingLayout(LAYOUT, pages, PageFormat.F32).totalBytes();
                 double best = Double.MAX_VALUE;
                 for (int rep = 0; rep < 5; rep++) {
                     long t0 = System.nanoTime();
-                    pool.upload(plan);
-                    pool.waitForPreviousCopy();
+                    mover.loadPages(dest, plan.staging(), pages);
+                    cuda.synchronize();
                     best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                 }
                 double raw = rawCopySeconds(cuda, bytes);

@@ -4,6 +4,7 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.attention.Bf16Attention;
 import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.device.ResidentMirror;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.page.PageStore;
@@ -123,6 +124,19 @@ final class DenseLayers {
             flushedPages[l] = length[l] / rows;
         }
         return written;
+    }
+
+    /** Hands every page of every dense layer ({@code length[layer]} positions) to a newly attached mirror. */
+    void replay(int[] length, ResidentMirror m) {
+        int rows = layout.rowsPerPage();
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                for (int j = 0; j * rows < length[l]; j++) {
+                    toBlock(l, h, j, Math.min(rows, length[l] - j * rows));
+                    m.densePageLoaded(l, h, j, block, 0);
+                }
+            }
+        }
     }
 
     /** Reads {@code length} positions of a dense layer back from the store. */

@@ -4,6 +4,8 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.device.PageListing;
+import dev.icecache.kvcache.device.ResidentMirror;
 import dev.icecache.kvcache.metrics.AttendedPositions;
 import dev.icecache.kvcache.metrics.CacheMetrics;
 import dev.icecache.kvcache.page.PageFormat;
@@ -85,6 +87,7 @@ public final class PagedKvCache implements KvCache {
     private final EvictionBatch evictions;
     private AttendedPositions observer;      // null: nobody listens
     private int[] observed = new int[0];     // positions handed to the observer
+    private ResidentMirror mirror;           // null: the pool lives on the heap only
 
     /**
      * An empty cache.
@@ -226,6 +229,30 @@ public final class PagedKvCache implements KvCache {
         this.observer = listener;
     }
 
+    /**
+     * Registers (or with null removes) the device copy of the resident pool (issue 14): told of
+     * every row committed into a sink or window slot and of every fetched page. A cache that holds
+     * positions (a restored one) first hands it every pool block and every dense page; attach at an
+     * element boundary then (no uncommitted chunk rows).
+     *
+     * @throws IllegalStateException when a sparse layer holds uncommitted chunk rows
+     */
+    public void attachMirror(ResidentMirror m) {
+        if (m != null && length() > 0) {
+            for (int l = firstSparse; l < shape.nLayers(); l++) {
+                if (committed[l] != length[l]) {
+                    throw new IllegalStateException(String.format("attach a mirror at an element boundary: layer=%d "
+                        + "holds %d uncommitted chunk rows", l, length[l] - committed[l]));
+                }
+            }
+            for (int slot = 0; slot < pool.capacity(); slot++) {
+                m.poolPageLoaded(slot, pool.data(), pool.offset(slot));
+            }
+            dense.replay(length, m);
+        }
+        this.mirror = m;
+    }
+
     /** Rows appended to a layer but not yet committed (the current chunk). */
     public int chunkRows(int layer) {
         return length[Checks.checkIndex(layer, shape.nLayers())] - committed[layer];
@@ -275,9 +302,13 @@ public final class PagedKvCache implements KvCache {
             }
             int row = ring.row(p);
             for (int h = 0; h < kv; h++) {
-                int at = pool.offset(ring.slot(sparse(layer, h), p));
+                int slot = ring.slot(sparse(layer, h), p);
+                int at = pool.offset(slot);
                 System.arraycopy(chunkK[layer], src + h * hd, data, at + layout.keyOffset(row), hd);
                 System.arraycopy(chunkV[layer], src + h * hd, data, at + layout.valueOffset(row), hd);
+                if (mirror != null) {
+                    mirror.rowPlaced(layer, h, p, p - from, slot, row);
+                }
             }
         }
         committed[layer] = length[layer];
@@ -398,6 +429,62 @@ public final class PagedKvCache implements KvCache {
         endSparseStep(dots0, t0, t1, t2, System.nanoTime());
     }
 
+    /**
+     * The host half of a device attention step over the block {@code position .. position+n-1} of a
+     * sparse layer (n = 1: a decode step): the page selection of {@link #attendBlock} (the query
+     * itself for one position, the block's mean query otherwise) and its page moves (told to the
+     * {@link #attachMirror mirror}), then the step's pool pages per KV head into {@code pages}: sink,
+     * selected, window. The current chunk's rows (positions from {@code length - chunkRows}) are not
+     * in the pool: the caller attends them from its own copy. Reducing the listed rows plus the
+     * chunk rows up to each query gives {@link #attendBlock}'s result up to summation order. The
+     * {@link #observeAttendedPositions attended-positions listener} is not told (nothing attends here).
+     *
+     * @throws IllegalArgumentException for a dense layer (the caller keeps those rows)
+     */
+    public void listBlockPages(int layer, int position, int n, float[] q, int qOff, PageListing pages) {
+        Checks.checkIndex(layer, shape.nLayers());
+        Checks.checkArgument(layer >= firstSparse, "layer=%d is dense (first sparse layer %d): its rows are the "
+                + "caller's", layer, firstSparse);
+        int last = position + n - 1;
+        if (n < 1 || position < 0 || last >= length[layer]) {
+            throw new IllegalStateException(String.format("attend block before append: layer=%d positions=%d..%d "
+                + "appended=%d", layer, position, last, length[layer]));
+        }
+        Checks.checkRange(qOff, (long) n * shape.qDim(), q.length);
+        beginSparseStep(layer, position);
+        long t0 = System.nanoTime();
+        long dots0 = selector.exactDots();
+        if (n == 1) {
+            selectPages(layer, position, q, qOff);
+        } else {
+            blockMeanQueries(n, q, qOff);
+            selectPages(layer, last, blockQuery, 0);
+        }
+        long t1 = System.nanoTime();
+        movePages(layer);
+        long t2 = System.nanoTime();
+        int rows = layout.rowsPerPage();
+        int done = committed[layer];
+        for (int h = 0; h < shape.nKvHeads(); h++) {
+            int s = sparse(layer, h);
+            int sinkEnd = Math.min(ring.sinkTokens(), done);
+            for (int first = 0; first < sinkEnd; first += rows) {
+                pages.add(h, ring.slot(s, first), Math.min(rows, sinkEnd - first), first);
+            }
+            for (int i = 0; i < selectedCount[h]; i++) {
+                int page = selected[h][i];
+                int valid = selector.pageTokens(layer, h, page, pageRows);
+                if (valid > 0) {
+                    pages.add(h, pool.slotOf(PageKey.of(layer, h, page)), valid, -1);
+                }
+            }
+            for (int first = ring.windowStart(layer); first < done; first += rows) {
+                pages.add(h, ring.slot(s, first), Math.min(rows, done - first), first);
+            }
+        }
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+    }
+
     /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
     private void beginSparseStep(int layer, int position) {
         if (position < committed[layer]) {
@@ -483,6 +570,9 @@ public final class PagedKvCache implements KvCache {
             }
         }
         plan.execute(store);
+        if (mirror != null) {
+            mirror.pagesFetched(plan);
+        }
         metrics.stepPagesMoved = plan.fetchCount();
         metrics.stepResidentHits = plan.keptCount();
         metrics.stepBytesMoved = plan.bytesMoved();
@@ -552,8 +642,16 @@ public final class PagedKvCache implements KvCache {
         return cache;
     }
 
-    /** The cache keeps nothing off-heap; the store belongs to the caller and stays open. */
+    /**
+     * The cache keeps nothing off-heap; the store belongs to the caller and stays open. A mirror
+     * (device copy of the pool) is told and detached, so that its pages leave the device.
+     */
     @Override
     public void close() {
+        ResidentMirror m = mirror;
+        if (m != null) {
+            mirror = null;
+            m.cacheClosed();
+        }
     }
 }

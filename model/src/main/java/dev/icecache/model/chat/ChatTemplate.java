@@ -138,7 +138,14 @@ public final class ChatTemplate {
      * @throws ChatTemplateException as {@link #renderParts}
      */
     public int[] encode(Tokenizer tokenizer, List<ChatMessage> messages, boolean addGenerationPrompt) {
-        List<String> parts = renderParts(messages, addGenerationPrompt);
+        return encodeParts(tokenizer, renderParts(messages, addGenerationPrompt));
+    }
+
+    /**
+     * Token ids of parts as {@link #renderParts} returns them (or a run of them starting at an
+     * even index): even indexes with special tokens parsed, odd ones as plain text.
+     */
+    static int[] encodeParts(Tokenizer tokenizer, List<String> parts) {
         List<int[]> encoded = new ArrayList<>(parts.size());
         int total = 0;
         for (int i = 0; i < parts.size(); i++) {

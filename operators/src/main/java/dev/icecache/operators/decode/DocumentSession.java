@@ -8,6 +8,7 @@ import dev.icecache.model.ForwardPass;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
+import dev.icecache.operators.tokenize.PromptTokens;
 
 /**
  * One document's run through the model, independent of Flink: prefill chunk by chunk, then
@@ -53,8 +54,12 @@ public final class DocumentSession {
     private final GenerationSettings settings;
     /** Tokens run before each rolling summary (the prompt's instruction); empty when rolling is off. */
     private final int[] instruction;
+    /** Tokens held after a rolling summary, before the document goes on (a chat's new user turn). */
+    private final int[] resume;
+    private final PromptTokens prompt;
     private final long documentSeed;
     private final int eos;
+    private final int[] tokenTypes;
     private final Sampler greedy;
     private int[] held;
     private long promptTokens;
@@ -70,8 +75,9 @@ public final class DocumentSession {
     private boolean closingSegment;
 
     private DocumentSession(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
-                            int[] instruction, long documentSeed, DocumentProgress progress, RollingProgress rolling,
+                            PromptTokens prompt, long documentSeed, DocumentProgress progress, RollingProgress rolling,
                             boolean closingSegment) {
+        int[] instruction = prompt.instruction();
         Checks.checkArgument(cache.length() == progress.cacheLength(),
                 "cache holds %d positions but the document's progress says %d; state is inconsistent",
                 cache.length(), progress.cacheLength());
@@ -80,6 +86,9 @@ public final class DocumentSession {
         this.session = pass == null ? model.newSession(cache) : model.newSession(cache, pass);
         this.settings = settings;
         this.instruction = instruction.clone();
+        this.resume = prompt.resume().clone();
+        this.prompt = prompt;
+        this.tokenTypes = model.vocabulary().tokenTypes();
         this.documentSeed = documentSeed;
         this.eos = model.vocabulary().eos();
         this.greedy = new Sampler(0f, 1f, 0);
@@ -120,10 +129,19 @@ public final class DocumentSession {
      */
     public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
                                         int[] instruction, String docId) {
+        return start(model, pass, cache, settings, PromptTokens.plain(instruction), docId);
+    }
+
+    /**
+     * As {@link #start(LlamaModel, ForwardPass, KvCache, GenerationSettings, int[], String)}, with the
+     * prompt's tokens around summaries ({@link PromptTokens}: a chat's turns).
+     */
+    public static DocumentSession start(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
+                                        PromptTokens prompt, String docId) {
         int bos = model.vocabulary().bos();
         Checks.checkArgument(bos >= 0, "the model's vocabulary has no BOS token; it cannot start a document");
         DocumentProgress fresh = new DocumentProgress(0, new int[] {bos}, 1, false, 0, 0, false);
-        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh, null,
+        return new DocumentSession(model, pass, cache, settings, prompt, seedOf(settings, docId), fresh, null,
                 false);
     }
 
@@ -136,12 +154,12 @@ public final class DocumentSession {
      * @param generated tokens generated so far over all its summaries
      */
     public static DocumentSession startSegment(LlamaModel model, ForwardPass pass, KvCache cache,
-                                               GenerationSettings settings, int[] instruction, String docId,
+                                               GenerationSettings settings, PromptTokens prompt, String docId,
                                                int[] prefix, long promptTokens, int generated) {
         Checks.checkArgument(prefix.length > 0, "a segment starts with at least BOS");
         DocumentProgress fresh = new DocumentProgress(0, prefix, promptTokens, false, 0, generated, false);
         RollingProgress derived = RollingProgress.derivedFrom(fresh, settings.rollingEvery());
-        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), fresh,
+        return new DocumentSession(model, pass, cache, settings, prompt, seedOf(settings, docId), fresh,
                 new RollingProgress(derived.nextSummaryAt(), 0, false, generated), false);
     }
 
@@ -167,7 +185,7 @@ public final class DocumentSession {
     public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
                                          int[] instruction, String docId, DocumentProgress progress,
                                          RollingProgress rolling) {
-        return resume(model, pass, cache, settings, instruction, docId, progress, rolling, false);
+        return resume(model, pass, cache, settings, PromptTokens.plain(instruction), docId, progress, rolling, false);
     }
 
     /**
@@ -176,9 +194,9 @@ public final class DocumentSession {
      * ({@link SegmentProgress.Phase#CLOSING}).
      */
     public static DocumentSession resume(LlamaModel model, ForwardPass pass, KvCache cache, GenerationSettings settings,
-                                         int[] instruction, String docId, DocumentProgress progress,
+                                         PromptTokens prompt, String docId, DocumentProgress progress,
                                          RollingProgress rolling, boolean closingSegment) {
-        return new DocumentSession(model, pass, cache, settings, instruction, seedOf(settings, docId), progress,
+        return new DocumentSession(model, pass, cache, settings, prompt, seedOf(settings, docId), progress,
                 rolling, closingSegment);
     }
 
@@ -287,7 +305,7 @@ public final class DocumentSession {
         int produced = 0;
         boolean active = summarizing || !finished;
         while (produced < max && active) {
-            if (generated - generatedBefore >= limit || nextToken == eos) {
+            if (generated - generatedBefore >= limit || prompt.ends(nextToken, eos, tokenTypes)) {
                 endSummary(false);
                 break;
             }
@@ -316,7 +334,13 @@ public final class DocumentSession {
         }
         summarizing = false;
         closingSegment = false;
-        held = lastTokenUnfed ? new int[] {nextToken} : new int[0];
+        // a chat's resume tokens close the assistant's turn (its end-of-turn token was not fed back)
+        // and open a new user turn for the rest of the document
+        held = new int[(lastTokenUnfed ? 1 : 0) + resume.length];
+        if (lastTokenUnfed) {
+            held[0] = nextToken;
+        }
+        System.arraycopy(resume, 0, held, held.length - resume.length, resume.length);
         batchOrigin = session.position();
     }
 

@@ -15,6 +15,7 @@ import dev.icecache.operators.state.MapStatePageStore;
 import dev.icecache.operators.state.PageSerializer;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.state.StoredPage;
+import dev.icecache.operators.tokenize.PromptTokens;
 import dev.icecache.operators.tokenize.TokenChunk;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -96,8 +97,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient ValueState<RollingProgress> rolling;
     private transient ListState<TokenChunk> waitingChunks;
     private transient ValueState<SegmentProgress> segmentState;
-    /** The prompt's instruction tokenized on its own, run before each rolling or segment summary. */
-    private transient int[] instruction;
+    /** The prompt's tokens around summaries: its instruction, and a chat's turns. */
+    private transient PromptTokens prompt;
     private transient SegmentPlan plan;
     /** True when documents that do not fit the context are read in segments (else they are rejected). */
     private transient boolean segmenting;
@@ -139,8 +140,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 new ListStateDescriptor<>(WAITING_CHUNKS_STATE, TypeInformation.of(TokenChunk.class)));
         segmentState = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(SEGMENTS_STATE, TypeInformation.of(SegmentProgress.class)));
-        instruction = settings.prompt().instructionTokens(model.tokenizer());
-        plan = SegmentPlan.of(settings.generation(), model.cacheShape().maxTokens(), instruction.length);
+        prompt = PromptTokens.of(settings.prompt(), model);
+        // NOTE: a chat's turn tokens (at each context's start, after each rolling summary) count as instruction
+        plan = SegmentPlan.of(settings.generation(), model.cacheShape().maxTokens(),
+                prompt.instruction().length + prompt.turnOverhead());
         segmenting = plan.mode() != OverflowMode.REJECT && plan.feasible();
         if (plan.mode() != OverflowMode.REJECT && !segmenting) {
             LOG.warn("documents longer than the context will be rejected: {}", plan.infeasibleReason());
@@ -411,16 +414,19 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private LiveDocument nextContext(String docId, LiveDocument doc) throws Exception {
         int endedPositions = doc.session.progress().cacheLength();
         int endedPages = doc.store.pageCount();
-        int[] prefix = doc.segments.nextContext(model.vocabulary().bos(), instruction, doc.cache.pagesMoved());
+        int[] start = new int[1 + prompt.open().length];
+        start[0] = model.vocabulary().bos();
+        System.arraycopy(prompt.open(), 0, start, 1, prompt.open().length);
+        int[] prefix = doc.segments.nextContext(start, prompt.recap(), prompt.instruction(), doc.cache.pagesMoved());
         live.remove(docId);
-        doc.store.close();
+        doc.release();
         pages.clear();
         cells.clear();
         MapStatePageStore store = new MapStatePageStore(pages, PageLayout.of(model.config().headDim()),
                 settings.pageFormat(), 0);
         DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
         DocumentSession session = DocumentSession.startSegment(model, compute.pass(), cache.kvCache(),
-                settings.generation(), instruction, docId, prefix, doc.session.promptTokens(),
+                settings.generation(), prompt, docId, prefix, doc.session.promptTokens(),
                 doc.session.generated());
         LiveDocument next = new LiveDocument(session, cache, store, doc.segments, doc.pieceSeq, doc.pendingText,
                 doc.nanos);
@@ -508,7 +514,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
             doc = new LiveDocument(DocumentSession.start(model, compute.pass(), cache.kvCache(), settings.generation(),
-                    instruction, docId), cache,
+                    prompt, docId), cache,
                     store, new DocumentSegments(plan, SegmentProgress.START), 0, new byte[0], 0);
             LOG.info("document {} started: policy={} budget_tokens={}", docId, cacheConfig.policy(),
                     cacheConfig.budgetTokens());
@@ -522,7 +528,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             DocumentSegments segments = new DocumentSegments(plan,
                     segmentProgress == null ? SegmentProgress.START : segmentProgress);
             doc = new LiveDocument(DocumentSession.resume(model, compute.pass(), cache.kvCache(), settings.generation(),
-                    instruction, docId, p, rolling.value(), segments.closing()),
+                    prompt, docId, p, rolling.value(), segments.closing()),
                     cache, store, segments, stored.pieceSeq(), stored.pendingText(), stored.nanos());
             documentsResumed.inc();
             LOG.info("document {} resumed from state: position={} pages={} decoding={} summarizing={} generated={}"

@@ -38,6 +38,12 @@ final class LiveDocument {
         this.nanos = nanos;
     }
 
+    /** Unloads it: its device pages leave the GPU (issue 14), its store closes (written back already). */
+    void release() {
+        cache.release();
+        store.close();
+    }
+
     /** Heap bytes the document holds: its cache (trees, dense rows, pool, chunk buffers) and the store's tables. */
     long retainedBytes() {
         return cache.retainedBytes() + store.retainedBytes() + SESSION_BYTES;

@@ -89,6 +89,14 @@ public final class DocumentCache {
     }
 
     /**
+     * Releases what the cache holds outside the heap: a GPU backend's device pages of this document
+     * (issue 14). The page store is the caller's and stays open; the heap state is kept.
+     */
+    public void release() {
+        kvCache().close();
+    }
+
+    /**
      * Writes pages to the store and changed index cells to {@code cells}; call at element
      * boundaries, before {@link MapStatePageStore#flush()}.
      *

@@ -80,6 +80,7 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
 
     private final DecoderSettings settings;
     private transient StreamingTokenizer tokenizer;
+    private transient PromptTokens promptTokens;
     private transient ValueState<TokenizerCarry> carries;
     private transient ValueState<Integer> nextChunk;
     private transient MapState<Integer, DocumentChunk> earlyChunks;
@@ -95,8 +96,9 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
 
     @Override
     public void open(OpenContext openContext) {
-        tokenizer = new StreamingTokenizer(
-                SharedModels.acquire(settings.modelPath(), settings.contextLength()).tokenizer());
+        var model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
+        tokenizer = new StreamingTokenizer(model.tokenizer());
+        promptTokens = PromptTokens.of(settings.prompt(), model);
         carries = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(CARRY_STATE, TypeInformation.of(TokenizerCarry.class)));
         ValueStateDescriptor<Integer> next = new ValueStateDescriptor<>(NEXT_CHUNK_STATE, IntSerializer.INSTANCE);
@@ -260,7 +262,9 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
 
     /**
      * Tokenizes the next text of a document: {@code first} puts the prompt's prefix before it,
-     * {@code last} its suffix after it and flushes the carry.
+     * {@code last} its suffix after it and flushes the carry. With a chat template, the text is
+     * the user message (plain text, stripped at its ends when the template trims it), the first
+     * piece starts with the template's opening tokens and the last ends with its closing ones.
      */
     private void tokenize(String docId, String chunkText, boolean first, boolean last, Collector<TokenChunk> out)
             throws Exception {
@@ -273,14 +277,35 @@ public final class ChunkTokenizer extends KeyedProcessFunction<String, DocumentC
         if (last) {
             text = text.concat(prompt.suffix());
         }
+        if (promptTokens.trimsContent()) {
+            if (carry.nextSeq() == 0 && carry.tail().isEmpty()) {
+                text = text.stripLeading(); // nothing of the message is out or held yet: this is its start
+            }
+            if (last) {
+                text = carry.tail().concat(text).stripTrailing();
+                carry = new TokenizerCarry("", carry.continuation(), carry.nextSeq());
+            }
+        }
         StreamingTokenizer.Step step = tokenizer.accept(docId, carry, text, last);
-        if (step.chunk() != null) {
-            out.collect(step.chunk());
+        TokenChunk chunk = step.chunk();
+        if (chunk != null) {
+            out.collect(promptTokens.open().length + promptTokens.close().length == 0 ? chunk : framed(chunk));
         }
         if (last) {
             carries.clear();
         } else {
             carries.update(step.carry());
         }
+    }
+
+    /** A chat's opening tokens before the document's first piece, its closing ones after the last. */
+    private TokenChunk framed(TokenChunk chunk) {
+        int[] open = chunk.seq() == 0 ? promptTokens.open() : new int[0];
+        int[] close = chunk.last() ? promptTokens.close() : new int[0];
+        int[] tokens = new int[open.length + chunk.tokens().length + close.length];
+        System.arraycopy(open, 0, tokens, 0, open.length);
+        System.arraycopy(chunk.tokens(), 0, tokens, open.length, chunk.tokens().length);
+        System.arraycopy(close, 0, tokens, open.length + chunk.tokens().length, close.length);
+        return new TokenChunk(chunk.docId(), chunk.seq(), tokens, chunk.last());
     }
 }

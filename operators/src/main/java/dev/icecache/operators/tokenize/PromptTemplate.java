@@ -8,12 +8,15 @@ import dev.icecache.model.tokenizer.Tokenizer;
 /**
  * Plain text around each document: the model's prompt is the template with {@value #PLACEHOLDER}
  * replaced by the document, tokenized as one text (the tokenizer step puts the prefix before the
- * first chunk and the suffix after the last).
+ * first chunk and the suffix after the last). With {@code chat}, that text is the user message
+ * of the model's chat template ({@link PromptTokens} has the template's tokens around it).
  *
  * @param prefix text before the document
  * @param suffix text after the document (typically the instruction, e.g. "\n\nSummary:")
+ * @param chat true when the text goes through the model's chat template as a user message
+ * @param system the chat's system message, or null for none (always null without {@code chat})
  */
-public record PromptTemplate(String prefix, String suffix) implements Serializable {
+public record PromptTemplate(String prefix, String suffix, boolean chat, String system) implements Serializable {
 
     /** Where the document goes in a template. */
     public static final String PLACEHOLDER = "{document}";
@@ -22,6 +25,19 @@ public record PromptTemplate(String prefix, String suffix) implements Serializab
         if (prefix == null || suffix == null) {
             throw new IllegalArgumentException("prompt template prefix and suffix must not be null");
         }
+        if (system != null && !chat) {
+            throw new IllegalArgumentException("a system message needs the chat template (chat = true)");
+        }
+    }
+
+    /** Plain text around each document, without a chat template. */
+    public PromptTemplate(String prefix, String suffix) {
+        this(prefix, suffix, false, null);
+    }
+
+    /** This template as the user message of the model's chat template, after {@code system} (null for none). */
+    public PromptTemplate asChat(String system) {
+        return new PromptTemplate(prefix, suffix, true, system);
     }
 
     /**

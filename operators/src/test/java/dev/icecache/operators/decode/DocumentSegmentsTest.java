@@ -39,6 +39,30 @@ class DocumentSegmentsTest {
     }
 
     @Test
+    void shouldStartEveryContextWithTheChatsOpeningTurn() {
+        int[] start = {BOS, 40, 41}; // BOS and a chat's system and user turn headers
+        int[] recap = {7, 8, 9};
+        int[] instruction = {7, 8, 9, 50, 51}; // the suffix, then the end of the user turn and the assistant header
+        DocumentSegments refine = new DocumentSegments(new SegmentPlan(OverflowMode.REFINE, 512, 7, 32, 0, 0),
+                SegmentProgress.START);
+        refine.read(400);
+        refine.close();
+        refine.recordSummary(new int[] {20, 21}, 2);
+        assertArrayEquals(new int[] {BOS, 40, 41, 7, 8, 9, 20, 21}, refine.nextContext(start, recap, instruction, 0),
+                "refine: the user turn goes on with the suffix and the running summary");
+        DocumentSegments map = new DocumentSegments(new SegmentPlan(OverflowMode.MAP_REDUCE, 512, 7, 32, 0, 0),
+                SegmentProgress.START);
+        map.read(400);
+        map.close();
+        map.recordSummary(new int[] {20, 21}, 2);
+        assertArrayEquals(start, map.nextContext(start, recap, instruction, 0), "map: a new conversation");
+        map.read(10);
+        map.recordSummary(new int[] {30}, 1); // the last segment's summary: the reduction starts
+        assertArrayEquals(new int[] {BOS, 40, 41, 20, 21, 30, 7, 8, 9, 50, 51},
+                map.nextContext(start, recap, instruction, 0), "reduce: the summaries in a user turn, then the instruction");
+    }
+
+    @Test
     void shouldBeInfeasibleWhenSummariesLeaveNoRoomForText() {
         assertFalse(new SegmentPlan(OverflowMode.REFINE, 256, 4, 100, 0, 0).feasible());
         assertTrue(new SegmentPlan(OverflowMode.REFINE, 256, 4, 60, 0, 0).feasible());
@@ -57,7 +81,7 @@ class DocumentSegmentsTest {
         assertTrue(s.segmented() && s.closing());
         s.recordSummary(new int[] {20, 21, 22, 99}, 3);
         s.recordSummary(new int[] {23}, 1);
-        assertArrayEquals(new int[] {BOS, 7, 8, 9, 20, 21, 22, 23}, s.nextContext(BOS, INSTRUCTION, 5));
+        assertArrayEquals(new int[] {BOS, 7, 8, 9, 20, 21, 22, 23}, s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 5));
         assertEquals("segment 1 reading", s.describe());
         assertEquals(2, s.contexts());
         assertTrue(s.finalSummary());
@@ -89,7 +113,7 @@ class DocumentSegmentsTest {
                 s.read(50);
                 s.close();
                 s.recordSummary(summary, summary.length);
-                assertArrayEquals(new int[] {BOS}, s.nextContext(BOS, INSTRUCTION, 0), "a map segment starts empty");
+                assertArrayEquals(new int[] {BOS}, s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 0), "a map segment starts empty");
                 assertFalse(s.finalSummary());
             } else {
                 s.recordSummary(summary, summary.length); // the last segment's own summary, after its last chunk
@@ -100,7 +124,7 @@ class DocumentSegmentsTest {
         List<int[]> next = new ArrayList<>();
         int steps = 0;
         while (true) {
-            int[] prefix = s.nextContext(BOS, INSTRUCTION, 0);
+            int[] prefix = s.nextContext(new int[] {BOS}, INSTRUCTION, INSTRUCTION, 0);
             assertTrue(s.reducing());
             assertEquals(BOS, prefix[0]);
             assertArrayEquals(INSTRUCTION, Arrays.copyOfRange(prefix, prefix.length - 3, prefix.length));

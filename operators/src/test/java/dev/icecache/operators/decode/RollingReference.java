@@ -8,6 +8,7 @@ import dev.icecache.kvcache.KvCache;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
+import dev.icecache.operators.tokenize.PromptTokens;
 
 /**
  * What rolling summaries must produce, computed with the engine alone: one {@link Session}
@@ -37,6 +38,17 @@ final class RollingReference {
      */
     static List<Summary> run(LlamaModel model, KvCache cache, int[] document, int[] chunkSizes, int every,
                              int[] instruction, int rollingMax, int finalMax) {
+        return run(model, cache, document, chunkSizes, every, PromptTokens.plain(instruction), rollingMax, finalMax);
+    }
+
+    /**
+     * As above with a prompt's turn tokens: the instruction is {@code prompt.instruction()}, a
+     * summary ends where {@code prompt} says, and {@code prompt.resume()} follows each rolling summary.
+     */
+    static List<Summary> run(LlamaModel model, KvCache cache, int[] document, int[] chunkSizes, int every,
+                             PromptTokens prompt, int rollingMax, int finalMax) {
+        int[] instruction = prompt.instruction();
+        int[] types = model.vocabulary().tokenTypes();
         Session s = model.newSession(cache);
         Sampler greedy = new Sampler(0f, 1f, 0);
         int eos = model.vocabulary().eos();
@@ -60,7 +72,7 @@ final class RollingReference {
             carry = new int[0];
             while (n < limit) {
                 int t = greedy.sample(logits);
-                if (t == eos) {
+                if (prompt.ends(t, eos, types)) {
                     break;
                 }
                 tokens[n++] = t;
@@ -70,6 +82,7 @@ final class RollingReference {
                     carry = new int[] {t};
                 }
             }
+            carry = concat(carry, prompt.resume());
             out.add(new Summary(read, !last, Arrays.copyOf(tokens, n)));
             segmentStart = read;
             next = ((long) read / every + 1) * every;

@@ -24,6 +24,7 @@ import dev.icecache.operators.TestModels;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.state.PersistentFullCache;
 import dev.icecache.operators.tokenize.PromptTemplate;
+import dev.icecache.operators.tokenize.PromptTokens;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +67,44 @@ class RollingSessionTest {
                 assertArrayEquals(expected.get(i).tokens(), got.get(i).tokens(), "tokens of summary " + i + "; " + where);
             }
         }
+    }
+
+    @Test
+    void shouldCloseEachRollingSummaryWithTheChatsTurnTokensAsTheEngineAlone() {
+        // a chat's turns around the instruction, after each rolling summary and at the document's start
+        int[] close = {11, 12, 13};
+        int[] resume = {14, 15, 16, 17};
+        int[] chatInstruction = RollingReference.concat(instruction, close);
+        PromptTokens chat = new PromptTokens(new int[] {18, 19}, instruction, chatInstruction, close, resume, false,
+                true);
+        for (long seed = 1; seed <= 6; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            int[] document = RollingReference.concat(chat.open(), randomTokens(random, 200 + random.nextInt(100)),
+                    chatInstruction);
+            int[] sizes = chunkSizes(random, document.length);
+            int rollingMax = 3 + random.nextInt(10);
+            GenerationSettings g = new GenerationSettings(20, 0f, 1f, 1, 5).withRolling(EVERY, rollingMax);
+            List<RollingReference.Summary> expected = RollingReference.run(model, newCache(Policy.ICECACHE), document,
+                    sizes, EVERY, chat, rollingMax, 20);
+            List<RollingReference.Summary> got = runSession(DocumentSession.start(model, null,
+                    newCache(Policy.ICECACHE), g, chat, "d"), document, sizes, 5);
+            String where = "seed=" + seed + " sizes=" + Arrays.toString(sizes);
+            assertTrue(expected.size() >= 3, "the document is long enough for rolling summaries; " + where);
+            assertEquals(expected.size(), got.size(), "summaries; " + where);
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(expected.get(i).upTo(), got.get(i).upTo(), "upTo of summary " + i + "; " + where);
+                assertArrayEquals(expected.get(i).tokens(), got.get(i).tokens(), "tokens of summary " + i + "; " + where);
+            }
+        }
+        // the resume tokens are held after a rolling summary, before the document goes on
+        GenerationSettings g = new GenerationSettings(4, 0f, 1f, 1, 4).withRolling(EVERY, 2);
+        DocumentSession doc = DocumentSession.start(model, null, newCache(Policy.FULL), g, chat, "d");
+        doc.prefill(randomTokens(new SplittableRandom(3), EVERY), false);
+        int[] summary = decodeSummary(doc, 2);
+        assertEquals(2, summary.length);
+        int[] held = doc.progress().heldTokens();
+        assertArrayEquals(RollingReference.concat(new int[] {summary[1]}, resume), held,
+                "the summary's last token (not fed back yet), then the chat's resume tokens");
     }
 
     @Test
