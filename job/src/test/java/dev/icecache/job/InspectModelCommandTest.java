@@ -59,11 +59,12 @@ class InspectModelCommandTest {
         // 2 dense layers x 512 x 256 B + 3 sparse layers x 256 budget x 256 B = 458,752 B
         assertTrue(out.toString().contains("  IceCache resident, F32       448.0 KiB (458,752 B) (budget 256 tokens, 2 dense"),
                 out.toString());
-        // heap: 2 dense layers x 4 KV heads x 64 B of rows + 3 sparse layers x 4 trees x (64 + 8 x 8) B = 2,048 B/token
-        assertTrue(out.toString().contains("  IceCache live document heap  1.0 MiB (1,048,576 B) (2,048 bytes/token"),
+        // heap: 2 dense layers x 4 KV heads x 32 B of BF16 rows + 3 sparse layers x 4 trees x (8 code bytes
+        // + 4 scale + 44 metadata) B = 928 B/token
+        assertTrue(out.toString().contains("  IceCache live document heap  464.0 KiB (475,136 B) (928 bytes/token"),
                 out.toString());
-        // state: 1,280 B of K and V + 20 page headers' share + 3 x 4 node chunks x (5 + 32) B = 1,744 B/token
-        assertTrue(out.toString().contains("(892,928 B) (1,744 bytes/token: pages and index keys"), out.toString());
+        // state: 640 B of BF16 K and V + 20 page headers' share + 3 x 4 trees x (4 + 1 + 4 + 8 + 4) B = 912 B/token
+        assertTrue(out.toString().contains("(466,944 B) (912 bytes/token: pages and index keys"), out.toString());
     }
 
     @Test

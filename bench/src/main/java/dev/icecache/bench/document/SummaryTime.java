@@ -2,7 +2,7 @@ package dev.icecache.bench.document;
 
 import dev.icecache.bench.speed.TimedKvCache;
 import dev.icecache.kvcache.KvCache;
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.kvcache.policy.PagedKvCache;
 import dev.icecache.model.Sampler;
 import dev.icecache.model.Session;
@@ -37,15 +37,15 @@ record SummaryTime(int tokens, double seconds, double indexSeconds, double moves
     private record Mark(long wall, long cpu, long attend, long append, long index, long moves) {
 
         static Mark of(TimedKvCache timed) {
-            CacheMetrics m = metrics(timed.inner());
+            CacheCounters m = metrics(timed.inner());
             long cpu = cpuClock ? java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : 0;
             return new Mark(System.nanoTime(), cpu, timed.attendNanos(), timed.appendNanos(),
-                    m == null ? 0 : m.indexNanos, m == null ? 0 : m.moveNanos);
+                    m.indexNanos(), m.moveNanos());
         }
     }
 
-    private static CacheMetrics metrics(KvCache cache) {
-        return cache instanceof PagedKvCache p ? p.metrics() : null;
+    private static CacheCounters metrics(KvCache cache) {
+        return cache instanceof PagedKvCache p ? p.metrics() : CacheCounters.NONE;
     }
 
     private static SummaryTime since(Mark a, TimedKvCache timed, int tokens) {

@@ -2,7 +2,7 @@ package dev.icecache.bench.fidelity;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.kvcache.page.InMemoryPageStore;
 import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -131,8 +131,8 @@ public final class FidelityRun {
             diagnosis.measureSpread(positions);
         }
         recorder.close();
-        CacheMetrics m = cache.metrics();
-        double movedPerStep = m.steps == 0 ? 0 : (double) m.pagesMoved / m.steps;
+        CacheCounters m = cache.metrics();
+        double movedPerStep = m.steps() == 0 ? 0 : (double) m.pagesMoved() / m.steps();
         double semanticShare = Double.NaN;
         if (cache.selector() instanceof IceCacheSelector ice && ice.selectedPages() > 0) {
             semanticShare = 1.0 - (double) ice.selectedRecentPages() / ice.selectedPages();

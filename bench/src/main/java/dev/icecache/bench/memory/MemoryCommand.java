@@ -4,6 +4,7 @@ import dev.icecache.bench.plot.LinePlot;
 import dev.icecache.bench.plot.ProgressBar;
 import dev.icecache.bench.plot.ResultTable;
 import dev.icecache.bench.plot.RunInfo;
+import dev.icecache.bench.speed.SyntheticContext;
 import dev.icecache.kvcache.page.PageFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,9 @@ public final class MemoryCommand implements Callable<Integer> {
      * @param measured false for an arithmetic row
      */
     record Row(String cache, int context, boolean measured, long liveHeap, long rss, long rssAnon, long rssFile,
-               long direct, long mapped, long rankingKeys, long nodeMetadata, long denseRows, long pool, long storeBytes) {
+               long direct, long mapped, long rankingKeys, long nodeMetadata, long denseRows, long pool, long storeBytes,
+               long chunkStateBytes, long sliceStateBytes, long sliceChangedBytes, long restoreNanos,
+               long restoreBytesRead, long cellBytes) {
 
         /** The document's own bytes: live heap growth plus direct buffers (pages in a mapped file not included). */
         long documentBytes() {
@@ -121,6 +124,14 @@ public final class MemoryCommand implements Callable<Integer> {
                 + " with synthetic rows; `heap` = live heap after a full GC minus the same reading before the cache,"
                 + " `RSS` likewise (anon = heap, direct, native; file = mapped pages of the store);"
                 + " IceCache pages live in a memory-mapped file (`store MiB`), off the heap as in the job;"
+                + " the cache is snapshotted one chunk short of the context and after it, as the job does at an"
+                + " element's end (`state per chunk`: pages written while prefilling the last "
+                + SyntheticContext.CHUNK + " positions and by its snapshot, header and index cells),"
+                + " then one 16-position decode slice and its snapshot (`state per slice`; `slice changed`: the page"
+                + " rows in it whose bytes differ from the stored ones, plus cells never written before), then a restore from the"
+                + " snapshots into a new cache (`restore s`, `restore MB read`: cells, header and the sink, window"
+                + " and dense pages read); `state per token KB` = (store file + latest cells) / context, what"
+                + " RocksDB would hold;"
                 + " `Full F16` and Full F32 past the probe heap are computed (no JVM run)\n\n"
                 + table.markdown() + "\nPlot: `bench/results/memory.png`.\n";
         System.out.print(section);
@@ -135,7 +146,7 @@ public final class MemoryCommand implements Callable<Integer> {
     }
 
     private static Row computed(String cache, int context, long bytes) {
-        return new Row(cache, context, false, bytes, -1, -1, -1, 0, 0, 0, 0, bytes, 0, 0);
+        return new Row(cache, context, false, bytes, -1, -1, -1, 0, 0, 0, 0, bytes, 0, 0, -1, -1, -1, -1, -1, -1);
     }
 
     private Row probe(MemoryProbe.Cache cache, int context, Path dir) throws IOException, InterruptedException {
@@ -160,15 +171,15 @@ public final class MemoryCommand implements Callable<Integer> {
         for (String line : output.split("\n")) {
             if (line.startsWith("probe ")) {
                 String[] f = line.trim().split(" ");
-                if (f.length != 14) {
-                    throw new IllegalArgumentException("probe line has " + f.length + " fields, expected 14: " + line);
+                if (f.length != 20) {
+                    throw new IllegalArgumentException("probe line has " + f.length + " fields, expected 20: " + line);
                 }
-                long[] v = new long[11];
+                long[] v = new long[17];
                 for (int i = 0; i < v.length; i++) {
                     v[i] = Long.parseLong(f[3 + i]);
                 }
                 return new Row(f[1], Integer.parseInt(f[2]), true, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-                        v[9], v[10]);
+                        v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]);
             }
         }
         throw new IllegalArgumentException("no 'probe ...' line in the probe's output: " + output.replace('\n', '|'));
@@ -177,15 +188,23 @@ public final class MemoryCommand implements Callable<Integer> {
     static ResultTable table(List<Row> rows) {
         ResultTable t = new ResultTable("cache", "context", "measured", "heap per token KB", "rss per token KB",
                 "heap MiB", "RSS MiB", "RSS anon MiB", "RSS file MiB", "direct MiB", "ranking keys MiB",
-                "node metadata MiB", "dense rows MiB", "pool MiB", "store MiB");
+                "node metadata MiB", "dense rows MiB", "pool MiB", "store MiB", "state per token KB",
+                "state per chunk MB", "state per slice MB", "slice changed MB", "restore s", "restore MB read");
         for (Row r : rows) {
             double perToken = 1024.0 * r.context();
             t.add(r.cache(), r.context(), r.measured() ? "yes" : "computed", r.documentBytes() / perToken,
                     r.measured() ? (Object) (r.rss() / perToken) : "-", r.liveHeap() / MIB, mib(r.rss()), mib(r.rssAnon()),
                     mib(r.rssFile()), r.direct() / MIB, r.rankingKeys() / MIB, r.nodeMetadata() / MIB,
-                    r.denseRows() / MIB, r.pool() / MIB, r.storeBytes() / MIB);
+                    r.denseRows() / MIB, r.pool() / MIB, r.storeBytes() / MIB,
+                    r.cellBytes() < 0 ? "-" : (Object) ((r.storeBytes() + r.cellBytes()) / perToken),
+                    mb(r.chunkStateBytes()), mb(r.sliceStateBytes()), mb(r.sliceChangedBytes()),
+                    r.restoreNanos() < 0 ? "-" : (Object) (r.restoreNanos() / 1e9), mb(r.restoreBytesRead()));
         }
         return t;
+    }
+
+    private static Object mb(long bytes) {
+        return bytes < 0 ? "-" : (Object) (bytes / 1e6);
     }
 
     private static Object mib(long bytes) {

@@ -1,6 +1,6 @@
 package dev.icecache.bench.speed;
 
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.model.Session;
 
 /**
@@ -15,18 +15,18 @@ public final class DecodeTimer {
     /**
      * Runs {@code warmup} unmeasured steps, then {@code steps} measured ones.
      *
-     * @param metrics the paged cache's counters, or null for a cache without them (Full)
+     * @param metrics the paged cache's counters ({@link CacheCounters#NONE} for a cache without them: Full)
      * @return one split per measured step, in order
      */
-    public static StepSplit[] run(Session session, TimedKvCache timed, CacheMetrics metrics, int warmup, int steps) {
+    public static StepSplit[] run(Session session, TimedKvCache timed, CacheCounters metrics, int warmup, int steps) {
         if (warmup < 0 || steps < 1) {
             throw new IllegalArgumentException("warmup=" + warmup + " must be >= 0 and steps=" + steps + " >= 1");
         }
         StepSplit[] out = new StepSplit[steps];
         int token = 1;
         for (int i = -warmup; i < steps; i++) {
-            long index0 = metrics == null ? 0 : metrics.indexNanos;
-            long moves0 = metrics == null ? 0 : metrics.moveNanos;
+            long index0 = metrics.indexNanos();
+            long moves0 = metrics.moveNanos();
             long attend0 = timed.attendNanos();
             long append0 = timed.appendNanos();
             long t0 = System.nanoTime();
@@ -34,8 +34,8 @@ public final class DecodeTimer {
             long total = System.nanoTime() - t0;
             token = argmax(logits);
             if (i >= 0) {
-                long index = metrics == null ? 0 : metrics.indexNanos - index0;
-                long moves = metrics == null ? 0 : metrics.moveNanos - moves0;
+                long index = metrics.indexNanos() - index0;
+                long moves = metrics.moveNanos() - moves0;
                 long attention = Math.max(0, timed.attendNanos() - attend0 - index - moves);
                 out[i] = new StepSplit(total, index, moves, attention, timed.appendNanos() - append0);
             }

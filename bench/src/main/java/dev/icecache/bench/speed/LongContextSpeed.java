@@ -2,7 +2,7 @@ package dev.icecache.bench.speed;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.kvcache.policy.PagedKvCache;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
@@ -61,7 +61,7 @@ public final class LongContextSpeed {
         double fillSeconds = (System.nanoTime() - t0) / 1e9;
         TimedKvCache timed = new TimedKvCache(cache);
         Session session = model.newSession(timed);
-        CacheMetrics metrics = cache instanceof PagedKvCache p ? p.metrics() : null;
+        CacheCounters metrics = cache instanceof PagedKvCache p ? p.metrics() : CacheCounters.NONE;
         StepSplit[] split = DecodeTimer.run(session, timed, metrics, warmup, steps);
         long resident = cache instanceof PagedKvCache p ? p.poolBytes() + denseBytes(p, context)
                 : fullBytes(shape, context);

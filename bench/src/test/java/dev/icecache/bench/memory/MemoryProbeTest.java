@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MemoryProbeTest {
 
-    private static final CacheShape SHAPE = new CacheShape(4, 4, 2, 16, 5001);
+    private static final CacheShape SHAPE = new CacheShape(4, 4, 2, 16, 5017);
 
     @TempDir
     Path dir;
@@ -30,8 +30,8 @@ class MemoryProbeTest {
         assertEquals(pool, small.pool());
         assertEquals(pool, large.pool());
         // the 2 dense layers keep every row in BF16: 2 layers x 2 KV heads x 16 values x (K + V) x 2 bytes,
-        // in arrays grown by doubling up to maxTokens (5001 positions)
-        assertEquals(2L * 2 * 16 * 2 * 2 * 5001, large.denseRows());
+        // in arrays grown by doubling up to maxTokens (5017 positions: the context and one decode slice)
+        assertEquals(2L * 2 * 16 * 2 * 2 * 5017, large.denseRows());
         // one compact key per indexed token per tree (16 code bytes + a 4-byte scale; 2 sparse layers x 2
         // heads): every position past the 32-token sink and window, less the last chunk of at most 1024
         long most = 2L * 2 * (5000 - 32 - 32);
@@ -39,6 +39,17 @@ class MemoryProbeTest {
         assertTrue(large.rankingKeys() >= least * 20 && large.rankingKeys() <= most * 20 * 3 / 2,
                 "ranking keys " + large.rankingKeys() + " for " + least + ".." + most + " tokens");
         assertTrue(large.nodeMetadata() > 0 && large.storeBytes() > 0, large.toString());
+        // state figures: a decode slice writes less than the chunk before it, but at least its own 16
+        // rows per sparse stream (2 layers x 2 heads x 16 x 64 bytes) and the dense layers' 16 rows;
+        // a restore reads every index cell (cellBytes) plus sink, window and dense pages
+        long sliceRows = 2L * 2 * 16 * 2 * 16 * 2 + 2L * 2 * 16 * 2 * 16 * 2;
+        assertTrue(large.sliceStateBytes() >= sliceRows && large.sliceStateBytes() < large.chunkStateBytes(),
+                large.toString());
+        // what changed is part of what was written, and at least the slice's own new rows
+        assertTrue(large.sliceChangedBytes() >= sliceRows && large.sliceChangedBytes() <= large.sliceStateBytes(),
+                large.toString());
+        assertTrue(large.restoreBytesRead() > large.cellBytes() && large.cellBytes() > 0 && large.restoreNanos() > 0,
+                large.toString());
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "the probe deletes its page file");
         }
@@ -49,20 +60,23 @@ class MemoryProbeTest {
         MemoryCommand.Row full = MemoryCommand.parse(MemoryProbe.probe(MemoryProbe.Cache.FULL_F32, 3000, 128, SHAPE,
                 PageFormat.F32, MemoryProbe.Store.HEAP, dir));
         assertEquals(0, full.pool());
+        assertEquals(-1, full.sliceStateBytes(), "Full keeps no state");
         assertEquals(4L * 2 * 16 * 2 * 4 * 3000, full.denseRows());
     }
 
     @Test
     void shouldParseTheProbeLineAmongOtherOutput() {
-        MemoryCommand.Row r = MemoryCommand.parse("WARNING: x\nprobe ICECACHE 4096 10 20 30 40 50 60 70 80 90 100 110\n");
-        assertEquals(new MemoryCommand.Row("ICECACHE", 4096, true, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110), r);
+        MemoryCommand.Row r = MemoryCommand.parse("WARNING: x\nprobe ICECACHE 4096 10 20 30 40 50 60 70 80 90 100 110"
+                + " 120 130 140 150 160 170\n");
+        assertEquals(new MemoryCommand.Row("ICECACHE", 4096, true, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120,
+                130, 140, 150, 160, 170), r);
         assertEquals(60, r.documentBytes());
     }
 
     @Test
     void shouldNameTheColumnsScriptsReadAndMarkComputedRows() {
         String csv = MemoryCommand.table(List.of(new MemoryCommand.Row("FULL_F16", 1024, false, 1 << 20, -1, -1, -1,
-                0, 0, 0, 0, 1 << 20, 0, 0))).csv();
+                0, 0, 0, 0, 1 << 20, 0, 0, -1, -1, -1, -1, -1, -1))).csv();
         String header = csv.substring(0, csv.indexOf('\n'));
         assertTrue(header.contains(",heap per token KB,rss per token KB,"), header);
         assertTrue(csv.contains("FULL_F16,1024,computed,1.00,-,"), csv);

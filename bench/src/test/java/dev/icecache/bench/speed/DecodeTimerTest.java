@@ -107,7 +107,7 @@ class DecodeTimerTest {
             FullCache cache = new FullCache(model.cacheShape());
             Session s = model.newSession(cache);
             assertThrows(IllegalArgumentException.class,
-                    () -> DecodeTimer.run(s, new TimedKvCache(cache), null, 0, 0));
+                    () -> DecodeTimer.run(s, new TimedKvCache(cache), dev.icecache.kvcache.metrics.CacheCounters.NONE, 0, 0));
         }
     }
 }

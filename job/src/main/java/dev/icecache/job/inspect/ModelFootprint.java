@@ -19,8 +19,9 @@ import dev.icecache.operators.decode.DocumentAdmission;
  *                     (resident pool only; every page also lives in Flink keyed state)
  *   live heap/token = what the decoder's icecache.memory.budget counts per position of a live
  *                     document: dense rows plus one index node and key copy per sparse (layer, KV head)
- *   state/token     = keyed state (RocksDB) per position: K and V in every layer, as stored, plus
- *                     the index node chunk (token, level, F32 key) per sparse (layer, KV head)
+ *   state/token     = keyed state (RocksDB) per position: K and V in every layer, as stored (BF16 by
+ *                     default), plus the index node chunk entry (token, level, scale, int8 key) and
+ *                     its child-index row per sparse (layer, KV head)
  * </pre>
  *
  * @param layers transformer blocks
@@ -67,14 +68,16 @@ public record ModelFootprint(int layers, int kvHeads, int headDim) {
     }
 
     /**
-     * Keyed-state bytes per position of an IceCache document: the pages (K and V of every layer,
-     * 4 bytes a value as PageSerializer v1 stores them, plus a 16-byte entry header per 16-row page)
-     * and the index node chunks (token, level and F32 key per sparse (layer, KV head)).
+     * Keyed-state bytes per position of an IceCache document: the pages (K and V of every layer in
+     * the default page format, as PageSerializer v2 stores them, plus a 16-byte entry header per
+     * 16-row page) and, per sparse (layer, KV head), the node chunk entry (int token, byte level,
+     * float scale, headDim int8 codes) and the node's int in its parent's child-index cell.
      */
     public long stateBytesPerToken(int denseLayers) {
         int sparse = layers - Math.min(denseLayers, layers);
-        long pages = kvBytesPerToken(PageFormat.F32) + (long) layers * kvHeads * 16 / CacheConfig.PAGE_ROWS;
-        long chunks = (long) sparse * kvHeads * (4 + 1 + 4L * headDim);
+        long pages = kvBytesPerToken(CacheConfig.DEFAULT_PAGE_FORMAT)
+                + (long) layers * kvHeads * 16 / CacheConfig.PAGE_ROWS;
+        long chunks = (long) sparse * kvHeads * (4 + 1 + 4 + headDim + 4L);
         return pages + chunks;
     }
 }

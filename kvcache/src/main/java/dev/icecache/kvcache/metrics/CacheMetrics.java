@@ -3,7 +3,8 @@ package dev.icecache.kvcache.metrics;
 /**
  * Counters of one cache: the last step's values and cumulative totals (issue 3 "Metrics").
  * A step is one {@code attend} call of one sparse layer (all its KV heads). Plain mutable fields
- * written by the cache and read by the engine, benchmarks and the Flink operator's metric group.
+ * written by the cache (and its snapshot restore); the engine, benchmarks and the Flink
+ * operator's gauges read the totals through {@link CacheCounters}.
  *
  * <pre>
  *   pagesSelected   pages chosen by the policy (retrieved pages, all KV heads)
@@ -14,7 +15,7 @@ package dev.icecache.kvcache.metrics;
  *   indexNanos      time selecting pages;  moveNanos  time planning and moving;  attentionNanos  time attending
  * </pre>
  */
-public final class CacheMetrics {
+public final class CacheMetrics implements CacheCounters {
 
     /** Last step: pages selected. */
     public long stepPagesSelected;
@@ -79,9 +80,66 @@ public final class CacheMetrics {
         attentionNanos += stepAttentionNanos;
     }
 
-    /** Share of selected pages that were already resident (1 when nothing was selected). */
-    public double hitRate() {
-        return pagesSelected == 0 ? 1.0 : (double) residentHits / pagesSelected;
+    /**
+     * Ends a step whose selection, moves and attention were already counted in the step fields:
+     * records its index dots and the three times, then adds the step to the totals.
+     */
+    public void endStep(long dots, long indexNanos, long moveNanos, long attentionNanos) {
+        stepExactDots = dots;
+        stepIndexNanos = indexNanos;
+        stepMoveNanos = moveNanos;
+        stepAttentionNanos = attentionNanos;
+        endStep();
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public long pagesSelected() {
+        return pagesSelected;
+    }
+
+    @Override
+    public long residentHits() {
+        return residentHits;
+    }
+
+    @Override
+    public long pagesMoved() {
+        return pagesMoved;
+    }
+
+    @Override
+    public long bytesMoved() {
+        return bytesMoved;
+    }
+
+    @Override
+    public long exactDots() {
+        return exactDots;
+    }
+
+    @Override
+    public long pagesWritten() {
+        return pagesWritten;
+    }
+
+    @Override
+    public long indexNanos() {
+        return indexNanos;
+    }
+
+    @Override
+    public long moveNanos() {
+        return moveNanos;
+    }
+
+    @Override
+    public long attentionNanos() {
+        return attentionNanos;
     }
 
     @Override

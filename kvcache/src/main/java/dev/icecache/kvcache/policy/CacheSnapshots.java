@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  *     per layer: int length, int windowFirst
  *     long steps, pagesSelected, residentHits, pagesMoved, bytesMoved, exactDots, pagesWritten
  *   pages (in the store, written by snapshot):
- *     sink page i of (layer, kvHead):    id SINK_ID_BASE + i
+ *     sink page i of (layer, kvHead):    id SINK_ID_BASE + i              (EdgeRing)
  *     window page j of (layer, kvHead):  id WINDOW_ID_BASE + j % windowPages
  *     index pages:                       ids &gt;= 0, kept current by every eviction
  *     dense layers:                      id j = positions 16j ..
@@ -43,8 +43,7 @@ final class CacheSnapshots {
      * once, a window page when it gains rows; returns pages written.
      */
     static int writeEdgePages(PagedKvCache c) {
-        int written = 0;
-        int rows = c.layout.rowsPerPage();
+        int[] written = {0};
         float[] data = c.pool.data();
         for (int l = c.firstSparse; l < c.shape.nLayers(); l++) {
             int done = c.committed[l];
@@ -52,30 +51,17 @@ final class CacheSnapshots {
             if (stored == done) {
                 continue;
             }
-            // the first sink page and the first window page holding a position >= stored
-            int firstSink = stored / rows;
-            int firstWindow = Math.max(c.windowFirst[l], Math.max(0, stored - c.sinkTokens) / rows);
             for (int h = 0; h < c.shape.nKvHeads(); h++) {
-                int s = c.sparse(l, h);
-                for (int i = firstSink; i < c.sinkPages; i++) {
-                    int valid = Math.min(rows, done - i * rows);
-                    if (valid > 0) {
-                        int at = c.pool.offset(c.sinkSlots[s][i]);
-                        c.store.write(l, h, PagedKvCache.SINK_ID_BASE + i, data, at, valid);
-                        written++;
-                    }
-                }
-                for (int j = firstWindow; c.sinkTokens + j * rows < done; j++) {
-                    int valid = Math.min(rows, done - c.sinkTokens - j * rows);
-                    int w = j % c.windowPages;
-                    int at = c.pool.offset(c.windowSlots[s][w]);
-                    c.store.write(l, h, PagedKvCache.WINDOW_ID_BASE + w, data, at, valid);
-                    written++;
-                }
+                final int layer = l;
+                final int head = h;
+                c.ring.forEachPage(c.sparse(l, h), l, stored, done, (slot, storeId, rows, sink, page) -> {
+                    c.store.write(layer, head, storeId, data, c.pool.offset(slot), rows);
+                    written[0]++;
+                });
             }
             c.edgeStored[l] = done;
         }
-        return written;
+        return written[0];
     }
 
     /** The header and the index cells changed since the last capture. */
@@ -89,7 +75,7 @@ final class CacheSnapshots {
         b.putInt(cfg.policy().code()).putInt(cfg.budgetTokens()).putInt(cfg.denseLayers())
                 .putInt(cfg.pageFormat().code());
         for (int l = 0; l < shape.nLayers(); l++) {
-            b.putInt(c.length[l]).putInt(c.windowFirst[l]);
+            b.putInt(c.length[l]).putInt(c.ring.windowFirst(l));
         }
         CacheMetrics m = c.metrics;
         b.putLong(m.steps).putLong(m.pagesSelected).putLong(m.residentHits).putLong(m.pagesMoved)
@@ -185,13 +171,13 @@ final class CacheSnapshots {
             int wf = b.getInt();
             Checks.checkArgument(len >= 0 && len <= s.maxTokens(), "layer=%d length=%d outside [0, maxTokens=%d]",
                     l, len, s.maxTokens());
-            int pagesPast = Math.max(0, (len - c.sinkTokens + rows - 1) / rows);
+            int pagesPast = Math.max(0, (len - c.ring.sinkTokens() + rows - 1) / rows);
             Checks.checkArgument(wf >= 0 && wf <= pagesPast, "layer=%d windowFirst=%d outside [0, %d]",
                     l, wf, pagesPast);
             c.length[l] = len;
             c.committed[l] = len;
             c.edgeStored[l] = len;
-            c.windowFirst[l] = wf;
+            c.ring.windowFirst(l, wf);
         }
         CacheMetrics m = c.metrics;
         m.steps = b.getLong();
@@ -204,29 +190,20 @@ final class CacheSnapshots {
     }
 
     private static void loadEdgePages(PagedKvCache c, int l, int h) {
-        int rows = c.layout.rowsPerPage();
-        int s = c.sparse(l, h);
-        int done = c.committed[l];
         float[] data = c.pool.data();
-        for (int i = 0; i < c.sinkPages && i * rows < done; i++) {
-            expectRows(c.store.read(l, h, PagedKvCache.SINK_ID_BASE + i, data, c.pool.offset(c.sinkSlots[s][i])),
-                    Math.min(rows, done - i * rows), l, h, "sink", i);
-        }
-        for (int j = c.windowFirst[l]; c.sinkTokens + j * rows < done; j++) {
-            int w = j % c.windowPages;
-            expectRows(c.store.read(l, h, PagedKvCache.WINDOW_ID_BASE + w, data, c.pool.offset(c.windowSlots[s][w])),
-                    Math.min(rows, done - c.sinkTokens - j * rows), l, h, "window", j);
-        }
+        c.ring.forEachPage(c.sparse(l, h), l, 0, c.committed[l], (slot, storeId, rows, sink, page) ->
+                expectRows(c.store.read(l, h, storeId, data, c.pool.offset(slot)), rows, l, h,
+                        sink ? "sink" : "window", page));
     }
 
     private static void replayIndex(PagedKvCache c, int l, int h) {
         int rows = c.layout.rowsPerPage();
         float[] block = new float[c.layout.floatsPerPage()];
         int[] tokens = new int[rows];
-        for (int j = 0; j < c.windowFirst[l]; j++) {
+        for (int j = 0; j < c.ring.windowFirst(l); j++) {
             expectRows(c.store.read(l, h, j, block, 0), rows, l, h, "index", j);
             for (int r = 0; r < rows; r++) {
-                tokens[r] = c.sinkTokens + j * rows + r;
+                tokens[r] = c.ring.sinkTokens() + j * rows + r;
             }
             c.selector.add(l, h, block, c.layout.keyOffset(0), tokens, 0, rows);
         }

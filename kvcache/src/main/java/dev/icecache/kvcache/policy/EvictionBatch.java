@@ -50,6 +50,17 @@ final class EvictionBatch {
         return tokens;
     }
 
+    /** Drops buffers grown beyond {@code rows} positions (after a prefill chunk); the next batch regrows them. */
+    void release(int rows) {
+        if (tokens.length > rows) {
+            tokens = new int[0];
+            for (int h = 0; h < kvHeads; h++) {
+                keys[h] = new float[0];
+                values[h] = new float[0];
+            }
+        }
+    }
+
     /** Makes room for one more page whose first position is {@code firstToken}. */
     void beginPage(int firstToken) {
         int rows = layout.rowsPerPage();

@@ -108,6 +108,19 @@ final class PageMoves {
         return blocks;
     }
 
+    /**
+     * Drops scratch grown beyond {@code rows} rows of captures or of page blocks (after a prefill
+     * chunk's batch); the next large batch regrows it.
+     */
+    void release(int rows) {
+        if (captured.length > 2 * rows * headDim) {
+            captured = new float[0];
+        }
+        if (scratch.length > layout.floatsFor(rows)) {
+            scratch = new float[0];
+        }
+    }
+
     /** Loads a page's stored block into a scratch block once per batch; returns the block count. */
     private int load(int page, int blocks, int layer, int kvHead, PageStore store) {
         if (scratchOf.get(page) != LongIntMap.MISSING) {

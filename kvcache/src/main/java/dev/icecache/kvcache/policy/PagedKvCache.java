@@ -42,18 +42,20 @@ import java.util.Arrays;
  *
  * Resident memory is the pool (sink + window + retrieved pages of every sparse (layer, KV head))
  * plus the rows of one chunk; it does not grow with the sequence. Outputs do not depend on the
- * pool's history: restoring a snapshot gives the same subsequent outputs.
- *
- * <p>NOTE: checks on the per-token path ({@code append}, {@code attend} and what they call in
- * page, select, transfer and attention) are explicit {@code if}s rather than {@code Checks}
- * calls: varargs messages would box and allocate an array on every call, taken or not.
+ * pool's history: restoring a snapshot gives the same subsequent outputs. Where sink and window
+ * rows live (pool slots, store ids) is {@link EdgeRing}'s; the snapshot format is {@link CacheSnapshots}'.
  */
 public final class PagedKvCache implements KvCache {
 
-    /** Store id of sink page i of a stream: SINK_ID_BASE + i (index pages have ids &gt;= 0). */
-    static final int SINK_ID_BASE = Integer.MIN_VALUE;
-    /** Store id of window ring entry w of a stream: WINDOW_ID_BASE + w. */
-    static final int WINDOW_ID_BASE = Integer.MIN_VALUE + 1024;
+    /**
+     * Positions of scratch a cache keeps between chunks: buffers a prefill chunk grew beyond this
+     * (chunk rows, evicted pages, move scratch) are released after the chunk is committed, so a
+     * live document does not keep one chunk's worth of buffers (64 MiB at 1,024 positions on the
+     * Llama-3.2-1B shape); a decode step (one position, at most one evicted page) stays under it
+     * and allocates nothing.
+     */
+    static final int SCRATCH_ROWS = 64;
+    private static final float[] NO_ROWS = new float[0];
 
     final CacheShape shape;
     final CacheConfig config;
@@ -62,19 +64,14 @@ public final class PagedKvCache implements KvCache {
     final PageSelector selector;
     final PagePool pool;
     final int firstSparse;
-    final int sinkPages;
-    final int windowPages;
-    final int sinkTokens;
     final int retrieved;               // pages selected per sparse (layer, KV head) and step
     final int[] length;                // [layer] positions appended
     final int[] committed;             // [layer] positions placed in sink / window / index
-    final int[] windowFirst;           // [layer] positional page index of the oldest window page
     final int[] edgeStored;            // [layer] positions whose sink / window rows the store holds
     private final boolean[] attending; // [layer] an attend came after the last append
     private float[][] chunkK;        // [layer][(position - committed) * kvDim]
     private float[][] chunkV;
-    final int[][] sinkSlots;           // [sparse stream][sinkPages] pinned pool slots
-    final int[][] windowSlots;         // [sparse stream][windowPages] pinned pool slots, page j at j % windowPages
+    final EdgeRing ring;               // sink and window pages of every sparse stream
     private final ResidentSet[] resident;  // [sparse stream]
     private final TransferPlan plan;
     private final PageMoves moves;
@@ -113,35 +110,29 @@ public final class PagedKvCache implements KvCache {
         this.config = config;
         this.store = store;
         this.firstSparse = config.denseLayers();
-        this.sinkPages = config.sinkPages();
-        this.windowPages = config.windowPages();
-        this.sinkTokens = config.sinkTokens();
         this.retrieved = config.policy().attendsEverything()
                 ? Math.max(1, (shape.maxTokens() + layout.rowsPerPage() - 1) / layout.rowsPerPage())
                 : config.retrievedPages();
-        this.selector = config.policy().newSelector(new SelectorSpec(shape, firstSparse, sinkTokens,
+        this.selector = config.policy().newSelector(new SelectorSpec(shape, firstSparse, config.sinkTokens(),
                 layout.rowsPerPage(), config.treeParams(), projection, config.policy().reuseLayers()));
         int layers = shape.nLayers();
         int kv = shape.nKvHeads();
         int sparseStreams = (layers - firstSparse) * kv;
-        this.pool = new PagePool(layout, Math.max(1, sparseStreams * (sinkPages + windowPages + retrieved)));
+        this.ring = new EdgeRing(layout.rowsPerPage(), config, layers, sparseStreams);
+        this.pool = new PagePool(layout, Math.max(1, sparseStreams * (ring.pinnedPages() + retrieved)));
         this.length = new int[layers];
         this.committed = new int[layers];
-        this.windowFirst = new int[layers];
         this.edgeStored = new int[layers];
         this.attending = new boolean[layers];
         this.chunkK = new float[layers][0];
         this.chunkV = new float[layers][0];
-        this.sinkSlots = new int[sparseStreams][];
-        this.windowSlots = new int[sparseStreams][];
         this.resident = new ResidentSet[sparseStreams];
-        Checks.checkState(pool.tryReserve(sparseStreams * (sinkPages + windowPages)),
+        Checks.checkState(pool.tryReserve(sparseStreams * ring.pinnedPages()),
                 "pool too small for sink and window");
         for (int l = firstSparse; l < layers; l++) {
             for (int h = 0; h < kv; h++) {
                 int s = sparse(l, h);
-                sinkSlots[s] = pinnedSlots(l, h, SINK_ID_BASE, sinkPages);
-                windowSlots[s] = pinnedSlots(l, h, WINDOW_ID_BASE, windowPages);
+                ring.pin(pool, s, l, h);
                 resident[s] = new ResidentSet(l, h, retrieved);
             }
         }
@@ -156,16 +147,6 @@ public final class PagedKvCache implements KvCache {
         this.rowK = new float[shape.kvDim()];
         this.blockQuery = new float[shape.qDim()];
         this.rowV = new float[shape.kvDim()];
-    }
-
-    private int[] pinnedSlots(int layer, int kvHead, int idBase, int n) {
-        int[] slots = new int[n];
-        for (int i = 0; i < n; i++) {
-            slots[i] = pool.take();
-            pool.pin(slots[i]);
-            pool.assign(slots[i], PageKey.of(layer, kvHead, idBase + i));
-        }
-        return slots;
     }
 
     int sparse(int layer, int kvHead) {
@@ -311,29 +292,22 @@ public final class PagedKvCache implements KvCache {
     void commit(int layer) {
         int kv = shape.nKvHeads();
         int hd = shape.headDim();
-        int rows = layout.rowsPerPage();
         int from = committed[layer];
         float[] data = pool.data();
         evictions.clear();
         for (int p = from; p < length[layer]; p++) {
             int src = (p - from) * shape.kvDim();
-            int[][] slots = p < sinkTokens ? sinkSlots : windowSlots;
-            int slotIndex = p / rows;
-            int row = p % rows;
-            if (p >= sinkTokens) {
-                int j = (p - sinkTokens) / rows;
-                while (j >= windowFirst[layer] + windowPages) {
-                    evictOldestWindowPage(layer);
-                }
-                slotIndex = j % windowPages;
-                row = (p - sinkTokens) % rows;
+            while (ring.full(layer, p)) {
+                evictOldestWindowPage(layer);
             }
+            int row = ring.row(p);
             for (int h = 0; h < kv; h++) {
-                int at = pool.offset(slots[sparse(layer, h)][slotIndex]);
+                int slot = ring.slot(sparse(layer, h), p);
+                int at = pool.offset(slot);
                 System.arraycopy(chunkK[layer], src + h * hd, data, at + layout.keyOffset(row), hd);
                 System.arraycopy(chunkV[layer], src + h * hd, data, at + layout.valueOffset(row), hd);
                 if (mirror != null) {
-                    mirror.rowPlaced(layer, h, p, p - from, slots[sparse(layer, h)][slotIndex], row);
+                    mirror.rowPlaced(layer, h, p, p - from, slot, row);
                 }
             }
         }
@@ -347,16 +321,21 @@ public final class PagedKvCache implements KvCache {
                         evictions.values(h), first);
             }
         }
+        if (chunkK[layer].length > SCRATCH_ROWS * shape.kvDim()) {
+            chunkK[layer] = NO_ROWS;
+            chunkV[layer] = NO_ROWS;
+        }
+        evictions.release(SCRATCH_ROWS);
+        moves.release(SCRATCH_ROWS);
     }
 
     private void evictOldestWindowPage(int layer) {
-        int j = windowFirst[layer];
-        evictions.beginPage(sinkTokens + j * layout.rowsPerPage());
+        evictions.beginPage(ring.oldestStart(layer));
         for (int h = 0; h < shape.nKvHeads(); h++) {
-            evictions.copyHead(h, pool.data(), pool.offset(windowSlots[sparse(layer, h)][j % windowPages]));
+            evictions.copyHead(h, pool.data(), pool.offset(ring.oldestSlot(sparse(layer, h), layer)));
         }
         evictions.endPage();
-        windowFirst[layer] = j + 1;
+        ring.advance(layer);
     }
 
     @Override
@@ -488,8 +467,9 @@ public final class PagedKvCache implements KvCache {
         int done = committed[layer];
         for (int h = 0; h < shape.nKvHeads(); h++) {
             int s = sparse(layer, h);
-            for (int first = 0; first < Math.min(sinkTokens, done); first += rows) {
-                pages.add(h, sinkSlots[s][first / rows], Math.min(rows, Math.min(sinkTokens, done) - first), first);
+            int sinkEnd = Math.min(ring.sinkTokens(), done);
+            for (int first = 0; first < sinkEnd; first += rows) {
+                pages.add(h, ring.slot(s, first), Math.min(rows, sinkEnd - first), first);
             }
             for (int i = 0; i < selectedCount[h]; i++) {
                 int page = selected[h][i];
@@ -498,9 +478,8 @@ public final class PagedKvCache implements KvCache {
                     pages.add(h, pool.slotOf(PageKey.of(layer, h, page)), valid, -1);
                 }
             }
-            for (int j = windowFirst[layer]; sinkTokens + j * rows < done; j++) {
-                int first = sinkTokens + j * rows;
-                pages.add(h, windowSlots[s][j % windowPages], Math.min(rows, done - first), first);
+            for (int first = ring.windowStart(layer); first < done; first += rows) {
+                pages.add(h, ring.slot(s, first), Math.min(rows, done - first), first);
             }
         }
         endSparseStep(dots0, t0, t1, t2, System.nanoTime());
@@ -519,11 +498,7 @@ public final class PagedKvCache implements KvCache {
 
     /** Closes a metrics step: select from t0, move from t1, attend from t2 to t3. */
     private void endSparseStep(long dots0, long t0, long t1, long t2, long t3) {
-        metrics.stepExactDots = selector.exactDots() - dots0;
-        metrics.stepIndexNanos = t1 - t0;
-        metrics.stepMoveNanos = t2 - t1;
-        metrics.stepAttentionNanos = t3 - t2;
-        metrics.endStep();
+        metrics.endStep(selector.exactDots() - dots0, t1 - t0, t2 - t1, t3 - t2);
     }
 
     /** Each query of the block over the gathered rows up to its position, for the heads from {@code headOff}. */
@@ -606,13 +581,13 @@ public final class PagedKvCache implements KvCache {
     private void gatherRows(int layer, int kvHead, int position) {
         int s = sparse(layer, kvHead);
         int hd = shape.headDim();
-        int rows = layout.rowsPerPage();
         float[] data = pool.data();
         int done = committed[layer];
         attention.clear();
-        for (int p = 0; p < Math.min(sinkTokens, done); p++) {
-            int at = pool.offset(sinkSlots[s][p / rows]);
-            attention.addRow(p, data, at + layout.keyOffset(p % rows), data, at + layout.valueOffset(p % rows));
+        for (int p = 0; p < Math.min(ring.sinkTokens(), done); p++) {
+            int at = pool.offset(ring.slot(s, p));
+            int r = ring.row(p);
+            attention.addRow(p, data, at + layout.keyOffset(r), data, at + layout.valueOffset(r));
         }
         for (int i = 0; i < selectedCount[kvHead]; i++) {
             int page = selected[kvHead][i];
@@ -620,10 +595,9 @@ public final class PagedKvCache implements KvCache {
             int n = selector.pageTokens(layer, kvHead, page, pageRows);
             attention.addPage(layout, data, pool.offset(slot), pageRows, n, position);
         }
-        for (int p = Math.max(sinkTokens, sinkTokens + windowFirst[layer] * rows); p < done; p++) {
-            int j = (p - sinkTokens) / rows;
-            int r = (p - sinkTokens) % rows;
-            int at = pool.offset(windowSlots[s][j % windowPages]);
+        for (int p = ring.windowStart(layer); p < done; p++) {
+            int r = ring.row(p);
+            int at = pool.offset(ring.slot(s, p));
             attention.addRow(p, data, at + layout.keyOffset(r), data, at + layout.valueOffset(r));
         }
         for (int p = done; p <= position; p++) {

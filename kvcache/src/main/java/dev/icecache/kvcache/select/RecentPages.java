@@ -34,6 +34,8 @@ final class RecentPages {
     /** Snapshot cell id of the recent pages: kind 3, which {@link DciTree} never uses. */
     static final int CELL = 3;
     private static final byte VERSION = 1;
+    /** Scratch rows kept between batches; a prefill chunk's larger flush buffers are released after use. */
+    private static final int SCRATCH_ROWS = 64;
 
     private final int capacity;
     private final int rowsPerPage;
@@ -195,6 +197,10 @@ final class RecentPages {
             System.arraycopy(k, kOff + i * headDim, flushKeys, c * headDim, headDim);
         }
         tree.add(flushKeys, 0, flushTokens, 0, flush);
+        if (flushTokens.length > SCRATCH_ROWS) {
+            flushTokens = new int[0];
+            flushKeys = new float[0];
+        }
     }
 
     private int open() {
@@ -268,6 +274,13 @@ final class RecentPages {
         }
         moves.count = 0;
         left.count = 0;
+        if (tk.length > SCRATCH_ROWS) {
+            tk = new int[0];
+            fp = new int[0];
+            fs = new int[0];
+            tp = new int[0];
+            ts = new int[0];
+        }
     }
 
     private int indexOfLeft(int token) {

@@ -34,6 +34,15 @@ final class ChildIndex {
     private int leafCount;
     private int childCount;
     private double cellM2;
+    /**
+     * {@link GroupSearch}'s per-level dedup of the cells its heads visit: the generation in which
+     * this cell got a scan slot, and the slot. Kept on the cell (one per parent) instead of in
+     * tables indexed by node id (8 bytes a token per tree).
+     */
+    int searchStamp;
+    int searchSlot;
+    /** The owner's largest key distance to a child assigned to it ({@link ParentFinder}; float: a bound). */
+    float maxChildDist;
 
     ChildIndex(TreeCore core, int owner, double cellM2) {
         this.core = core;
@@ -165,9 +174,9 @@ final class ChildIndex {
      * tree grown by inserts averaged 10.7 rows per page against 14.8 for a bulk build of the same
      * keys, and fewer rows per fetched page cost recall.
      */
-    /** Bytes of this cell on the heap: its leaf list and the object itself (about 32 bytes). */
+    /** Bytes of this cell on the heap: its leaf list and the object itself (about 48 bytes). */
     long heapBytes() {
-        return 32L + 4L * leaves.length;
+        return 48L + 4L * leaves.length;
     }
 
     private void insertIntoFull(int j, int node) {

@@ -1,6 +1,7 @@
 package dev.icecache.kvcache.tree;
 
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.page.LongIntMap;
 import java.util.Arrays;
 import java.util.function.IntFunction;
 
@@ -49,7 +50,11 @@ public final class DciTree {
     private float[] groupScoreScratch = new float[0];
     private final byte[] scratchCodes;             // one compact row, for a batch's M^2
     ChildIndex root;
-    ChildIndex[] cells = new ChildIndex[0]; // [node] its children's index; null at level 0
+    // the children's index of every node above level 0 (about p0 of the nodes), found by node id:
+    // a map instead of a table indexed by node id saves 4 bytes a token per tree (issue 12)
+    private final LongIntMap cellSlot = new LongIntMap(16); // node -> index in cellList
+    private ChildIndex[] cellList = new ChildIndex[16];
+    private int cellCount;
     int top;                                // the highest level with a node (0 when empty)
 
     /**
@@ -72,9 +77,9 @@ public final class DciTree {
                 "projection headDim=%s must equal the tree's headDim=%d; build one Projection per head size",
                 projection == null ? "null" : projection.headDim(), headDim);
         this.core = new TreeCore(headDim, params, projection, m2);
-        this.finder = new ParentFinder(core);
+        this.finder = new ParentFinder(core, this);
         for (int l = 0; l < MAX_LEVELS; l++) {
-            levels[l] = new DciLevel();
+            levels[l] = new DciLevel(l == 0);
         }
         this.root = new ChildIndex(core, Nodes.ROOT, m2);
         this.growth = new TreeGrowth(this);
@@ -335,11 +340,12 @@ public final class DciTree {
         long keys = n.codes.length + 4L * n.scale.length;
         long meta = n.tokenBytes() + 4L * n.norm2.length + 8L * n.proj.length + n.level.length
                 + 4L * n.parent.length + 4L * n.page.length + n.slot.length + core.pages.heapBytes()
-                + finder.heapBytes() + 4L * cells.length;
-        for (int x = 0; x < n.size; x++) {
-            if (cells[x] != null) {
-                meta += cells[x].heapBytes();
-            }
+                + 4L * cellList.length + 24L * cellCount;
+        for (int i = 0; i < cellCount; i++) {
+            meta += cellList[i].heapBytes();
+        }
+        for (DciLevel level : levels) {
+            meta += level.heapBytes();
         }
         return new long[] {keys, meta + root.heapBytes()};
     }
@@ -401,12 +407,36 @@ public final class DciTree {
     }
 
     ChildIndex cell(int owner) {
-        return owner == Nodes.ROOT ? root : cells[owner];
+        return owner == Nodes.ROOT ? root : cellOf(owner);
     }
 
-    void ensureCellCapacity(int nodeCapacity) {
-        if (cells.length < nodeCapacity) {
-            cells = Arrays.copyOf(cells, nodeCapacity);
+    /** The children's index of {@code node}, or null for a node at level 0. */
+    ChildIndex cellOf(int node) {
+        int i = cellSlot.get(node);
+        return i == LongIntMap.MISSING ? null : cellList[i];
+    }
+
+    /** Sets the children's index of {@code node} (a node above level 0). */
+    void setCell(int node, ChildIndex cell) {
+        int i = cellSlot.get(node);
+        if (i != LongIntMap.MISSING) {
+            cellList[i] = cell;
+            return;
         }
+        if (cellCount == cellList.length) {
+            cellList = Arrays.copyOf(cellList, cellCount * 2);
+        }
+        cellList[cellCount] = cell;
+        cellSlot.put(node, cellCount++);
+    }
+
+    /** Nodes with a children's index. */
+    int cellCount() {
+        return cellCount;
+    }
+
+    /** The i-th children's index (in the order they were set). */
+    ChildIndex cellAt(int i) {
+        return cellList[i];
     }
 }

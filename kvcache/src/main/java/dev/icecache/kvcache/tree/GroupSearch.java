@@ -36,8 +36,6 @@ final class GroupSearch {
     private ChildIndex[] cellOf = new ChildIndex[16];
     private int[] cellHeads = new int[16 * 4];           // [distinct cell][head] lo, or -1 when not scanned
     private int[] cellHi = new int[16 * 4];
-    private int[] stamp = new int[64];                   // [owner + 1] generation when the cell got a slot
-    private int[] slotOf = new int[64];                  // [owner + 1] its slot this level
     private int generation;
     private int heads;
 
@@ -98,16 +96,19 @@ final class GroupSearch {
         }
     }
 
+    /** Clears every cell's search stamp (when the generation counter wraps). */
+    private void resetStamps() {
+        tree.root.searchStamp = 0;
+        for (int i = 0; i < tree.cellCount(); i++) {
+            tree.cellAt(i).searchStamp = 0;
+        }
+    }
+
     /** Step 1: every head's scan range in every cell of its frontier; returns the distinct cells. */
     private int planLevel(boolean scanAll) {
         if (++generation == Integer.MAX_VALUE) {
-            Arrays.fill(stamp, 0);
+            resetStamps();
             generation = 1;
-        }
-        int need = tree.cells.length + 1;
-        if (stamp.length < need) {
-            stamp = Arrays.copyOf(stamp, Math.max(need, stamp.length * 2));
-            slotOf = Arrays.copyOf(slotOf, stamp.length);
         }
         int cells = 0;
         LeafPages pages = tree.core.pages;
@@ -120,15 +121,14 @@ final class GroupSearch {
                 if (leafCount == 0) {
                     continue;
                 }
-                int key = cell.owner() + 1;
                 int slot;
-                if (stamp[key] == generation) {
-                    slot = slotOf[key];
+                if (cell.searchStamp == generation) {
+                    slot = cell.searchSlot;
                 } else {
                     slot = cells++;
                     ensureCells(cells);
-                    stamp[key] = generation;
-                    slotOf[key] = slot;
+                    cell.searchStamp = generation;
+                    cell.searchSlot = slot;
                     cellOf[slot] = cell;
                     Arrays.fill(cellHeads, slot * heads, slot * heads + heads, -1);
                 }
@@ -231,7 +231,7 @@ final class GroupSearch {
         int cells = 0;
         long leaves = 0;
         while (nodes.size() > 0 && (kept < fov || leaves < maxPages)) {
-            ChildIndex cell = tree.cells[nodes.pop()];
+            ChildIndex cell = tree.cellOf(nodes.pop());
             kept++;
             if (cell.childCount() > 0) {
                 if (cells == nextFrontier[h].length) {

@@ -1,5 +1,6 @@
 package dev.icecache.kvcache.tree;
 
+import dev.icecache.kvcache.page.LongIntMap;
 import java.util.Arrays;
 
 /**
@@ -25,6 +26,9 @@ import java.util.Arrays;
  */
 final class LeafPages {
 
+    /** Move-log entries kept after a drain; a larger log (a prefill chunk's) is released. */
+    private static final int RETAINED_MOVES = 256;
+
     private final int capacity;
     private final Nodes nodes;
     private int[] rows = new int[0];
@@ -37,7 +41,7 @@ final class LeafPages {
     private int[] changedList = new int[0];
     private int changedCount;
 
-    private int[] pendingIndex = new int[0]; // [node] index into moveNode, or -1
+    private LongIntMap pendingIndex = new LongIntMap(64); // node -> index into moveNode (pending nodes only)
     private int[] moveNode = new int[0];
     private int[] originPage = new int[0];
     private int[] originSlot = new int[0];
@@ -71,7 +75,7 @@ final class LeafPages {
 
     /** Bytes of the page tables and logs on the heap (array capacities). */
     long heapBytes() {
-        return 4L * (rows.length + rowCount.length + free.length + changedList.length + pendingIndex.length
+        return 4L * (rows.length + rowCount.length + free.length + changedList.length + 3L * pendingIndex.size()
                 + moveNode.length + originPage.length + originSlot.length) + changed.length + keep.length;
     }
 
@@ -81,15 +85,6 @@ final class LeafPages {
 
     int freeId(int i) {
         return free[i];
-    }
-
-    /** Grows the per-node log index to the node capacity. */
-    void ensureNodeCapacity(int nodeCapacity) {
-        if (pendingIndex.length < nodeCapacity) {
-            int old = pendingIndex.length;
-            pendingIndex = Arrays.copyOf(pendingIndex, nodeCapacity);
-            Arrays.fill(pendingIndex, old, nodeCapacity, -1);
-        }
     }
 
     /** A fresh empty page: a reused dead id, or the next id. */
@@ -193,7 +188,7 @@ final class LeafPages {
     }
 
     private void noteOrigin(int node) {
-        if (pendingIndex[node] >= 0) {
+        if (pendingIndex.get(node) != LongIntMap.MISSING) {
             return;
         }
         if (moveCount == moveNode.length) {
@@ -202,11 +197,26 @@ final class LeafPages {
             originPage = Arrays.copyOf(originPage, cap);
             originSlot = Arrays.copyOf(originSlot, cap);
         }
-        pendingIndex[node] = moveCount;
+        pendingIndex.put(node, moveCount);
         moveNode[moveCount] = node;
         originPage[moveCount] = nodes.page[node];
         originSlot[moveCount] = nodes.page[node] == DciTree.NO_PAGE ? -1 : nodes.slot[node];
         moveCount++;
+    }
+
+    /** Empties the move log; a log grown past {@link #RETAINED_MOVES} (a prefill chunk's) is released. */
+    private void forgetPending() {
+        if (moveNode.length > RETAINED_MOVES) {
+            pendingIndex = new LongIntMap(64);
+            moveNode = new int[0];
+            originPage = new int[0];
+            originSlot = new int[0];
+        } else {
+            for (int i = 0; i < moveCount; i++) {
+                pendingIndex.remove(moveNode[i]);
+            }
+        }
+        moveCount = 0;
     }
 
     private void markChanged(int page) {
@@ -240,8 +250,8 @@ final class LeafPages {
 
     /** The origin page of a node with a pending move, or NO_PAGE; -2 when none is pending. */
     int pendingOrigin(int node) {
-        int i = pendingIndex[node];
-        return i < 0 ? -2 : originPage[i];
+        int i = pendingIndex.get(node);
+        return i == LongIntMap.MISSING ? -2 : originPage[i];
     }
 
     /** Net moves pending: nodes whose place differs from their place at the last drain. */
@@ -261,7 +271,6 @@ final class LeafPages {
         int n = 0;
         for (int i = 0; i < moveCount; i++) {
             int x = moveNode[i];
-            pendingIndex[x] = -1;
             if (originPage[i] == nodes.page[x] && originSlot[i] == nodes.slot[x]) {
                 continue;
             }
@@ -272,7 +281,7 @@ final class LeafPages {
             toSlot[n] = nodes.slot[x];
             n++;
         }
-        moveCount = 0;
+        forgetPending();
         changedDrainedMidway = false;
         return n;
     }
@@ -304,10 +313,7 @@ final class LeafPages {
 
     /** Forgets both logs (after restore: the restored state is the baseline). */
     void clearLogs() {
-        for (int i = 0; i < moveCount; i++) {
-            pendingIndex[moveNode[i]] = -1;
-        }
-        moveCount = 0;
+        forgetPending();
         drainChanged(changedList);
         changedDrainedMidway = false;
     }

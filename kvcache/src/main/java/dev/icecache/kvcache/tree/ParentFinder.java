@@ -1,7 +1,5 @@
 package dev.icecache.kvcache.tree;
 
-import java.util.Arrays;
-
 /**
  * Chooses a node's parent one level up: the nearest node under the key-key distance of
  * {@link MipsTransform} (icecache.md "The tree").
@@ -23,39 +21,25 @@ final class ParentFinder {
     static final double ANCHOR_SLACK = 1.02;
 
     private final TreeCore core;
-    private float[] maxChildDist = new float[0]; // [node] largest distance of a child assigned to it (float: a bound)
+    private final DciTree tree; // a parent's largest child distance lives on its cell (ChildIndex.maxChildDist)
 
-    /** Heap bytes of the per-node bounds. */
-    long retainedBytes() {
-        return 8L * maxChildDist.length;
-    }
-
-    ParentFinder(TreeCore core) {
+    ParentFinder(TreeCore core, DciTree tree) {
         this.core = core;
-    }
-
-    void ensureCapacity(int nodeCapacity) {
-        if (maxChildDist.length < nodeCapacity) {
-            maxChildDist = Arrays.copyOf(maxChildDist, nodeCapacity);
-        }
-    }
-
-    /** Bytes of the per-node table on the heap. */
-    long heapBytes() {
-        return 4L * maxChildDist.length;
+        this.tree = tree;
     }
 
     double maxChildDistance(int node) {
-        return maxChildDist[node];
+        return tree.cellOf(node).maxChildDist;
     }
 
     void restoreMaxChildDistance(int node, double d) {
-        maxChildDist[node] = (float) d;
+        tree.cellOf(node).maxChildDist = (float) d;
     }
 
-    /** Records that {@code child} now hangs under {@code parent}. */
+    /** Records that {@code child} now hangs under {@code parent} (a node with a cell: level &gt;= 1). */
     void noteChild(int child, int parent) {
-        maxChildDist[parent] = (float) Math.max(maxChildDist[parent], distance(child, parent));
+        ChildIndex cell = tree.cellOf(parent);
+        cell.maxChildDist = (float) Math.max(cell.maxChildDist, distance(child, parent));
     }
 
     /** Key-key distance of two nodes under the current M^2. */
@@ -96,7 +80,7 @@ final class ParentFinder {
                 best = p;
             }
         }
-        if (best >= 0 && bestDist <= ANCHOR_SLACK * maxChildDist[best]) {
+        if (best >= 0 && bestDist <= ANCHOR_SLACK * tree.cellOf(best).maxChildDist) {
             return best;
         }
         return exact(node, above);

@@ -108,9 +108,6 @@ final class SnapshotReader {
         }
         tree = new DciTree(headDim, params, projection, m2);
         tree.core.nodes.ensureCapacity(size);
-        tree.core.pages.ensureNodeCapacity(tree.core.nodes.capacity());
-        tree.finder.ensureCapacity(tree.core.nodes.capacity());
-        tree.ensureCellCapacity(tree.core.nodes.capacity());
         tree.core.pages.restoreIds(limit, free, freeCount);
         pageUsed = new boolean[limit];
         placed = new boolean[size];
@@ -153,7 +150,7 @@ final class SnapshotReader {
                 tree.atLeast[l]++;
             }
             if (level > 0) {
-                tree.cells[x] = new ChildIndex(tree.core, x, 0.0);
+                tree.setCell(x, new ChildIndex(tree.core, x, 0.0));
             }
         }
         if (chunkNo == (size - 1) / chunkNodes) {
@@ -201,7 +198,7 @@ final class SnapshotReader {
             total += rows;
         }
         require(total == childCount, "child index of node=%d lists %d rows but childCount=%d", owner, total, childCount);
-        ChildIndex cell = owner == Nodes.ROOT ? tree.root : tree.cells[owner];
+        ChildIndex cell = owner == Nodes.ROOT ? tree.root : tree.cellOf(owner);
         cell.restore(leaves, leafCount, childCount, cellM2);
         if (owner != Nodes.ROOT) {
             tree.finder.restoreMaxChildDistance(owner, maxChild);

@@ -57,9 +57,6 @@ final class TreeGrowth {
     void reserve(int n) {
         Nodes nodes = core.nodes;
         nodes.ensureCapacity(n);
-        core.pages.ensureNodeCapacity(nodes.capacity());
-        tree.finder.ensureCapacity(nodes.capacity());
-        tree.ensureCellCapacity(nodes.capacity());
     }
 
     /** Appends one token as a node with its promoted level (capacity reserved); returns its id. */
@@ -82,7 +79,7 @@ final class TreeGrowth {
         tree.root = new ChildIndex(core, Nodes.ROOT, m2);
         for (int x = 0; x < nodes.size; x++) {
             if (nodes.level[x] > 0) {
-                tree.cells[x] = new ChildIndex(core, x, m2);
+                tree.setCell(x, new ChildIndex(core, x, m2));
             }
         }
         for (int l = top - 1; l >= 0; l--) {
@@ -140,14 +137,14 @@ final class TreeGrowth {
         Nodes nodes = core.nodes;
         int l = nodes.level[x];
         if (l > 0) {
-            tree.cells[x] = new ChildIndex(core, x, core.mips.m2());
+            tree.setCell(x, new ChildIndex(core, x, core.mips.m2()));
         }
         if (l > tree.top) {
             // x is the first node of a new level: it takes over the root's children whole
             assert l == tree.top + 1 && tree.level(l).count() == 1;
             ChildIndex oldRoot = tree.root;
             oldRoot.reown(x);
-            tree.cells[x] = oldRoot;
+            tree.setCell(x, oldRoot);
             for (int j = 0; j < oldRoot.leafCount(); j++) {
                 for (int s = 0; s < core.pages.rowCount(oldRoot.leaf(j)); s++) {
                     tree.finder.noteChild(core.pages.node(oldRoot.leaf(j), s), x);
@@ -163,7 +160,7 @@ final class TreeGrowth {
             target = tree.root;
         } else {
             int p = tree.finder.find(x, tree.level(l), tree.level(l + 1));
-            target = tree.cells[p];
+            target = tree.cellOf(p);
             tree.finder.noteChild(x, p);
         }
         target.refresh();
@@ -184,7 +181,7 @@ final class TreeGrowth {
         int count = 0;
         int k = tree.finder.nearest(y, tree.level(l), REPARENT_NEIGHBOURS, neighbours, neighbourDots);
         for (int i = 0; i < k; i++) {
-            ChildIndex theirs = tree.cells[neighbours[i]];
+            ChildIndex theirs = tree.cellOf(neighbours[i]);
             for (int j = 0; j < theirs.leafCount(); j++) {
                 int page = theirs.leaf(j);
                 for (int s = 0; s < core.pages.rowCount(page); s++) {
@@ -201,7 +198,7 @@ final class TreeGrowth {
         if (count == 0) {
             return;
         }
-        ChildIndex mine = tree.cells[y];
+        ChildIndex mine = tree.cellOf(y);
         mine.refresh();
         int donorCount = 0;
         for (int a = 0; a < count; a++) {
@@ -210,7 +207,7 @@ final class TreeGrowth {
             if (donor == y) {
                 continue; // listed twice: a neighbour's child that is also recent
             }
-            tree.cells[donor].remove(c);
+            tree.cellOf(donor).remove(c);
             mine.insert(c);
             tree.finder.noteChild(c, y);
             // reuse the front of adopt[] (already consumed) as the list of donors
@@ -223,7 +220,7 @@ final class TreeGrowth {
             }
         }
         for (int i = 0; i < donorCount; i++) {
-            tree.cells[adopt[i]].compact();
+            tree.cellOf(adopt[i]).compact();
         }
     }
 

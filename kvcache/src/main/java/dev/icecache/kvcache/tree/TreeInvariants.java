@@ -39,16 +39,16 @@ final class TreeInvariants {
         for (int x = 0; x < n; x++) {
             require(x == 0 || nodes.token(x) > nodes.token(x - 1), "tokens not increasing at node=%d", x);
             require(nodes.norm2[x] <= core.mips.m2(), "node=%d |k|^2=%s exceeds M^2=%s", x, nodes.norm2[x], core.mips.m2());
-            require((nodes.level[x] > 0) == (tree.cells[x] != null), "node=%d level=%d but cell present=%s",
-                    x, nodes.level[x], tree.cells[x] != null);
+            require((nodes.level[x] > 0) == (tree.cellOf(x) != null), "node=%d level=%d but cell present=%s",
+                    x, nodes.level[x], tree.cellOf(x) != null);
         }
         boolean[] seenPage = new boolean[core.pages.limit()];
         boolean[] seenNode = new boolean[n];
         checkCell(tree, tree.root, tree.top, seenPage, seenNode);
         for (int x = 0; x < n; x++) {
-            if (tree.cells[x] != null) {
-                require(tree.cells[x].owner() == x, "cell of node=%d is owned by %d", x, tree.cells[x].owner());
-                checkCell(tree, tree.cells[x], nodes.level[x] - 1, seenPage, seenNode);
+            if (tree.cellOf(x) != null) {
+                require(tree.cellOf(x).owner() == x, "cell of node=%d is owned by %d", x, tree.cellOf(x).owner());
+                checkCell(tree, tree.cellOf(x), nodes.level[x] - 1, seenPage, seenNode);
             }
         }
         for (int x = 0; x < n; x++) {

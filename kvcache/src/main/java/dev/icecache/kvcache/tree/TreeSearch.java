@@ -78,7 +78,7 @@ final class TreeSearch {
         int cells = 0;
         long leaves = 0;
         while (nodeHeap.size() > 0 && (kept < fov || leaves < maxPages)) {
-            ChildIndex cell = tree.cells[nodeHeap.pop()];
+            ChildIndex cell = tree.cellOf(nodeHeap.pop());
             kept++;
             if (cell.childCount() > 0) {
                 if (cells == nextFrontier.length) {

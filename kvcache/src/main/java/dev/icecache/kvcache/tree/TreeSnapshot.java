@@ -105,7 +105,7 @@ final class TreeSnapshot {
     }
 
     private static void writeChildIndex(DciTree tree, int owner, DataOutputStream out) throws IOException {
-        if (owner != Nodes.ROOT && (owner >= tree.core.nodes.size || tree.cells[owner] == null)) {
+        if (owner != Nodes.ROOT && (owner >= tree.core.nodes.size || tree.cellOf(owner) == null)) {
             throw new IllegalArgumentException("child index of node=" + owner + " does not exist");
         }
         ChildIndex cell = tree.cell(owner);

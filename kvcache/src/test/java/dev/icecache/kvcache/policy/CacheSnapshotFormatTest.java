@@ -43,8 +43,8 @@ class CacheSnapshotFormatTest {
         // dense layer 0: ceil(90 / 16) = 6 pages; layer 1: 1 sink + 4 index pages + 1 window page
         assertEquals(6 + 1 + 4 + 1, store.pageCount());
         float[] block = new float[PageLayout.of(4).floatsPerPage()];
-        assertEquals(90 - 16 - 4 * 16, store.read(1, 0, PagedKvCache.WINDOW_ID_BASE + 4 % 1, block, 0));
-        assertEquals(16, store.read(1, 0, PagedKvCache.SINK_ID_BASE, block, 0));
+        assertEquals(90 - 16 - 4 * 16, store.read(1, 0, EdgeRing.WINDOW_ID_BASE + 4 % 1, block, 0));
+        assertEquals(16, store.read(1, 0, EdgeRing.SINK_ID_BASE, block, 0));
         assertEquals(90 - 5 * 16, store.read(0, 0, 5, block, 0));
     }
 

@@ -79,7 +79,7 @@ class PagedKvCacheBlockTest {
 
     /** Positions of {@code rows} in the index (after the sink, before the window and the block). */
     private static TreeSet<Integer> indexed(int[] rows, int blockStart, int sink, PagedKvCache cache, int layer) {
-        int windowStart = sink + cache.windowFirst[layer] * 16;
+        int windowStart = sink + cache.ring.windowFirst(layer) * 16;
         TreeSet<Integer> s = new TreeSet<>();
         for (int x : rows) {
             if (x >= sink && x < Math.min(windowStart, blockStart)) {

@@ -32,6 +32,10 @@ class PagedKvCacheStateWritesTest {
     private static final class CountingStore implements PageStore {
         final InMemoryPageStore pages = new InMemoryPageStore(PageLayout.of(SHAPE.headDim()), CONFIG.pageFormat());
         int edgeWrites;
+        int writes;
+        int unchangedWrites;   // page writes whose rows equal what the store already held
+        long changedRows;      // rows that differ from (or extend) the stored page
+        private final float[] old = new float[PageLayout.of(SHAPE.headDim()).floatsPerPage()];
 
         @Override
         public PageLayout layout() {
@@ -53,6 +57,23 @@ class PagedKvCacheStateWritesTest {
             if (pageId < 0) {
                 edgeWrites++;
             }
+            writes++;
+            PageLayout l = pages.layout();
+            int stored = pages.read(layer, kvHead, pageId, old, 0);
+            int changed = stored == validRows ? 0 : Math.abs(validRows - Math.max(0, stored));
+            for (int r = 0; r < Math.min(validRows, stored); r++) {
+                int k = l.keyOffset(r);
+                int v = l.valueOffset(r);
+                int d = l.headDim();
+                if (!java.util.Arrays.equals(old, k, k + d, src, srcOff + k, srcOff + k + d)
+                        || !java.util.Arrays.equals(old, v, v + d, src, srcOff + v, srcOff + v + d)) {
+                    changed++;
+                }
+            }
+            changedRows += changed;
+            if (changed == 0) {
+                unchangedWrites++;
+            }
             pages.write(layer, kvHead, pageId, src, srcOff, validRows);
         }
 
@@ -69,6 +90,40 @@ class PagedKvCacheStateWritesTest {
         @Override
         public void close() {
             pages.close();
+        }
+    }
+
+    /**
+     * Decode slices of 16 positions after a long prefill: every page a slice's snapshot writes
+     * (window, index pages the tree's leaves rippled through) changes in the store, and each
+     * slice changes at least its 16 new rows per sparse stream; the ripple's cost is bounded by
+     * {@code ChildIndex.RIPPLE_LEAVES} pages per inserted token plus the new window page.
+     */
+    @Test
+    void shouldWriteOnlyPagesWhoseRowsChangedInDecodeSlices() {
+        int prefill = 600;
+        int slices = 5;
+        CacheDriver data = new CacheDriver(SHAPE, 43, prefill + 16 * slices);
+        CountingStore store = new CountingStore();
+        PagedKvCache cache = new PagedKvCache(SHAPE, CONFIG, store, projection());
+        float[][][] out = data.newOutputs(prefill + 16 * slices);
+        data.run(cache, 0, prefill, new int[] {prefill}, out);
+        cache.snapshot();
+        int sparseStreams = (SHAPE.nLayers() - CONFIG.denseLayers()) * SHAPE.nKvHeads();
+        for (int i = 0; i < slices; i++) {
+            int at = prefill + 16 * i;
+            store.writes = 0;
+            store.unchangedWrites = 0;
+            store.changedRows = 0;
+            data.run(cache, at, at + 16, new int[] {1}, out);
+            cache.snapshot();
+            assertEquals(0, store.unchangedWrites, "slice " + i + ": " + store.writes + " page writes, "
+                    + store.unchangedWrites + " of them unchanged");
+            assertTrue(store.changedRows >= 16L * sparseStreams, "slice " + i + " changed " + store.changedRows);
+            // per sparse stream: one window page, and per inserted token its leaf plus at most
+            // RIPPLE_LEAVES rippled leaves (a split writes 2 pages); dense layers: 1-2 pages each
+            long most = sparseStreams * (1 + 16L * (1 + 8)) + 2L * CONFIG.denseLayers() * SHAPE.nKvHeads();
+            assertTrue(store.writes <= most, "slice " + i + " wrote " + store.writes + " pages, at most " + most);
         }
     }
 

@@ -114,7 +114,7 @@ class TreeGrowthProperties {
         void checkBulkFill() {
             // right after the bulk build every leaf of a cell with >= 8 children holds 8..16 rows
             for (int owner = Nodes.ROOT; owner < tree.size(); owner++) {
-                ChildIndex cell = owner == Nodes.ROOT ? tree.root : tree.cells[owner];
+                ChildIndex cell = owner == Nodes.ROOT ? tree.root : tree.cellOf(owner);
                 if (cell == null || cell.childCount() < 8) {
                     continue;
                 }

@@ -184,7 +184,7 @@ public final class IceCacheOptions {
                     + " place for at least " + DocumentAdmission.RESIDENCY_FACTOR + " times its restore time, so"
                     + " restores stay a small share of the decoder's time. A document that alone needs more is"
                     + " rejected with an 'error' line naming this option. Per token a live IceCache document needs"
-                    + " about 0.13 KB per (sparse layer, KV head) for its index (int8 keys and node metadata) plus"
+                    + " about head_dim + 48 bytes per (sparse layer, KV head) for its index (int8 keys and node metadata) plus"
                     + " 2 x head_dim x 2 bytes per (dense layer, KV head) with BF16 rows (4 with F32);"
                     + " 'bin/icecache inspect-model' prints the estimate for a model.");
 

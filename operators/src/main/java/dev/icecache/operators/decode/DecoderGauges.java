@@ -1,6 +1,6 @@
 package dev.icecache.operators.decode;
 
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -21,7 +21,7 @@ import org.apache.flink.metrics.MetricGroup;
  * </pre>
  *
  * The decoder calls {@link #begin} before a prefill or decode call and {@link #endPrefill} or
- * {@link #endDecode} after it; the differences of the document's {@link CacheMetrics} across the
+ * {@link #endDecode} after it; the differences of the document's {@link CacheCounters} across the
  * call are added up, so documents restored from state (whose metrics hold their earlier steps)
  * count only what this subtask did. Busy time is the time inside those calls.
  */
@@ -39,7 +39,7 @@ public final class DecoderGauges {
     private long decodeTokens;
     private long decodeNanos;
 
-    private CacheMetrics open;
+    private CacheCounters open = CacheCounters.NONE;
     private long openSteps;
     private long openSelected;
     private long openHits;
@@ -65,21 +65,19 @@ public final class DecoderGauges {
     /**
      * Marks the start of a prefill or decode call.
      *
-     * @param metrics the document cache's metrics, or null when it keeps none (the FULL policy)
+     * @param metrics the document cache's counters ({@link CacheCounters#NONE} when it keeps none: FULL)
      * @param nanos {@link System#nanoTime()} now
      */
-    public void begin(CacheMetrics metrics, long nanos) {
+    public void begin(CacheCounters metrics, long nanos) {
         open = metrics;
         openAt = nanos;
-        if (metrics != null) {
-            openSteps = metrics.steps;
-            openSelected = metrics.pagesSelected;
-            openHits = metrics.residentHits;
-            openMoved = metrics.pagesMoved;
-            openIndex = metrics.indexNanos;
-            openMove = metrics.moveNanos;
-            openAttention = metrics.attentionNanos;
-        }
+        openSteps = metrics.steps();
+        openSelected = metrics.pagesSelected();
+        openHits = metrics.residentHits();
+        openMoved = metrics.pagesMoved();
+        openIndex = metrics.indexNanos();
+        openMove = metrics.moveNanos();
+        openAttention = metrics.attentionNanos();
     }
 
     /** Ends a prefill call that took {@code tokens} prompt tokens; {@code nanos} is now. */
@@ -97,18 +95,15 @@ public final class DecoderGauges {
     }
 
     private void addCacheWork() {
-        CacheMetrics m = open;
-        open = null;
-        if (m == null) {
-            return;
-        }
-        steps += m.steps - openSteps;
-        pagesSelected += m.pagesSelected - openSelected;
-        residentHits += m.residentHits - openHits;
-        pagesMoved += m.pagesMoved - openMoved;
-        indexNanos += m.indexNanos - openIndex;
-        moveNanos += m.moveNanos - openMove;
-        attentionNanos += m.attentionNanos - openAttention;
+        CacheCounters m = open;
+        open = CacheCounters.NONE;
+        steps += m.steps() - openSteps;
+        pagesSelected += m.pagesSelected() - openSelected;
+        residentHits += m.residentHits() - openHits;
+        pagesMoved += m.pagesMoved() - openMoved;
+        indexNanos += m.indexNanos() - openIndex;
+        moveNanos += m.moveNanos() - openMove;
+        attentionNanos += m.attentionNanos() - openAttention;
     }
 
     double pagesMovedPerStep() {

@@ -70,19 +70,26 @@ public final class DocumentAdmission {
 
     /**
      * Heap per cache position of a live document, from the shape: FULL keeps every K and V row
-     * in F32; the other policies keep the dense layers' rows and, per sparse (layer, KV head),
-     * an index node (token, key, norms, projection, links: about 40 + 4 x headDim bytes), the
-     * page-ordered key copy (4 x headDim) and page bookkeeping. Array growth adds up to a half.
+     * in F32; the other policies keep the dense layers' rows in the page format (BF16: 2 bytes a
+     * value) and, per sparse (layer, KV head), one index node: its int8 key codes (headDim bytes)
+     * and scale, and {@link #NODE_METADATA_BYTES} of node metadata, page rows and growth room.
      */
     public static long bytesPerToken(CacheShape shape, CacheConfig config) {
-        long row = 2L * shape.headDim() * Float.BYTES;
         if (config.policy() == Policy.FULL) {
-            return shape.nLayers() * shape.nKvHeads() * row;
+            return shape.nLayers() * shape.nKvHeads() * 2L * shape.headDim() * Float.BYTES;
         }
+        long row = 2L * shape.headDim() * config.pageFormat().bytesPerFloat();
         int dense = Math.min(config.denseLayers(), shape.nLayers());
-        long tree = 64 + 8L * shape.headDim();
+        long tree = shape.headDim() + Float.BYTES + NODE_METADATA_BYTES;
         return dense * shape.nKvHeads() * row + (shape.nLayers() - dense) * shape.nKvHeads() * tree;
     }
+
+    /**
+     * Heap per index node besides its key (codes and scale): norm, projection, level, parent, page
+     * and slot, its page row, its level list entry, its cell reference, and the tables' growth room;
+     * `bench memory` measures about 40 bytes (BENCHMARKS.md, "Memory per live document").
+     */
+    static final long NODE_METADATA_BYTES = 44;
     /**
      * The budget of one decoder subtask when none is configured: half the JVM's heap divided
      * by the TaskManager's task slots, at least 64 MiB.

@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
-import dev.icecache.kvcache.metrics.CacheMetrics;
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.kvcache.page.PageKey;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.CacheSnapshot;
@@ -128,17 +128,17 @@ public final class DocumentCache {
 
     /** Pages copied from the store into the resident pool so far (0 for FULL, which keeps all on the heap). */
     public long pagesMoved() {
-        return paged == null ? 0 : paged.metrics().pagesMoved;
+        return metrics().pagesMoved();
     }
 
-    /** The cache's step counters and timings, or null for FULL (which keeps none). */
-    public CacheMetrics metrics() {
-        return paged == null ? null : paged.metrics();
+    /** The cache's step counters and timings ({@link CacheCounters#NONE} for FULL, which keeps none). */
+    public CacheCounters metrics() {
+        return paged == null ? CacheCounters.NONE : paged.metrics();
     }
 
     /** Share of selected pages already resident (1 for FULL). */
     public double residentHitRate() {
-        return paged == null ? 1.0 : paged.metrics().hitRate();
+        return metrics().hitRate();
     }
 
     /** The most pool slots used at once, or -1 for FULL (no pool: every page is on the heap). */

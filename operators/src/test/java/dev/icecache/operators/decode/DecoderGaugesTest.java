@@ -2,6 +2,7 @@ package dev.icecache.operators.decode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.icecache.kvcache.metrics.CacheCounters;
 import dev.icecache.kvcache.metrics.CacheMetrics;
 import org.junit.jupiter.api.Test;
 
@@ -13,10 +14,7 @@ class DecoderGaugesTest {
         m.stepPagesSelected = selected;
         m.stepResidentHits = hits;
         m.stepPagesMoved = moved;
-        m.stepIndexNanos = index;
-        m.stepMoveNanos = move;
-        m.stepAttentionNanos = attend;
-        m.endStep();
+        m.endStep(0, index, move, attend);
     }
 
     @Test
@@ -45,7 +43,7 @@ class DecoderGaugesTest {
         step(fresh, 4, 3, 1, 20_000_000, 10_000_000, 30_000_000);
         g.endDecode(2, 1_250_000_000L); // 2 tokens in 0.25 s
 
-        g.begin(null, 2_000_000_000L); // a FULL document: time and tokens, no cache work
+        g.begin(CacheCounters.NONE, 2_000_000_000L); // a FULL document: time and tokens, no cache work
         g.endDecode(3, 2_250_000_000L);
 
         assertEquals(6.0 / 3, g.pagesMovedPerStep());
