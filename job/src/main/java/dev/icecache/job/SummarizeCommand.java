@@ -3,6 +3,7 @@ package dev.icecache.job;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -25,6 +26,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -148,8 +150,8 @@ public final class SummarizeCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
             description = "Checkpoint directory; checkpoints are kept when the run stops, for --resume, and Ctrl-C"
-                    + " stops the run at the next checkpoint (default: a temporary one embedded; the cluster's"
-                    + " under flink run).")
+                    + " stops an embedded run with a savepoint under DIR/savepoints (default: a temporary one"
+                    + " embedded; the cluster's under flink run).")
     Path checkpointDir;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "", paramLabel = "DIR",
@@ -161,6 +163,11 @@ public final class SummarizeCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-interval", defaultValue = "10s", paramLabel = "DURATION",
             description = "Checkpoint interval, e.g. 200ms or 10s (default: ${DEFAULT-VALUE}).")
     String checkpointInterval;
+
+    @Option(names = "--stop-timeout", defaultValue = "60s", paramLabel = "DURATION",
+            description = "On Ctrl-C with --checkpoint-dir: how long the savepoint may take before the run stops at its"
+                    + " last complete checkpoint instead (default: ${DEFAULT-VALUE}).")
+    String stopTimeout;
 
     @Option(names = "--state-backend", defaultValue = "rocksdb", paramLabel = "rocksdb|hashmap",
             description = "Keyed state backend (default: ${DEFAULT-VALUE}).")
@@ -210,7 +217,20 @@ public final class SummarizeCommand implements Callable<Integer> {
                     SummarizeJob.DECODER_UID);
             spec.commandLine().getErr().println("icecache: resuming from " + from.dir());
         }
-        return SummarizeRun.run(job, embedded, checkpointDir, checkpointInterval, settings, recoveryPath(config), spec.commandLine().getErr());
+        return SummarizeRun.run(job, embedded, checkpointDir, stopTimeout(), settings, recoveryPath(config),
+                spec.commandLine().getErr());
+    }
+
+    private Duration stopTimeout() {
+        try {
+            Duration d = TimeUtils.parseDuration(stopTimeout);
+            if (!d.isNegative() && !d.isZero()) {
+                return d;
+            }
+        } catch (IllegalArgumentException e) {
+            // named below
+        }
+        throw new InvalidOptionException("--stop-timeout", stopTimeout, "a positive duration such as 60s or 2min");
     }
 
     /** The checkpoint or savepoint this run restores: --resume's, or flink run -s's. */
@@ -257,6 +277,12 @@ public final class SummarizeCommand implements Callable<Integer> {
         // second failure soon after a first does not restore the same checkpoint again
         c.put("execution.checkpointing.during-recovery.enabled", "true");
         c.put("execution.checkpointing.unaligned.recover-output-on-downstream.enabled", "true");
+        if (embedded) {
+            // NOTE: a savepoint is always aligned, so its barrier waits behind every chunk buffered before the
+            // decoder; debloating keeps about a second of the decoder's input in flight (a chunk or two), so
+            // that the savepoint Ctrl-C takes completes soon after the chunk being prefilled
+            c.put("taskmanager.network.memory.buffer-debloat.enabled", "true");
+        }
         if (checkpointDir != null) {
             c.put("execution.checkpointing.dir", checkpointDir.toAbsolutePath().toUri().toString());
             // NOTE: kept when the job fails or is cancelled too, so that --resume finds them
