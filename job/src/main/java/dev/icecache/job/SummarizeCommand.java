@@ -165,8 +165,9 @@ public final class SummarizeCommand implements Callable<Integer> {
     String checkpointInterval;
 
     @Option(names = "--stop-timeout", defaultValue = "60s", paramLabel = "DURATION",
-            description = "On Ctrl-C with --checkpoint-dir: how long the savepoint may take before the run stops at its"
-                    + " last complete checkpoint instead (default: ${DEFAULT-VALUE}).")
+            description = "On Ctrl-C with --checkpoint-dir: how long the checkpoint, then the savepoint, taken to stop"
+                    + " may each take; without a savepoint in time the run stops at that checkpoint (default:"
+                    + " ${DEFAULT-VALUE}).")
     String stopTimeout;
 
     @Option(names = "--state-backend", defaultValue = "rocksdb", paramLabel = "rocksdb|hashmap",

@@ -19,18 +19,20 @@ import sun.misc.SignalHandler;
 
 /**
  * Ctrl-C (SIGINT) on an embedded run with a checkpoint directory: the first one takes a
- * savepoint under {@code <checkpoint-dir>/savepoints}, then cancels the job, so that
- * {@code --resume} continues exactly there; a second one quits at once.
+ * checkpoint at once, then, while the input is still being read, a savepoint under
+ * {@code <checkpoint-dir>/savepoints}, and cancels the job (its checkpoints are retained on
+ * cancellation); {@code --resume} continues from the savepoint, or from the checkpoint where no
+ * savepoint could be taken. A second Ctrl-C quits at once.
  *
- * <p>A savepoint is always aligned: its barrier waits behind every chunk buffered before the
- * decoder, each of which is prefilled first. The embedded run keeps that short with buffer
- * debloating ({@code SummarizeCommand}: the in-flight data shrinks to what the decoder consumes in
- * about a second, a chunk or two), so the savepoint completes after the current chunk and those.
- * Should it still not complete within {@code savepointTimeout}, the job is cancelled anyway and
- * {@code --resume} continues from the last complete checkpoint, which a line says. The savepoint
- * is triggered, not a stop-with-savepoint: a stop-with-savepoint whose bounded source has already
- * finished waits for every pending generation. Installed only while the job runs; where the JVM
- * cannot take SIGINT (ignored when it started) Ctrl-C keeps its default.
+ * <p>The checkpoint is unaligned: its barrier overtakes the chunks buffered before the decoder,
+ * so it completes after the chunk being prefilled or the slice being decoded. A savepoint is always
+ * aligned: its barrier waits behind every buffered chunk (embedded runs keep few in flight with
+ * buffer debloating), and once the input has ended it comes after the end of the input, which the
+ * decoder passes only when every pending generation is done. So the savepoint is taken only while
+ * the input is still being read ({@link EmbeddedJob#inputEnded()}), and the run stops at the
+ * checkpoint when it does not complete within the timeout. It is triggered, not a
+ * stop-with-savepoint, which would wait for the pending generations as well. Installed only while
+ * the job runs; where the JVM cannot take SIGINT (ignored when it started) Ctrl-C keeps its default.
  */
 public final class InterruptToSavepoint implements AutoCloseable {
 
@@ -89,7 +91,7 @@ public final class InterruptToSavepoint implements AutoCloseable {
      * @param checkpointDir {@code --checkpoint-dir}: the job's checkpoints are under {@code <dir>/<job-id>},
      *                      savepoints go to {@code <dir>/}{@value #SAVEPOINTS}
      * @param settings the run's settings, written into the savepoint for {@code --resume} to compare
-     * @param savepointTimeout how long the savepoint may take before the run stops at its last checkpoint
+     * @param savepointTimeout how long the checkpoint and then the savepoint may each take
      */
     public static InterruptToSavepoint install(EmbeddedJob job, Path checkpointDir, RunSettings settings,
                                                Duration savepointTimeout, PrintWriter err) {
@@ -97,13 +99,13 @@ public final class InterruptToSavepoint implements AutoCloseable {
     }
 
     /** Without a signal handler: {@link #interrupted()} is what SIGINT would run (for tests). */
-    static InterruptToSavepoint withoutSignal(EmbeddedJob job, Path checkpointDir, RunSettings settings,
+    public static InterruptToSavepoint withoutSignal(EmbeddedJob job, Path checkpointDir, RunSettings settings,
                                               Duration savepointTimeout, PrintWriter err) {
         return new InterruptToSavepoint(job, checkpointDir, settings, savepointTimeout, err, false);
     }
 
     /** What SIGINT runs: the first stops the job with a savepoint (in the background), a second quits. */
-    void interrupted() {
+    public void interrupted() {
         if (interrupts.incrementAndGet() > 1) {
             say("icecache: quit; --resume continues from the last complete checkpoint");
             Runtime.getRuntime().halt(130);

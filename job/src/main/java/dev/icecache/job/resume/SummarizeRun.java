@@ -29,8 +29,7 @@ public final class SummarizeRun {
      * @param job the job to run
      * @param embedded true on an embedded mini-cluster ({@code bin/icecache}), false under {@code flink run}
      * @param checkpointDir {@code --checkpoint-dir}, or null
-     * @param savepointTimeout how long the savepoint taken on Ctrl-C may take before the run stops at its
-     *                         last checkpoint instead
+     * @param savepointTimeout how long the checkpoint, then the savepoint, taken on Ctrl-C may each take
      * @param settings the run's settings, kept beside its checkpoints
      * @param recoveryPath the checkpoint or savepoint restored, or null
      * @param err where the Ctrl-C lines go
