@@ -150,8 +150,9 @@ public final class SummarizeCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
             description = "Checkpoint directory; checkpoints are kept when the run stops, for --resume, and Ctrl-C"
-                    + " stops an embedded run with a savepoint under DIR/savepoints (default: a temporary one"
-                    + " embedded; the cluster's under flink run).")
+                    + " stops an embedded run at a checkpoint taken at once (reading Kafka without --kafka-bounded:"
+                    + " then at a savepoint under DIR/savepoints) (default: a temporary one embedded; the cluster's"
+                    + " under flink run).")
     Path checkpointDir;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "", paramLabel = "DIR",
@@ -165,9 +166,9 @@ public final class SummarizeCommand implements Callable<Integer> {
     String checkpointInterval;
 
     @Option(names = "--stop-timeout", defaultValue = "60s", paramLabel = "DURATION",
-            description = "On Ctrl-C with --checkpoint-dir: how long the checkpoint, then the savepoint, taken to stop"
-                    + " may each take; without a savepoint in time the run stops at that checkpoint (default:"
-                    + " ${DEFAULT-VALUE}).")
+            description = "On Ctrl-C with --checkpoint-dir: how long the checkpoint, then the savepoint (unbounded"
+                    + " Kafka input), taken to stop may each take; without a savepoint in time the run stops at that"
+                    + " checkpoint (default: ${DEFAULT-VALUE}).")
     String stopTimeout;
 
     @Option(names = "--state-backend", defaultValue = "rocksdb", paramLabel = "rocksdb|hashmap",
@@ -197,6 +198,7 @@ public final class SummarizeCommand implements Callable<Integer> {
         if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
             throw new InvalidOptionException("--state-backend", stateBackend, "rocksdb or hashmap");
         }
+        Duration stopWithin = stopTimeout();
         boolean embedded = embedded();
         Configuration config = toConfiguration(embedded);
         DecoderSettings.from(config); // every icecache.* option checked before Flink starts
@@ -218,7 +220,8 @@ public final class SummarizeCommand implements Callable<Integer> {
                     SummarizeJob.DECODER_UID);
             spec.commandLine().getErr().println("icecache: resuming from " + from.dir());
         }
-        return SummarizeRun.run(job, embedded, checkpointDir, stopTimeout(), settings, recoveryPath(config),
+        return SummarizeRun.run(job, embedded, checkpointDir, stopWithin,
+                kafkaBootstrap != null && !kafkaBounded, settings, recoveryPath(config),
                 spec.commandLine().getErr());
     }
 

@@ -120,7 +120,7 @@ class ResumeJobTest {
         StringWriter err = new StringWriter();
         InterruptToSavepoint.Stop at;
         try (InterruptToSavepoint stop = InterruptToSavepoint.withoutSignal(running, dir.resolve("cp"),
-                new RunSettings(Map.of()), Duration.ofMinutes(3), new PrintWriter(err, true))) {
+                new RunSettings(Map.of()), Duration.ofMinutes(3), true, new PrintWriter(err, true))) {
             awaitWhileRunning(running, () -> RecordingReporter.counterSum("prefilledTokens") >= 256);
             stop.interrupted();
             try {

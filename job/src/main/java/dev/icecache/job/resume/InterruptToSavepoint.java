@@ -1,8 +1,11 @@
 package dev.icecache.job.resume;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -19,20 +22,22 @@ import sun.misc.SignalHandler;
 
 /**
  * Ctrl-C (SIGINT) on an embedded run with a checkpoint directory: the first one takes a
- * checkpoint at once, then, while the input is still being read, a savepoint under
+ * checkpoint at once, then, where the input never ends, a savepoint under
  * {@code <checkpoint-dir>/savepoints}, and cancels the job (its checkpoints are retained on
- * cancellation); {@code --resume} continues from the savepoint, or from the checkpoint where no
- * savepoint could be taken. A second Ctrl-C quits at once.
+ * cancellation); {@code --resume} continues from the savepoint, or from the checkpoint. A second
+ * Ctrl-C quits at once.
  *
  * <p>The checkpoint is unaligned: its barrier overtakes the chunks buffered before the decoder,
  * so it completes after the chunk being prefilled or the slice being decoded. A savepoint is always
  * aligned: its barrier waits behind every buffered chunk (embedded runs keep few in flight with
- * buffer debloating), and once the input has ended it comes after the end of the input, which the
- * decoder passes only when every pending generation is done. So the savepoint is taken only while
- * the input is still being read ({@link EmbeddedJob#inputEnded()}), and the run stops at the
- * checkpoint when it does not complete within the timeout. It is triggered, not a
- * stop-with-savepoint, which would wait for the pending generations as well. Installed only while
- * the job runs; where the JVM cannot take SIGINT (ignored when it started) Ctrl-C keeps its default.
+ * buffer debloating), and once a bounded input's end has been read, it comes after that end,
+ * which the decoder passes only when every pending generation is done. When the source reads its
+ * end cannot be told from outside (it stays running until the next checkpoint completes), so a
+ * bounded input (files, {@code --kafka-bounded}) stops at the checkpoint, and a savepoint is taken
+ * only for an input that never ends; if it does not complete within the timeout the run stops at
+ * the checkpoint. It is triggered, not a stop-with-savepoint, which would also wait for the
+ * pending generations. Installed only while the job runs; where the JVM cannot take SIGINT
+ * (ignored when it started) Ctrl-C keeps its default.
  */
 public final class InterruptToSavepoint implements AutoCloseable {
 
@@ -41,9 +46,6 @@ public final class InterruptToSavepoint implements AutoCloseable {
 
     private static final Signal INT = new Signal("INT");
     private static final long RETRY_NANOS = 200_000_000L;
-    /** How long tasks that ended their input take to finish after a checkpoint completes (generous). */
-    private static final long SETTLE_NANOS = 2_000_000_000L;
-    private static final long POLL_MS = 50;
 
     /**
      * Where a Ctrl-C stopped the run.
@@ -61,18 +63,20 @@ public final class InterruptToSavepoint implements AutoCloseable {
     private final Path jobCheckpoints;
     private final RunSettings settings;
     private final Duration savepointTimeout;
+    private final boolean unboundedInput;
     private final PrintWriter err;
     private final AtomicInteger interrupts = new AtomicInteger();
     private final AtomicReference<Stop> stopped = new AtomicReference<>();
     private final SignalHandler previous;
 
     private InterruptToSavepoint(EmbeddedJob job, Path checkpointDir, RunSettings settings, Duration savepointTimeout,
-                                 PrintWriter err, boolean takeSignal) {
+                                 boolean unboundedInput, PrintWriter err, boolean takeSignal) {
         this.job = job;
         this.checkpointDir = checkpointDir.toAbsolutePath();
         this.jobCheckpoints = this.checkpointDir.resolve(job.id().toString());
         this.settings = settings;
         this.savepointTimeout = savepointTimeout;
+        this.unboundedInput = unboundedInput;
         this.err = err;
         SignalHandler old = null;
         if (takeSignal) {
@@ -92,36 +96,40 @@ public final class InterruptToSavepoint implements AutoCloseable {
      *                      savepoints go to {@code <dir>/}{@value #SAVEPOINTS}
      * @param settings the run's settings, written into the savepoint for {@code --resume} to compare
      * @param savepointTimeout how long the checkpoint and then the savepoint may each take
+     * @param unboundedInput true when the input never ends (Kafka without {@code --kafka-bounded}): only
+     *                       then is a savepoint taken
      */
     public static InterruptToSavepoint install(EmbeddedJob job, Path checkpointDir, RunSettings settings,
-                                               Duration savepointTimeout, PrintWriter err) {
-        return new InterruptToSavepoint(job, checkpointDir, settings, savepointTimeout, err, true);
+                                               Duration savepointTimeout, boolean unboundedInput, PrintWriter err) {
+        return new InterruptToSavepoint(job, checkpointDir, settings, savepointTimeout, unboundedInput, err, true);
     }
 
     /** Without a signal handler: {@link #interrupted()} is what SIGINT would run (for tests). */
     public static InterruptToSavepoint withoutSignal(EmbeddedJob job, Path checkpointDir, RunSettings settings,
-                                              Duration savepointTimeout, PrintWriter err) {
-        return new InterruptToSavepoint(job, checkpointDir, settings, savepointTimeout, err, false);
+                                                     Duration savepointTimeout, boolean unboundedInput,
+                                                     PrintWriter err) {
+        return new InterruptToSavepoint(job, checkpointDir, settings, savepointTimeout, unboundedInput, err, false);
     }
 
-    /** What SIGINT runs: the first stops the job with a savepoint (in the background), a second quits. */
+    /** What SIGINT runs: the first stops the job at a checkpoint or savepoint (in the background), a second quits. */
     public void interrupted() {
         if (interrupts.incrementAndGet() > 1) {
             say("icecache: quit; --resume continues from the last complete checkpoint");
             Runtime.getRuntime().halt(130);
         }
-        say("icecache: stopping: a checkpoint now, then a savepoint in " + checkpointDir.resolve(SAVEPOINTS)
-                + " (Ctrl-C again to quit now)");
+        say("icecache: stopping: a checkpoint now" + (unboundedInput ? ", then a savepoint in "
+                + checkpointDir.resolve(SAVEPOINTS) : "") + " (Ctrl-C again to quit now)");
         long start = System.nanoTime();
-        Thread stopper = new Thread(() -> stop(start), "icecache-stop-on-interrupt");
+        FileTime at = FileTime.fromMillis(System.currentTimeMillis());
+        Thread stopper = new Thread(() -> stop(start, at), "icecache-stop-on-interrupt");
         stopper.setDaemon(true);
         stopper.start();
     }
 
-    private void stop(long start) {
+    private void stop(long start, FileTime interruptedAt) {
         Path checkpoint;
         try {
-            checkpoint = checkpointNow(start);
+            checkpoint = checkpointNow(start, interruptedAt);
         } catch (Exception e) {
             if (!ended()) {
                 stopAtLastCheckpoint(start, "no checkpoint (" + oneLine(e) + ")");
@@ -130,9 +138,7 @@ public final class InterruptToSavepoint implements AutoCloseable {
         }
         Duration checkpointed = since(start);
         try {
-            if (inputEndedAfter()) {
-                say("icecache: checkpoint taken; no savepoint, since the input has ended: a savepoint's barrier is"
-                        + " aligned, comes after the end of the input and would wait for every pending document");
+            if (!unboundedInput) {
                 stopAt(new Stop(checkpoint, false, checkpointed));
                 return;
             }
@@ -155,37 +161,38 @@ public final class InterruptToSavepoint implements AutoCloseable {
     }
 
     /**
-     * A checkpoint taken now (unaligned: it completes after the chunk or slice in progress); one
-     * declined because tasks are still starting is tried again until the timeout.
+     * A checkpoint taken now (unaligned: it completes after the chunk or slice in progress). One
+     * declined (tasks still starting, or a periodic checkpoint overtook it) is tried again until
+     * the timeout, unless a periodic checkpoint completed after Ctrl-C meanwhile, which does as well.
      */
-    private Path checkpointNow(long start) throws Exception {
+    private Path checkpointNow(long start, FileTime interruptedAt) throws Exception {
         long deadline = start + savepointTimeout.toNanos();
         while (true) {
             try {
                 long id = job.checkpointNow().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 return jobCheckpoints.resolve("chk-" + id);
             } catch (ExecutionException e) {
+                Optional<Path> periodic = completedSince(interruptedAt);
+                if (periodic.isPresent()) {
+                    return periodic.get();
+                }
                 if (System.nanoTime() + RETRY_NANOS > deadline || ended()) {
                     throw e;
                 }
-                Thread.sleep(RETRY_NANOS / 1_000_000); // declined while tasks start or a checkpoint is under way
+                Thread.sleep(RETRY_NANOS / 1_000_000);
             }
         }
     }
 
-    /**
-     * Whether the input has ended, once the checkpoint taken on Ctrl-C has let the tasks that
-     * finished their input (they wait for one more completed checkpoint) finish.
-     */
-    private boolean inputEndedAfter() throws Exception {
-        long deadline = System.nanoTime() + SETTLE_NANOS;
-        while (!job.inputEnded()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(POLL_MS);
+    /** The newest checkpoint of the job completed at or after {@code after}. */
+    private Optional<Path> completedSince(FileTime after) {
+        try {
+            Path newest = ResumePoint.find(null, jobCheckpoints).dir();
+            FileTime completed = Files.getLastModifiedTime(newest.resolve(ResumePoint.METADATA));
+            return completed.compareTo(after) >= 0 ? Optional.of(newest) : Optional.empty();
+        } catch (IllegalArgumentException | IOException | java.io.UncheckedIOException e) {
+            return Optional.empty(); // none yet, or one deleted as a newer one completed: look again later
         }
-        return true;
     }
 
     /** Records where the run stops, then cancels the job (its checkpoints are retained on cancellation). */

@@ -30,6 +30,7 @@ public final class SummarizeRun {
      * @param embedded true on an embedded mini-cluster ({@code bin/icecache}), false under {@code flink run}
      * @param checkpointDir {@code --checkpoint-dir}, or null
      * @param savepointTimeout how long the checkpoint, then the savepoint, taken on Ctrl-C may each take
+     * @param unboundedInput true when the input never ends: Ctrl-C then also takes a savepoint
      * @param settings the run's settings, kept beside its checkpoints
      * @param recoveryPath the checkpoint or savepoint restored, or null
      * @param err where the Ctrl-C lines go
@@ -37,7 +38,7 @@ public final class SummarizeRun {
      * @throws IllegalStateException one line when Flink refused to restore {@code recoveryPath}
      */
     public static int run(SummarizeJob job, boolean embedded, Path checkpointDir, Duration savepointTimeout,
-                          RunSettings settings,
+                          boolean unboundedInput, RunSettings settings,
                           String recoveryPath, PrintWriter err) throws Exception {
         try {
             if (!embedded || checkpointDir == null) {
@@ -48,7 +49,7 @@ public final class SummarizeRun {
             JobClient client = embeddedJob.client();
             settings.writeTo(checkpointDir.resolve(client.getJobID().toString()));
             try (InterruptToSavepoint interrupt = InterruptToSavepoint.install(embeddedJob, checkpointDir, settings,
-                    savepointTimeout, err)) {
+                    savepointTimeout, unboundedInput, err)) {
                 try {
                     client.getJobExecutionResult().get();
                 } catch (ExecutionException e) {
