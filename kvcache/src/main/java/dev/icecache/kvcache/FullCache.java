@@ -15,11 +15,8 @@ public final class FullCache implements KvCache {
     private final float[][][] keys;   // [layer][kvHead][position*headDim]
     private final float[][][] values; // [layer][kvHead][position*headDim]
     private final int[] lengths;      // [layer] positions appended
-    // scratch for one attend call, grown with the sequence
-    private float[] att = new float[0];
-    private float[][] kRows = new float[0][];
-    private float[][] vRows = new float[0][];
-    private int[] rowOff = new int[0];
+    private RowScratch[] parts = {new RowScratch()}; // [part] scratch of one thread of a RangeRunner
+    private final BlockTask blockTask = new BlockTask();
 
     public FullCache(CacheShape shape) {
         this.shape = shape;
@@ -53,25 +50,130 @@ public final class FullCache implements KvCache {
 
     @Override
     public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
+        attendBlock(layer, position, 1, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        attendBlock(layer, position, n, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    /**
+     * Each query of the block over the rows up to its position; the (KV head, query position)
+     * pairs are spread over {@code workers}, each pair computed whole by one thread (same bits for
+     * any parallelism).
+     */
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                            RangeRunner workers) {
         Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position < lengths[layer],
-                "attend before append: layer=%d position=%d appended=%d", layer, position, lengths[layer]);
+        int last = position + n - 1;
+        if (n < 1 || position < 0 || last >= lengths[layer]) {
+            throw new IllegalStateException(n == 1
+                    ? String.format("attend before append: layer=%d position=%d appended=%d", layer, position,
+                            lengths[layer])
+                    : String.format("attend block before append: layer=%d positions=%d..%d appended=%d", layer,
+                            position, last, lengths[layer]));
+        }
+        Checks.checkRange(qOff, (long) n * shape.qDim(), q.length);
+        Checks.checkRange(outOff, (long) n * shape.qDim(), out.length);
+        int threads = workers.parallelism();
+        if (parts.length < threads) {
+            parts = java.util.Arrays.copyOf(parts, threads);
+        }
+        for (int i = 0; i < threads; i++) {
+            if (parts[i] == null) {
+                parts[i] = new RowScratch();
+            }
+            parts[i].ensure(last + 1, shape.groupSize());
+        }
+        BlockTask t = blockTask;
+        t.layer = layer;
+        t.position = position;
+        t.n = n;
+        t.q = q;
+        t.qOff = qOff;
+        t.out = out;
+        t.outOff = outOff;
+        try {
+            workers.runRange(shape.nKvHeads() * n, t);
+        } finally {
+            t.q = null;
+            t.out = null;
+        }
+    }
+
+    /** Query position {@code position} of KV head {@code kvh}'s group over rows 0..position. */
+    private void attendOne(int layer, int kvh, int position, float[] q, int qOff, float[] out, int outOff,
+                           RowScratch rs) {
         int n = position + 1;
         int hd = shape.headDim();
-        ensureScratch(n);
-        for (int i = 0; i < n; i++) {
-            rowOff[i] = i * hd;
+        float[] kh = keys[layer][kvh];
+        float[] vh = values[layer][kvh];
+        if (rs.layer != layer || rs.kvHead != kvh || rs.keys != kh) {
+            rs.layer = layer;
+            rs.kvHead = kvh;
+            rs.keys = kh;
+            rs.filled = 0;
         }
+        for (int i = rs.filled; i < n; i++) {
+            rs.kRows[i] = kh;
+            rs.vRows[i] = vh;
+            rs.rowOff[i] = i * hd;
+        }
+        rs.filled = Math.max(rs.filled, n);
         int group = shape.groupSize();
-        for (int kvh = 0; kvh < shape.nKvHeads(); kvh++) {
-            float[] kh = keys[layer][kvh];
-            float[] vh = values[layer][kvh];
-            for (int i = 0; i < n; i++) {
-                kRows[i] = kh;
-                vRows[i] = vh;
+        int at = kvh * group * hd;
+        HeadAttention.attendGroup(q, qOff + at, group, rs.kRows, rs.rowOff, rs.vRows, rs.rowOff, n, hd, rs.att, out,
+                outOff + at);
+    }
+
+    /** The block's (KV head, query) pairs: index u = kvHead * n + t. Fields are set before each run. */
+    private final class BlockTask implements RangeRunner.RangeTask {
+        int layer;
+        int position;
+        int n;
+        float[] q;
+        int qOff;
+        float[] out;
+        int outOff;
+
+        @Override
+        public void run(int from, int to, int part) {
+            RowScratch rs = parts[part];
+            int qDim = shape.qDim();
+            for (int u = from; u < to; u++) {
+                int h = u / n;
+                int t = u % n;
+                attendOne(layer, h, position + t, q, qOff + t * qDim, out, outOff + t * qDim, rs);
             }
-            int at = kvh * group * hd;
-            HeadAttention.attendGroup(q, qOff + at, group, kRows, rowOff, vRows, rowOff, n, hd, att, out, outOff + at);
+        }
+    }
+
+    /**
+     * One thread's row references and softmax weights, grown with the sequence. The references
+     * stay valid for one (layer, KV head, key array) and are refilled when that changes.
+     */
+    private static final class RowScratch {
+        float[] att = new float[0];
+        float[][] kRows = new float[0][];
+        float[][] vRows = new float[0][];
+        int[] rowOff = new int[0];
+        int layer = -1;
+        int kvHead = -1;
+        float[] keys;
+        int filled;
+
+        void ensure(int n, int group) {
+            if (rowOff.length < n) {
+                int cap = Math.max(n, 2 * rowOff.length);
+                att = new float[cap * group];
+                kRows = new float[cap][];
+                vRows = new float[cap][];
+                rowOff = new int[cap];
+                filled = 0;
+                keys = null;
+            }
         }
     }
 
@@ -81,16 +183,6 @@ public final class FullCache implements KvCache {
                     Math.max(floats, 2L * keys[layer][kvHead].length));
             keys[layer][kvHead] = java.util.Arrays.copyOf(keys[layer][kvHead], cap);
             values[layer][kvHead] = java.util.Arrays.copyOf(values[layer][kvHead], cap);
-        }
-    }
-
-    private void ensureScratch(int n) {
-        if (rowOff.length < n) {
-            int cap = Math.max(n, 2 * rowOff.length);
-            att = new float[cap * shape.groupSize()];
-            kRows = new float[cap][];
-            vRows = new float[cap][];
-            rowOff = new int[cap];
         }
     }
 }

@@ -34,7 +34,7 @@ final class DenseLayers {
     private final short[][][] bf16Values;
     private final int[] flushedPages; // [layer] full pages already in the store
     private final float[] block;      // one page, for store transfers
-    private float[] att = new float[0]; // BF16 attention weights, grown to the longest row count
+    private float[][] att = {new float[0]}; // [part] BF16 attention weights, grown to the longest row count
 
     DenseLayers(CacheShape shape, PageLayout layout, int layers, PageFormat format) {
         this.shape = shape;
@@ -76,22 +76,36 @@ final class DenseLayers {
         }
     }
 
+    /** Makes room for {@code parts} threads attending at once (parts 0 .. parts-1). */
+    void ensureParts(int parts) {
+        if (att.length < parts) {
+            float[][] grown = Arrays.copyOf(att, parts);
+            for (int i = att.length; i < parts; i++) {
+                grown[i] = new float[0];
+            }
+            att = grown;
+        }
+    }
+
     /**
      * Attention of the {@code group} query heads of one KV head (query head g at
      * {@code q[qOff + g*headDim]}) over positions 0..upTo, written to {@code out[outOff + g*headDim]}.
+     * Threads attending at once use different {@code part}s (see {@link #ensureParts}) and scratches.
      *
-     * @param scratch the cache's attention, used for F32 rows
+     * @param scratch the calling thread's attention, used for F32 rows
      */
-    void attend(SparseAttention scratch, int layer, int kvHead, int upTo, float[] q, int qOff, int group,
+    void attend(SparseAttention scratch, int part, int layer, int kvHead, int upTo, float[] q, int qOff, int group,
                 float[] out, int outOff) {
         int hd = shape.headDim();
         if (bf16) {
-            if (att.length < upTo + 1) {
-                att = new float[Math.max(upTo + 1, Math.min(shape.maxTokens(), 2 * att.length))];
+            float[] w = att[part];
+            if (w.length < upTo + 1) {
+                w = new float[Math.max(upTo + 1, Math.min(shape.maxTokens(), 2 * w.length))];
+                att[part] = w;
             }
             for (int g = 0; g < group; g++) {
                 Bf16Attention.attend(q, qOff + g * hd, bf16Keys[layer][kvHead], bf16Values[layer][kvHead], upTo + 1,
-                        hd, att, out, outOff + g * hd);
+                        hd, w, out, outOff + g * hd);
             }
             return;
         }

@@ -3,6 +3,7 @@ package dev.icecache.kvcache.policy;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.RangeRunner;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.metrics.AttendedPositions;
 import dev.icecache.kvcache.metrics.CacheMetrics;
@@ -77,11 +78,13 @@ public final class PagedKvCache implements KvCache {
     private final TransferPlan plan;
     private final PageMoves moves;
     final DenseLayers dense;
-    private final SparseAttention attention;
+    private final SparseAttention[] headRows;   // [kvHead] rows gathered for one KV head's attention
+    private SparseAttention[] denseRows = new SparseAttention[0]; // [part] F32 dense rows, one per thread
+    private final AttendTask attendTask = new AttendTask();
     final CacheMetrics metrics = new CacheMetrics();
     private final int[][] selected;    // [kvHead][retrieved]
     private final int[] selectedCount; // [kvHead]
-    private final int[] pageRows;      // [rowsPerPage] tokens of one page
+    private final int[][] pageRows;    // [kvHead][rowsPerPage] tokens of one page
     private final float[] blockQuery;  // [qDim] mean query of a prefill block
     private final float[] rowK;        // [kvDim] rounded rows of one append
     private final float[] rowV;
@@ -145,10 +148,13 @@ public final class PagedKvCache implements KvCache {
         this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
         this.moves = new PageMoves(layout);
         this.dense = new DenseLayers(shape, layout, firstSparse, config.pageFormat());
-        this.attention = new SparseAttention(shape.headDim());
+        this.headRows = new SparseAttention[kv];
+        for (int h = 0; h < kv; h++) {
+            headRows[h] = new SparseAttention(shape.headDim());
+        }
         this.selected = new int[kv][retrieved];
         this.selectedCount = new int[kv];
-        this.pageRows = new int[layout.rowsPerPage()];
+        this.pageRows = new int[kv][layout.rowsPerPage()];
         this.evictions = new EvictionBatch(layout, kv);
         this.rowK = new float[shape.kvDim()];
         this.blockQuery = new float[shape.qDim()];
@@ -234,7 +240,7 @@ public final class PagedKvCache implements KvCache {
 
     /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
     public int lastAttendedRows() {
-        return attention.rows();
+        return headRows[shape.nKvHeads() - 1].rows();
     }
 
     /**
@@ -331,93 +337,134 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        if (position >= length[layer]) {
-            throw new IllegalStateException(String.format("attend before append: layer=%d position=%d appended=%d",
-                    layer, position, length[layer]));
-        }
-        Checks.checkRange(qOff, shape.qDim(), q.length);
-        Checks.checkRange(outOff, shape.qDim(), out.length);
-        int hd = shape.headDim();
-        int group = shape.groupSize();
-        if (layer < firstSparse) {
-            for (int h = 0; h < shape.nKvHeads(); h++) {
-                dense.attend(attention, layer, h, position, q, qOff + h * group * hd, group, out,
-                        outOff + h * group * hd);
-            }
-            return;
-        }
-        beginSparseStep(layer, position);
-        long t0 = System.nanoTime();
-        long dots0 = selector.exactDots();
-        selectPages(layer, position, q, qOff);
-        long t1 = System.nanoTime();
-        movePages(layer);
-        long t2 = System.nanoTime();
-        for (int h = 0; h < shape.nKvHeads(); h++) {
-            gatherRows(layer, h, position);
-            attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
-            if (observer != null) {
-                notifyObserver(layer, h, position, attention.rows());
-            }
-        }
-        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+        attendBlock(layer, position, 1, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        attendBlock(layer, position, n, q, qOff, out, outOff, RangeRunner.SERIAL);
     }
 
     /**
      * Attention of a prefill block with one page selection per (layer, KV head) for the whole
      * block (see the class comment), so the index costs one search per query head per block
      * instead of one per position. The selection's query for query head g is the mean of the
-     * block's queries of head g (q.k averaged over the block ranks keys as the mean query does).
-     * Attending to every position (Full, or an index within the budget) gives the bits of
-     * {@link #attend} per position. A block of one position is {@link #attend}.
+     * block's queries of head g (q.k averaged over the block ranks keys as the mean query does);
+     * a block of one position selects with its own query. Attending to every position (Full, or
+     * an index within the budget) gives the bits of {@link #attend} per position.
+     *
+     * <p>Selection and page moves run on the calling thread; the gathering and attention of the
+     * KV heads (sparse layers) or of the (KV head, position) pairs (dense layers) are spread over
+     * {@code workers}, each computed whole by one thread, so any parallelism gives the same bits.
      */
     @Override
-    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
-        if (n == 1) {
-            attend(layer, position, q, qOff, out, outOff);
-            return;
-        }
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                            RangeRunner workers) {
         Checks.checkIndex(layer, shape.nLayers());
         int last = position + n - 1;
         int qDim = shape.qDim();
         if (n < 1 || position < 0 || last >= length[layer]) {
-            throw new IllegalStateException(String.format("attend block before append: layer=%d positions=%d..%d "
-                + "appended=%d", layer, position, last, length[layer]));
+            throw new IllegalStateException(n == 1
+                    ? String.format("attend before append: layer=%d position=%d appended=%d", layer, position,
+                            length[layer])
+                    : String.format("attend block before append: layer=%d positions=%d..%d appended=%d", layer,
+                            position, last, length[layer]));
         }
         Checks.checkRange(qOff, (long) n * qDim, q.length);
         Checks.checkRange(outOff, (long) n * qDim, out.length);
-        int hd = shape.headDim();
-        int group = shape.groupSize();
-        if (layer < firstSparse) {
-            // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
-            // to every row up to itself with the same kernel as a single step
-            for (int h = 0; h < shape.nKvHeads(); h++) {
-                for (int t = 0; t < n; t++) {
-                    int at = t * qDim + h * group * hd;
-                    dense.attend(attention, layer, h, position + t, q, qOff + at, group, out, outOff + at);
-                }
+        AttendTask task = attendTask;
+        task.layer = layer;
+        task.position = position;
+        task.n = n;
+        task.q = q;
+        task.qOff = qOff;
+        task.out = out;
+        task.outOff = outOff;
+        try {
+            if (layer < firstSparse) {
+                // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
+                // to every row up to itself with the same kernel as a single step
+                ensureDenseRows(workers.parallelism());
+                task.denseLayer = true;
+                workers.runRange(shape.nKvHeads() * n, task);
+                return;
             }
-            return;
-        }
-        beginSparseStep(layer, position);
-        long t0 = System.nanoTime();
-        long dots0 = selector.exactDots();
-        blockMeanQueries(n, q, qOff);
-        selectPages(layer, last, blockQuery, 0);
-        long t1 = System.nanoTime();
-        movePages(layer);
-        long t2 = System.nanoTime();
-        for (int h = 0; h < shape.nKvHeads(); h++) {
-            gatherRows(layer, h, last);
-            attendRowsOfBlock(position, n, q, qOff, out, outOff, h * group * hd);
+            beginSparseStep(layer, position);
+            long t0 = System.nanoTime();
+            long dots0 = selector.exactDots();
+            if (n == 1) {
+                selectPages(layer, position, q, qOff);
+            } else {
+                blockMeanQueries(n, q, qOff);
+                selectPages(layer, last, blockQuery, 0);
+            }
+            long t1 = System.nanoTime();
+            movePages(layer);
+            long t2 = System.nanoTime();
+            task.denseLayer = false;
+            workers.runRange(shape.nKvHeads(), task);
             if (observer != null) {
-                for (int t = 0; t < n; t++) {
-                    notifyObserver(layer, h, position + t, attention.rowsUpTo(position + t));
+                for (int h = 0; h < shape.nKvHeads(); h++) {
+                    for (int t = 0; t < n; t++) {
+                        notifyObserver(layer, h, position + t, headRows[h].rowsUpTo(position + t));
+                    }
+                }
+            }
+            endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+        } finally {
+            task.q = null;
+            task.out = null;
+        }
+    }
+
+    private void ensureDenseRows(int parts) {
+        if (denseRows.length < parts) {
+            SparseAttention[] grown = Arrays.copyOf(denseRows, parts);
+            for (int i = denseRows.length; i < parts; i++) {
+                grown[i] = new SparseAttention(shape.headDim());
+            }
+            denseRows = grown;
+            dense.ensureParts(parts);
+        }
+    }
+
+    /**
+     * The attention of one layer's block as a range task. Dense: index u = kvHead * n + t, one query
+     * position of one KV head's group. Sparse: index = KV head, whose rows are gathered into its
+     * own {@link SparseAttention} and attended by every query of the block. Fields are set per call.
+     */
+    private final class AttendTask implements RangeRunner.RangeTask {
+        boolean denseLayer;
+        int layer;
+        int position;
+        int n;
+        float[] q;
+        int qOff;
+        float[] out;
+        int outOff;
+
+        @Override
+        public void run(int from, int to, int part) {
+            int hd = shape.headDim();
+            int group = shape.groupSize();
+            int qDim = shape.qDim();
+            for (int u = from; u < to; u++) {
+                if (denseLayer) {
+                    int h = u / n;
+                    int t = u % n;
+                    int at = t * qDim + h * group * hd;
+                    dense.attend(denseRows[part], part, layer, h, position + t, q, qOff + at, group, out,
+                            outOff + at);
+                } else {
+                    gatherRows(layer, u, position + n - 1);
+                    SparseAttention rows = headRows[u];
+                    for (int t = 0; t < n; t++) {
+                        int at = t * qDim + u * group * hd;
+                        rows.attendPrefix(q, qOff + at, group, rows.rowsUpTo(position + t), out, outOff + at);
+                    }
                 }
             }
         }
-        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
     }
 
     /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
@@ -438,16 +485,6 @@ public final class PagedKvCache implements KvCache {
         metrics.stepMoveNanos = t2 - t1;
         metrics.stepAttentionNanos = t3 - t2;
         metrics.endStep();
-    }
-
-    /** Each query of the block over the gathered rows up to its position, for the heads from {@code headOff}. */
-    private void attendRowsOfBlock(int position, int n, float[] q, int qOff, float[] out, int outOff, int headOff) {
-        int qDim = shape.qDim();
-        int group = shape.groupSize();
-        for (int t = 0; t < n; t++) {
-            int rowsSeen = attention.rowsUpTo(position + t);
-            attention.attendPrefix(q, qOff + t * qDim + headOff, group, rowsSeen, out, outOff + t * qDim + headOff);
-        }
     }
 
     /** blockQuery[head] = mean over the block's n queries of that head, summed in position order. */
@@ -471,7 +508,7 @@ public final class PagedKvCache implements KvCache {
             observed = new int[Math.max(n, 2 * observed.length)];
         }
         for (int i = 0; i < n; i++) {
-            observed[i] = attention.position(i);
+            observed[i] = headRows[kvHead].position(i);
         }
         observer.accept(layer, kvHead, position, observed, n);
     }
@@ -520,6 +557,7 @@ public final class PagedKvCache implements KvCache {
         int rows = layout.rowsPerPage();
         float[] data = pool.data();
         int done = committed[layer];
+        SparseAttention attention = headRows[kvHead];
         attention.clear();
         for (int p = 0; p < Math.min(sinkTokens, done); p++) {
             int at = pool.offset(sinkSlots[s][p / rows]);
@@ -528,8 +566,8 @@ public final class PagedKvCache implements KvCache {
         for (int i = 0; i < selectedCount[kvHead]; i++) {
             int page = selected[kvHead][i];
             int slot = pool.slotOf(PageKey.of(layer, kvHead, page));
-            int n = selector.pageTokens(layer, kvHead, page, pageRows);
-            attention.addPage(layout, data, pool.offset(slot), pageRows, n, position);
+            int n = selector.pageTokens(layer, kvHead, page, pageRows[kvHead]);
+            attention.addPage(layout, data, pool.offset(slot), pageRows[kvHead], n, position);
         }
         for (int p = Math.max(sinkTokens, sinkTokens + windowFirst[layer] * rows); p < done; p++) {
             int j = (p - sinkTokens) / rows;
