@@ -1,5 +1,7 @@
 package dev.icecache.kvcache;
 
+import dev.icecache.kvcache.attention.BlockAttention;
+
 /**
  * The plain full cache: every position of every layer, exact attention. The reference for
  * fidelity of every other policy.
@@ -85,8 +87,9 @@ public final class FullCache implements KvCache {
             if (parts[i] == null) {
                 parts[i] = new RowScratch();
             }
-            parts[i].ensure(last + 1, shape.groupSize());
         }
+        int group = shape.groupSize();
+        int lanes = BlockAttention.lanes();
         BlockTask t = blockTask;
         t.layer = layer;
         t.position = position;
@@ -95,40 +98,19 @@ public final class FullCache implements KvCache {
         t.qOff = qOff;
         t.out = out;
         t.outOff = outOff;
+        t.tilesPerHead = (n * group + lanes - 1) / lanes;
         try {
-            workers.runRange(shape.nKvHeads() * n, t);
+            workers.runRange(shape.nKvHeads() * t.tilesPerHead, t);
         } finally {
             t.q = null;
             t.out = null;
         }
     }
 
-    /** Query position {@code position} of KV head {@code kvh}'s group over rows 0..position. */
-    private void attendOne(int layer, int kvh, int position, float[] q, int qOff, float[] out, int outOff,
-                           RowScratch rs) {
-        int n = position + 1;
-        int hd = shape.headDim();
-        float[] kh = keys[layer][kvh];
-        float[] vh = values[layer][kvh];
-        if (rs.layer != layer || rs.kvHead != kvh || rs.keys != kh) {
-            rs.layer = layer;
-            rs.kvHead = kvh;
-            rs.keys = kh;
-            rs.filled = 0;
-        }
-        for (int i = rs.filled; i < n; i++) {
-            rs.kRows[i] = kh;
-            rs.vRows[i] = vh;
-            rs.rowOff[i] = i * hd;
-        }
-        rs.filled = Math.max(rs.filled, n);
-        int group = shape.groupSize();
-        int at = kvh * group * hd;
-        HeadAttention.attendGroup(q, qOff + at, group, rs.kRows, rs.rowOff, rs.vRows, rs.rowOff, n, hd, rs.att, out,
-                outOff + at);
-    }
-
-    /** The block's (KV head, query) pairs: index u = kvHead * n + t. Fields are set before each run. */
+    /**
+     * The block's queries of each KV head, (position t, group head g) in that order, in tiles of
+     * {@link BlockAttention#lanes()}: index u = kvHead * tilesPerHead + tile. Fields are set before each run.
+     */
     private final class BlockTask implements RangeRunner.RangeTask {
         int layer;
         int position;
@@ -137,44 +119,38 @@ public final class FullCache implements KvCache {
         int qOff;
         float[] out;
         int outOff;
+        int tilesPerHead;
 
         @Override
         public void run(int from, int to, int part) {
             RowScratch rs = parts[part];
             int qDim = shape.qDim();
+            int hd = shape.headDim();
+            int group = shape.groupSize();
+            int lanes = BlockAttention.lanes();
             for (int u = from; u < to; u++) {
-                int h = u / n;
-                int t = u % n;
-                attendOne(layer, h, position + t, q, qOff + t * qDim, out, outOff + t * qDim, rs);
+                int h = u / tilesPerHead;
+                int first = (u % tilesPerHead) * lanes;
+                int count = Math.min(lanes, n * group - first);
+                for (int j = 0; j < count; j++) {
+                    int t = (first + j) / group;
+                    int at = t * qDim + (h * group + (first + j) % group) * hd;
+                    rs.qAt[j] = qOff + at;
+                    rs.outAt[j] = outOff + at;
+                    rs.limit[j] = position + t + 1;
+                }
+                BlockAttention.attendTile(q, rs.qAt, rs.limit, count, keys[layer][h], values[layer][h], hd,
+                        rs.tile, out, rs.outAt);
             }
         }
     }
 
-    /**
-     * One thread's row references and softmax weights, grown with the sequence. The references
-     * stay valid for one (layer, KV head, key array) and are refilled when that changes.
-     */
+    /** One thread's scratch: a query tile's offsets and the kernel's buffers. */
     private static final class RowScratch {
-        float[] att = new float[0];
-        float[][] kRows = new float[0][];
-        float[][] vRows = new float[0][];
-        int[] rowOff = new int[0];
-        int layer = -1;
-        int kvHead = -1;
-        float[] keys;
-        int filled;
-
-        void ensure(int n, int group) {
-            if (rowOff.length < n) {
-                int cap = Math.max(n, 2 * rowOff.length);
-                att = new float[cap * group];
-                kRows = new float[cap][];
-                vRows = new float[cap][];
-                rowOff = new int[cap];
-                filled = 0;
-                keys = null;
-            }
-        }
+        final int[] qAt = new int[BlockAttention.lanes()];
+        final int[] outAt = new int[BlockAttention.lanes()];
+        final int[] limit = new int[BlockAttention.lanes()];
+        final BlockAttention.Scratch tile = new BlockAttention.Scratch();
     }
 
     private void ensureCapacity(int layer, int kvHead, int floats) {
