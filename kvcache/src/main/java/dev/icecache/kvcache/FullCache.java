@@ -17,7 +17,7 @@ public final class FullCache implements KvCache {
     private final float[][][] keys;   // [layer][kvHead][position*headDim]
     private final float[][][] values; // [layer][kvHead][position*headDim]
     private final int[] lengths;      // [layer] positions appended
-    private RowScratch[] parts = {new RowScratch()}; // [part] scratch of one thread of a RangeRunner
+    private BlockAttention.Scratch[] parts = {new BlockAttention.Scratch()}; // [part] one thread's scratch
     private final BlockTask blockTask = new BlockTask();
 
     public FullCache(CacheShape shape) {
@@ -81,15 +81,12 @@ public final class FullCache implements KvCache {
         Checks.checkRange(outOff, (long) n * shape.qDim(), out.length);
         int threads = workers.parallelism();
         if (parts.length < threads) {
-            parts = java.util.Arrays.copyOf(parts, threads);
-        }
-        for (int i = 0; i < threads; i++) {
-            if (parts[i] == null) {
-                parts[i] = new RowScratch();
+            BlockAttention.Scratch[] grown = java.util.Arrays.copyOf(parts, threads);
+            for (int i = parts.length; i < threads; i++) {
+                grown[i] = new BlockAttention.Scratch();
             }
+            parts = grown;
         }
-        int group = shape.groupSize();
-        int lanes = BlockAttention.lanes();
         BlockTask t = blockTask;
         t.layer = layer;
         t.position = position;
@@ -98,7 +95,7 @@ public final class FullCache implements KvCache {
         t.qOff = qOff;
         t.out = out;
         t.outOff = outOff;
-        t.tilesPerHead = (n * group + lanes - 1) / lanes;
+        t.tilesPerHead = BlockAttention.tiles(n, shape.groupSize());
         try {
             workers.runRange(shape.nKvHeads() * t.tilesPerHead, t);
         } finally {
@@ -123,34 +120,21 @@ public final class FullCache implements KvCache {
 
         @Override
         public void run(int from, int to, int part) {
-            RowScratch rs = parts[part];
-            int qDim = shape.qDim();
+            BlockAttention.Scratch rs = parts[part];
             int hd = shape.headDim();
             int group = shape.groupSize();
-            int lanes = BlockAttention.lanes();
+            int[] rowLimit = rs.rowLimits(n);
+            for (int t = 0; t < n; t++) {
+                rowLimit[t] = position + t + 1;
+            }
             for (int u = from; u < to; u++) {
                 int h = u / tilesPerHead;
-                int first = (u % tilesPerHead) * lanes;
-                int count = Math.min(lanes, n * group - first);
-                for (int j = 0; j < count; j++) {
-                    int t = (first + j) / group;
-                    int at = t * qDim + (h * group + (first + j) % group) * hd;
-                    rs.qAt[j] = qOff + at;
-                    rs.outAt[j] = outOff + at;
-                    rs.limit[j] = position + t + 1;
-                }
-                BlockAttention.attendTile(q, rs.qAt, rs.limit, count, keys[layer][h], values[layer][h], hd,
-                        rs.tile, out, rs.outAt);
+                int tile = u % tilesPerHead;
+                int at = h * group * hd;
+                BlockAttention.attendTiles(q, qOff + at, shape.qDim(), group, n, rowLimit, keys[layer][h],
+                        values[layer][h], hd, rs, out, outOff + at, shape.qDim(), tile, tile + 1);
             }
         }
-    }
-
-    /** One thread's scratch: a query tile's offsets and the kernel's buffers. */
-    private static final class RowScratch {
-        final int[] qAt = new int[BlockAttention.lanes()];
-        final int[] outAt = new int[BlockAttention.lanes()];
-        final int[] limit = new int[BlockAttention.lanes()];
-        final BlockAttention.Scratch tile = new BlockAttention.Scratch();
     }
 
     private void ensureCapacity(int layer, int kvHead, int floats) {

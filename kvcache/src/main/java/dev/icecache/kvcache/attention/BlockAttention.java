@@ -9,9 +9,9 @@ import dev.icecache.kvcache.HeadAttention;
  * at {@code q[qAt[j]]}, attends to rows {@code 0 .. limit[j]-1} and writes {@code out[outAt[j]]}.
  *
  * <p>Each query's result has the bits of {@link HeadAttention#attend} over the same rows (tested):
- * the Vector API kernel puts one query in each vector lane, so every lane runs the scalar code's
- * own sequence of float multiplies and adds (the 8-lane dot order, scale, softmax in row order,
- * values accumulated in row order per dimension), whatever the vector width. The keys are read
+ * the Vector API kernel puts one query in each lane of a 256-bit vector, so every lane runs the
+ * scalar code's own sequence of float multiplies and adds (the 8-lane dot order, scale, softmax in
+ * row order, values accumulated in row order per dimension), whatever the vector width. The keys are read
  * once per tile rather than once per query, and the exponentials stay {@link Math#exp} (scalar),
  * as in every other kernel.
  *
@@ -20,8 +20,9 @@ import dev.icecache.kvcache.HeadAttention;
  *   per query j:  softmax over i &lt; limit[j]; out_j = sum_i w_ij * v_i   (vector over dimensions)
  * </pre>
  *
- * {@code -Dicecache.vectorBitSize=0} (as for the model's kernels) or a JVM without the
- * {@code jdk.incubator.vector} module runs the scalar code, with the same bits.
+ * {@code -Dicecache.vectorBitSize=0} (as for the model's kernels), a JVM without the
+ * {@code jdk.incubator.vector} module, or a head size that is not a multiple of 8 (scores only)
+ * runs the scalar code, with the same bits.
  */
 public final class BlockAttention {
 
@@ -36,7 +37,7 @@ public final class BlockAttention {
             return false;
         }
         try {
-            return BlockAttentionVector.lanes() >= 4;
+            return BlockAttentionVector.hardwareSupported();
         } catch (LinkageError missingModule) {
             return false; // started without --add-modules jdk.incubator.vector: the scalar code gives the same bits
         }
@@ -47,10 +48,20 @@ public final class BlockAttention {
         return VECTOR ? BlockAttentionVector.lanes() : SCALAR_LANES;
     }
 
-    /** One thread's scratch, grown to the longest rows and widest head seen. */
+    /**
+     * One thread's scratch, grown to the longest rows and widest head seen: the kernel's buffers,
+     * a tile's query offsets, and contiguous float copies of rows for callers whose rows are
+     * elsewhere (BF16 rows widened, gathered pages copied).
+     */
     public static final class Scratch {
         float[] queries = new float[0]; // [d][lane] the tile's queries, transposed
         float[] scores = new float[0];  // [row][lane] scores, then softmax weights
+        final int[] qAt = new int[lanes()];
+        final int[] outAt = new int[lanes()];
+        final int[] limit = new int[lanes()];
+        private int[] rowLimits = new int[0];
+        private float[] keys = new float[0];
+        private float[] values = new float[0];
 
         void ensure(int rows, int headDim, int lanes) {
             if (queries.length < headDim * lanes) {
@@ -59,6 +70,70 @@ public final class BlockAttention {
             if (scores.length < rows * lanes) {
                 scores = new float[Math.max(rows * lanes, 2 * scores.length)];
             }
+        }
+
+        /** A key buffer of at least {@code floats} floats (contents not kept when it grows). */
+        public float[] keys(int floats) {
+            if (keys.length < floats) {
+                keys = new float[Math.max(floats, 2 * keys.length)];
+            }
+            return keys;
+        }
+
+        /** A value buffer of at least {@code floats} floats (contents not kept when it grows). */
+        public float[] values(int floats) {
+            if (values.length < floats) {
+                values = new float[Math.max(floats, 2 * values.length)];
+            }
+            return values;
+        }
+
+        /** Per block position, the rows its queries attend to; at least {@code n} entries. */
+        public int[] rowLimits(int n) {
+            if (rowLimits.length < n) {
+                rowLimits = new int[Math.max(n, 2 * rowLimits.length)];
+            }
+            return rowLimits;
+        }
+    }
+
+    /** Tiles of {@link #lanes()} queries that {@code n} positions of {@code heads} heads make. */
+    public static int tiles(int n, int heads) {
+        return (n * heads + lanes() - 1) / lanes();
+    }
+
+    /**
+     * Every query of one KV head's block: position t (0..n-1) and group head g (0..heads-1) read
+     * {@code q[qOff + t*qStride + g*headDim]}, attend to the first {@code rowLimit[t]} rows and
+     * write {@code out[outOff + t*outStride + g*headDim]}.
+     */
+    public static void attendBlock(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
+                                   float[] values, int headDim, Scratch scratch, float[] out, int outOff,
+                                   int outStride) {
+        attendTiles(q, qOff, qStride, heads, n, rowLimit, keys, values, headDim, scratch, out, outOff, outStride, 0,
+                tiles(n, heads));
+    }
+
+    /**
+     * {@link #attendBlock} for tiles {@code fromTile .. toTile-1} only: the queries (t, g) numbered
+     * t * heads + g, {@link #lanes()} to a tile (threads may share a block's tiles out).
+     */
+    public static void attendTiles(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
+                                   float[] values, int headDim, Scratch scratch, float[] out, int outOff,
+                                   int outStride, int fromTile, int toTile) {
+        int lanes = lanes();
+        int total = n * heads;
+        for (int tile = fromTile; tile < toTile; tile++) {
+            int first = tile * lanes;
+            int count = Math.min(lanes, total - first);
+            for (int j = 0; j < count; j++) {
+                int t = (first + j) / heads;
+                int g = (first + j) % heads;
+                scratch.qAt[j] = qOff + t * qStride + g * headDim;
+                scratch.outAt[j] = outOff + t * outStride + g * headDim;
+                scratch.limit[j] = rowLimit[t];
+            }
+            attendTile(q, scratch.qAt, scratch.limit, count, keys, values, headDim, scratch, out, scratch.outAt);
         }
     }
 
@@ -83,7 +158,7 @@ public final class BlockAttention {
         scratch.ensure(rows, headDim, lanes);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] s = scratch.scores;
-        if (VECTOR) {
+        if (VECTOR && headDim % 8 == 0) {
             float[] qt = scratch.queries;
             for (int d = 0; d < headDim; d++) {
                 for (int j = 0; j < lanes; j++) {

@@ -1,7 +1,6 @@
 package dev.icecache.kvcache.attention;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,31 +9,35 @@ import jdk.incubator.vector.VectorSpecies;
  * then a plain add per product, combined pairwise: each lane computes exactly the scalar dot.
  * Weighted sums: vectors over dimensions, each element an independent chain in row order.
  *
- * <p>NOTE: the species is the model kernels' one (the preferred width, or
- * {@code icecache.vectorBitSize}): vector classes of several widths on the hot path make the JIT's
- * profiles megamorphic and it then boxes vectors (see {@code HeadAttentionVector}).
+ * <p>NOTE: 256-bit vectors, the one float species of this library's hot paths (as
+ * {@code RankingDotVector}): with 512-bit ones beside them the JIT boxed vectors here (megabytes
+ * per attend in {@code PagedKvCacheAllocationTest}); see {@code HeadAttentionVector}. Lanes are
+ * queries, so the width changes no result.
  */
 final class BlockAttentionVector {
 
-    private static final VectorSpecies<Float> SPECIES = species();
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_256;
     private static final int LANES = SPECIES.length();
 
     private BlockAttentionVector() {
     }
 
-    private static VectorSpecies<Float> species() {
-        int bits = Integer.getInteger("icecache.vectorBitSize", -1);
-        return bits <= 0 ? FloatVector.SPECIES_PREFERRED
-                : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+    /** True when this JVM compiles 256-bit float vectors to hardware instructions (e.g. AVX2). */
+    static boolean hardwareSupported() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= SPECIES.vectorBitSize();
     }
 
     static int lanes() {
         return LANES;
     }
 
-    /** s[i*LANES + j] = dot(query j, key i) * scale for rows i &lt; rows; queries transposed in qt[d*LANES + j]. */
+    /**
+     * s[i*LANES + j] = dot(query j, key i) * scale for rows i &lt; rows; queries transposed in
+     * qt[d*LANES + j]; headDim a multiple of 8 (no tail: a vector reassigned under a condition
+     * would be boxed by Java 17's C2).
+     */
     static void scores(float[] qt, float[] keys, int rows, int headDim, float scale, float[] s) {
-        int full = headDim & ~7;
+        int full = headDim;
         for (int i = 0; i < rows; i++) {
             int k = i * headDim;
             FloatVector a0 = FloatVector.zero(SPECIES);
@@ -45,8 +48,7 @@ final class BlockAttentionVector {
             FloatVector a5 = a0;
             FloatVector a6 = a0;
             FloatVector a7 = a0;
-            int e = 0;
-            for (; e < full; e += 8) {
+            for (int e = 0; e < full; e += 8) {
                 a0 = a0.add(FloatVector.fromArray(SPECIES, qt, e * LANES).mul(keys[k + e]));
                 a1 = a1.add(FloatVector.fromArray(SPECIES, qt, (e + 1) * LANES).mul(keys[k + e + 1]));
                 a2 = a2.add(FloatVector.fromArray(SPECIES, qt, (e + 2) * LANES).mul(keys[k + e + 2]));
@@ -55,28 +57,6 @@ final class BlockAttentionVector {
                 a5 = a5.add(FloatVector.fromArray(SPECIES, qt, (e + 5) * LANES).mul(keys[k + e + 5]));
                 a6 = a6.add(FloatVector.fromArray(SPECIES, qt, (e + 6) * LANES).mul(keys[k + e + 6]));
                 a7 = a7.add(FloatVector.fromArray(SPECIES, qt, (e + 7) * LANES).mul(keys[k + e + 7]));
-            }
-            int r = headDim - full; // tail: dimension full + t goes to accumulator t
-            if (r > 0) {
-                a0 = a0.add(FloatVector.fromArray(SPECIES, qt, e * LANES).mul(keys[k + e]));
-            }
-            if (r > 1) {
-                a1 = a1.add(FloatVector.fromArray(SPECIES, qt, (e + 1) * LANES).mul(keys[k + e + 1]));
-            }
-            if (r > 2) {
-                a2 = a2.add(FloatVector.fromArray(SPECIES, qt, (e + 2) * LANES).mul(keys[k + e + 2]));
-            }
-            if (r > 3) {
-                a3 = a3.add(FloatVector.fromArray(SPECIES, qt, (e + 3) * LANES).mul(keys[k + e + 3]));
-            }
-            if (r > 4) {
-                a4 = a4.add(FloatVector.fromArray(SPECIES, qt, (e + 4) * LANES).mul(keys[k + e + 4]));
-            }
-            if (r > 5) {
-                a5 = a5.add(FloatVector.fromArray(SPECIES, qt, (e + 5) * LANES).mul(keys[k + e + 5]));
-            }
-            if (r > 6) {
-                a6 = a6.add(FloatVector.fromArray(SPECIES, qt, (e + 6) * LANES).mul(keys[k + e + 6]));
             }
             a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).mul(scale).intoArray(s, i * LANES);
         }

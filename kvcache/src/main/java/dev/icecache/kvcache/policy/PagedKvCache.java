@@ -4,6 +4,7 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
 import dev.icecache.kvcache.RangeRunner;
+import dev.icecache.kvcache.attention.BlockAttention;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.metrics.AttendedPositions;
 import dev.icecache.kvcache.metrics.CacheMetrics;
@@ -79,7 +80,7 @@ public final class PagedKvCache implements KvCache {
     private final PageMoves moves;
     final DenseLayers dense;
     private final SparseAttention[] headRows;   // [kvHead] rows gathered for one KV head's attention
-    private SparseAttention[] denseRows = new SparseAttention[0]; // [part] F32 dense rows, one per thread
+    private BlockAttention.Scratch[] parts = new BlockAttention.Scratch[0]; // [part] one thread's scratch
     private final AttendTask attendTask = new AttendTask();
     final CacheMetrics metrics = new CacheMetrics();
     private final int[][] selected;    // [kvHead][retrieved]
@@ -384,9 +385,9 @@ public final class PagedKvCache implements KvCache {
             if (layer < firstSparse) {
                 // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
                 // to every row up to itself with the same kernel as a single step
-                ensureDenseRows(workers.parallelism());
+                ensureParts(workers.parallelism());
                 task.denseLayer = true;
-                workers.runRange(shape.nKvHeads() * n, task);
+                workers.runRange(shape.nKvHeads(), task);
                 return;
             }
             beginSparseStep(layer, position);
@@ -401,6 +402,7 @@ public final class PagedKvCache implements KvCache {
             long t1 = System.nanoTime();
             movePages(layer);
             long t2 = System.nanoTime();
+            ensureParts(workers.parallelism());
             task.denseLayer = false;
             workers.runRange(shape.nKvHeads(), task);
             if (observer != null) {
@@ -417,21 +419,20 @@ public final class PagedKvCache implements KvCache {
         }
     }
 
-    private void ensureDenseRows(int parts) {
-        if (denseRows.length < parts) {
-            SparseAttention[] grown = Arrays.copyOf(denseRows, parts);
-            for (int i = denseRows.length; i < parts; i++) {
-                grown[i] = new SparseAttention(shape.headDim());
+    private void ensureParts(int threads) {
+        if (parts.length < threads) {
+            BlockAttention.Scratch[] grown = Arrays.copyOf(parts, threads);
+            for (int i = parts.length; i < threads; i++) {
+                grown[i] = new BlockAttention.Scratch();
             }
-            denseRows = grown;
-            dense.ensureParts(parts);
+            parts = grown;
         }
     }
 
     /**
-     * The attention of one layer's block as a range task. Dense: index u = kvHead * n + t, one query
-     * position of one KV head's group. Sparse: index = KV head, whose rows are gathered into its
-     * own {@link SparseAttention} and attended by every query of the block. Fields are set per call.
+     * The attention of one layer's block as a range task over the KV heads: a dense layer's rows
+     * of the head, or a sparse layer's rows gathered into the head's own {@link SparseAttention},
+     * attended by every query of the block in tiles ({@link BlockAttention}). Fields are set per call.
      */
     private final class AttendTask implements RangeRunner.RangeTask {
         boolean denseLayer;
@@ -448,20 +449,14 @@ public final class PagedKvCache implements KvCache {
             int hd = shape.headDim();
             int group = shape.groupSize();
             int qDim = shape.qDim();
+            BlockAttention.Scratch scratch = parts[part];
             for (int u = from; u < to; u++) {
+                int at = u * group * hd;
                 if (denseLayer) {
-                    int h = u / n;
-                    int t = u % n;
-                    int at = t * qDim + h * group * hd;
-                    dense.attend(denseRows[part], part, layer, h, position + t, q, qOff + at, group, out,
-                            outOff + at);
+                    dense.attendBlock(scratch, layer, u, position, n, q, qOff + at, qDim, group, out, outOff + at);
                 } else {
                     gatherRows(layer, u, position + n - 1);
-                    SparseAttention rows = headRows[u];
-                    for (int t = 0; t < n; t++) {
-                        int at = t * qDim + u * group * hd;
-                        rows.attendPrefix(q, qOff + at, group, rows.rowsUpTo(position + t), out, outOff + at);
-                    }
+                    headRows[u].attendBlock(q, qOff + at, qDim, group, position, n, out, outOff + at, scratch);
                 }
             }
         }
