@@ -61,32 +61,15 @@ public final class FullCache implements KvCache {
     }
 
     /**
-     * Each query of the block over the rows up to its position; the (KV head, query position)
-     * pairs are spread over {@code workers}, each pair computed whole by one thread (same bits for
-     * any parallelism).
+     * Each query of the block over the rows up to its position; the (KV head, tile of queries)
+     * pairs are spread over {@code workers}, each query computed whole by one thread (same bits
+     * for any parallelism).
      */
     @Override
     public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
                             RangeRunner workers) {
-        Checks.checkIndex(layer, shape.nLayers());
-        int last = position + n - 1;
-        if (n < 1 || position < 0 || last >= lengths[layer]) {
-            throw new IllegalStateException(n == 1
-                    ? String.format("attend before append: layer=%d position=%d appended=%d", layer, position,
-                            lengths[layer])
-                    : String.format("attend block before append: layer=%d positions=%d..%d appended=%d", layer,
-                            position, last, lengths[layer]));
-        }
-        Checks.checkRange(qOff, (long) n * shape.qDim(), q.length);
-        Checks.checkRange(outOff, (long) n * shape.qDim(), out.length);
-        int threads = workers.parallelism();
-        if (parts.length < threads) {
-            BlockAttention.Scratch[] grown = java.util.Arrays.copyOf(parts, threads);
-            for (int i = parts.length; i < threads; i++) {
-                grown[i] = new BlockAttention.Scratch();
-            }
-            parts = grown;
-        }
+        Checks.checkAttendBlock(shape, layer, position, n, lengths[layer], q, qOff, out, outOff);
+        parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
         BlockTask t = blockTask;
         t.layer = layer;
         t.position = position;
@@ -106,7 +89,7 @@ public final class FullCache implements KvCache {
 
     /**
      * The block's queries of each KV head, (position t, group head g) in that order, in tiles of
-     * {@link BlockAttention#lanes()}: index u = kvHead * tilesPerHead + tile. Fields are set before each run.
+     * {@link BlockAttention#tileSize()}: index u = kvHead * tilesPerHead + tile. Fields are set before each run.
      */
     private final class BlockTask implements RangeRunner.RangeTask {
         int layer;

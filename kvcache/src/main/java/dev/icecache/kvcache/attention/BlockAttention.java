@@ -9,43 +9,32 @@ import dev.icecache.kvcache.HeadAttention;
  * at {@code q[qAt[j]]}, attends to rows {@code 0 .. limit[j]-1} and writes {@code out[outAt[j]]}.
  *
  * <p>Each query's result has the bits of {@link HeadAttention#attend} over the same rows (tested):
- * the Vector API kernel puts one query in each lane of a 256-bit vector, so every lane runs the
- * scalar code's own sequence of float multiplies and adds (the 8-lane dot order, scale, softmax in
- * row order, values accumulated in row order per dimension), whatever the vector width. The keys are read
- * once per tile rather than once per query, and the exponentials stay {@link Math#exp} (scalar),
- * as in every other kernel.
+ * the keys of a chunk of rows are transposed once for the tile, and each query then accumulates
+ * its dot's eight lanes for all the chunk's rows at once (lane l = dimensions l, l+8, ... in
+ * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
+ * softmax in row order, values accumulated in row order per dimension. Every inner loop runs over
+ * rows or dimensions with stride 1, so the JIT vectorizes it by itself (no Vector API: beside the
+ * model's 512-bit kernels, Vector API code here was boxed by the JIT in the engine); a loop that
+ * is vectorized or not gives the same bits, since lanes never mix.
  *
  * <pre>
- *   scores[i*lanes + j] = dot(q_j, k_i) * scale          (vector over the tile's queries)
- *   per query j:  softmax over i &lt; limit[j]; out_j = sum_i w_ij * v_i   (vector over dimensions)
+ *   kt[e][r]            = keys[(i0 + r) * headDim + e]                 rows i0 .. i0+CHUNK-1
+ *   acc[e % 8][r]      += q_j[e] * kt[e][r]    for e = 0 .. headDim-1  (per query j of the tile)
+ *   scores[j][i0 + r]   = (((acc0+acc1) + (acc2+acc3)) + ((acc4+acc5) + (acc6+acc7)))[r] * scale
+ *   per query j:  softmax over i &lt; limit[j]; out_j[d] = sum_i w_ij * v_i[d]
  * </pre>
- *
- * {@code -Dicecache.vectorBitSize=0} (as for the model's kernels), a JVM without the
- * {@code jdk.incubator.vector} module, or a head size that is not a multiple of 8 (scores only)
- * runs the scalar code, with the same bits.
  */
 public final class BlockAttention {
 
-    private static final int SCALAR_LANES = 8;
-    private static final boolean VECTOR = vectorAvailable();
+    private static final int LANES = 32;
+    private static final int CHUNK = 128;
 
     private BlockAttention() {
     }
 
-    private static boolean vectorAvailable() {
-        if (Integer.getInteger("icecache.vectorBitSize", -1) == 0) {
-            return false;
-        }
-        try {
-            return BlockAttentionVector.hardwareSupported();
-        } catch (LinkageError missingModule) {
-            return false; // started without --add-modules jdk.incubator.vector: the scalar code gives the same bits
-        }
-    }
-
-    /** Queries per tile: the lanes of one float vector (8 for the scalar code). */
-    public static int lanes() {
-        return VECTOR ? BlockAttentionVector.lanes() : SCALAR_LANES;
+    /** Queries per tile. */
+    public static int tileSize() {
+        return LANES;
     }
 
     /**
@@ -54,22 +43,35 @@ public final class BlockAttention {
      * elsewhere (BF16 rows widened, gathered pages copied).
      */
     public static final class Scratch {
-        float[] queries = new float[0]; // [d][lane] the tile's queries, transposed
-        float[] scores = new float[0];  // [row][lane] scores, then softmax weights
-        final int[] qAt = new int[lanes()];
-        final int[] outAt = new int[lanes()];
-        final int[] limit = new int[lanes()];
+        float[] transposed = new float[0]; // [d][CHUNK] keys of a chunk of rows
+        final float[] lanes = new float[8 * CHUNK]; // [dot lane][row of the chunk]
+        float[] scores = new float[0];  // [query][row] scores, then softmax weights
+        final int[] qAt = new int[tileSize()];
+        final int[] outAt = new int[tileSize()];
+        final int[] limit = new int[tileSize()];
         private int[] rowLimits = new int[0];
         private float[] keys = new float[0];
         private float[] values = new float[0];
 
-        void ensure(int rows, int headDim, int lanes) {
-            if (queries.length < headDim * lanes) {
-                queries = new float[headDim * lanes];
+        void ensure(int rows, int headDim, int queries) {
+            if (transposed.length < headDim * CHUNK) {
+                transposed = new float[headDim * CHUNK];
             }
-            if (scores.length < rows * lanes) {
-                scores = new float[Math.max(rows * lanes, 2 * scores.length)];
+            if (scores.length < rows * queries) {
+                scores = new float[Math.max(rows * queries, 2 * scores.length)];
             }
+        }
+
+        /** {@code parts} grown to {@code threads} scratches (the same array when it has enough). */
+        public static Scratch[] forThreads(Scratch[] parts, int threads) {
+            if (parts.length >= threads) {
+                return parts;
+            }
+            Scratch[] grown = java.util.Arrays.copyOf(parts, threads);
+            for (int i = parts.length; i < threads; i++) {
+                grown[i] = new Scratch();
+            }
+            return grown;
         }
 
         /** A key buffer of at least {@code floats} floats (contents not kept when it grows). */
@@ -97,9 +99,9 @@ public final class BlockAttention {
         }
     }
 
-    /** Tiles of {@link #lanes()} queries that {@code n} positions of {@code heads} heads make. */
+    /** Tiles of {@link #tileSize()} queries that {@code n} positions of {@code heads} heads make. */
     public static int tiles(int n, int heads) {
-        return (n * heads + lanes() - 1) / lanes();
+        return (n * heads + tileSize() - 1) / tileSize();
     }
 
     /**
@@ -116,12 +118,12 @@ public final class BlockAttention {
 
     /**
      * {@link #attendBlock} for tiles {@code fromTile .. toTile-1} only: the queries (t, g) numbered
-     * t * heads + g, {@link #lanes()} to a tile (threads may share a block's tiles out).
+     * t * heads + g, {@link #tileSize()} to a tile (threads may share a block's tiles out).
      */
     public static void attendTiles(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
                                    float[] values, int headDim, Scratch scratch, float[] out, int outOff,
                                    int outStride, int fromTile, int toTile) {
-        int lanes = lanes();
+        int lanes = tileSize();
         int total = n * heads;
         for (int tile = fromTile; tile < toTile; tile++) {
             int first = tile * lanes;
@@ -138,13 +140,13 @@ public final class BlockAttention {
     }
 
     /**
-     * Attention of {@code count} (at most {@link #lanes()}) queries over the contiguous rows.
+     * Attention of {@code count} (at most {@link #tileSize()}) queries over the contiguous rows.
      *
      * @param limit per query the number of rows it attends to (its causal prefix), at least 1
      */
     public static void attendTile(float[] q, int[] qAt, int[] limit, int count, float[] keys, float[] values,
                                   int headDim, Scratch scratch, float[] out, int[] outAt) {
-        int lanes = lanes();
+        int lanes = tileSize();
         if (count < 1 || count > lanes) {
             throw new IllegalArgumentException("count=" + count + " must be in [1, " + lanes + "]");
         }
@@ -155,60 +157,80 @@ public final class BlockAttention {
             }
             rows = Math.max(rows, limit[j]);
         }
-        scratch.ensure(rows, headDim, lanes);
+        scratch.ensure(rows, headDim, count);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] s = scratch.scores;
-        if (VECTOR && headDim % 8 == 0) {
-            float[] qt = scratch.queries;
-            for (int d = 0; d < headDim; d++) {
-                for (int j = 0; j < lanes; j++) {
-                    qt[d * lanes + j] = j < count ? q[qAt[j] + d] : 0f;
+        float[] kt = scratch.transposed;
+        float[] acc = scratch.lanes;
+        for (int i0 = 0; i0 < rows; i0 += CHUNK) {
+            int cn = Math.min(CHUNK, rows - i0);
+            for (int r = 0; r < cn; r++) {
+                int k = (i0 + r) * headDim;
+                for (int e = 0; e < headDim; e++) {
+                    kt[e * CHUNK + r] = keys[k + e];
                 }
             }
-            BlockAttentionVector.scores(qt, keys, rows, headDim, scale, s);
-        } else {
             for (int j = 0; j < count; j++) {
-                for (int i = 0; i < limit[j]; i++) {
-                    s[i * lanes + j] = HeadAttention.scalarDot(q, qAt[j], keys, i * headDim, headDim) * scale;
+                int m = Math.min(cn, limit[j] - i0); // rows of this chunk the query attends to
+                if (m > 0) {
+                    chunkScores(q, qAt[j], kt, m, headDim, acc, scale, s, j * rows + i0);
                 }
             }
         }
         for (int j = 0; j < count; j++) {
             int n = limit[j];
+            int a = j * rows;
             float max = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < n; i++) {
-                if (s[i * lanes + j] > max) {
-                    max = s[i * lanes + j];
+                if (s[a + i] > max) {
+                    max = s[a + i];
                 }
             }
             float sum = 0f;
             for (int i = 0; i < n; i++) {
-                float e = (float) Math.exp(s[i * lanes + j] - max);
-                s[i * lanes + j] = e;
+                float e = (float) Math.exp(s[a + i] - max);
+                s[a + i] = e;
                 sum += e;
             }
             float inv = 1f / sum;
             for (int i = 0; i < n; i++) {
-                s[i * lanes + j] = s[i * lanes + j] * inv;
+                s[a + i] = s[a + i] * inv;
             }
-            if (VECTOR) {
-                BlockAttentionVector.weightedSum(s, j, lanes, n, values, headDim, out, outAt[j]);
-            } else {
-                weightedSum(s, j, lanes, n, values, headDim, out, outAt[j], 0);
-            }
+            weightedSum(s, a, n, values, headDim, out, outAt[j]);
         }
     }
 
-    /** out[d] = 0 + w_0 v_0[d] + w_1 v_1[d] + ... in row order, for d from {@code fromDim}; w_i = s[i*lanes + j]. */
-    static void weightedSum(float[] s, int j, int lanes, int n, float[] values, int headDim, float[] out, int outOff,
-                            int fromDim) {
-        for (int d = fromDim; d < headDim; d++) {
+    /**
+     * {@code s[at + r] = dot(q, key r) * scale} for the first {@code m} rows of a transposed
+     * chunk, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
+     */
+    private static void chunkScores(float[] q, int qOff, float[] kt, int m, int headDim, float[] acc, float scale,
+                                    float[] s, int at) {
+        java.util.Arrays.fill(acc, 0f);
+        for (int e = 0; e < headDim; e++) {
+            float qe = q[qOff + e];
+            int a = (e & 7) * CHUNK;
+            int k = e * CHUNK;
+            for (int r = 0; r < m; r++) {
+                acc[a + r] += qe * kt[k + r];
+            }
+        }
+        for (int r = 0; r < m; r++) {
+            s[at + r] = (((acc[r] + acc[CHUNK + r]) + (acc[2 * CHUNK + r] + acc[3 * CHUNK + r]))
+                    + ((acc[4 * CHUNK + r] + acc[5 * CHUNK + r]) + (acc[6 * CHUNK + r] + acc[7 * CHUNK + r])))
+                    * scale;
+        }
+    }
+
+    /** out[d] = 0 + w_0 v_0[d] + w_1 v_1[d] + ... in row order; w_i = s[at + i]. */
+    private static void weightedSum(float[] s, int at, int n, float[] values, int headDim, float[] out, int outOff) {
+        for (int d = 0; d < headDim; d++) {
             out[outOff + d] = 0f;
         }
         for (int i = 0; i < n; i++) {
-            float w = s[i * lanes + j];
+            float w = s[at + i];
             int vo = i * headDim;
-            for (int d = fromDim; d < headDim; d++) {
+            for (int d = 0; d < headDim; d++) {
                 out[outOff + d] += w * values[vo + d];
             }
         }

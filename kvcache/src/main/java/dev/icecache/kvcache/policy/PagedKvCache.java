@@ -355,24 +355,15 @@ public final class PagedKvCache implements KvCache {
      * an index within the budget) gives the bits of {@link #attend} per position.
      *
      * <p>Selection and page moves run on the calling thread; the gathering and attention of the
-     * KV heads (sparse layers) or of the (KV head, position) pairs (dense layers) are spread over
-     * {@code workers}, each computed whole by one thread, so any parallelism gives the same bits.
+     * KV heads are spread over {@code workers}, each head computed whole by one thread, so any
+     * parallelism gives the same bits.
      */
     @Override
     public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
                             RangeRunner workers) {
-        Checks.checkIndex(layer, shape.nLayers());
+        Checks.checkAttendBlock(shape, layer, position, n, length[layer], q, qOff, out, outOff);
         int last = position + n - 1;
-        int qDim = shape.qDim();
-        if (n < 1 || position < 0 || last >= length[layer]) {
-            throw new IllegalStateException(n == 1
-                    ? String.format("attend before append: layer=%d position=%d appended=%d", layer, position,
-                            length[layer])
-                    : String.format("attend block before append: layer=%d positions=%d..%d appended=%d", layer,
-                            position, last, length[layer]));
-        }
-        Checks.checkRange(qOff, (long) n * qDim, q.length);
-        Checks.checkRange(outOff, (long) n * qDim, out.length);
+        parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
         AttendTask task = attendTask;
         task.layer = layer;
         task.position = position;
@@ -385,7 +376,6 @@ public final class PagedKvCache implements KvCache {
             if (layer < firstSparse) {
                 // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
                 // to every row up to itself with the same kernel as a single step
-                ensureParts(workers.parallelism());
                 task.denseLayer = true;
                 workers.runRange(shape.nKvHeads(), task);
                 return;
@@ -402,7 +392,6 @@ public final class PagedKvCache implements KvCache {
             long t1 = System.nanoTime();
             movePages(layer);
             long t2 = System.nanoTime();
-            ensureParts(workers.parallelism());
             task.denseLayer = false;
             workers.runRange(shape.nKvHeads(), task);
             if (observer != null) {
@@ -416,16 +405,6 @@ public final class PagedKvCache implements KvCache {
         } finally {
             task.q = null;
             task.out = null;
-        }
-    }
-
-    private void ensureParts(int threads) {
-        if (parts.length < threads) {
-            BlockAttention.Scratch[] grown = Arrays.copyOf(parts, threads);
-            for (int i = parts.length; i < threads; i++) {
-                grown[i] = new BlockAttention.Scratch();
-            }
-            parts = grown;
         }
     }
 

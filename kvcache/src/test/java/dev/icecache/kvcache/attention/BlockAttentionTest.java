@@ -64,7 +64,7 @@ class BlockAttentionTest {
 
     @Test
     void shouldRejectATileLargerThanTheLanesOrAnEmptyPrefix() {
-        int lanes = BlockAttention.lanes();
+        int lanes = BlockAttention.tileSize();
         float[] rows = new float[8];
         int[] at = new int[lanes + 1];
         int[] one = new int[lanes + 1];
