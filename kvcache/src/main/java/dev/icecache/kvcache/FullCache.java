@@ -61,9 +61,8 @@ public final class FullCache implements KvCache {
     }
 
     /**
-     * Each query of the block over the rows up to its position; the (KV head, tile of queries)
-     * pairs are spread over {@code workers}, each query computed whole by one thread (same bits
-     * for any parallelism).
+     * Each query of the block over the rows up to its position; the KV heads are spread over
+     * {@code workers}, each computed whole by one thread (same bits for any parallelism).
      */
     @Override
     public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
@@ -78,9 +77,8 @@ public final class FullCache implements KvCache {
         t.qOff = qOff;
         t.out = out;
         t.outOff = outOff;
-        t.tilesPerHead = BlockAttention.tiles(n, shape.groupSize());
         try {
-            workers.runRange(shape.nKvHeads() * t.tilesPerHead, t);
+            workers.runRange(shape.nKvHeads(), t);
         } finally {
             t.q = null;
             t.out = null;
@@ -88,8 +86,8 @@ public final class FullCache implements KvCache {
     }
 
     /**
-     * The block's queries of each KV head, (position t, group head g) in that order, in tiles of
-     * {@link BlockAttention#tileSize()}: index u = kvHead * tilesPerHead + tile. Fields are set before each run.
+     * The block's queries of each KV head (index = KV head) through {@link BlockAttention}. Fields
+     * are set before each run.
      */
     private final class BlockTask implements RangeRunner.RangeTask {
         int layer;
@@ -99,7 +97,6 @@ public final class FullCache implements KvCache {
         int qOff;
         float[] out;
         int outOff;
-        int tilesPerHead;
 
         @Override
         public void run(int from, int to, int part) {
@@ -110,12 +107,10 @@ public final class FullCache implements KvCache {
             for (int t = 0; t < n; t++) {
                 rowLimit[t] = position + t + 1;
             }
-            for (int u = from; u < to; u++) {
-                int h = u / tilesPerHead;
-                int tile = u % tilesPerHead;
+            for (int h = from; h < to; h++) {
                 int at = h * group * hd;
-                BlockAttention.attendTiles(q, qOff + at, shape.qDim(), group, n, rowLimit, keys[layer][h],
-                        values[layer][h], hd, rs, out, outOff + at, shape.qDim(), tile, tile + 1);
+                BlockAttention.attendBlock(q, qOff + at, shape.qDim(), group, n, rowLimit, keys[layer][h],
+                        values[layer][h], hd, rs, out, outOff + at, shape.qDim());
             }
         }
     }

@@ -9,8 +9,8 @@ import dev.icecache.kvcache.HeadAttention;
  * at {@code q[qAt[j]]}, attends to rows {@code 0 .. limit[j]-1} and writes {@code out[outAt[j]]}.
  *
  * <p>Each query's result has the bits of {@link HeadAttention#attend} over the same rows (tested):
- * the keys of a chunk of rows are transposed once for the tile, and each query then accumulates
- * its dot's eight lanes for all the chunk's rows at once (lane l = dimensions l, l+8, ... in
+ * the keys are transposed once per block, and each query then accumulates its dot's eight lanes
+ * for a chunk of rows at once (lane l = dimensions l, l+8, ... in
  * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
  * softmax in row order, values accumulated in row order per dimension. Every inner loop runs over
  * rows or dimensions with stride 1, so the JIT vectorizes it by itself (no Vector API: beside the
@@ -18,8 +18,8 @@ import dev.icecache.kvcache.HeadAttention;
  * is vectorized or not gives the same bits, since lanes never mix.
  *
  * <pre>
- *   kt[e][r]            = keys[(i0 + r) * headDim + e]                 rows i0 .. i0+CHUNK-1
- *   acc[e % 8][r]      += q_j[e] * kt[e][r]    for e = 0 .. headDim-1  (per query j of the tile)
+ *   kt[e][i]            = keys[i * headDim + e]                      once per block (all tiles)
+ *   acc[e % 8][r]      += q_j[e] * kt[e][i0+r] for e = 0 .. headDim-1  (query j, chunk of rows i0..)
  *   scores[j][i0 + r]   = (((acc0+acc1) + (acc2+acc3)) + ((acc4+acc5) + (acc6+acc7)))[r] * scale
  *   per query j:  softmax over i &lt; limit[j]; out_j[d] = sum_i w_ij * v_i[d]
  * </pre>
@@ -43,7 +43,7 @@ public final class BlockAttention {
      * elsewhere (BF16 rows widened, gathered pages copied).
      */
     public static final class Scratch {
-        float[][] transposed = new float[0][]; // [d][row of the chunk] keys of a chunk of rows
+        float[][] transposed = new float[0][]; // [d][row] the block's keys, transposed
         final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
         float[] scores = new float[0];  // [query][row] scores, then softmax weights
         final int[] qAt = new int[tileSize()];
@@ -54,8 +54,9 @@ public final class BlockAttention {
         private float[] values = new float[0];
 
         void ensure(int rows, int headDim, int queries) {
-            if (transposed.length < headDim) {
-                transposed = new float[headDim][CHUNK];
+            if (transposed.length < headDim || transposed[0].length < rows) {
+                int cap = Math.max(rows, transposed.length == 0 ? 0 : 2 * transposed[0].length);
+                transposed = new float[headDim][cap];
             }
             if (scores.length < rows * queries) {
                 scores = new float[Math.max(rows * queries, 2 * scores.length)];
@@ -125,6 +126,11 @@ public final class BlockAttention {
                                    int outStride, int fromTile, int toTile) {
         int lanes = tileSize();
         int total = n * heads;
+        int rows = 0;
+        for (int t = 0; t < n; t++) {
+            rows = Math.max(rows, rowLimit[t]);
+        }
+        transpose(keys, rows, headDim, scratch);
         for (int tile = fromTile; tile < toTile; tile++) {
             int first = tile * lanes;
             int count = Math.min(lanes, total - first);
@@ -135,21 +141,30 @@ public final class BlockAttention {
                 scratch.outAt[j] = outOff + t * outStride + g * headDim;
                 scratch.limit[j] = rowLimit[t];
             }
-            attendTile(q, scratch.qAt, scratch.limit, count, keys, values, headDim, scratch, out, scratch.outAt);
+            attendTile(q, scratch.qAt, scratch.limit, count, values, headDim, scratch, out, scratch.outAt);
+        }
+    }
+
+    /** scratch.transposed[e][i] = keys[i*headDim + e] for rows i &lt; rows. */
+    private static void transpose(float[] keys, int rows, int headDim, Scratch scratch) {
+        scratch.ensure(rows, headDim, 1);
+        float[][] kt = scratch.transposed;
+        for (int e = 0; e < headDim; e++) {
+            float[] row = kt[e];
+            for (int i = 0; i < rows; i++) {
+                row[i] = keys[i * headDim + e];
+            }
         }
     }
 
     /**
-     * Attention of {@code count} (at most {@link #tileSize()}) queries over the contiguous rows.
+     * Attention of {@code count} (at most {@link #tileSize()}) queries over the rows whose keys
+     * {@link #transpose} put in the scratch.
      *
      * @param limit per query the number of rows it attends to (its causal prefix), at least 1
      */
-    public static void attendTile(float[] q, int[] qAt, int[] limit, int count, float[] keys, float[] values,
-                                  int headDim, Scratch scratch, float[] out, int[] outAt) {
-        int lanes = tileSize();
-        if (count < 1 || count > lanes) {
-            throw new IllegalArgumentException("count=" + count + " must be in [1, " + lanes + "]");
-        }
+    private static void attendTile(float[] q, int[] qAt, int[] limit, int count, float[] values, int headDim,
+                                   Scratch scratch, float[] out, int[] outAt) {
         int rows = 0;
         for (int j = 0; j < count; j++) {
             if (limit[j] < 1) {
@@ -164,16 +179,10 @@ public final class BlockAttention {
         float[][] acc = scratch.lanes;
         for (int i0 = 0; i0 < rows; i0 += CHUNK) {
             int cn = Math.min(CHUNK, rows - i0);
-            for (int r = 0; r < cn; r++) {
-                int k = (i0 + r) * headDim;
-                for (int e = 0; e < headDim; e++) {
-                    kt[e][r] = keys[k + e];
-                }
-            }
             for (int j = 0; j < count; j++) {
                 int m = Math.min(cn, limit[j] - i0); // rows of this chunk the query attends to
                 if (m > 0) {
-                    chunkScores(q, qAt[j], kt, m, headDim, acc, scale, s, j * rows + i0);
+                    chunkScores(q, qAt[j], kt, i0, m, headDim, acc, scale, s, j * rows + i0);
                 }
             }
         }
@@ -201,10 +210,10 @@ public final class BlockAttention {
     }
 
     /**
-     * {@code s[at + r] = dot(q, key r) * scale} for the first {@code m} rows of a transposed
-     * chunk, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
+     * {@code s[at + r] = dot(q, key i0+r) * scale} for the {@code m} rows from {@code i0} of the
+     * transposed keys, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
      */
-    private static void chunkScores(float[] q, int qOff, float[][] kt, int m, int headDim, float[][] acc,
+    private static void chunkScores(float[] q, int qOff, float[][] kt, int i0, int m, int headDim, float[][] acc,
                                     float scale, float[] s, int at) {
         // NOTE: one array per lane and per key dimension: with offsets into one array the JIT did
         // not vectorize the row loop (3-4x slower in a micro-benchmark)
@@ -216,7 +225,7 @@ public final class BlockAttention {
             float[] lane = acc[e & 7];
             float[] k = kt[e];
             for (int r = 0; r < m; r++) {
-                lane[r] += qe * k[r];
+                lane[r] += qe * k[i0 + r];
             }
         }
         float[] a0 = acc[0];

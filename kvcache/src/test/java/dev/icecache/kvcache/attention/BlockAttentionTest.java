@@ -63,19 +63,11 @@ class BlockAttentionTest {
     }
 
     @Test
-    void shouldRejectATileLargerThanTheLanesOrAnEmptyPrefix() {
-        int lanes = BlockAttention.tileSize();
+    void shouldRejectAQueryWithoutRows() {
         float[] rows = new float[8];
-        int[] at = new int[lanes + 1];
-        int[] one = new int[lanes + 1];
-        java.util.Arrays.fill(one, 1);
-        BlockAttention.Scratch scratch = new BlockAttention.Scratch();
-        assertEquals("count=" + (lanes + 1) + " must be in [1, " + lanes + "]",
-                assertThrows(IllegalArgumentException.class, () -> BlockAttention.attendTile(rows, at, one, lanes + 1,
-                        rows, rows, 8, scratch, new float[8], at)).getMessage());
-        assertEquals("limit[0]=0 must be >= 1", assertThrows(IllegalArgumentException.class,
-                () -> BlockAttention.attendTile(rows, at, new int[lanes], 1, rows, rows, 8, scratch, new float[8], at))
-                .getMessage());
+        assertEquals("limit[1]=0 must be >= 1", assertThrows(IllegalArgumentException.class,
+                () -> BlockAttention.attendBlock(rows, 0, 4, 1, 2, new int[] {1, 0}, rows, rows, 4,
+                        new BlockAttention.Scratch(), new float[8], 0, 4)).getMessage());
     }
 
     private static float[] gaussian(SplittableRandom rnd, int n, float scale) {
