@@ -18,8 +18,8 @@ import dev.icecache.kvcache.HeadAttention;
  * is vectorized or not gives the same bits, since lanes never mix.
  *
  * <pre>
- *   kt[e][i]            = keys[i * headDim + e]                      once per block (all tiles)
- *   acc[e % 8][r]      += q_j[e] * kt[e][i0+r] for e = 0 .. headDim-1  (query j, chunk of rows i0..)
+ *   kt[c][e][r]         = keys[(c*CHUNK + r) * headDim + e]          once per block (all tiles)
+ *   acc[e % 8][r]      += q_j[e] * kt[c][e][r]  for e = 0 .. headDim-1  (query j, chunk c = i0/CHUNK)
  *   scores[j][i0 + r]   = (((acc0+acc1) + (acc2+acc3)) + ((acc4+acc5) + (acc6+acc7)))[r] * scale
  *   per query j:  softmax over i &lt; limit[j]; out_j[d] = sum_i w_ij * v_i[d]
  * </pre>
@@ -43,7 +43,7 @@ public final class BlockAttention {
      * elsewhere (BF16 rows widened, gathered pages copied).
      */
     public static final class Scratch {
-        float[][] transposed = new float[0][]; // [d][row] the block's keys, transposed
+        float[][][] transposed = new float[0][][]; // [chunk][d][row of the chunk] the block's keys
         final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
         float[] scores = new float[0];  // [query][row] scores, then softmax weights
         final int[] qAt = new int[tileSize()];
@@ -54,9 +54,14 @@ public final class BlockAttention {
         private float[] values = new float[0];
 
         void ensure(int rows, int headDim, int queries) {
-            if (transposed.length < headDim || transposed[0].length < rows) {
-                int cap = Math.max(rows, transposed.length == 0 ? 0 : 2 * transposed[0].length);
-                transposed = new float[headDim][cap];
+            int chunks = (rows + CHUNK - 1) / CHUNK;
+            if (transposed.length < chunks || transposed.length > 0 && transposed[0].length < headDim) {
+                float[][][] grown = new float[Math.max(chunks, 2 * transposed.length)][][];
+                for (int c = 0; c < grown.length; c++) {
+                    grown[c] = c < transposed.length && transposed[c].length >= headDim ? transposed[c]
+                            : new float[headDim][CHUNK];
+                }
+                transposed = grown;
             }
             if (scores.length < rows * queries) {
                 scores = new float[Math.max(rows * queries, 2 * scores.length)];
@@ -145,14 +150,17 @@ public final class BlockAttention {
         }
     }
 
-    /** scratch.transposed[e][i] = keys[i*headDim + e] for rows i &lt; rows. */
+    /** scratch.transposed[i / CHUNK][e][i % CHUNK] = keys[i*headDim + e] for rows i &lt; rows. */
     private static void transpose(float[] keys, int rows, int headDim, Scratch scratch) {
         scratch.ensure(rows, headDim, 1);
-        float[][] kt = scratch.transposed;
-        for (int e = 0; e < headDim; e++) {
-            float[] row = kt[e];
-            for (int i = 0; i < rows; i++) {
-                row[i] = keys[i * headDim + e];
+        for (int i0 = 0, c = 0; i0 < rows; i0 += CHUNK, c++) {
+            float[][] kt = scratch.transposed[c];
+            int cn = Math.min(CHUNK, rows - i0);
+            for (int e = 0; e < headDim; e++) {
+                float[] row = kt[e];
+                for (int r = 0; r < cn; r++) {
+                    row[r] = keys[(i0 + r) * headDim + e];
+                }
             }
         }
     }
@@ -175,14 +183,14 @@ public final class BlockAttention {
         scratch.ensure(rows, headDim, count);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] s = scratch.scores;
-        float[][] kt = scratch.transposed;
         float[][] acc = scratch.lanes;
         for (int i0 = 0; i0 < rows; i0 += CHUNK) {
+            float[][] kt = scratch.transposed[i0 / CHUNK];
             int cn = Math.min(CHUNK, rows - i0);
             for (int j = 0; j < count; j++) {
                 int m = Math.min(cn, limit[j] - i0); // rows of this chunk the query attends to
                 if (m > 0) {
-                    chunkScores(q, qAt[j], kt, i0, m, headDim, acc, scale, s, j * rows + i0);
+                    chunkScores(q, qAt[j], kt, m, headDim, acc, scale, s, j * rows + i0);
                 }
             }
         }
@@ -210,13 +218,14 @@ public final class BlockAttention {
     }
 
     /**
-     * {@code s[at + r] = dot(q, key i0+r) * scale} for the {@code m} rows from {@code i0} of the
-     * transposed keys, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
+     * {@code s[at + r] = dot(q, key r of the chunk) * scale} for the first {@code m} rows of a
+     * chunk of transposed keys, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
      */
-    private static void chunkScores(float[] q, int qOff, float[][] kt, int i0, int m, int headDim, float[][] acc,
+    private static void chunkScores(float[] q, int qOff, float[][] kt, int m, int headDim, float[][] acc,
                                     float scale, float[] s, int at) {
-        // NOTE: one array per lane and per key dimension: with offsets into one array the JIT did
-        // not vectorize the row loop (3-4x slower in a micro-benchmark)
+        // NOTE: one array per lane and per (chunk, key dimension), all indexed from 0: with offsets
+        // into one array, or an offset on one side only, the JIT did not vectorize the row loop
+        // (3-4x slower in a micro-benchmark, 1.5x in bench document)
         for (float[] lane : acc) {
             java.util.Arrays.fill(lane, 0, m, 0f);
         }
@@ -225,7 +234,7 @@ public final class BlockAttention {
             float[] lane = acc[e & 7];
             float[] k = kt[e];
             for (int r = 0; r < m; r++) {
-                lane[r] += qe * k[i0 + r];
+                lane[r] += qe * k[r];
             }
         }
         float[] a0 = acc[0];
