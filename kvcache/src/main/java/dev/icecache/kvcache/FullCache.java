@@ -69,34 +69,14 @@ public final class FullCache implements KvCache {
                             RangeRunner workers) {
         Checks.checkAttendBlock(shape, layer, position, n, lengths[layer], q, qOff, out, outOff);
         parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
-        BlockTask t = blockTask;
-        t.layer = layer;
-        t.position = position;
-        t.n = n;
-        t.q = q;
-        t.qOff = qOff;
-        t.out = out;
-        t.outOff = outOff;
-        try {
-            workers.runRange(shape.nKvHeads(), t);
-        } finally {
-            t.q = null;
-            t.out = null;
-        }
+        blockTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
     }
 
     /**
      * The block's queries of each KV head (index = KV head) through {@link BlockAttention}. Fields
      * are set before each run.
      */
-    private final class BlockTask implements RangeRunner.RangeTask {
-        int layer;
-        int position;
-        int n;
-        float[] q;
-        int qOff;
-        float[] out;
-        int outOff;
+    private final class BlockTask extends BlockAttendTask {
 
         @Override
         public void run(int from, int to, int part) {

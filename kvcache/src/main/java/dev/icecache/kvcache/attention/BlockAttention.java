@@ -197,22 +197,7 @@ public final class BlockAttention {
         for (int j = 0; j < count; j++) {
             int n = limit[j];
             int a = j * rows;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                if (s[a + i] > max) {
-                    max = s[a + i];
-                }
-            }
-            float sum = 0f;
-            for (int i = 0; i < n; i++) {
-                float e = (float) Math.exp(s[a + i] - max);
-                s[a + i] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int i = 0; i < n; i++) {
-                s[a + i] = s[a + i] * inv;
-            }
+            HeadAttention.softmax(s, a, n);
             weightedSum(s, a, n, values, headDim, out, outAt[j]);
         }
     }

@@ -1,5 +1,6 @@
 package dev.icecache.kvcache.policy;
 
+import dev.icecache.kvcache.BlockAttendTask;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
@@ -364,48 +365,35 @@ public final class PagedKvCache implements KvCache {
         Checks.checkAttendBlock(shape, layer, position, n, length[layer], q, qOff, out, outOff);
         int last = position + n - 1;
         parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
-        AttendTask task = attendTask;
-        task.layer = layer;
-        task.position = position;
-        task.n = n;
-        task.q = q;
-        task.qOff = qOff;
-        task.out = out;
-        task.outOff = outOff;
-        try {
-            if (layer < firstSparse) {
-                // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
-                // to every row up to itself with the same kernel as a single step
-                task.denseLayer = true;
-                workers.runRange(shape.nKvHeads(), task);
-                return;
-            }
-            beginSparseStep(layer, position);
-            long t0 = System.nanoTime();
-            long dots0 = selector.exactDots();
-            if (n == 1) {
-                selectPages(layer, position, q, qOff);
-            } else {
-                blockMeanQueries(n, q, qOff);
-                selectPages(layer, last, blockQuery, 0);
-            }
-            long t1 = System.nanoTime();
-            movePages(layer);
-            long t2 = System.nanoTime();
-            task.denseLayer = false;
-            workers.runRange(shape.nKvHeads(), task);
-            if (observer != null) {
-                for (int h = 0; h < shape.nKvHeads(); h++) {
-                    for (int t = 0; t < n; t++) {
-                        notifyObserver(layer, h, position + t, headRows[h].rowsUpTo(position + t));
-                    }
+        if (layer < firstSparse) {
+            // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
+            // to every row up to itself with the same kernel as a single step
+            attendTask.denseLayer = true;
+            attendTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
+            return;
+        }
+        beginSparseStep(layer, position);
+        long t0 = System.nanoTime();
+        long dots0 = selector.exactDots();
+        if (n == 1) {
+            selectPages(layer, position, q, qOff);
+        } else {
+            blockMeanQueries(n, q, qOff);
+            selectPages(layer, last, blockQuery, 0);
+        }
+        long t1 = System.nanoTime();
+        movePages(layer);
+        long t2 = System.nanoTime();
+        attendTask.denseLayer = false;
+        attendTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
+        if (observer != null) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
+                for (int t = 0; t < n; t++) {
+                    notifyObserver(layer, h, position + t, headRows[h].rowsUpTo(position + t));
                 }
             }
-            endSparseStep(dots0, t0, t1, t2, System.nanoTime());
-        } finally {
-            task.q = null;
-            task.out = null;
         }
+        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
     }
 
     /**
@@ -413,15 +401,8 @@ public final class PagedKvCache implements KvCache {
      * of the head, or a sparse layer's rows gathered into the head's own {@link SparseAttention},
      * attended by every query of the block in tiles ({@link BlockAttention}). Fields are set per call.
      */
-    private final class AttendTask implements RangeRunner.RangeTask {
+    private final class AttendTask extends BlockAttendTask {
         boolean denseLayer;
-        int layer;
-        int position;
-        int n;
-        float[] q;
-        int qOff;
-        float[] out;
-        int outOff;
 
         @Override
         public void run(int from, int to, int part) {
