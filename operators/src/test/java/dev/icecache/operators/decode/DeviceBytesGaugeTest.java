@@ -105,33 +105,17 @@ class DeviceBytesGaugeTest {
 
         @Override
         public ForwardPass newForwardPass(LlamaModel m, int maxBatch) {
-            ForwardPass cpu = ComputeBackend.cpu().newForwardPass(m, maxBatch);
             Map<KvCache, Boolean> seen = new IdentityHashMap<>();
-            return new ForwardPass() {
-                @Override
-                public LlamaModel model() {
-                    return cpu.model();
-                }
-
-                @Override
-                public int maxBatch() {
-                    return cpu.maxBatch();
-                }
-
+            return new DelegatingPass(ComputeBackend.cpu().newForwardPass(m, maxBatch)) {
                 @Override
                 public float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits) {
                     seen.put(cache, true);
-                    return cpu.forward(cache, tokens, off, n, position, wantLogits);
+                    return super.forward(cache, tokens, off, n, position, wantLogits);
                 }
 
                 @Override
                 public long deviceBytes() {
                     return 4096L * seen.size();
-                }
-
-                @Override
-                public void close() {
-                    cpu.close();
                 }
             };
         }
