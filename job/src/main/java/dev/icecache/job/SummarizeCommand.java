@@ -3,6 +3,7 @@ package dev.icecache.job;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -28,6 +29,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -163,7 +165,8 @@ public final class SummarizeCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
             description = "Checkpoint directory; checkpoints are kept when the run stops, for --resume, and Ctrl-C"
-                    + " stops the run at the next checkpoint (default: a temporary one embedded; the cluster's"
+                    + " stops an embedded run at a checkpoint taken at once (reading Kafka without --kafka-bounded:"
+                    + " then at a savepoint under DIR/savepoints) (default: a temporary one embedded; the cluster's"
                     + " under flink run).")
     Path checkpointDir;
 
@@ -176,6 +179,12 @@ public final class SummarizeCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-interval", defaultValue = "10s", paramLabel = "DURATION",
             description = "Checkpoint interval, e.g. 200ms or 10s (default: ${DEFAULT-VALUE}).")
     String checkpointInterval;
+
+    @Option(names = "--stop-timeout", defaultValue = "60s", paramLabel = "DURATION",
+            description = "On Ctrl-C with --checkpoint-dir: how long the checkpoint, then the savepoint (unbounded"
+                    + " Kafka input), taken to stop may each take; without a savepoint in time the run stops at that"
+                    + " checkpoint (default: ${DEFAULT-VALUE}).")
+    String stopTimeout;
 
     @Option(names = "--state-backend", defaultValue = "rocksdb", paramLabel = "rocksdb|hashmap",
             description = "Keyed state backend (default: ${DEFAULT-VALUE}).")
@@ -204,6 +213,7 @@ public final class SummarizeCommand implements Callable<Integer> {
         if (!stateBackend.equals("rocksdb") && !stateBackend.equals("hashmap")) {
             throw new InvalidOptionException("--state-backend", stateBackend, "rocksdb or hashmap");
         }
+        Duration stopWithin = stopTimeout();
         boolean embedded = embedded();
         Configuration config = toConfiguration(embedded);
         DecoderSettings decoder = DecoderSettings.from(config); // every icecache.* option checked before Flink starts
@@ -228,7 +238,21 @@ public final class SummarizeCommand implements Callable<Integer> {
                     SummarizeJob.DECODER_UID);
             spec.commandLine().getErr().println("icecache: resuming from " + from.dir());
         }
-        return SummarizeRun.run(job, embedded, checkpointDir, checkpointInterval, settings, recoveryPath(config), spec.commandLine().getErr());
+        return SummarizeRun.run(job, embedded, checkpointDir, stopWithin,
+                kafkaBootstrap != null && !kafkaBounded, settings, recoveryPath(config),
+                spec.commandLine().getErr());
+    }
+
+    private Duration stopTimeout() {
+        try {
+            Duration d = TimeUtils.parseDuration(stopTimeout);
+            if (!d.isNegative() && !d.isZero()) {
+                return d;
+            }
+        } catch (IllegalArgumentException e) {
+            // named below
+        }
+        throw new InvalidOptionException("--stop-timeout", stopTimeout, "a positive duration such as 60s or 2min");
     }
 
     /** Renders the model's chat template once, so a model without one (or one we cannot render) fails before Flink starts. */
@@ -283,6 +307,12 @@ public final class SummarizeCommand implements Callable<Integer> {
         // second failure soon after a first does not restore the same checkpoint again
         c.put("execution.checkpointing.during-recovery.enabled", "true");
         c.put("execution.checkpointing.unaligned.recover-output-on-downstream.enabled", "true");
+        if (embedded) {
+            // NOTE: a savepoint is always aligned, so its barrier waits behind every chunk buffered before the
+            // decoder; debloating keeps about a second of the decoder's input in flight (a chunk or two), so
+            // that the savepoint Ctrl-C takes completes soon after the chunk being prefilled
+            c.put("taskmanager.network.memory.buffer-debloat.enabled", "true");
+        }
         if (checkpointDir != null) {
             c.put("execution.checkpointing.dir", checkpointDir.toAbsolutePath().toUri().toString());
             // NOTE: kept when the job fails or is cancelled too, so that --resume finds them

@@ -40,6 +40,7 @@ import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
@@ -109,6 +110,18 @@ public final class SummarizeJob {
     /** Submits the job and returns at once, for callers that stop it with a savepoint. */
     public JobClient executeAsync() throws Exception {
         return build().executeAsync("icecache-summarize");
+    }
+
+    /** The job's stream graph, for callers that submit it themselves ({@code resume.EmbeddedJob}). */
+    public StreamGraph streamGraph() {
+        StreamGraph graph = build().getStreamGraph();
+        graph.setJobName("icecache-summarize");
+        return graph;
+    }
+
+    /** The job's Flink and {@code icecache.*} settings (a copy). */
+    public Configuration configuration() {
+        return new Configuration(config);
     }
 
     /**

@@ -46,6 +46,8 @@ class QuietSuccessTest {
         assertQuiet("generate", run("generate", 0, "generate", "--model", model, "--prompt", "Once upon a time",
                 "--max-tokens", "8", "--progress", "OFF"));
         assertQuiet("inspect-model", run("inspect-model", 0, "inspect-model", model));
+        assertQuiet("--help", run("help", 0, "--help"));
+        assertQuiet("--version", run("version", 0, "--version"));
 
         Path docs = JobFixtures.writeDocuments(dir.resolve("docs"));
         Files.delete(docs.resolve("long.txt"));
@@ -76,6 +78,7 @@ class QuietSuccessTest {
             });
             child.interrupt();
             assertEquals(130, child.awaitExit(), child.output());
+            assertQuiet("summarize stopped by Ctrl-C", child.output());
         }
         Path checkpoint = retainedCheckpoint(cp);
         String inspected = run("inspect-state", 0, "inspect-state", checkpoint.toString());

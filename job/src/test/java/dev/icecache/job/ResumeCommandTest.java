@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.icecache.job.resume.RunSettings;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +29,11 @@ class ResumeCommandTest {
 
     /** Long enough that decoding spans several 200 ms checkpoints. */
     private static final int MAX_TOKENS = 640;
+
+    /** The last line of a run stopped by Ctrl-C: where, and the --resume that continues it. */
+    private static final Pattern STOPPED = Pattern.compile(
+            "icecache: stopped at (savepoint|checkpoint) (\\S+) \\(\\d+\\.\\d s after Ctrl-C\\); to continue, run the"
+                    + " same command with --resume (\\S+)");
 
     @TempDir
     static Path shared;
@@ -82,18 +89,42 @@ class ResumeCommandTest {
     }
 
     @Test
-    void shouldStopAtTheNextCheckpointOnCtrlCAndResumeFromIt(@TempDir Path dir) throws Exception {
-        try (ChildJob first = start(dir, "first")) {
-            first.awaitCounter("prefilledTokens", 256);
+    void shouldStopOnCtrlCInTheMiddleOfThePrefillAndResumeFromThePrintedPath(@TempDir Path dir) throws Exception {
+        ChildJob.Resumed at = interruptAndResume(dir, "prefilledTokens", 256);
+        assertTrue(!at.decoding() && at.position() > 0, "not resumed in the prefill: " + at);
+    }
+
+    @Test
+    void shouldStopOnCtrlCInTheMiddleOfTheDecodingAndResumeFromThePrintedPath(@TempDir Path dir) throws Exception {
+        ChildJob.Resumed at = interruptAndResume(dir, "generatedTokens", 8);
+        assertTrue(at.decoding(), "not resumed in the decoding: " + at);
+    }
+
+    /**
+     * Sends Ctrl-C (SIGINT) once {@code counter} >= {@code atLeast}; the run stops at once at a
+     * checkpoint or savepoint and prints it; the same command with {@code --resume <it>} finishes.
+     */
+    private ChildJob.Resumed interruptAndResume(Path dir, String counter, long atLeast) throws Exception {
+        String path;
+        // no periodic checkpoint in this run: where it stops was taken on Ctrl-C
+        List<String> args = summarize(dir);
+        args.set(args.indexOf("--checkpoint-interval") + 1, "1h");
+        args.addAll(ChildJob.metricsConf(dir, "first"));
+        try (ChildJob first = ChildJob.start(dir, "first", IceCacheCli.class, args)) {
+            first.awaitCounter(counter, atLeast);
             first.interrupt();
             assertEquals(130, first.awaitExit(), first.output());
             String out = first.output();
-            assertTrue(out.contains("icecache: stopping at the next checkpoint (every 200ms;"), out);
-            assertTrue(out.contains("icecache: stopped at checkpoint " + dir.resolve("cp").toAbsolutePath()), out);
-            assertTrue(out.contains("; to continue, run the same command with --resume"), out);
+            assertTrue(out.contains("icecache: stopping: a checkpoint now (Ctrl-C again to quit now)"), out);
+            Matcher stop = STOPPED.matcher(out);
+            assertTrue(stop.find(), out);
+            assertEquals("checkpoint", stop.group(1), "a bounded input stops at the checkpoint taken on Ctrl-C");
+            path = stop.group(2);
+            assertEquals(path, stop.group(3), out);
+            assertTrue(Files.isRegularFile(Path.of(path).resolve("_metadata")), "not complete: " + path);
+            assertTrue(!out.contains("\tat ") && !out.contains("Exception"), "a stack trace on Ctrl-C:\n" + out);
         }
-        ChildJob.Resumed at = resumeAndCheck(dir);
-        assertTrue(!at.decoding() && at.position() > 0, "not resumed in the prefill: " + at);
+        return resumeAndCheck(dir, path);
     }
 
     /** Runs the command in a child JVM and kills it (SIGKILL) after the first checkpoint once {@code counter} >= {@code atLeast}. */
@@ -106,10 +137,17 @@ class ResumeCommandTest {
 
     /** Runs the command again with --resume; checks output and prefilled tokens; returns where it resumed. */
     private ChildJob.Resumed resumeAndCheck(Path dir) throws Exception {
-        try (ChildJob again = start(dir, "resumed", "--resume")) {
+        return resumeAndCheck(dir, null);
+    }
+
+    /** As {@link #resumeAndCheck(Path)}, with {@code --resume from} when {@code from} is not null. */
+    private ChildJob.Resumed resumeAndCheck(Path dir, String from) throws Exception {
+        String[] resume = from == null ? new String[] {"--resume"} : new String[] {"--resume", from};
+        try (ChildJob again = start(dir, "resumed", resume)) {
             assertEquals(0, again.awaitExit(), again.output());
             String log = again.output();
-            assertTrue(log.contains("icecache: resuming from " + dir.resolve("cp").toAbsolutePath()), log);
+            assertTrue(log.contains("icecache: resuming from " + (from == null ? dir.resolve("cp").toAbsolutePath()
+                    : from)), log);
             assertTrue(!log.contains("\tat ") && !log.contains("Exception"), "a stack trace on success:\n" + log);
             Map<String, List<JobFixtures.Piece>> out = JobFixtures.readOutput(dir.resolve("out"));
             assertEquals(List.of("long.txt"), List.copyOf(out.keySet()));

@@ -4,13 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.icecache.job.resume.EmbeddedJob;
+import dev.icecache.job.resume.InterruptToSavepoint;
 import dev.icecache.job.resume.ResumePoint;
+import dev.icecache.job.resume.RunSettings;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -93,9 +103,60 @@ class ResumeJobTest {
                 dir.resolve("out").toString(), dir.resolve("cp").toString(), dir.resolve("child.metrics").toString()));
     }
 
+    /**
+     * Ctrl-C's stop, run here on a job whose input is still being read (a watched directory, so the
+     * source never ends): a checkpoint, then a savepoint, which the job resumed with the bounded
+     * source finishes from.
+     */
+    @Test
+    void shouldStopWithASavepointWhileTheInputIsReadAndFinishFromIt(@TempDir Path dir) throws Exception {
+        Configuration config = config(dir.resolve("cp"));
+        config.setString("execution.checkpointing.interval", "1 h"); // only the stop's checkpoint and savepoint
+        config.addAll(Configuration.fromMap(RecordingReporter.configure("1 h", null)));
+        RecordingReporter.clear();
+        EmbeddedJob running = EmbeddedJob.submit(new SummarizeJob(
+                SummarizeJob.fileSource(documents, 256, Duration.ofSeconds(1)), SummarizeJob.fileSink(dir.resolve("out")),
+                config));
+        StringWriter err = new StringWriter();
+        InterruptToSavepoint.Stop at;
+        try (InterruptToSavepoint stop = InterruptToSavepoint.withoutSignal(running, dir.resolve("cp"),
+                new RunSettings(Map.of()), Duration.ofMinutes(3), true, new PrintWriter(err, true))) {
+            awaitWhileRunning(running, () -> RecordingReporter.counterSum("prefilledTokens") >= 256);
+            stop.interrupted();
+            try {
+                running.client().getJobExecutionResult().get(4, TimeUnit.MINUTES);
+            } catch (ExecutionException cancelled) {
+                // the stop cancels the job once its savepoint is complete
+            }
+            at = stop.stopped().orElseThrow(() -> new AssertionError("not stopped: " + err));
+        }
+        assertTrue(at.savepoint(), "stopped at a checkpoint, not a savepoint: " + err);
+        assertTrue(at.dir().startsWith(dir.resolve("cp").resolve(InterruptToSavepoint.SAVEPOINTS).toAbsolutePath()),
+                at.toString());
+        resume(dir, new ResumePoint(at.dir()));
+    }
+
+    /** Polls {@code condition} while the job runs; fails when the job ends first or after 3 minutes. */
+    private static void awaitWhileRunning(EmbeddedJob job, BooleanSupplier condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out");
+            try {
+                job.client().getJobExecutionResult().get(50, TimeUnit.MILLISECONDS);
+                throw new AssertionError("the job ended first");
+            } catch (TimeoutException running) {
+                // look again
+            }
+        }
+    }
+
     /** Resumes here; checks output and prefilled tokens; returns whether the document resumed in its decoding. */
     private static boolean resume(Path dir) throws Exception {
-        ResumePoint point = ResumePoint.find(null, dir.resolve("cp"));
+        return resume(dir, ResumePoint.find(null, dir.resolve("cp")));
+    }
+
+    /** As {@link #resume(Path)}, from {@code point}. */
+    private static boolean resume(Path dir, ResumePoint point) throws Exception {
         Configuration config = config(dir.resolve("cp-resumed"));
         config.set(StateRecoveryOptions.SAVEPOINT_PATH, point.pointer());
         RecordingReporter.clear();

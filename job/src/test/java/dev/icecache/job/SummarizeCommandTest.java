@@ -62,6 +62,18 @@ class SummarizeCommandTest {
     }
 
     @Test
+    void shouldRejectAStopTimeoutThatIsNotAPositiveDuration() throws IOException {
+        for (String bad : new String[] {"soon", "0s"}) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, run("summarize", "--input", dir.toString(), "--model", model().toString(),
+                    "--stop-timeout", bad));
+            assertTrue(err.toString().contains("--stop-timeout=" + bad + " is invalid; allowed: a positive duration"),
+                    err.toString());
+            assertEquals(1, err.toString().strip().lines().count(), err.toString());
+        }
+    }
+
+    @Test
     void shouldNameTheOptionWhenTheBudgetIsNotAMultipleOfSixteen() throws IOException {
         assertEquals(2, run("summarize", "--input", dir.toString(), "--model", model().toString(), "--budget", "70"));
         assertTrue(err.toString().contains(IceCacheOptions.BUDGET_TOKENS.key()), err.toString());

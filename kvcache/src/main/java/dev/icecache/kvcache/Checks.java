@@ -96,4 +96,23 @@ public final class Checks {
         checkArgument(position < shape.maxTokens(),
                 "position=%d exceeds maxTokens=%d; raise the context length", position, shape.maxTokens());
     }
+
+    /**
+     * Checks an attend of the block {@code position .. position+n-1} of a layer with
+     * {@code appended} positions, and the ranges of its n query and output rows of {@code shape.qDim()}.
+     */
+    public static void checkAttendBlock(CacheShape shape, int layer, int position, int n, int appended, float[] q,
+                                        int qOff, float[] out, int outOff) {
+        checkIndex(layer, shape.nLayers());
+        int last = position + n - 1;
+        if (n < 1 || position < 0 || last >= appended) {
+            throw new IllegalStateException(n == 1
+                    ? String.format("attend before append: layer=%d position=%d appended=%d", layer, position,
+                            appended)
+                    : String.format("attend block before append: layer=%d positions=%d..%d appended=%d", layer,
+                            position, last, appended));
+        }
+        checkRange(qOff, (long) n * shape.qDim(), q.length);
+        checkRange(outOff, (long) n * shape.qDim(), out.length);
+    }
 }

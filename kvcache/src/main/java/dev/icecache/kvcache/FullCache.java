@@ -1,5 +1,7 @@
 package dev.icecache.kvcache;
 
+import dev.icecache.kvcache.attention.BlockAttention;
+
 /**
  * The plain full cache: every position of every layer, exact attention. The reference for
  * fidelity of every other policy.
@@ -15,11 +17,8 @@ public final class FullCache implements KvCache {
     private final float[][][] keys;   // [layer][kvHead][position*headDim]
     private final float[][][] values; // [layer][kvHead][position*headDim]
     private final int[] lengths;      // [layer] positions appended
-    // scratch for one attend call, grown with the sequence
-    private float[] att = new float[0];
-    private float[][] kRows = new float[0][];
-    private float[][] vRows = new float[0][];
-    private int[] rowOff = new int[0];
+    private BlockAttention.Scratch[] parts = {new BlockAttention.Scratch()}; // [part] one thread's scratch
+    private final BlockTask blockTask = new BlockTask();
 
     public FullCache(CacheShape shape) {
         this.shape = shape;
@@ -53,25 +52,46 @@ public final class FullCache implements KvCache {
 
     @Override
     public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        Checks.checkState(position < lengths[layer],
-                "attend before append: layer=%d position=%d appended=%d", layer, position, lengths[layer]);
-        int n = position + 1;
-        int hd = shape.headDim();
-        ensureScratch(n);
-        for (int i = 0; i < n; i++) {
-            rowOff[i] = i * hd;
-        }
-        int group = shape.groupSize();
-        for (int kvh = 0; kvh < shape.nKvHeads(); kvh++) {
-            float[] kh = keys[layer][kvh];
-            float[] vh = values[layer][kvh];
-            for (int i = 0; i < n; i++) {
-                kRows[i] = kh;
-                vRows[i] = vh;
+        attendBlock(layer, position, 1, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        attendBlock(layer, position, n, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    /**
+     * Each query of the block over the rows up to its position; the KV heads are spread over
+     * {@code workers}, each computed whole by one thread (same bits for any parallelism).
+     */
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                            RangeRunner workers) {
+        Checks.checkAttendBlock(shape, layer, position, n, lengths[layer], q, qOff, out, outOff);
+        parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
+        blockTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
+    }
+
+    /**
+     * The block's queries of each KV head (index = KV head) through {@link BlockAttention}. Fields
+     * are set before each run.
+     */
+    private final class BlockTask extends BlockAttendTask {
+
+        @Override
+        public void run(int from, int to, int part) {
+            BlockAttention.Scratch rs = parts[part];
+            int hd = shape.headDim();
+            int group = shape.groupSize();
+            int[] rowLimit = rs.rowLimits(n);
+            for (int t = 0; t < n; t++) {
+                rowLimit[t] = position + t + 1;
             }
-            int at = kvh * group * hd;
-            HeadAttention.attendGroup(q, qOff + at, group, kRows, rowOff, vRows, rowOff, n, hd, att, out, outOff + at);
+            for (int h = from; h < to; h++) {
+                int at = h * group * hd;
+                BlockAttention.attendBlock(q, qOff + at, shape.qDim(), group, n, rowLimit, keys[layer][h],
+                        values[layer][h], hd, rs, out, outOff + at, shape.qDim());
+            }
         }
     }
 
@@ -81,16 +101,6 @@ public final class FullCache implements KvCache {
                     Math.max(floats, 2L * keys[layer][kvHead].length));
             keys[layer][kvHead] = java.util.Arrays.copyOf(keys[layer][kvHead], cap);
             values[layer][kvHead] = java.util.Arrays.copyOf(values[layer][kvHead], cap);
-        }
-    }
-
-    private void ensureScratch(int n) {
-        if (rowOff.length < n) {
-            int cap = Math.max(n, 2 * rowOff.length);
-            att = new float[cap * shape.groupSize()];
-            kRows = new float[cap][];
-            vRows = new float[cap][];
-            rowOff = new int[cap];
         }
     }
 }

@@ -122,20 +122,27 @@ public final class HeadAttention {
     }
 
     /**
-     * The softmax's middle step, shared by every attention kernel so their numerics agree:
-     * {@code att[i] = exp(att[i] - max)} in row order, the output row zeroed; returns 1 / sum.
+     * The softmax shared by every attention kernel so their numerics agree: over
+     * {@code att[from .. from+n)}, the max, then {@code exp(att[i] - max)} and their sum in row
+     * order, then each weight times {@code 1 / sum}.
      */
-    public static float exponentiate(float[] att, int n, float max, float[] out, int outOff, int headDim) {
+    public static void softmax(float[] att, int from, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < from + n; i++) {
+            if (att[i] > max) {
+                max = att[i];
+            }
+        }
         float sum = 0f;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
             float e = (float) Math.exp(att[i] - max);
             att[i] = e;
             sum += e;
         }
-        for (int d = 0; d < headDim; d++) {
-            out[outOff + d] = 0f;
+        float inv = 1f / sum;
+        for (int i = from; i < from + n; i++) {
+            att[i] = att[i] * inv;
         }
-        return 1f / sum;
     }
 
     /**
@@ -168,23 +175,7 @@ public final class HeadAttention {
             }
         }
         for (int g = 0; g < heads; g++) {
-            int a0 = g * n;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                if (att[a0 + i] > max) {
-                    max = att[a0 + i];
-                }
-            }
-            float sum = 0f;
-            for (int i = 0; i < n; i++) {
-                float e = (float) Math.exp(att[a0 + i] - max);
-                att[a0 + i] = e;
-                sum += e;
-            }
-            float inv = 1f / sum;
-            for (int i = 0; i < n; i++) {
-                att[a0 + i] = att[a0 + i] * inv;
-            }
+            softmax(att, g * n, n);
             int o = outOff + g * headDim;
             for (int d = 0; d < headDim; d++) {
                 out[o + d] = 0f;

@@ -58,6 +58,17 @@ public interface KvCache extends AutoCloseable {
         }
     }
 
+    /**
+     * {@link #attendBlock} with the work of the layer spread over {@code workers}' threads (by KV
+     * head, or by KV head and query position): the same bits as the serial call for any
+     * parallelism, since each query head's output is computed whole by one thread in the fixed
+     * order of {@link HeadAttention}. The default ignores {@code workers}.
+     */
+    default void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                             RangeRunner workers) {
+        attendBlock(layer, position, n, q, qOff, out, outOff);
+    }
+
     /** Releases what the cache holds off-heap or in a store; the default holds nothing. */
     @Override
     default void close() {

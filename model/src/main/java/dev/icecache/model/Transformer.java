@@ -1,6 +1,7 @@
 package dev.icecache.model;
 
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.RangeRunner;
 import dev.icecache.model.compute.MatMul;
 
 /**
@@ -36,7 +37,7 @@ final class Transformer implements ForwardPass {
         if (n < 1 || n > state.batch) {
             throw new IllegalArgumentException("n=" + n + " positions must be in [1, maxBatch=" + state.batch + "]");
         }
-        forward(model.config(), model.weights(), state, cache, tokens, off, n, position, wantLogits);
+        forward(model.config(), model.weights(), state, model.pool(), cache, tokens, off, n, position, wantLogits);
         return wantLogits ? state.logits : null;
     }
 
@@ -48,9 +49,10 @@ final class Transformer implements ForwardPass {
     /**
      * Runs tokens {@code tokens[off .. off+n)} at positions {@code position ..} through the model.
      *
+     * @param workers the threads that share each layer's attention (by KV head and position)
      * @param wantLogits whether to compute the logits of the last position into {@code s.logits}
      */
-    private static void forward(ModelConfig c, LlamaWeights w, InferenceState s, KvCache cache,
+    private static void forward(ModelConfig c, LlamaWeights w, InferenceState s, RangeRunner workers, KvCache cache,
                                 int[] tokens, int off, int n, int position, boolean wantLogits) {
         final int dim = c.dim();
         final int kvDim = c.kvDim();
@@ -113,8 +115,9 @@ final class Transformer implements ForwardPass {
             }
 
             // multi-head attention through the cache, the batch as one block (a sparse cache selects
-            // pages once for it); position+t sees positions <= itself
-            cache.attendBlock(l, position, n, s.q, 0, s.att, 0);
+            // pages once for it); position+t sees positions <= itself; the KV heads (and positions)
+            // are spread over the compute threads, with the same bits for any thread count
+            cache.attendBlock(l, position, n, s.q, 0, s.att, 0, workers);
 
             // output projection of attention
             mm.apply(w.wo()[l], dim, dim, s.att, s.xb2, n);

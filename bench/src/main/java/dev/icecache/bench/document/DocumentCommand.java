@@ -1,5 +1,6 @@
 package dev.icecache.bench.document;
 
+import dev.icecache.bench.SweepOptions;
 import dev.icecache.bench.llamacpp.CompareLlamaCppCommand;
 import dev.icecache.bench.llamacpp.LlamaCppContextBenchmark;
 import dev.icecache.bench.plot.ProgressBar;
@@ -15,10 +16,10 @@ import dev.icecache.model.Session;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -41,6 +42,9 @@ import picocli.CommandLine.Option;
         description = "Time to summary of a long text (prefill + generation) per policy, beside llama.cpp.")
 public final class DocumentCommand implements Callable<Integer> {
 
+    @Mixin
+    SweepOptions sweep;
+
     @Option(names = "--model", description = "GGUF model (default: none; give this or --generate-1b)")
     Path model;
 
@@ -57,15 +61,8 @@ public final class DocumentCommand implements Callable<Integer> {
             description = "end-to-end document lengths in tokens (default ${DEFAULT-VALUE}; 0 = none)")
     int[] lengths;
 
-    @Option(names = "--policies", split = ",", defaultValue = "FULL,QUEST,ICECACHE,ICECACHE_REUSE",
-            description = "policies (default ${DEFAULT-VALUE})")
-    Policy[] policies;
-
     @Option(names = "--generate", defaultValue = "128", description = "tokens generated after the prefill (default ${DEFAULT-VALUE})")
     int generate;
-
-    @Option(names = "--budget", defaultValue = "256", description = "resident tokens per sparse stream (default ${DEFAULT-VALUE})")
-    int budget;
 
     @Option(names = "--depths", split = ",", defaultValue = "0",
             description = "depths at which a real prefill block is timed after a synthetic fill (default ${DEFAULT-VALUE} = none)")
@@ -94,21 +91,9 @@ public final class DocumentCommand implements Callable<Integer> {
                     + " warm-up (default ${DEFAULT-VALUE}; 0 = none)")
     int warmupTokens;
 
-    @Option(names = "--threads", description = "compute threads (default: available processors)")
-    Integer threads;
-
     @Option(names = "--cpu-clock", description = "time phases by the engine thread's CPU time; needs --threads 1"
             + " (for a machine loaded beyond its cores; default: wall time)")
     boolean cpuClock;
-
-    @Option(names = "--seed", defaultValue = "1", description = "seed of caches and synthetic rows (default ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--out", defaultValue = "bench/results", description = "folder for document.csv (default ${DEFAULT-VALUE})")
-    Path out;
-
-    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE (default: none)")
-    Path markdown;
 
     @Override
     public Integer call() throws Exception {
@@ -118,7 +103,7 @@ public final class DocumentCommand implements Callable<Integer> {
         if (model == null) {
             model = CompareLlamaCppCommand.generate1b(generateDir);
         }
-        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int threadCount = sweep.threadCount();
         int[] ends = positive(lengths);
         int[] deep = positive(depths);
         if (generate < 1 || block < 1 || depthSteps < 1 || threadCount < 1 || llamaSteps < 5 || warmupTokens < 0) {
@@ -139,13 +124,13 @@ public final class DocumentCommand implements Callable<Integer> {
         }
         System.setProperty("icecache.threads", String.valueOf(threadCount));
         RunInfo info = RunInfo.now();
-        DocumentCsv csv = new DocumentCsv(out.resolve("document.csv"));
+        DocumentCsv csv = new DocumentCsv(sweep.out().resolve("document.csv"));
         int longest = Math.max(max(ends), max(deep));
         try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(null, longest + generate + depthSteps + 16))) {
             int[] tokens = bookTokens(llama, longest);
             if (warmupTokens > 0) {
                 System.err.println("warm-up: " + warmupTokens + " tokens unmeasured...");
-                KvCache cache = PolicyCaches.create(Policy.ICECACHE, llama.cacheShape(), budget, seed);
+                KvCache cache = PolicyCaches.create(Policy.ICECACHE, llama.cacheShape(), sweep.budget(), sweep.seed());
                 TimedKvCache timed = new TimedKvCache(cache);
                 Session session = llama.newSession(timed);
                 int[] first = new int[1];
@@ -153,10 +138,10 @@ public final class DocumentCommand implements Callable<Integer> {
                 SummaryTime.generate(session, timed, first[0], 2);
                 cache.close();
             }
-            int work = ends.length * policies.length + deep.length * depthPolicies.length;
+            int work = ends.length * sweep.policies().length + deep.length * depthPolicies.length;
             ProgressBar bar = ProgressBar.stderr(Math.max(1, work));
             for (int n : ends) {
-                for (Policy p : policies) {
+                for (Policy p : sweep.policies()) {
                     if (csv.find("end-to-end", p.name(), n) == null) {
                         bar.show(p + " " + n + " end to end");
                         csv.add(endToEnd(llama, tokens, n, p));
@@ -190,9 +175,7 @@ public final class DocumentCommand implements Callable<Integer> {
         }
         String section = new DocumentReport(csv.rows(), generate).markdown(command(threadCount), info);
         System.out.print(section);
-        if (markdown != null) {
-            Files.writeString(markdown, section, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        }
+        sweep.appendMarkdown(section);
         return 0;
     }
 
@@ -210,7 +193,7 @@ public final class DocumentCommand implements Callable<Integer> {
     }
 
     private DocumentCsv.Row endToEnd(LlamaModel llama, int[] tokens, int n, Policy policy) {
-        KvCache cache = PolicyCaches.create(policy, llama.cacheShape(), budget, seed);
+        KvCache cache = PolicyCaches.create(policy, llama.cacheShape(), sweep.budget(), sweep.seed());
         TimedKvCache timed = new TimedKvCache(cache);
         Session session = llama.newSession(timed);
         int[] first = new int[1];
@@ -221,8 +204,8 @@ public final class DocumentCommand implements Callable<Integer> {
     }
 
     private DocumentCsv.Row blockAt(LlamaModel llama, int[] tokens, int depth, Policy policy) {
-        KvCache cache = PolicyCaches.create(policy, llama.cacheShape(), budget, seed);
-        new SyntheticContext(llama.cacheShape(), seed).fill(cache, depth - block, PolicyCaches.attendFromLayer(cache), null);
+        KvCache cache = PolicyCaches.create(policy, llama.cacheShape(), sweep.budget(), sweep.seed());
+        new SyntheticContext(llama.cacheShape(), sweep.seed()).fill(cache, depth - block, PolicyCaches.attendFromLayer(cache), null);
         TimedKvCache timed = new TimedKvCache(cache);
         Session session = llama.newSession(timed);
         int[] first = new int[1];
@@ -242,7 +225,7 @@ public final class DocumentCommand implements Callable<Integer> {
 
     private String command(int threadCount) {
         return "bin/icecache bench document --model " + model + " --book " + book + " --lengths " + join(lengths)
-                + " --policies " + join(policies) + " --generate " + generate + " --budget " + budget + " --depths "
+                + " --policies " + join(sweep.policies()) + " --generate " + generate + " --budget " + sweep.budget() + " --depths "
                 + join(depths) + " --depth-policies " + join(depthPolicies) + " --block " + block
                 + " --llamacpp-lengths " + join(llamaLengths) + " --threads " + threadCount + (cpuClock ? " --cpu-clock" : "");
     }

@@ -7,15 +7,15 @@ import dev.icecache.bench.plot.RunInfo;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.model.LlamaModel;
 import dev.icecache.model.LoadOptions;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import dev.icecache.bench.SweepOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
         description = "Decode latency against context length per policy (synthetic K/V context), beside llama.cpp.")
 public final class SpeedCommand implements Callable<Integer> {
 
+    @Mixin
+    SweepOptions sweep;
+
     @Option(names = "--model", required = true, description = "GGUF model (e.g. a RandomModels 1B-shape Q8_0 file)")
     Path model;
 
@@ -34,21 +37,11 @@ public final class SpeedCommand implements Callable<Integer> {
             description = "context lengths (default ${DEFAULT-VALUE})")
     int[] contexts;
 
-    @Option(names = "--policies", split = ",", defaultValue = "FULL,QUEST,ICECACHE,ICECACHE_REUSE",
-            description = "policies (default ${DEFAULT-VALUE})")
-    Policy[] policies;
-
-    @Option(names = "--budget", defaultValue = "256", description = "resident tokens per sparse stream (default ${DEFAULT-VALUE})")
-    int budget;
-
     @Option(names = "--steps", defaultValue = "5", description = "measured decode steps per point (default ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--warmup", defaultValue = "2", description = "unmeasured steps first (default ${DEFAULT-VALUE})")
     int warmup;
-
-    @Option(names = "--threads", description = "compute threads (default: available processors)")
-    Integer threads;
 
     @Option(names = "--llamacpp-contexts", split = ",", defaultValue = "1024",
             description = "contexts at which llama.cpp prefills a prompt once and times decode steps, ascending"
@@ -64,19 +57,10 @@ public final class SpeedCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE})")
     double llamaMaxPrefillMinutes;
 
-    @Option(names = "--seed", defaultValue = "1", description = "seed of the synthetic context (default ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--out", defaultValue = "bench/results", description = "folder for CSV and PNG (default ${DEFAULT-VALUE})")
-    Path out;
-
-    @Option(names = "--markdown", paramLabel = "FILE", description = "append the result section to FILE, e.g. BENCHMARKS.md (default: none, only the CSV)")
-    Path markdown;
-
     @Override
     public Integer call() throws Exception {
-        int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (contexts.length == 0 || policies.length == 0 || steps < 1 || warmup < 0 || threadCount < 1) {
+        int threadCount = sweep.threadCount();
+        if (contexts.length == 0 || sweep.policies().length == 0 || steps < 1 || warmup < 0 || threadCount < 1) {
             throw new IllegalArgumentException("need at least one context and policy, --steps >= 1, --warmup >= 0, --threads >= 1");
         }
         if (llamaSteps < 5) {
@@ -92,10 +76,10 @@ public final class SpeedCommand implements Callable<Integer> {
         }
         List<LongContextSpeed.Point> points = new ArrayList<>();
         try (LlamaModel llama = LlamaModel.load(model, new LoadOptions(null, maxContext + warmup + steps + 16))) {
-            LongContextSpeed speed = new LongContextSpeed(llama, budget, seed);
-            ProgressBar bar = ProgressBar.stderr(contexts.length * policies.length);
+            LongContextSpeed speed = new LongContextSpeed(llama, sweep.budget(), sweep.seed());
+            ProgressBar bar = ProgressBar.stderr(contexts.length * sweep.policies().length);
             for (int context : contexts) {
-                for (Policy policy : policies) {
+                for (Policy policy : sweep.policies()) {
                     String label = policy + " " + context;
                     bar.show(label + " filling");
                     points.add(speed.measure(context, policy, warmup, steps,
@@ -108,13 +92,11 @@ public final class SpeedCommand implements Callable<Integer> {
         List<String> llamaNotes = new ArrayList<>();
         List<LlamaCppContextBenchmark.Result> llama = measureLlamaCpp(threadCount, llamaNotes);
         SpeedReport report = new SpeedReport(points, llama, llamaNotes, bandwidth, Files.size(model));
-        report.writeCsv(out.resolve("speed.csv"));
-        report.writePlots(out);
+        report.writeCsv(sweep.out().resolve("speed.csv"));
+        report.writePlots(sweep.out());
         String section = report.markdown(command(threadCount), info, threadCount);
         System.out.print(section);
-        if (markdown != null) {
-            Files.writeString(markdown, section, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        }
+        sweep.appendMarkdown(section);
         return 0;
     }
 
@@ -174,11 +156,11 @@ public final class SpeedCommand implements Callable<Integer> {
             sb.append(i == 0 ? "" : ",").append(contexts[i]);
         }
         sb.append(" --policies ");
-        for (int i = 0; i < policies.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(policies[i]);
+        for (int i = 0; i < sweep.policies().length; i++) {
+            sb.append(i == 0 ? "" : ",").append(sweep.policies()[i]);
         }
         sb.append(String.format(Locale.ROOT, " --budget %d --steps %d --warmup %d --threads %d --llamacpp-contexts ",
-                budget, steps, warmup, threadCount));
+                sweep.budget(), steps, warmup, threadCount));
         for (int i = 0; i < llamaContexts.length; i++) {
             sb.append(i == 0 ? "" : ",").append(llamaContexts[i]);
         }

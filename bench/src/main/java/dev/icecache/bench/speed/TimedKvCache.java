@@ -2,6 +2,7 @@ package dev.icecache.bench.speed;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.RangeRunner;
 
 /**
  * A {@link KvCache} that passes every call through and adds up the time spent in {@code append}
@@ -65,6 +66,14 @@ public final class TimedKvCache implements KvCache {
     public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
         long t = System.nanoTime();
         inner.attendBlock(layer, position, n, q, qOff, out, outOff);
+        attendNanos += System.nanoTime() - t;
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                            RangeRunner workers) {
+        long t = System.nanoTime();
+        inner.attendBlock(layer, position, n, q, qOff, out, outOff, workers);
         attendNanos += System.nanoTime() - t;
     }
 

@@ -4,8 +4,9 @@ import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.page.PageFormat;
 
 /**
- * {@link HeadAttention#attend}'s numerics over rows kept as BF16 bits, two bytes per value, for
- * storage that holds a whole sequence (the dense layers). Widening BF16 to float32 is exact, so
+ * {@link HeadAttention#attend}'s numerics over rows kept as BF16 bits, two bytes per value, one
+ * query at a time: the reference the device kernels are checked against (the dense layers now
+ * widen a block's rows for {@link BlockAttention}, with the same bits). Widening BF16 to float32 is exact, so
  * every product, sum and weight is the one {@link HeadAttention} computes over the widened rows,
  * in the same order: the result is bit-identical (tested), and no float copy of the rows exists.
  *
@@ -62,18 +63,15 @@ public final class Bf16Attention {
     public static void attend(float[] q, int qOff, short[] keys, short[] values, int n, int headDim, float[] att,
                               float[] out, int outOff) {
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            float s = dot(q, qOff, keys, i * headDim, headDim) * scale;
-            att[i] = s;
-            if (s > max) {
-                max = s;
-            }
+            att[i] = dot(q, qOff, keys, i * headDim, headDim) * scale;
         }
-        float inv = HeadAttention.exponentiate(att, n, max, out, outOff, headDim);
+        HeadAttention.softmax(att, 0, n);
+        for (int d = 0; d < headDim; d++) {
+            out[outOff + d] = 0f;
+        }
         for (int i = 0; i < n; i++) {
-            float w = att[i] * inv;
-            att[i] = w;
+            float w = att[i];
             int vo = i * headDim;
             for (int d = 0; d < headDim; d++) {
                 out[outOff + d] += w * PageFormat.widen(values[vo + d]);

@@ -118,6 +118,39 @@ public final class SparseAttention {
         HeadAttention.attendGroup(q, qOff, heads, kRows, kOff, vRows, vOff, n, headDim, att, out, outOff);
     }
 
+    /**
+     * Every query of a block over the rows added, in tiles ({@link BlockAttention}): query head g
+     * of block position t (position {@code position + t}, t &lt; n) at
+     * {@code q[qOff + t*stride + g*headDim]} attends to the sorted rows up to its position and
+     * writes {@code out[outOff + t*stride + g*headDim]}, with the bits of {@link #attendPrefix}.
+     * The sorted rows are copied into the scratch first (contiguous rows for the vector kernel).
+     */
+    public void attendBlock(float[] q, int qOff, int stride, int heads, int position, int n, float[] out, int outOff,
+                            BlockAttention.Scratch scratch) {
+        if (rows == 0) {
+            throw new IllegalStateException("attend over zero rows; add the query's own position first");
+        }
+        if (!sorted) {
+            sortRows();
+        }
+        int[] rowLimit = scratch.rowLimits(n);
+        int used = 0;
+        for (int t = 0; t < n; t++) {
+            rowLimit[t] = rowsUpTo(position + t);
+            if (rowLimit[t] == 0) {
+                throw new IllegalStateException("no row at or before position " + (position + t));
+            }
+            used = Math.max(used, rowLimit[t]);
+        }
+        float[] k = scratch.keys(used * headDim);
+        float[] v = scratch.values(used * headDim);
+        for (int i = 0; i < used; i++) {
+            System.arraycopy(kRows[i], kOff[i], k, i * headDim, headDim);
+            System.arraycopy(vRows[i], vOff[i], v, i * headDim, headDim);
+        }
+        BlockAttention.attendBlock(q, qOff, stride, heads, n, rowLimit, k, v, headDim, scratch, out, outOff, stride);
+    }
+
     /** Sorted rows whose position is at most {@code position} (rows are sorted on first use). */
     public int rowsUpTo(int position) {
         if (!sorted) {

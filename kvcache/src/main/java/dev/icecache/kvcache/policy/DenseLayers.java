@@ -2,8 +2,7 @@ package dev.icecache.kvcache.policy;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
-import dev.icecache.kvcache.attention.Bf16Attention;
-import dev.icecache.kvcache.attention.SparseAttention;
+import dev.icecache.kvcache.attention.BlockAttention;
 import dev.icecache.kvcache.device.ResidentMirror;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
@@ -13,9 +12,9 @@ import java.util.Arrays;
 /**
  * The first {@code denseLayers} layers, which keep every position and attend to all of them
  * (icecache.md "Dense layers"). Rows live on the heap in the page format, grown by doubling:
- * float32 for F32, BF16 bits (2 bytes a value) for BF16, attended without a float copy
- * ({@link Bf16Attention}, bit-identical to the float path over the same rounded rows). The store
- * receives them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored
+ * float32 for F32, BF16 bits (2 bytes a value) for BF16, widened (exactly) into one KV head's
+ * scratch when attended ({@link BlockAttention}: the bits of the float path over the same rounded
+ * rows). The store receives them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored
  * cache reads them back instead of recomputing.
  *
  * <pre>
@@ -35,7 +34,6 @@ final class DenseLayers {
     private final short[][][] bf16Values;
     private final int[] flushedPages; // [layer] full pages already in the store
     private final float[] block;      // one page, for store transfers
-    private float[] att = new float[0]; // BF16 attention weights, grown to the longest row count
 
     DenseLayers(CacheShape shape, PageLayout layout, int layers, PageFormat format) {
         this.shape = shape;
@@ -78,33 +76,36 @@ final class DenseLayers {
     }
 
     /**
-     * Attention of the {@code group} query heads of one KV head (query head g at
-     * {@code q[qOff + g*headDim]}) over positions 0..upTo, written to {@code out[outOff + g*headDim]}.
-     *
-     * @param scratch the cache's attention, used for F32 rows
+     * Attention of the queries of one KV head's group for block positions {@code position ..
+     * position+n-1} (query head g of position t at {@code q[qOff + t*qDim + g*headDim]}, output
+     * likewise in {@code out}); position p attends to rows 0..p. F32 rows are attended in place,
+     * BF16 rows are first widened (exactly) into the scratch: the bits of {@code HeadAttention}
+     * over the rounded rows either way. Threads attending at once use different scratches.
      */
-    void attend(SparseAttention scratch, int layer, int kvHead, int upTo, float[] q, int qOff, int group,
-                float[] out, int outOff) {
+    void attendBlock(BlockAttention.Scratch scratch, int layer, int kvHead, int position, int n, float[] q, int qOff,
+                     int qDim, int group, float[] out, int outOff) {
         int hd = shape.headDim();
+        int rows = position + n;
+        float[] k;
+        float[] v;
         if (bf16) {
-            if (att.length < upTo + 1) {
-                att = new float[Math.max(upTo + 1, Math.min(shape.maxTokens(), 2 * att.length))];
+            k = scratch.keys(rows * hd);
+            v = scratch.values(rows * hd);
+            short[] kb = bf16Keys[layer][kvHead];
+            short[] vb = bf16Values[layer][kvHead];
+            for (int i = 0; i < rows * hd; i++) {
+                k[i] = PageFormat.widen(kb[i]);
+                v[i] = PageFormat.widen(vb[i]);
             }
-            for (int g = 0; g < group; g++) {
-                Bf16Attention.attend(q, qOff + g * hd, bf16Keys[layer][kvHead], bf16Values[layer][kvHead], upTo + 1,
-                        hd, att, out, outOff + g * hd);
-            }
-            return;
+        } else {
+            k = f32Keys[layer][kvHead];
+            v = f32Values[layer][kvHead];
         }
-        float[] k = f32Keys[layer][kvHead];
-        float[] v = f32Values[layer][kvHead];
-        scratch.clear();
-        for (int p = 0; p <= upTo; p++) {
-            scratch.addRow(p, k, p * hd, v, p * hd);
+        int[] rowLimit = scratch.rowLimits(n);
+        for (int t = 0; t < n; t++) {
+            rowLimit[t] = position + t + 1;
         }
-        for (int g = 0; g < group; g++) {
-            scratch.attend(q, qOff + g * hd, out, outOff + g * hd);
-        }
+        BlockAttention.attendBlock(q, qOff, qDim, group, n, rowLimit, k, v, hd, scratch, out, outOff, qDim);
     }
 
     /** Writes pages not yet stored (and the partial last page) of every dense layer of length {@code length[layer]}. */

@@ -1,8 +1,11 @@
 package dev.icecache.kvcache.policy;
 
+import dev.icecache.kvcache.BlockAttendTask;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.Checks;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.RangeRunner;
+import dev.icecache.kvcache.attention.BlockAttention;
 import dev.icecache.kvcache.attention.SparseAttention;
 import dev.icecache.kvcache.device.PageListing;
 import dev.icecache.kvcache.device.ResidentMirror;
@@ -76,11 +79,13 @@ public final class PagedKvCache implements KvCache {
     private final TransferPlan plan;
     private final PageMoves moves;
     final DenseLayers dense;
-    private final SparseAttention attention;
+    private final SparseAttention[] headRows;   // [kvHead] rows gathered for one KV head's attention
+    private BlockAttention.Scratch[] parts = new BlockAttention.Scratch[0]; // [part] one thread's scratch
+    private final AttendTask attendTask = new AttendTask();
     final CacheMetrics metrics = new CacheMetrics();
     private final int[][] selected;    // [kvHead][retrieved]
     private final int[] selectedCount; // [kvHead]
-    private final int[] pageRows;      // [rowsPerPage] tokens of one page
+    private final int[][] pageRows;    // [kvHead][rowsPerPage] tokens of one page
     private final float[] blockQuery;  // [qDim] mean query of a prefill block
     private final float[] rowK;        // [kvDim] rounded rows of one append
     private final float[] rowV;
@@ -139,10 +144,13 @@ public final class PagedKvCache implements KvCache {
         this.plan = new TransferPlan(pool, Math.min(pool.capacity(), kv * retrieved));
         this.moves = new PageMoves(layout);
         this.dense = new DenseLayers(shape, layout, firstSparse, config.pageFormat());
-        this.attention = new SparseAttention(shape.headDim());
+        this.headRows = new SparseAttention[kv];
+        for (int h = 0; h < kv; h++) {
+            headRows[h] = new SparseAttention(shape.headDim());
+        }
         this.selected = new int[kv][retrieved];
         this.selectedCount = new int[kv];
-        this.pageRows = new int[layout.rowsPerPage()];
+        this.pageRows = new int[kv][layout.rowsPerPage()];
         this.evictions = new EvictionBatch(layout, kv);
         this.rowK = new float[shape.kvDim()];
         this.blockQuery = new float[shape.qDim()];
@@ -218,7 +226,7 @@ public final class PagedKvCache implements KvCache {
 
     /** Rows the last attend reduced over, for its last KV head (sink + selected + window + chunk). */
     public int lastAttendedRows() {
-        return attention.rows();
+        return headRows[shape.nKvHeads() - 1].rows();
     }
 
     /**
@@ -340,89 +348,57 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public void attend(int layer, int position, float[] q, int qOff, float[] out, int outOff) {
-        Checks.checkIndex(layer, shape.nLayers());
-        if (position >= length[layer]) {
-            throw new IllegalStateException(String.format("attend before append: layer=%d position=%d appended=%d",
-                    layer, position, length[layer]));
-        }
-        Checks.checkRange(qOff, shape.qDim(), q.length);
-        Checks.checkRange(outOff, shape.qDim(), out.length);
-        int hd = shape.headDim();
-        int group = shape.groupSize();
-        if (layer < firstSparse) {
-            for (int h = 0; h < shape.nKvHeads(); h++) {
-                dense.attend(attention, layer, h, position, q, qOff + h * group * hd, group, out,
-                        outOff + h * group * hd);
-            }
-            return;
-        }
-        beginSparseStep(layer, position);
-        long t0 = System.nanoTime();
-        long dots0 = selector.exactDots();
-        selectPages(layer, position, q, qOff);
-        long t1 = System.nanoTime();
-        movePages(layer);
-        long t2 = System.nanoTime();
-        for (int h = 0; h < shape.nKvHeads(); h++) {
-            gatherRows(layer, h, position);
-            attention.attendGroup(q, qOff + h * group * hd, group, out, outOff + h * group * hd);
-            if (observer != null) {
-                notifyObserver(layer, h, position, attention.rows());
-            }
-        }
-        endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+        attendBlock(layer, position, 1, q, qOff, out, outOff, RangeRunner.SERIAL);
+    }
+
+    @Override
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
+        attendBlock(layer, position, n, q, qOff, out, outOff, RangeRunner.SERIAL);
     }
 
     /**
      * Attention of a prefill block with one page selection per (layer, KV head) for the whole
      * block (see the class comment), so the index costs one search per query head per block
      * instead of one per position. The selection's query for query head g is the mean of the
-     * block's queries of head g (q.k averaged over the block ranks keys as the mean query does).
-     * Attending to every position (Full, or an index within the budget) gives the bits of
-     * {@link #attend} per position. A block of one position is {@link #attend}.
+     * block's queries of head g (q.k averaged over the block ranks keys as the mean query does);
+     * a block of one position selects with its own query. Attending to every position (Full, or
+     * an index within the budget) gives the bits of {@link #attend} per position.
+     *
+     * <p>Selection and page moves run on the calling thread; the gathering and attention of the
+     * KV heads are spread over {@code workers}, each head computed whole by one thread, so any
+     * parallelism gives the same bits.
      */
     @Override
-    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff) {
-        if (n == 1) {
-            attend(layer, position, q, qOff, out, outOff);
-            return;
-        }
-        Checks.checkIndex(layer, shape.nLayers());
+    public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
+                            RangeRunner workers) {
+        Checks.checkAttendBlock(shape, layer, position, n, length[layer], q, qOff, out, outOff);
         int last = position + n - 1;
-        int qDim = shape.qDim();
-        if (n < 1 || position < 0 || last >= length[layer]) {
-            throw new IllegalStateException(String.format("attend block before append: layer=%d positions=%d..%d "
-                + "appended=%d", layer, position, last, length[layer]));
-        }
-        Checks.checkRange(qOff, (long) n * qDim, q.length);
-        Checks.checkRange(outOff, (long) n * qDim, out.length);
-        int hd = shape.headDim();
-        int group = shape.groupSize();
+        parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
         if (layer < firstSparse) {
             // dense layers keep their rows in the page format (BF16: 2 bytes); each position attends
             // to every row up to itself with the same kernel as a single step
-            for (int h = 0; h < shape.nKvHeads(); h++) {
-                for (int t = 0; t < n; t++) {
-                    int at = t * qDim + h * group * hd;
-                    dense.attend(attention, layer, h, position + t, q, qOff + at, group, out, outOff + at);
-                }
-            }
+            attendTask.denseLayer = true;
+            attendTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
             return;
         }
         beginSparseStep(layer, position);
         long t0 = System.nanoTime();
         long dots0 = selector.exactDots();
-        blockMeanQueries(n, q, qOff);
-        selectPages(layer, last, blockQuery, 0);
+        if (n == 1) {
+            selectPages(layer, position, q, qOff);
+        } else {
+            blockMeanQueries(n, q, qOff);
+            selectPages(layer, last, blockQuery, 0);
+        }
         long t1 = System.nanoTime();
         movePages(layer);
         long t2 = System.nanoTime();
-        for (int h = 0; h < shape.nKvHeads(); h++) {
-            gatherRows(layer, h, last);
-            attendRowsOfBlock(position, n, q, qOff, out, outOff, h * group * hd);
-            if (observer != null) {
+        attendTask.denseLayer = false;
+        attendTask.runOn(workers, shape.nKvHeads(), layer, position, n, q, qOff, out, outOff);
+        if (observer != null) {
+            for (int h = 0; h < shape.nKvHeads(); h++) {
                 for (int t = 0; t < n; t++) {
-                    notifyObserver(layer, h, position + t, attention.rowsUpTo(position + t));
+                    notifyObserver(layer, h, position + t, headRows[h].rowsUpTo(position + t));
                 }
             }
         }
@@ -473,7 +449,7 @@ public final class PagedKvCache implements KvCache {
             }
             for (int i = 0; i < selectedCount[h]; i++) {
                 int page = selected[h][i];
-                int valid = selector.pageTokens(layer, h, page, pageRows);
+                int valid = selector.pageTokens(layer, h, page, pageRows[h]);
                 if (valid > 0) {
                     pages.add(h, pool.slotOf(PageKey.of(layer, h, page)), valid, -1);
                 }
@@ -483,6 +459,32 @@ public final class PagedKvCache implements KvCache {
             }
         }
         endSparseStep(dots0, t0, t1, t2, System.nanoTime());
+    }
+
+    /**
+     * The attention of one layer's block as a range task over the KV heads: a dense layer's rows
+     * of the head, or a sparse layer's rows gathered into the head's own {@link SparseAttention},
+     * attended by every query of the block in tiles ({@link BlockAttention}). Fields are set per call.
+     */
+    private final class AttendTask extends BlockAttendTask {
+        boolean denseLayer;
+
+        @Override
+        public void run(int from, int to, int part) {
+            int hd = shape.headDim();
+            int group = shape.groupSize();
+            int qDim = shape.qDim();
+            BlockAttention.Scratch scratch = parts[part];
+            for (int u = from; u < to; u++) {
+                int at = u * group * hd;
+                if (denseLayer) {
+                    dense.attendBlock(scratch, layer, u, position, n, q, qOff + at, qDim, group, out, outOff + at);
+                } else {
+                    gatherRows(layer, u, position + n - 1);
+                    headRows[u].attendBlock(q, qOff + at, qDim, group, position, n, out, outOff + at, scratch);
+                }
+            }
+        }
     }
 
     /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
@@ -499,16 +501,6 @@ public final class PagedKvCache implements KvCache {
     /** Closes a metrics step: select from t0, move from t1, attend from t2 to t3. */
     private void endSparseStep(long dots0, long t0, long t1, long t2, long t3) {
         metrics.endStep(selector.exactDots() - dots0, t1 - t0, t2 - t1, t3 - t2);
-    }
-
-    /** Each query of the block over the gathered rows up to its position, for the heads from {@code headOff}. */
-    private void attendRowsOfBlock(int position, int n, float[] q, int qOff, float[] out, int outOff, int headOff) {
-        int qDim = shape.qDim();
-        int group = shape.groupSize();
-        for (int t = 0; t < n; t++) {
-            int rowsSeen = attention.rowsUpTo(position + t);
-            attention.attendPrefix(q, qOff + t * qDim + headOff, group, rowsSeen, out, outOff + t * qDim + headOff);
-        }
     }
 
     /** blockQuery[head] = mean over the block's n queries of that head, summed in position order. */
@@ -532,7 +524,7 @@ public final class PagedKvCache implements KvCache {
             observed = new int[Math.max(n, 2 * observed.length)];
         }
         for (int i = 0; i < n; i++) {
-            observed[i] = attention.position(i);
+            observed[i] = headRows[kvHead].position(i);
         }
         observer.accept(layer, kvHead, position, observed, n);
     }
@@ -583,6 +575,7 @@ public final class PagedKvCache implements KvCache {
         int hd = shape.headDim();
         float[] data = pool.data();
         int done = committed[layer];
+        SparseAttention attention = headRows[kvHead];
         attention.clear();
         for (int p = 0; p < Math.min(ring.sinkTokens(), done); p++) {
             int at = pool.offset(ring.slot(s, p));
@@ -592,8 +585,8 @@ public final class PagedKvCache implements KvCache {
         for (int i = 0; i < selectedCount[kvHead]; i++) {
             int page = selected[kvHead][i];
             int slot = pool.slotOf(PageKey.of(layer, kvHead, page));
-            int n = selector.pageTokens(layer, kvHead, page, pageRows);
-            attention.addPage(layout, data, pool.offset(slot), pageRows, n, position);
+            int n = selector.pageTokens(layer, kvHead, page, pageRows[kvHead]);
+            attention.addPage(layout, data, pool.offset(slot), pageRows[kvHead], n, position);
         }
         for (int p = ring.windowStart(layer); p < done; p++) {
             int r = ring.row(p);

@@ -2,6 +2,7 @@ package dev.icecache.kvcache.policy;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.KvCache;
+import dev.icecache.kvcache.RangeRunner;
 import java.util.SplittableRandom;
 
 /**
@@ -63,6 +64,11 @@ final class CacheDriver {
      * {@link KvCache#attendBlock} call (queries packed, as the engine's prefill passes them).
      */
     void runBlocks(KvCache cache, int from, int to, int[] chunk, float[][][] out) {
+        runBlocks(cache, from, to, chunk, out, null);
+    }
+
+    /** As {@link #runBlocks}, each block's attention spread over {@code workers} (null: the 7-argument call). */
+    void runBlocks(KvCache cache, int from, int to, int[] chunk, float[][][] out, RangeRunner workers) {
         int qDim = shape.qDim();
         int p = from;
         for (int c = 0; p < to; c++) {
@@ -77,7 +83,11 @@ final class CacheDriver {
                     System.arraycopy(q[l][i], 0, qs, 3 + (i - p) * qDim, qDim);
                 }
                 float[] outs = new float[n * qDim + 5];
-                cache.attendBlock(l, p, n, qs, 3, outs, 5);
+                if (workers == null) {
+                    cache.attendBlock(l, p, n, qs, 3, outs, 5);
+                } else {
+                    cache.attendBlock(l, p, n, qs, 3, outs, 5, workers);
+                }
                 for (int i = p; i < end; i++) {
                     out[l][i] = java.util.Arrays.copyOfRange(outs, 5 + (i - p) * qDim, 5 + (i - p + 1) * qDim);
                 }

@@ -80,7 +80,7 @@ class PagedKvCacheEquivalenceTest {
     @ParameterizedTest
     @EnumSource(value = Policy.class, names = {"FULL", "ICECACHE"})
     void shouldEqualFullCacheRunOnRoundedRowsWhenPagesAreBf16(Policy policy) {
-        // dense layer 0 attends over its 2-byte rows (Bf16Attention); layer 1 is sparse
+        // dense layer 0 attends over its 2-byte rows (widened per block); layer 1 is sparse
         for (int dense = 0; dense <= 1; dense++) {
             assertBf16SameAsFullCacheOnRoundedRows(policy, dense);
         }

@@ -1,5 +1,6 @@
 package dev.icecache.model.compute;
 
+import dev.icecache.kvcache.RangeRunner;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -18,8 +19,14 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Callers from several threads are served one after another ({@link #run} is synchronized).
  * Idle threads spin briefly (the next matrix product usually follows within microseconds) and
  * then park.
+ *
+ * <p>It is also the caches' {@link RangeRunner} (attention spread by KV head). NOTE: the matrix
+ * products keep their own task type, {@link RangeTask}, which only {@code MatMul} implements; with
+ * one implementor the JIT binds its call statically, and the kernels' vectors stay unboxed (when
+ * the caches' tasks shared that call site, decode allocated megabytes per step in
+ * {@code AllocationFreeDecodeTest}).
  */
-public final class ComputePool {
+public final class ComputePool implements RangeRunner {
 
     /** A unit of parallel work over the index range {@code [from, to)}; {@code part} picks per-thread scratch. */
     public interface RangeTask {
@@ -37,7 +44,8 @@ public final class ComputePool {
     private final AtomicInteger completed = new AtomicInteger();
     private volatile int generation;
     // operands of the running task; volatile so that reading any of them orders after the claims reset
-    private volatile RangeTask task;
+    private volatile RangeTask task;                // a matrix product, or null
+    private volatile RangeRunner.RangeTask rangeTask; // a cache's task when task is null
     private volatile int items;
     private volatile int chunks;
     private volatile Thread caller;
@@ -74,6 +82,7 @@ public final class ComputePool {
     }
 
     /** Threads that work on one task, the caller included. */
+    @Override
     public int parallelism() {
         return parallelism;
     }
@@ -84,10 +93,26 @@ public final class ComputePool {
             task.run(0, n, 0);
             return;
         }
+        start(n, task, null);
+    }
+
+    /** {@link #run} for a cache's task (see the class comment for why it is a separate type). */
+    @Override
+    public synchronized void runRange(int n, RangeRunner.RangeTask task) {
+        if (parallelism == 1 || n < 2) {
+            task.run(0, n, 0);
+            return;
+        }
+        start(n, null, task);
+    }
+
+    /** Hands one of the two tasks to the workers, does a share of it and waits for all. */
+    private void start(int n, RangeTask task, RangeRunner.RangeTask rangeTask) {
         int g = generation + 1;
         completed.set(0);
         claims.set((long) g << 32); // from here on, claims of the previous task fail
         this.task = task;
+        this.rangeTask = rangeTask;
         this.items = n;
         this.chunks = Math.min(n, parallelism * CHUNKS_PER_THREAD);
         this.caller = Thread.currentThread();
@@ -108,6 +133,7 @@ public final class ComputePool {
                 }
             }
             this.task = null;
+            this.rangeTask = null;
         }
         Throwable t = failure;
         if (t != null) {
@@ -118,6 +144,7 @@ public final class ComputePool {
     /** Claims and runs chunks of generation g until none are left. */
     private void work(int g, int part) {
         RangeTask t = task;
+        RangeRunner.RangeTask r = rangeTask;
         int n = items;
         int c = chunks;
         while (true) {
@@ -130,7 +157,13 @@ public final class ComputePool {
                 continue;
             }
             try {
-                t.run((int) ((long) n * chunk / c), (int) ((long) n * (chunk + 1) / c), part);
+                int from = (int) ((long) n * chunk / c);
+                int to = (int) ((long) n * (chunk + 1) / c);
+                if (t != null) {
+                    t.run(from, to, part);
+                } else {
+                    r.run(from, to, part);
+                }
             } catch (Throwable e) {
                 failure = e;
             }

@@ -59,7 +59,10 @@ final class LlamaCppProcess {
         Path log = workDir.resolve("llama-cpp.log");
         Files.write(requestFile, requests, StandardCharsets.UTF_8);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        // Each oracle unpacks libjllama.so into its own work folder: under the default (java.io.tmpdir)
+        // two JVMs running at once overwrite one /tmp/libjllama.so while the other maps it (SIGBUS).
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dde.kherud.llama.tmpdir=" + workDir.toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"),
                 LlamaCppOracle.class.getName(), model.toString(), requestFile.toString(), resultFile.toString(),
                 String.valueOf(threads), String.valueOf(context))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

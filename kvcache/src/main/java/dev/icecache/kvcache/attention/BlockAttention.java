@@ -1,0 +1,251 @@
+package dev.icecache.kvcache.attention;
+
+import dev.icecache.kvcache.HeadAttention;
+
+/**
+ * {@link HeadAttention}'s numerics for a tile of queries over rows stored contiguously
+ * ({@code keys[i*headDim ..]}, {@code values[i*headDim ..]}, i = 0, 1, ...): the prefill path of
+ * a cache that keeps every position of a KV head in one array. Query j of the tile reads its row
+ * at {@code q[qAt[j]]}, attends to rows {@code 0 .. limit[j]-1} and writes {@code out[outAt[j]]}.
+ *
+ * <p>Each query's result has the bits of {@link HeadAttention#attend} over the same rows (tested):
+ * the keys are transposed once per block, and each query then accumulates its dot's eight lanes
+ * for a chunk of rows at once (lane l = dimensions l, l+8, ... in
+ * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
+ * softmax in row order, values accumulated in row order per dimension. Every inner loop runs over
+ * rows or dimensions with stride 1, so the JIT vectorizes it by itself (no Vector API: beside the
+ * model's 512-bit kernels, Vector API code here was boxed by the JIT in the engine); a loop that
+ * is vectorized or not gives the same bits, since lanes never mix.
+ *
+ * <pre>
+ *   kt[c][e][r]         = keys[(c*CHUNK + r) * headDim + e]          once per block (all tiles)
+ *   acc[e % 8][r]      += q_j[e] * kt[c][e][r]  for e = 0 .. headDim-1  (query j, chunk c = i0/CHUNK)
+ *   scores[j][i0 + r]   = (((acc0+acc1) + (acc2+acc3)) + ((acc4+acc5) + (acc6+acc7)))[r] * scale
+ *   per query j:  softmax over i &lt; limit[j]; out_j[d] = sum_i w_ij * v_i[d]
+ * </pre>
+ */
+public final class BlockAttention {
+
+    private static final int LANES = 32;
+    private static final int CHUNK = 128;
+
+    private BlockAttention() {
+    }
+
+    /** Queries per tile. */
+    public static int tileSize() {
+        return LANES;
+    }
+
+    /**
+     * One thread's scratch, grown to the longest rows and widest head seen: the kernel's buffers,
+     * a tile's query offsets, and contiguous float copies of rows for callers whose rows are
+     * elsewhere (BF16 rows widened, gathered pages copied).
+     */
+    public static final class Scratch {
+        float[][][] transposed = new float[0][][]; // [chunk][d][row of the chunk] the block's keys
+        final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
+        float[] scores = new float[0];  // [query][row] scores, then softmax weights
+        final int[] qAt = new int[tileSize()];
+        final int[] outAt = new int[tileSize()];
+        final int[] limit = new int[tileSize()];
+        private int[] rowLimits = new int[0];
+        private float[] keys = new float[0];
+        private float[] values = new float[0];
+
+        void ensure(int rows, int headDim, int queries) {
+            int chunks = (rows + CHUNK - 1) / CHUNK;
+            if (transposed.length < chunks || transposed.length > 0 && transposed[0].length < headDim) {
+                float[][][] grown = new float[Math.max(chunks, 2 * transposed.length)][][];
+                for (int c = 0; c < grown.length; c++) {
+                    grown[c] = c < transposed.length && transposed[c].length >= headDim ? transposed[c]
+                            : new float[headDim][CHUNK];
+                }
+                transposed = grown;
+            }
+            if (scores.length < rows * queries) {
+                scores = new float[Math.max(rows * queries, 2 * scores.length)];
+            }
+        }
+
+        /** {@code parts} grown to {@code threads} scratches (the same array when it has enough). */
+        public static Scratch[] forThreads(Scratch[] parts, int threads) {
+            if (parts.length >= threads) {
+                return parts;
+            }
+            Scratch[] grown = java.util.Arrays.copyOf(parts, threads);
+            for (int i = parts.length; i < threads; i++) {
+                grown[i] = new Scratch();
+            }
+            return grown;
+        }
+
+        /** A key buffer of at least {@code floats} floats (contents not kept when it grows). */
+        public float[] keys(int floats) {
+            if (keys.length < floats) {
+                keys = new float[Math.max(floats, 2 * keys.length)];
+            }
+            return keys;
+        }
+
+        /** A value buffer of at least {@code floats} floats (contents not kept when it grows). */
+        public float[] values(int floats) {
+            if (values.length < floats) {
+                values = new float[Math.max(floats, 2 * values.length)];
+            }
+            return values;
+        }
+
+        /** Per block position, the rows its queries attend to; at least {@code n} entries. */
+        public int[] rowLimits(int n) {
+            if (rowLimits.length < n) {
+                rowLimits = new int[Math.max(n, 2 * rowLimits.length)];
+            }
+            return rowLimits;
+        }
+    }
+
+    /** Tiles of {@link #tileSize()} queries that {@code n} positions of {@code heads} heads make. */
+    public static int tiles(int n, int heads) {
+        return (n * heads + tileSize() - 1) / tileSize();
+    }
+
+    /**
+     * Every query of one KV head's block: position t (0..n-1) and group head g (0..heads-1) read
+     * {@code q[qOff + t*qStride + g*headDim]}, attend to the first {@code rowLimit[t]} rows and
+     * write {@code out[outOff + t*outStride + g*headDim]}.
+     */
+    public static void attendBlock(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
+                                   float[] values, int headDim, Scratch scratch, float[] out, int outOff,
+                                   int outStride) {
+        attendTiles(q, qOff, qStride, heads, n, rowLimit, keys, values, headDim, scratch, out, outOff, outStride, 0,
+                tiles(n, heads));
+    }
+
+    /**
+     * {@link #attendBlock} for tiles {@code fromTile .. toTile-1} only: the queries (t, g) numbered
+     * t * heads + g, {@link #tileSize()} to a tile (threads may share a block's tiles out).
+     */
+    public static void attendTiles(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
+                                   float[] values, int headDim, Scratch scratch, float[] out, int outOff,
+                                   int outStride, int fromTile, int toTile) {
+        int lanes = tileSize();
+        int total = n * heads;
+        int rows = 0;
+        for (int t = 0; t < n; t++) {
+            rows = Math.max(rows, rowLimit[t]);
+        }
+        transpose(keys, rows, headDim, scratch);
+        for (int tile = fromTile; tile < toTile; tile++) {
+            int first = tile * lanes;
+            int count = Math.min(lanes, total - first);
+            for (int j = 0; j < count; j++) {
+                int t = (first + j) / heads;
+                int g = (first + j) % heads;
+                scratch.qAt[j] = qOff + t * qStride + g * headDim;
+                scratch.outAt[j] = outOff + t * outStride + g * headDim;
+                scratch.limit[j] = rowLimit[t];
+            }
+            attendTile(q, scratch.qAt, scratch.limit, count, values, headDim, scratch, out, scratch.outAt);
+        }
+    }
+
+    /** scratch.transposed[i / CHUNK][e][i % CHUNK] = keys[i*headDim + e] for rows i &lt; rows. */
+    private static void transpose(float[] keys, int rows, int headDim, Scratch scratch) {
+        scratch.ensure(rows, headDim, 1);
+        for (int i0 = 0, c = 0; i0 < rows; i0 += CHUNK, c++) {
+            float[][] kt = scratch.transposed[c];
+            int cn = Math.min(CHUNK, rows - i0);
+            for (int e = 0; e < headDim; e++) {
+                float[] row = kt[e];
+                for (int r = 0; r < cn; r++) {
+                    row[r] = keys[(i0 + r) * headDim + e];
+                }
+            }
+        }
+    }
+
+    /**
+     * Attention of {@code count} (at most {@link #tileSize()}) queries over the rows whose keys
+     * {@link #transpose} put in the scratch.
+     *
+     * @param limit per query the number of rows it attends to (its causal prefix), at least 1
+     */
+    private static void attendTile(float[] q, int[] qAt, int[] limit, int count, float[] values, int headDim,
+                                   Scratch scratch, float[] out, int[] outAt) {
+        int rows = 0;
+        for (int j = 0; j < count; j++) {
+            if (limit[j] < 1) {
+                throw new IllegalArgumentException("limit[" + j + "]=" + limit[j] + " must be >= 1");
+            }
+            rows = Math.max(rows, limit[j]);
+        }
+        scratch.ensure(rows, headDim, count);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] s = scratch.scores;
+        float[][] acc = scratch.lanes;
+        for (int i0 = 0; i0 < rows; i0 += CHUNK) {
+            float[][] kt = scratch.transposed[i0 / CHUNK];
+            int cn = Math.min(CHUNK, rows - i0);
+            for (int j = 0; j < count; j++) {
+                int m = Math.min(cn, limit[j] - i0); // rows of this chunk the query attends to
+                if (m > 0) {
+                    chunkScores(q, qAt[j], kt, m, headDim, acc, scale, s, j * rows + i0);
+                }
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            int n = limit[j];
+            int a = j * rows;
+            HeadAttention.softmax(s, a, n);
+            weightedSum(s, a, n, values, headDim, out, outAt[j]);
+        }
+    }
+
+    /**
+     * {@code s[at + r] = dot(q, key r of the chunk) * scale} for the first {@code m} rows of a
+     * chunk of transposed keys, the dot in HeadAttention's 8-lane order (dimension e adds to lane e % 8).
+     */
+    private static void chunkScores(float[] q, int qOff, float[][] kt, int m, int headDim, float[][] acc,
+                                    float scale, float[] s, int at) {
+        // NOTE: one array per lane and per (chunk, key dimension), all indexed from 0: with offsets
+        // into one array, or an offset on one side only, the JIT did not vectorize the row loop
+        // (3-4x slower in a micro-benchmark, 1.5x in bench document)
+        for (float[] lane : acc) {
+            java.util.Arrays.fill(lane, 0, m, 0f);
+        }
+        for (int e = 0; e < headDim; e++) {
+            float qe = q[qOff + e];
+            float[] lane = acc[e & 7];
+            float[] k = kt[e];
+            for (int r = 0; r < m; r++) {
+                lane[r] += qe * k[r];
+            }
+        }
+        float[] a0 = acc[0];
+        float[] a1 = acc[1];
+        float[] a2 = acc[2];
+        float[] a3 = acc[3];
+        float[] a4 = acc[4];
+        float[] a5 = acc[5];
+        float[] a6 = acc[6];
+        float[] a7 = acc[7];
+        for (int r = 0; r < m; r++) {
+            s[at + r] = (((a0[r] + a1[r]) + (a2[r] + a3[r])) + ((a4[r] + a5[r]) + (a6[r] + a7[r]))) * scale;
+        }
+    }
+
+    /** out[d] = 0 + w_0 v_0[d] + w_1 v_1[d] + ... in row order; w_i = s[at + i]. */
+    private static void weightedSum(float[] s, int at, int n, float[] values, int headDim, float[] out, int outOff) {
+        for (int d = 0; d < headDim; d++) {
+            out[outOff + d] = 0f;
+        }
+        for (int i = 0; i < n; i++) {
+            float w = s[at + i];
+            int vo = i * headDim;
+            for (int d = 0; d < headDim; d++) {
+                out[outOff + d] += w * values[vo + d];
+            }
+        }
+    }
+}
