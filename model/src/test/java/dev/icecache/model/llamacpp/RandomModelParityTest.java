@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each K-quant and Q5 type (rows of 256, so the K-quant tensors are really K-quants), the
  * Q4_K_M mix, and the qwen2 architecture (F32 and Q4_K_M).
  *
- * <p>llama.cpp quantizes the activations for its K-quant and Q5 dots (Q8_K / Q8_0), this engine
- * multiplies in float, so logits differ slightly. This test compares free-running greedy texts
+ * <p>llama.cpp quantizes the activations for all its quantized dots (Q8_K / Q8_0 / Q8_1), this
+ * engine only when decoding on Q8_0 and K-quant rows, so logits differ slightly. This test compares free-running greedy texts
  * (byte tokens included); {@link LogitMarginParityTest} measures llama.cpp's logit margins on a
  * teacher-forced path and checks them against per-type tolerances. Here the greedy tokens are compared at
  * every step up to the first one where this engine's top-2 logit margin is at most
