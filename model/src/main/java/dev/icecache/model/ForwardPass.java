@@ -30,6 +30,14 @@ public interface ForwardPass extends AutoCloseable {
      */
     float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits);
 
+    /**
+     * Bytes of device memory the documents attending through this pass hold now (their resident
+     * pages, current chunk and dense rows on the device); 0 on the CPU.
+     */
+    default long deviceBytes() {
+        return 0;
+    }
+
     /** Frees what the pass holds on its device (nothing on the CPU). */
     @Override
     void close();

@@ -2,6 +2,7 @@ package dev.icecache.gpu.backend;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 import dev.icecache.gpu.GpuProbe;
 import dev.icecache.gpu.GpuStatus;
@@ -13,6 +14,7 @@ import dev.icecache.gpu.pool.SharedDeviceRegion;
 import dev.icecache.model.ComputeBackend;
 import dev.icecache.model.ForwardPass;
 import dev.icecache.model.LlamaModel;
+import dev.icecache.model.backend.DeviceRegionSizes;
 
 /**
  * The GPU backend on one device. Every backend of a device in this JVM shares one
@@ -20,31 +22,26 @@ import dev.icecache.model.LlamaModel;
  * (context, model) — are shared by all subtasks of a TaskManager too, and one
  * {@link SharedDeviceRegion}: the device pages of every document of every subtask on the GPU.
  *
- * <p>The region's size: system property {@value #REGION_BYTES_PROPERTY} (bytes), else
- * {@value #REGION_SHARE_PERCENT}% of the device's memory; a document may lease at most
- * {@value #DOCUMENT_BYTES_PROPERTY} bytes (default: the whole region). It is allocated at the first
- * document's lease. {@value #RESIDENT_PROPERTY}=false keeps attention on the host.
+ * <p>The region's size and a document's share come from {@link DeviceRegionSizes} (the job's
+ * {@code icecache.gpu.region.*} options, or system properties for engine-alone runs): by default
+ * {@value DeviceRegionSizes#DEFAULT_REGION_SHARE_PERCENT}% of the device's memory, the whole region
+ * per document. The first backend of a device fixes them; it is allocated at the first document's
+ * lease. {@code resident=false} keeps attention on the host.
  */
 public final class GpuBackend implements ComputeBackend {
 
-    /** Bytes of the GPU's shared page region (system property). */
-    public static final String REGION_BYTES_PROPERTY = "icecache.gpu.region.bytes";
-    /** The most one document may lease from it (system property). */
-    public static final String DOCUMENT_BYTES_PROPERTY = "icecache.gpu.region.document.bytes";
-    /** false: attention stays on the host (system property). */
-    public static final String RESIDENT_PROPERTY = "icecache.gpu.resident";
-    /** Default region size as a share of the device's memory. */
-    static final int REGION_SHARE_PERCENT = 40;
 
     /** The shared context and page region of a device and how many open backends use them. */
     private static final class SharedContext {
         final CudaContext cuda;
         final SharedDeviceRegion region;
+        final boolean resident;
         int users;
 
-        SharedContext(CudaContext cuda, SharedDeviceRegion region) {
+        SharedContext(CudaContext cuda, SharedDeviceRegion region, boolean resident) {
             this.cuda = cuda;
             this.region = region;
+            this.resident = resident;
         }
     }
 
@@ -52,6 +49,7 @@ public final class GpuBackend implements ComputeBackend {
 
     private final GpuStatus device;
     private final CudaContext cuda;
+    /** The device's page region; null when attention stays on the host ({@code resident=false}). */
     private final SharedDeviceRegion region;
     private boolean closed;
 
@@ -61,23 +59,34 @@ public final class GpuBackend implements ComputeBackend {
         this.region = region;
     }
 
-    /** The region a device of {@code totalBytes} shares, sized by the system properties. */
-    static SharedDeviceRegion newRegion(CudaContext cuda, long totalBytes) {
-        long bytes = Long.getLong(REGION_BYTES_PROPERTY, Math.max(1L << 20, totalBytes / 100 * REGION_SHARE_PERCENT));
-        long perDocument = Long.getLong(DOCUMENT_BYTES_PROPERTY, bytes);
-        return new SharedDeviceRegion(bytes, perDocument, n -> new CudaRegionMemory(cuda, n));
+    /**
+     * The region a device of {@code totalBytes} shares, sized by {@code sizes}, with its memory from
+     * {@code memory} (checked before any device memory is touched).
+     *
+     * @throws DeviceRegionSizes.InvalidSizeException when the sizes do not fit the device
+     */
+    static SharedDeviceRegion newRegion(DeviceRegionSizes sizes, long totalBytes,
+                                        LongFunction<SharedDeviceRegion.Memory> memory) {
+        return new SharedDeviceRegion(sizes.regionBytesOn(totalBytes), sizes.documentBytesOn(totalBytes), memory);
     }
 
-    /** A backend on a device the probe found available. */
-    static synchronized GpuBackend open(GpuStatus device) {
+    /**
+     * A backend on a device the probe found available; the first of a device fixes its region's
+     * sizes (later ones share it).
+     *
+     * @throws DeviceRegionSizes.InvalidSizeException when the sizes do not fit the device
+     */
+    static synchronized GpuBackend open(GpuStatus device, DeviceRegionSizes sizes) {
         SharedContext shared = CONTEXTS.get(device.deviceIndex());
         if (shared == null) {
+            sizes.documentBytesOn(device.totalMemoryBytes()); // a bad size fails before the context is made
             CudaContext cuda = new CudaContext(device.deviceIndex());
-            shared = new SharedContext(cuda, newRegion(cuda, device.totalMemoryBytes()));
+            shared = new SharedContext(cuda,
+                    newRegion(sizes, device.totalMemoryBytes(), n -> new CudaRegionMemory(cuda, n)), sizes.resident());
             CONTEXTS.put(device.deviceIndex(), shared);
         }
         shared.users++;
-        return new GpuBackend(device, shared.cuda, shared.region);
+        return new GpuBackend(device, shared.cuda, shared.resident ? shared.region : null);
     }
 
     @Override
@@ -114,7 +123,7 @@ public final class GpuBackend implements ComputeBackend {
         try {
             return new GpuForwardPass(model, weights,
                     new GpuTransformer(cuda, model.config(), model.weights(), weights, maxBatch,
-                            Boolean.parseBoolean(System.getProperty(RESIDENT_PROPERTY, "true")) ? region : null),
+                            region),
                     maxBatch);
         } catch (RuntimeException e) {
             weights.close();

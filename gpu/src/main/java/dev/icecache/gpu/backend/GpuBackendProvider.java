@@ -4,6 +4,7 @@ import dev.icecache.gpu.GpuProbe;
 import dev.icecache.gpu.GpuStatus;
 import dev.icecache.model.backend.BackendChoice;
 import dev.icecache.model.backend.ComputeBackendProvider;
+import dev.icecache.model.backend.DeviceRegionSizes;
 
 /**
  * The {@code gpu} module's entry in {@code META-INF/services}: opens a {@link GpuBackend} on the
@@ -24,6 +25,11 @@ public final class GpuBackendProvider implements ComputeBackendProvider {
 
     @Override
     public BackendChoice open(int deviceIndex) {
+        return open(deviceIndex, DeviceRegionSizes.fromSystemProperties());
+    }
+
+    @Override
+    public BackendChoice open(int deviceIndex, DeviceRegionSizes sizes) {
         if (deviceIndex < 0) {
             return BackendChoice.declined("device index=" + deviceIndex + " is negative");
         }
@@ -31,7 +37,7 @@ public final class GpuBackendProvider implements ComputeBackendProvider {
         if (!status.available()) {
             return BackendChoice.declined(status.reason());
         }
-        return new BackendChoice(GpuBackend.open(status), "device " + deviceIndex + " '" + status.deviceName()
+        return new BackendChoice(GpuBackend.open(status, sizes), "device " + deviceIndex + " '" + status.deviceName()
                 + "' compute " + status.computeCapability() + ", " + (status.totalMemoryBytes() >> 20) + " MiB, "
                 + status.reason());
     }

@@ -42,6 +42,12 @@ final class GpuForwardPass implements ForwardPass {
         return transformer.forward(cache, tokens, off, n, position, wantLogits);
     }
 
+    /** The resident device bytes of the documents of this pass ({@link GpuTransformer#residentDeviceBytes}). */
+    @Override
+    public long deviceBytes() {
+        return transformer.residentDeviceBytes();
+    }
+
     /** Frees the activation buffers, then drops the weights reference (the last one frees them). */
     @Override
     public void close() {

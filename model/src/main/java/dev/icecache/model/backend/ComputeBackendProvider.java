@@ -18,4 +18,14 @@ public interface ComputeBackendProvider {
      * (no driver, no such device, device too old). Must not throw for a missing device.
      */
     BackendChoice open(int deviceIndex);
+
+    /**
+     * Opens the backend on device {@code deviceIndex} with its page region sized by {@code sizes};
+     * a provider without a device region ignores them.
+     *
+     * @throws DeviceRegionSizes.InvalidSizeException when the sizes do not fit the device
+     */
+    default BackendChoice open(int deviceIndex, DeviceRegionSizes sizes) {
+        return open(deviceIndex);
+    }
 }

@@ -25,13 +25,28 @@ public final class ComputeBackends {
     /**
      * The backend for device {@code deviceIndex}: never declined; the CPU when no provider opens
      * the device (including when a provider fails to load, e.g. for a missing native library).
+     * The device region is sized by the {@linkplain DeviceRegionSizes#fromSystemProperties() system
+     * properties} (engine-alone runs).
      */
     public static BackendChoice select(int deviceIndex) {
+        return select(deviceIndex, DeviceRegionSizes.fromSystemProperties());
+    }
+
+    /**
+     * The backend for device {@code deviceIndex} with its page region sized by {@code sizes}; the
+     * CPU when no provider opens the device.
+     *
+     * @throws DeviceRegionSizes.InvalidSizeException when the sizes do not fit the device (a
+     *         configuration mistake, not a reason to run on the CPU)
+     */
+    public static BackendChoice select(int deviceIndex, DeviceRegionSizes sizes) {
         List<String> declined = new ArrayList<>();
         for (ComputeBackendProvider provider : providers(declined)) {
             BackendChoice choice;
             try {
-                choice = provider.open(deviceIndex);
+                choice = provider.open(deviceIndex, sizes);
+            } catch (DeviceRegionSizes.InvalidSizeException e) {
+                throw e;
             } catch (RuntimeException | LinkageError e) {
                 declined.add(provider.name() + ": failed to open device " + deviceIndex + ": " + e);
                 continue;

@@ -51,6 +51,19 @@ class ComputeBackendsTest {
     }
 
     @Test
+    void shouldFailWithTheOptionsNameWhenTheRegionDoesNotFitTheDeviceInsteadOfFallingBackToTheCpu() {
+        DeviceRegionSizes tooLarge = new DeviceRegionSizes(TestProviders.SEVENTH_DEVICE_BYTES + 1, 0, true,
+                "icecache.gpu.region.size", "icecache.gpu.region.document-size");
+        var e = assertThrows(DeviceRegionSizes.InvalidSizeException.class, () -> ComputeBackends.select(7, tooLarge));
+        assertEquals("icecache.gpu.region.size=1073741825 is larger than the device's 1073741824 bytes; lower it"
+                + " (0 = 40% of the device)", e.getMessage());
+        DeviceRegionSizes fits = new DeviceRegionSizes(TestProviders.SEVENTH_DEVICE_BYTES, 0, true, "r", "d");
+        assertInstanceOf(TestProviders.DeviceSeven.class, ComputeBackends.select(7, fits).backend());
+        assertSame(ComputeBackend.cpu(), ComputeBackends.select(0, tooLarge).backend(),
+                "no provider opened device 0, so its sizes were never checked");
+    }
+
+    @Test
     void shouldRefuseAChoiceWithoutAReason() {
         assertThrows(IllegalArgumentException.class, () -> BackendChoice.declined(" "));
         assertThrows(IllegalArgumentException.class, () -> new BackendChoice(ComputeBackend.cpu(), null));

@@ -7,9 +7,13 @@ import dev.icecache.model.LlamaModel;
 /**
  * Providers registered for the model module's tests only (src/test/resources/META-INF/services),
  * in this order: one that always declines, a class that does not exist, one that throws on
- * device 5, one that opens device 7 only.
+ * device 5, one that opens device 7 only (a device of {@link #SEVENTH_DEVICE_BYTES}, whose region
+ * sizes it checks).
  */
 final class TestProviders {
+
+    /** Memory of test device 7. */
+    static final long SEVENTH_DEVICE_BYTES = 1L << 30;
 
     private TestProviders() {
     }
@@ -56,6 +60,14 @@ final class TestProviders {
                 return BackendChoice.declined("only device 7");
             }
             return new BackendChoice(new DeviceSeven(), "device 7 is the test device");
+        }
+
+        @Override
+        public BackendChoice open(int deviceIndex, DeviceRegionSizes sizes) {
+            if (deviceIndex == 7) {
+                sizes.documentBytesOn(SEVENTH_DEVICE_BYTES);
+            }
+            return open(deviceIndex);
         }
     }
 

@@ -59,12 +59,11 @@ final class LlamaCppProcess {
         Path log = workDir.resolve("llama-cpp.log");
         Files.write(requestFile, requests, StandardCharsets.UTF_8);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // Each oracle unpacks libjllama.so into its own folder: under the default (java.io.tmpdir)
-        // two JVMs running at once overwrite one /tmp/libjllama.so while the other maps it (SIGBUS).
-        // Not workDir itself: java-llama.cpp's loader deletes files there whose names start like its
-        // library's (llama-vocab.gguf, llama-cpp.log).
-        Path nativeDir = Files.createDirectories(workDir.resolve("jllama-native"));
-        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dde.kherud.llama.tmpdir=" + nativeDir.toAbsolutePath(),
+        // Each oracle unpacks libjllama.so into a folder of its own: under the default (java.io.tmpdir)
+        // two JVMs running at once replace one /tmp/libjllama.so while the other maps it (SIGBUS). Not
+        // workDir itself: the loader deletes every file there whose name starts with "llama" or "jllama".
+        Path natives = Files.createDirectories(workDir.resolve("native"));
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-Dde.kherud.llama.tmpdir=" + natives.toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"),
                 LlamaCppOracle.class.getName(), model.toString(), requestFile.toString(), resultFile.toString(),
                 String.valueOf(threads), String.valueOf(context))

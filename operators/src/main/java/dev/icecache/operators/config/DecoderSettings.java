@@ -9,6 +9,7 @@ import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
 import dev.icecache.kvcache.tree.DciParams;
+import dev.icecache.model.backend.DeviceRegionSizes;
 import dev.icecache.operators.decode.GenerationSettings;
 import dev.icecache.operators.decode.OverflowMode;
 import dev.icecache.operators.document.TextChunker;
@@ -36,11 +37,13 @@ import org.apache.flink.configuration.ReadableConfig;
  *                            tokenizer ends it; zero = wait forever
  * @param memoryBudgetBytes heap bytes the live documents of one decoder subtask may hold; 0 = derived
  *                          from the TaskManager's heap ({@link IceCacheOptions#MEMORY_BUDGET})
+ * @param deviceRegion the GPU page region's sizes and residency ({@link IceCacheOptions#GPU_REGION_SIZE},
+ *                     {@link IceCacheOptions#GPU_DOCUMENT_SIZE}, {@link IceCacheOptions#GPU_RESIDENT})
  */
 public record DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
                               GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
                               PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled,
-                              Duration documentIdleTimeout, long memoryBudgetBytes)
+                              Duration documentIdleTimeout, long memoryBudgetBytes, DeviceRegionSizes deviceRegion)
         implements Serializable {
 
     public DecoderSettings {
@@ -56,6 +59,29 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
             throw new InvalidOptionException(IceCacheOptions.MEMORY_BUDGET.key(), memoryBudgetBytes,
                     "a memory size >= 0 (0 = derived from the TaskManager's heap), e.g. '2 gb'");
         }
+        if (deviceRegion == null) {
+            throw new InvalidOptionException(IceCacheOptions.GPU_REGION_SIZE.key(), null, "a memory size >= 0");
+        }
+    }
+
+    /** Settings with the GPU region's defaults (the options' defaults). */
+    public DecoderSettings(String modelPath, int contextLength, int chunkChars, PromptTemplate prompt,
+                           GenerationSettings generation, Policy policy, int budgetTokens, int denseLayers,
+                           PageFormat pageFormat, int workingSetDocuments, boolean gpuEnabled,
+                           Duration documentIdleTimeout, long memoryBudgetBytes) {
+        this(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens, denseLayers, pageFormat,
+                workingSetDocuments, gpuEnabled, documentIdleTimeout, memoryBudgetBytes, deviceRegionDefaults());
+    }
+
+    /** The GPU region's sizes the options default to, named by the options. */
+    public static DeviceRegionSizes deviceRegionDefaults() {
+        return deviceRegion(IceCacheOptions.GPU_REGION_SIZE.defaultValue().getBytes(),
+                IceCacheOptions.GPU_DOCUMENT_SIZE.defaultValue().getBytes(), IceCacheOptions.GPU_RESIDENT.defaultValue());
+    }
+
+    private static DeviceRegionSizes deviceRegion(long regionBytes, long documentBytes, boolean resident) {
+        return new DeviceRegionSizes(regionBytes, documentBytes, resident, IceCacheOptions.GPU_REGION_SIZE.key(),
+                IceCacheOptions.GPU_DOCUMENT_SIZE.key());
     }
 
     /** Settings with the derived memory budget (the option's default). */
@@ -91,19 +117,29 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
     /** These settings with {@code gpuEnabled} replaced. */
     public DecoderSettings withGpuEnabled(boolean enabled) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, enabled, documentIdleTimeout, memoryBudgetBytes);
+                denseLayers, pageFormat, workingSetDocuments, enabled, documentIdleTimeout, memoryBudgetBytes,
+                deviceRegion);
     }
 
     /** These settings with {@code documentIdleTimeout} replaced. */
     public DecoderSettings withDocumentIdleTimeout(Duration timeout) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, timeout, memoryBudgetBytes);
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, timeout, memoryBudgetBytes,
+                deviceRegion);
     }
 
     /** These settings with {@code memoryBudgetBytes} replaced (0 = derived from the TaskManager's heap). */
     public DecoderSettings withMemoryBudget(long bytes) {
         return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
-                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, documentIdleTimeout, bytes);
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, documentIdleTimeout, bytes,
+                deviceRegion);
+    }
+
+    /** These settings with {@code region} replaced (the GPU page region's sizes and residency). */
+    public DecoderSettings withDeviceRegion(DeviceRegionSizes region) {
+        return new DecoderSettings(modelPath, contextLength, chunkChars, prompt, generation, policy, budgetTokens,
+                denseLayers, pageFormat, workingSetDocuments, gpuEnabled, documentIdleTimeout, memoryBudgetBytes,
+                region);
     }
 
     /**
@@ -180,8 +216,15 @@ public record DecoderSettings(String modelPath, int contextLength, int chunkChar
         require(!idle.isNegative(), IceCacheOptions.DOCUMENT_IDLE_TIMEOUT, config.toMap().get(
                 IceCacheOptions.DOCUMENT_IDLE_TIMEOUT.key()), "a duration >= 0 (0 = wait forever), e.g. '10 min'");
         long memoryBudget = get(config, IceCacheOptions.MEMORY_BUDGET).getBytes();
+        long regionBytes = get(config, IceCacheOptions.GPU_REGION_SIZE).getBytes();
+        long documentBytes = get(config, IceCacheOptions.GPU_DOCUMENT_SIZE).getBytes();
+        require(regionBytes == 0 || documentBytes <= regionBytes, IceCacheOptions.GPU_DOCUMENT_SIZE,
+                config.toMap().get(IceCacheOptions.GPU_DOCUMENT_SIZE.key()), "at most "
+                        + IceCacheOptions.GPU_REGION_SIZE.key() + " (" + config.toMap().get(
+                        IceCacheOptions.GPU_REGION_SIZE.key()) + "): a document cannot lease more than the region");
         return settings.withGpuEnabled(get(config, IceCacheOptions.GPU_ENABLED)).withDocumentIdleTimeout(idle)
-                .withMemoryBudget(memoryBudget);
+                .withMemoryBudget(memoryBudget).withDeviceRegion(deviceRegion(regionBytes, documentBytes,
+                        get(config, IceCacheOptions.GPU_RESIDENT)));
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.apache.flink.configuration.ConfigOptions.key;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.policy.CacheConfig;
 import dev.icecache.kvcache.policy.Policy;
+import dev.icecache.model.backend.DeviceRegionSizes;
 import dev.icecache.operators.decode.DocumentAdmission;
 import dev.icecache.operators.decode.GenerationSettings;
 
@@ -197,6 +198,30 @@ public final class IceCacheOptions {
                     + " results. Each decoder subtask logs the backend it chose and why. A device error during decoding"
                     + " fails the task once with a WARN naming the error; the restart continues on the CPU from the last"
                     + " checkpoint.");
+
+    /** Bytes of the page region a GPU shares between the decoder subtasks placed on it. */
+    public static final ConfigOption<MemorySize> GPU_REGION_SIZE = key("icecache.gpu.region.size").memoryType()
+            .defaultValue(MemorySize.ZERO)
+            .withDescription("Device memory of the one page region a GPU shares between the documents of every"
+                    + " decoder subtask placed on it (their resident pages, current chunk and dense layers), e.g."
+                    + " '8 gb'. 0 (the default) takes " + DeviceRegionSizes.DEFAULT_REGION_SHARE_PERCENT + "% of the"
+                    + " device's memory. A document that finds no room attends on the host. Larger than the device"
+                    + " fails the decoder's start naming this option. The first decoder subtask on a device fixes it"
+                    + " for the TaskManager.");
+
+    /** The most one document may lease from the GPU's page region. */
+    public static final ConfigOption<MemorySize> GPU_DOCUMENT_SIZE = key("icecache.gpu.region.document-size")
+            .memoryType().defaultValue(MemorySize.ZERO)
+            .withDescription("The most device memory one document may lease from the GPU's page region"
+                    + " ('icecache.gpu.region.size'); 0 (the default) lets one document take the whole region. Must"
+                    + " not exceed the region.");
+
+    /** Whether attention runs on the GPU. */
+    public static final ConfigOption<Boolean> GPU_RESIDENT = key("icecache.gpu.resident").booleanType()
+            .defaultValue(true)
+            .withDescription("With a GPU, keep each document's resident pages on the device and attend there"
+                    + " (the decode step crosses to the host only for the index search); false keeps attention and"
+                    + " pages on the host and runs only the dense layers on the device.");
 
     /** Page format in state. */
     public static final ConfigOption<PageFormat> PAGE_FORMAT = key("icecache.page.format").enumType(PageFormat.class)

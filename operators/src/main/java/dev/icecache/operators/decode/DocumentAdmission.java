@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.policy.CacheConfig;
@@ -223,10 +224,16 @@ public final class DocumentAdmission {
         return peakLive;
     }
 
-    /** Gauges in the decoder's metric group: live bytes, bytes per document, documents live/queued, restores. */
-    void registerGauges(MetricGroup metrics) {
+    /**
+     * Gauges in the decoder's metric group: live bytes, bytes per document, documents live/queued,
+     * restores, and the device bytes the live documents hold on the subtask's GPU (0 on the CPU).
+     *
+     * @param deviceBytes the subtask's device bytes now ({@link dev.icecache.model.ForwardPass#deviceBytes})
+     */
+    void registerGauges(MetricGroup metrics, LongSupplier deviceBytes) {
         metrics.gauge("memoryBudgetBytes", (Gauge<Long>) () -> budgetBytes);
         metrics.gauge("liveBytes", (Gauge<Long>) () -> liveBytes);
+        metrics.gauge("deviceBytes", (Gauge<Long>) deviceBytes::getAsLong);
         metrics.gauge("bytesPerDocument", (Gauge<Long>) () -> live.isEmpty() ? 0L : liveBytes / live.size());
         metrics.gauge("documentsLive", (Gauge<Integer>) live::size);
         metrics.gauge("documentsQueued", (Gauge<Integer>) queued::size);

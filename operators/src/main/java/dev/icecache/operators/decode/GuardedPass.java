@@ -56,6 +56,11 @@ final class GuardedPass implements ForwardPass {
     }
 
     @Override
+    public long deviceBytes() {
+        return pass.deviceBytes();
+    }
+
+    @Override
     public void close() {
         pass.close();
     }

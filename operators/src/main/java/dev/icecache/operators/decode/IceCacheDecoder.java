@@ -126,7 +126,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         model = SharedModels.acquire(settings.modelPath(), settings.contextLength());
         compute = SubtaskCompute.open(model, settings.gpuEnabled(),
                 getRuntimeContext().getExternalResourceInfos(AssignedDevice.GPU_RESOURCE),
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), settings.deviceRegion());
         text = new TextAssembler(model.tokenizer()::tokenBytes);
         documents = getRuntimeContext().getState(
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
@@ -165,7 +165,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         }
         sliceBuffer = new int[settings.generation().sliceTokens()];
         var metrics = getRuntimeContext().getMetricGroup().addGroup("icecache");
-        live.registerGauges(metrics);
+        live.registerGauges(metrics, compute.pass()::deviceBytes);
         prefilledTokens = metrics.counter("prefilledTokens");
         generatedTokens = metrics.counter("generatedTokens");
         documentsResumed = metrics.counter("documentsResumed");

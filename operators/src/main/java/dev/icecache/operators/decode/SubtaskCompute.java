@@ -12,6 +12,7 @@ import dev.icecache.model.LlamaModel;
 import dev.icecache.model.Session;
 import dev.icecache.model.backend.BackendChoice;
 import dev.icecache.model.backend.ComputeBackends;
+import dev.icecache.model.backend.DeviceRegionSizes;
 import dev.icecache.operators.config.IceCacheOptions;
 
 /**
@@ -39,15 +40,17 @@ final class SubtaskCompute implements AutoCloseable {
      * whose pass cannot be created (out of device memory, say) falls back to the CPU with a WARN.
      *
      * @param gpus the TaskManager's GPUs as Flink's external resource framework lists them
+     * @param region the device page region's sizes (the job's {@code icecache.gpu.region.*} options)
+     * @throws DeviceRegionSizes.InvalidSizeException when they do not fit the device, naming the option
      */
     static SubtaskCompute open(LlamaModel model, boolean gpuEnabled, Collection<ExternalResourceInfo> gpus,
-                               int subtaskIndex) {
+                               int subtaskIndex, DeviceRegionSizes region) {
         BackendChoice choice;
         if (!gpuEnabled) {
             choice = new BackendChoice(ComputeBackend.cpu(), IceCacheOptions.GPU_ENABLED.key() + "=false");
         } else {
             AssignedDevice device = AssignedDevice.of(gpus, subtaskIndex);
-            BackendChoice found = ComputeBackends.select(device.index());
+            BackendChoice found = ComputeBackends.select(device.index(), region);
             choice = new BackendChoice(found.backend(), found.reason() + " (" + device.source() + ")");
         }
         SubtaskCompute compute = start(model, choice, subtaskIndex);

@@ -58,30 +58,14 @@ class GuardedPassTest {
 
         @Override
         public ForwardPass newForwardPass(LlamaModel m, int maxBatch) {
-            ForwardPass cpu = ComputeBackend.cpu().newForwardPass(m, maxBatch);
-            return new ForwardPass() {
-                @Override
-                public LlamaModel model() {
-                    return cpu.model();
-                }
-
-                @Override
-                public int maxBatch() {
-                    return cpu.maxBatch();
-                }
-
+            return new DelegatingPass(ComputeBackend.cpu().newForwardPass(m, maxBatch)) {
                 @Override
                 public float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits) {
                     if (++calls >= failAt) {
                         throw new RuntimeException("CUDA call failed: cuLaunchKernel paged_attention: "
                                 + "CUDA_ERROR_ILLEGAL_ADDRESS (700)");
                     }
-                    return cpu.forward(cache, tokens, off, n, position, wantLogits);
-                }
-
-                @Override
-                public void close() {
-                    cpu.close();
+                    return super.forward(cache, tokens, off, n, position, wantLogits);
                 }
             };
         }
