@@ -24,9 +24,9 @@ import dev.icecache.model.tensor.Q8_0Tensor;
  * activations' quantization error (at most half a block scale per element, as in llama.cpp;
  * about 1% of a logit's scale on the random test models), so a Q8_0 prefill, which multiplies
  * in float, and a decode of the same positions differ by that much. With the system property
- * {@code icecache.kquant.int8-activations=true} (off by default: see {@link #kquantInt8ByDefault}),
- * K-quant weights (Q4_K, Q5_K, Q6_K) whose rows are whole 256-element super-blocks do the same
- * with Q8_K blocks on ggml's grid ({@link Q8KDot#dotQ8K}), as llama.cpp does. F32, F16 and BF16
+ * {@code icecache.kquant.int8-activations} (on by default, false turns it off), K-quant
+ * weights (Q4_K, Q5_K, Q6_K) whose rows are whole 256-element super-blocks do the same with Q8_K
+ * blocks on ggml's grid ({@link Q8KDot#dotQ8K}), as llama.cpp does. F32, F16 and BF16
  * weights (stories260K, iceeval-1m) are not affected.
  *
  * <p>One instance per sequence (it holds the scratch and the operands of the running call);
@@ -43,7 +43,7 @@ public final class MatMul implements ComputePool.RangeTask {
             Boolean.parseBoolean(System.getProperty("icecache.q8.int8-activations", "true"));
     /** Whether K-quant decode products do too (and Q8_0 ones are on). */
     private static final boolean KQUANT_INT8 = INT8_ACTIVATIONS
-            && Boolean.parseBoolean(System.getProperty("icecache.kquant.int8-activations", "false"));
+            && Boolean.parseBoolean(System.getProperty("icecache.kquant.int8-activations", "true"));
 
     private final ComputePool pool;
     private final float[][] rowScratch; // [part][4][maxCols]: four decoded rows
@@ -67,10 +67,9 @@ public final class MatMul implements ComputePool.RangeTask {
 
     /**
      * Whether decode products on K-quant weights multiply in int8 (system property
-     * {@code icecache.kquant.int8-activations}, default false, and only with the Q8_0 one on).
-     * Off by default: faster (BENCHMARKS.md, "K-quant int8 decode"), but on the random Q4_K model
-     * of {@code RandomModelParityTest} one greedy step differs from llama.cpp's where the float
-     * product agrees with it; not understood yet.
+     * {@code icecache.kquant.int8-activations}, default true, and only with the Q8_0 one on).
+     * {@code LogitMarginParityTest} measures llama.cpp's logit margins with it on and off: both
+     * stay within the per-type tolerances (BENCHMARKS.md, "Logit-margin parity").
      */
     public static boolean kquantInt8ByDefault() {
         return KQUANT_INT8;

@@ -31,8 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  * vocabulary. java-llama.cpp parses special tokens in prompts, so ours are encoded with
  * {@code parseSpecial} too.
  *
- * <p>Logits are not compared: java-llama.cpp 4.1.0 exposes them only through {@code n_probs},
- * which aborts the native process (GGML_ASSERT in json.hpp) on this build.
+ * <p>Logits are not compared here: java-llama.cpp 4.1.0 exposes them only through {@code n_probs},
+ * which aborts the native process on this build (its JNI code reads {@code probs}/{@code tok_str},
+ * keys the bundled llama.cpp server no longer writes: GGML_ASSERT in json.hpp).
+ * {@link LogitMarginParityTest} measures logit margins with logit biases instead.
  */
 class LlamaCppParityTest {
 

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 /** Starts {@link LlamaCppOracle} in a forked JVM on the test class path and collects its answers. */
 final class LlamaCppProcess {
 
-    private static final long TIMEOUT_SECONDS = 60;
+    private static final long TIMEOUT_SECONDS = 600;
 
     private final List<String> requests = new ArrayList<>();
 
@@ -26,6 +26,25 @@ final class LlamaCppProcess {
     LlamaCppProcess generate(String prompt, int tokens) {
         requests.add("generate\t" + tokens + "\t" + base64(prompt));
         return this;
+    }
+
+    /**
+     * Asks for llama.cpp's logit of {@code target} minus the largest other logit after exactly
+     * {@code ids} (BOS included), with the {@code disabled} tokens excluded; {@code piece} is the
+     * text llama.cpp prints for {@code target}. Clamped to [-range, range].
+     */
+    LlamaCppProcess margin(int[] ids, int[] disabled, int target, String piece, float range, int iterations) {
+        String spec = join(ids) + ";" + join(disabled) + ";" + range + ";" + iterations + ";" + piece;
+        requests.add("margin\t" + target + "\t" + base64(spec));
+        return this;
+    }
+
+    private static String join(int[] ids) {
+        StringBuilder text = new StringBuilder();
+        for (int id : ids) {
+            text.append(text.length() == 0 ? "" : " ").append(id);
+        }
+        return text.toString();
     }
 
     /**
