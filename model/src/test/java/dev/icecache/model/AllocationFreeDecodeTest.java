@@ -1,11 +1,15 @@
 package dev.icecache.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,30 +87,63 @@ class AllocationFreeDecodeTest {
     static Path dir;
 
     @Test
-    void shouldNotAllocatePerDecodeStepOnStories260k() throws IOException {
+    void shouldNotAllocatePerDecodeStepOnStories260k() throws Exception {
         Path file = TestModels.require("stories260K/stories260Ktok512.gguf");
-        try (LlamaModel model = LlamaModel.load(file, new LoadOptions(null, 512))) {
-            assertNoAllocation(model, "stories260K");
-        }
+        assertNoAllocation(file, 512, "stories260K");
     }
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"})
     // NOTE: Q5_1 is left out: its kernel allocates (boxed vectors) after some C2 compilations on
     // this machine, intermittently; open issue, the type is only a fallback of Q5_K_M files
-    void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws IOException {
+    void shouldNotAllocatePerDecodeStepOnEveryTensorType(GgmlType type) throws Exception {
         // dim 256 makes the larger products run on the compute pool
         Path file = dir.resolve("alloc-" + type + ".gguf");
         RandomModels.write(file, new RandomModels.Shape(256, 512, 2, 8, 4, 1000, 512), type, 1, false);
-        try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
-            assertNoAllocation(model, type.name());
+        assertNoAllocation(file, 0, type.name());
+    }
+
+    /**
+     * Measures in a JVM of its own, as a decoder runs one model file: in one JVM that has already
+     * compiled the kernels of other tensor types, C2 may compile a kernel's call site without
+     * inlining the vector methods, and boxed vectors then allocate on every step (measured: Q4_0,
+     * Q8_0 and Q6_K after the others, 0.2-2.3 MB per step). That profile pollution is real but
+     * belongs to mixed-model JVMs, not to the decode loop this test guards.
+     */
+    private static void assertNoAllocation(Path model, int context, String what) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("icecache."))
+                .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), AllocationFreeDecodeTest.class.getName(),
+                model.toString(), String.valueOf(context)));
+        Path log = dir.resolve("alloc-" + what + ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(process.waitFor(10, TimeUnit.MINUTES), what + ": the measuring JVM did not finish in 10 minutes");
+        List<String> lines = Files.readAllLines(log);
+        String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        assertEquals(0, process.exitValue(), what + ": the measuring JVM failed: " + String.join(" | ", lines));
+        long allocated = Long.parseLong(last.replace("allocated ", "").trim());
+        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up");
+    }
+
+    /** The measuring JVM: {@code model context} (context 0 = the model's own); prints "allocated N". */
+    public static void main(String[] args) throws IOException {
+        int context = Integer.parseInt(args[1]);
+        LoadOptions options = context == 0 ? LoadOptions.defaults() : new LoadOptions(null, context);
+        try (LlamaModel model = LlamaModel.load(Path.of(args[0]), options)) {
+            System.out.println("allocated " + allocatedBytes(model));
         }
     }
 
-    private static void assertNoAllocation(LlamaModel model, String what) {
+    /** Bytes this thread allocates over 150 decode steps once they stop allocating (or after 12 warm-up rounds). */
+    private static long allocatedBytes(LlamaModel model) {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "thread allocation counter not available");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        if (!(bean instanceof com.sun.management.ThreadMXBean threads)) {
+            throw new IllegalStateException("thread allocation counter not available");
+        }
         Sampler greedy = new Sampler(0f, 1f, 0);
         long allocated = 0;
         for (int round = 0; round < 12; round++) {
@@ -124,6 +161,6 @@ class AllocationFreeDecodeTest {
                 break; // compiled and allocation-free; earlier rounds warm the JIT up
             }
         }
-        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up");
+        return allocated;
     }
 }
