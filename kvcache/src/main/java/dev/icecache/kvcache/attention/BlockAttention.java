@@ -52,6 +52,9 @@ public final class BlockAttention {
         private int[] rowLimits = new int[0];
         private float[] keys = new float[0];
         private float[] values = new float[0];
+        float[][] rowRefs = new float[0][];   // a decode step's key rows (all the same array)
+        float[][] rowValues = new float[0][]; // and value rows
+        int[] rowOffsets = new int[0];        // row i at i * headDim
 
         void ensure(int rows, int headDim, int queries) {
             int chunks = (rows + CHUNK - 1) / CHUNK;
@@ -135,6 +138,13 @@ public final class BlockAttention {
         for (int t = 0; t < n; t++) {
             rows = Math.max(rows, rowLimit[t]);
         }
+        if (n == 1 && fromTile == 0 && toTile == tiles(1, heads)) {
+            // a decode step: one pass of the group's queries over the rows as they lie; transposing
+            // every row for one position would write as much as the attention reads (same bits:
+            // the tiles follow HeadAttention's order)
+            attendRowMajor(q, qOff, heads, rows, keys, values, headDim, scratch, out, outOff);
+            return;
+        }
         transpose(keys, rows, headDim, scratch);
         for (int tile = fromTile; tile < toTile; tile++) {
             int first = tile * lanes;
@@ -148,6 +158,27 @@ public final class BlockAttention {
             }
             attendTile(q, scratch.qAt, scratch.limit, count, values, headDim, scratch, out, scratch.outAt);
         }
+    }
+
+    /** {@link HeadAttention#attendGroup} of {@code heads} queries over the first {@code rows} rows of one KV head. */
+    private static void attendRowMajor(float[] q, int qOff, int heads, int rows, float[] keys, float[] values,
+                                       int headDim, Scratch scratch, float[] out, int outOff) {
+        if (scratch.rowRefs.length < rows) {
+            int cap = Math.max(rows, 2 * scratch.rowRefs.length);
+            scratch.rowRefs = new float[cap][];
+            scratch.rowValues = new float[cap][];
+            scratch.rowOffsets = new int[cap];
+        }
+        if (scratch.scores.length < rows * heads) {
+            scratch.scores = new float[Math.max(rows * heads, 2 * scratch.scores.length)];
+        }
+        for (int i = 0; i < rows; i++) {
+            scratch.rowRefs[i] = keys;
+            scratch.rowValues[i] = values;
+            scratch.rowOffsets[i] = i * headDim;
+        }
+        HeadAttention.attendGroup(q, qOff, heads, scratch.rowRefs, scratch.rowOffsets, scratch.rowValues,
+                scratch.rowOffsets, rows, headDim, scratch.scores, out, outOff);
     }
 
     /** scratch.transposed[i / CHUNK][e][i % CHUNK] = keys[i*headDim + e] for rows i &lt; rows. */
