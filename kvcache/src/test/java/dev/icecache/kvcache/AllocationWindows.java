@@ -1,6 +1,4 @@
-package dev.icecache.kvcache.tree;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+package dev.icecache.kvcache;
 
 import java.lang.management.ManagementFactory;
 
@@ -10,16 +8,17 @@ import java.lang.management.ManagementFactory;
  * loaded machine, and a one-off event may land in any window; an allocation per call lands in
  * every one. So windows run until one is quiet or the limit is reached.
  */
-final class AllocationWindows {
+public final class AllocationWindows {
 
     private AllocationWindows() {
     }
 
     /** The fewest bytes {@code work} allocated in one run, over up to {@code maxWindows} runs; stops at 0. */
-    static long fewestBytes(Runnable work, int maxWindows) {
+    public static long fewestBytes(Runnable work, int maxWindows) {
         var threads = ManagementFactory.getThreadMXBean();
-        assumeTrue(threads instanceof com.sun.management.ThreadMXBean sun && sun.isThreadAllocatedMemorySupported(),
-                "needs com.sun.management.ThreadMXBean with allocation counting");
+        if (!(threads instanceof com.sun.management.ThreadMXBean sun && sun.isThreadAllocatedMemorySupported())) {
+            throw new IllegalStateException("needs com.sun.management.ThreadMXBean with allocation counting");
+        }
         var counter = (com.sun.management.ThreadMXBean) threads;
         long tid = Thread.currentThread().getId();
         long fewest = Long.MAX_VALUE;
