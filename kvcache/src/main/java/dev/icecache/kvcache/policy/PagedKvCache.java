@@ -82,6 +82,13 @@ public final class PagedKvCache implements KvCache {
     private final SparseAttention[] headRows;   // [kvHead] rows gathered for one KV head's attention
     private BlockAttention.Scratch[] parts = new BlockAttention.Scratch[0]; // [part] one thread's scratch
     private final AttendTask attendTask = new AttendTask();
+    private final GrowTask growTask = new GrowTask();
+    /**
+     * Where a commit grows the KV heads' indexes: the runner of the last attend call (the engine's
+     * compute pool). A commit runs inside {@link #append}, which has no runner of its own, on the
+     * thread that attends, so the pool is idle then.
+     */
+    private RangeRunner growWorkers = RangeRunner.SERIAL;
     final CacheMetrics metrics = new CacheMetrics();
     private final int[][] selected;    // [kvHead][retrieved]
     private final int[] selectedCount; // [kvHead]
@@ -323,8 +330,12 @@ public final class PagedKvCache implements KvCache {
         int n = evictions.size();
         if (n > 0) {
             int first = evictions.tokens()[0];
+            growTask.layer = layer;
+            growTask.n = n;
+            // each KV head's index grows on its own (a parallel selector touches only that stream);
+            // page writes follow in head order on this thread
+            (selector.addsInParallel() ? growWorkers : RangeRunner.SERIAL).runRange(kv, growTask);
             for (int h = 0; h < kv; h++) {
-                selector.add(layer, h, evictions.keys(h), 0, evictions.tokens(), 0, n);
                 metrics.pagesWritten += moves.apply(selector, layer, h, store, pool, evictions.keys(h),
                         evictions.values(h), first);
             }
@@ -372,6 +383,7 @@ public final class PagedKvCache implements KvCache {
     public void attendBlock(int layer, int position, int n, float[] q, int qOff, float[] out, int outOff,
                             RangeRunner workers) {
         Checks.checkAttendBlock(shape, layer, position, n, length[layer], q, qOff, out, outOff);
+        growWorkers = workers;
         int last = position + n - 1;
         parts = BlockAttention.Scratch.forThreads(parts, workers.parallelism());
         if (layer < firstSparse) {
@@ -385,10 +397,10 @@ public final class PagedKvCache implements KvCache {
         long t0 = System.nanoTime();
         long dots0 = selector.exactDots();
         if (n == 1) {
-            selectPages(layer, position, q, qOff);
+            selectPages(layer, position, q, qOff, workers);
         } else {
             blockMeanQueries(n, q, qOff);
-            selectPages(layer, last, blockQuery, 0);
+            selectPages(layer, last, blockQuery, 0, workers);
         }
         long t1 = System.nanoTime();
         movePages(layer);
@@ -487,6 +499,19 @@ public final class PagedKvCache implements KvCache {
         }
     }
 
+    /** A commit's index growth over the KV heads: the evicted pages' keys into each head's index. */
+    private final class GrowTask implements RangeRunner.RangeTask {
+        int layer;
+        int n;
+
+        @Override
+        public void run(int from, int to, int part) {
+            for (int h = from; h < to; h++) {
+                selector.add(layer, h, evictions.keys(h), 0, evictions.tokens(), 0, n);
+            }
+        }
+    }
+
     /** Checks that {@code position} lies in the layer's current chunk and opens a metrics step. */
     private void beginSparseStep(int layer, int position) {
         if (position < committed[layer]) {
@@ -530,8 +555,14 @@ public final class PagedKvCache implements KvCache {
     }
 
     private void selectPages(int layer, int position, float[] q, int qOff) {
+        selectPages(layer, position, q, qOff, RangeRunner.SERIAL);
+    }
+
+    /** Each KV head's page selection; the selector may search the heads' indexes on {@code workers} first. */
+    private void selectPages(int layer, int position, float[] q, int qOff, RangeRunner workers) {
         int hd = shape.headDim();
         int group = shape.groupSize();
+        selector.prepare(layer, position, q, qOff, group, retrieved, workers);
         for (int h = 0; h < shape.nKvHeads(); h++) {
             int limit = selector.pageIdLimit(layer, h);
             int n;

@@ -1,6 +1,7 @@
 package dev.icecache.kvcache.select;
 
 import dev.icecache.kvcache.Checks;
+import dev.icecache.kvcache.RangeRunner;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.DciTree;
 import dev.icecache.kvcache.tree.PageScore;
@@ -57,6 +58,8 @@ public final class IceCacheSelector implements PageSelector {
     private final int[] reuseCount;         // [kvHead]
     private final int[] reuseLayer;         // [kvHead] layer that made the remembered selection, -1 none
     private final int[] reusePosition;      // [kvHead] position it was made for
+    private final SearchAhead[] ahead;      // [kvHead] group searches done by prepare()
+    private final PrepareTask prepareTask = new PrepareTask();
 
     /** A selector with an empty tree for every sparse stream of {@code spec}. */
     public IceCacheSelector(SelectorSpec spec) {
@@ -90,6 +93,10 @@ public final class IceCacheSelector implements PageSelector {
         this.reuseLayer = new int[kv];
         this.reusePosition = new int[kv];
         java.util.Arrays.fill(reuseLayer, -1);
+        this.ahead = new SearchAhead[kv];
+        for (int h = 0; h < kv; h++) {
+            ahead[h] = new SearchAhead();
+        }
     }
 
     /** The tree of a sparse stream (read-only use: tests, benchmarks). */
@@ -121,10 +128,17 @@ public final class IceCacheSelector implements PageSelector {
         return selectedRecent;
     }
 
+    /** True: a stream's tree, recent pages and move log are its own; nothing else is written by add. */
+    @Override
+    public boolean addsInParallel() {
+        return true;
+    }
+
     @Override
     public void add(int layer, int kvHead, float[] keys, int keyOff, int[] tokens, int tokOff, int n) {
         DciTree t = tree(layer, kvHead);
         RecentPages r = recent[spec.stream(layer, kvHead)];
+        ahead[kvHead].ready = false; // the index changes: a search done ahead no longer holds
         if (r == null) {
             t.add(keys, keyOff, tokens, tokOff, n);
         } else {
@@ -190,6 +204,95 @@ public final class IceCacheSelector implements PageSelector {
         return page == DciTree.NO_PAGE ? page : page + (r == null ? 0 : r.idCount());
     }
 
+    /**
+     * The group searches of a layer's KV heads on {@code workers} (the compute pool during decode and
+     * prefill: the searches wait on memory, one tree at a time, so two threads overlap their
+     * misses); {@link #select} then takes each head's result. A head that will reuse a selection
+     * (IceCache(r)) or whose tree fits in {@code maxPages} is skipped, as select skips it.
+     */
+    @Override
+    public void prepare(int layer, int position, float[] q, int qOff, int queryHeads, int maxPages,
+                        RangeRunner workers) {
+        if (layer < spec.firstSparseLayer() || workers.parallelism() < 2) {
+            return;
+        }
+        prepareTask.layer = layer;
+        prepareTask.position = position;
+        prepareTask.q = q;
+        prepareTask.qOff = qOff;
+        prepareTask.queryHeads = queryHeads;
+        prepareTask.maxPages = maxPages;
+        try {
+            workers.runRange(spec.shape().nKvHeads(), prepareTask);
+        } finally {
+            prepareTask.q = null;
+        }
+    }
+
+    /** {@link #prepare}'s work over the KV heads of one layer; fields are set per call. */
+    private final class PrepareTask implements RangeRunner.RangeTask {
+        int layer;
+        int position;
+        float[] q;
+        int qOff;
+        int queryHeads;
+        int maxPages;
+
+        @Override
+        public void run(int from, int to, int part) {
+            int group = spec.reuseLayers() + 1;
+            int offset = (layer - spec.firstSparseLayer()) % group;
+            for (int h = from; h < to; h++) {
+                SearchAhead a = ahead[h];
+                a.ready = false;
+                boolean reused = offset != 0 && reuseLayer[h] == layer - offset && reusePosition[h] == position;
+                if (reused || pageIdLimit(layer, h) <= maxPages) {
+                    continue;
+                }
+                a.search(tree(layer, h), layer, position, q, qOff + h * queryHeads * headDim, queryHeads, maxPages);
+            }
+        }
+    }
+
+    /** One KV head's group search done ahead of its {@link #select} call, and what it was for. */
+    private static final class SearchAhead {
+        boolean ready;
+        int layer;
+        int position;
+        float[] q;
+        int qOff;
+        int heads;
+        int maxPages;
+        int[] pages = new int[0];
+        float[] scores = new float[0];
+        int[] counts = new int[0];
+        final SearchStats stats = new SearchStats();
+
+        void search(DciTree t, int layer, int position, float[] q, int qOff, int heads, int maxPages) {
+            if (pages.length < heads * maxPages) {
+                pages = new int[heads * maxPages];
+                scores = new float[heads * maxPages];
+            }
+            if (counts.length < heads) {
+                counts = new int[heads];
+            }
+            stats.reset();
+            t.searchGroup(q, qOff, heads, maxPages, pages, scores, counts, stats);
+            this.layer = layer;
+            this.position = position;
+            this.q = q;
+            this.qOff = qOff;
+            this.heads = heads;
+            this.maxPages = maxPages;
+            this.ready = true;
+        }
+
+        boolean matches(int layer, int position, float[] q, int qOff, int heads, int maxPages) {
+            return ready && this.layer == layer && this.position == position && this.q == q && this.qOff == qOff
+                    && this.heads == heads && this.maxPages == maxPages;
+        }
+    }
+
     @Override
     public int select(int layer, int kvHead, int position, float[] q, int qOff, int queryHeads, int maxPages,
                       int[] out) {
@@ -205,12 +308,29 @@ public final class IceCacheSelector implements PageSelector {
         ensureScratch(queryHeads, stride);
         int off = r == null ? 0 : r.idCount();
         // one pass over the tree for the group; each head's list is that of its own search
-        ensureGroupScratch(queryHeads, maxPages);
-        t.searchGroup(q, qOff, queryHeads, maxPages, groupPages, groupScores, groupCounts, stats);
+        int[] foundPages;
+        float[] foundScores;
+        int[] foundCounts;
+        SearchAhead a = ahead[kvHead];
+        if (a.matches(layer, position, q, qOff, queryHeads, maxPages)) {
+            a.ready = false;
+            stats.exactDots += a.stats.exactDots;
+            stats.candidates += a.stats.candidates;
+            stats.queries += a.stats.queries;
+            foundPages = a.pages;
+            foundScores = a.scores;
+            foundCounts = a.counts;
+        } else {
+            ensureGroupScratch(queryHeads, maxPages);
+            t.searchGroup(q, qOff, queryHeads, maxPages, groupPages, groupScores, groupCounts, stats);
+            foundPages = groupPages;
+            foundScores = groupScores;
+            foundCounts = groupCounts;
+        }
         for (int h = 0; h < queryHeads; h++) {
-            int n = groupCounts[h];
-            System.arraycopy(groupPages, h * maxPages, searchPages, 0, n);
-            System.arraycopy(groupScores, h * maxPages, searchScores, 0, n);
+            int n = foundCounts[h];
+            System.arraycopy(foundPages, h * maxPages, searchPages, 0, n);
+            System.arraycopy(foundScores, h * maxPages, searchScores, 0, n);
             if (held == 0) {
                 for (int i = 0; i < n; i++) {
                     lists[h * stride + i] = searchPages[i];
@@ -435,6 +555,7 @@ public final class IceCacheSelector implements PageSelector {
     @Override
     public void restore(int layer, int kvHead, IntFunction<byte[]> cells) {
         tree(layer, kvHead); // checks the stream is sparse
+        ahead[kvHead].ready = false;
         int s = spec.stream(layer, kvHead);
         DciTree tree = DciTree.restore(headDim, params, spec.projection(), cells);
         RecentPages r = null;

@@ -1,5 +1,6 @@
 package dev.icecache.kvcache.select;
 
+import dev.icecache.kvcache.RangeRunner;
 import java.util.function.IntFunction;
 
 /**
@@ -20,6 +21,15 @@ public interface PageSelector {
      * stream's move log.
      */
     void add(int layer, int kvHead, float[] keys, int keyOff, int[] tokens, int tokOff, int n);
+
+    /**
+     * True when {@link #add} calls for different KV heads may run at once on different threads
+     * (each touches only its own stream's index and move log); false (the default) when they share
+     * state.
+     */
+    default boolean addsInParallel() {
+        return false;
+    }
 
     /** Moves logged for the stream since the last drain. */
     int pendingMoves(int layer, int kvHead);
@@ -49,6 +59,19 @@ public interface PageSelector {
      * @return the number of ids written
      */
     int select(int layer, int kvHead, int position, float[] q, int qOff, int queryHeads, int maxPages, int[] out);
+
+    /**
+     * Optionally does the costly part of the {@link #select} calls about to follow for every KV head
+     * of {@code layer} at once, spread over {@code workers}: {@code select(layer, h, position, q,
+     * qOff + h*queryHeads*headDim, queryHeads, maxPages, out)} for each head h whose stream has more
+     * than {@code maxPages} page ids. Each head's work runs whole on one thread and touches only that
+     * head's index, so every selection (and its bits) is that of the serial call; a select that does
+     * not match a prepared call does its own work. Nothing may change the index in between.
+     * The default does nothing.
+     */
+    default void prepare(int layer, int position, float[] q, int qOff, int queryHeads, int maxPages,
+                         RangeRunner workers) {
+    }
 
     /** Exact query-key (or query-digest) dot products computed so far, over all streams. */
     long exactDots();

@@ -54,8 +54,17 @@ public final class CompactKeys {
         return RankingDot.dot(q, qOff, codes, off, d) * scale;
     }
 
-    /** sum code_a[i] * code_b[i], exact. */
+    /**
+     * sum code_a[i] * code_b[i], exact: the same int on the vector and the scalar path. The parent
+     * search of tree growth runs it against every node of the level above (BENCHMARKS.md, issue 13:
+     * most of a streaming insert's time).
+     */
     static int codeDot(byte[] codes, int offA, int offB, int d) {
+        return RankingDot.VECTOR ? CodeDotVector.codeDot(codes, offA, offB, d) : scalarCodeDot(codes, offA, offB, d);
+    }
+
+    /** {@link #codeDot} as a plain loop, always available. */
+    static int scalarCodeDot(byte[] codes, int offA, int offB, int d) {
         int s = 0;
         for (int i = 0; i < d; i++) {
             s += codes[offA + i] * codes[offB + i];

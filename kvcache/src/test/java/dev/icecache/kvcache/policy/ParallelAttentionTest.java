@@ -47,6 +47,33 @@ class ParallelAttentionTest {
         }
     }
 
+    /**
+     * Past {@code DciTree.GROUP_PASS_MIN_TOKENS} the trees are searched by the group pass and grown
+     * by streaming inserts, both then on the runner's threads (the selector's prepare and the
+     * commit's parallel growth): still the serial bits.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Policy.class, names = {"ICECACHE", "ICECACHE_REUSE"})
+    void iceCacheGivesTheSameBitsOnAnyThreadCountPastTheGroupSearchThreshold(Policy policy) {
+        CacheShape shape = new CacheShape(3, 8, 2, 16, 9000); // GQA group 4, 2 KV heads, 2 sparse layers
+        int n = shape.maxTokens();
+        CacheConfig config = CacheConfig.of(policy, 128).withDenseLayers(1);
+        Supplier<KvCache> caches = () -> new PagedKvCache(shape, config,
+                new InMemoryPageStore(PageLayout.of(shape.headDim()), PageFormat.BF16),
+                new Projection(shape.headDim(), new SplittableRandom(5)));
+        int[] chunks = {2048, 512, 1, 1, 256, 1, 64, 1};
+        CacheDriver data = new CacheDriver(shape, 13, n);
+        float[][][] serial = data.newOutputs(n);
+        data.runBlocks(caches.get(), 0, n, chunks, serial);
+        float[][][] parallel = data.newOutputs(n);
+        data.runBlocks(caches.get(), 0, n, chunks, parallel, new ThreadedRangeRunner(2));
+        for (int l = 0; l < shape.nLayers(); l++) {
+            for (int p = 0; p < n; p++) {
+                assertArrayEquals(serial[l][p], parallel[l][p], policy + " layer=" + l + " position=" + p);
+            }
+        }
+    }
+
     @Test
     void aFailingWorkerReachesTheCaller() {
         FullCache cache = new FullCache(SHAPE);
