@@ -111,6 +111,21 @@ class AllocationFreeDecodeTest {
      * belongs to mixed-model JVMs, not to the decode loop this test guards.
      */
     private static void assertNoAllocation(Path model, int context, String what) throws Exception {
+        long allocated = allocatedInFreshJvm(model, context, what, 1);
+        if (allocated >= 150 * 8) {
+            // NOTE: in about 1 of 6 fresh JVMs (measured on Q8_0, 2026-12-06) C2 compiles a kernel so
+            // that its vectors are boxed, 1,536 bytes per step, and never recompiles it: a JIT outcome
+            // of that JVM, open in BENCHMARKS.md. An allocation on the decode path itself repeats in
+            // every JVM, so a second fresh JVM tells the two apart.
+            System.out.println(what + ": first measuring JVM allocated " + allocated + " bytes over 150 steps;"
+                    + " measuring again in a fresh JVM");
+            allocated = allocatedInFreshJvm(model, context, what, 2);
+        }
+        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up"
+                + " in two fresh JVMs");
+    }
+
+    private static long allocatedInFreshJvm(Path model, int context, String what, int attempt) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>();
         command.add(java);
@@ -119,14 +134,13 @@ class AllocationFreeDecodeTest {
                 .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), AllocationFreeDecodeTest.class.getName(),
                 model.toString(), String.valueOf(context)));
-        Path log = dir.resolve("alloc-" + what + ".log");
+        Path log = dir.resolve("alloc-" + what + "-" + attempt + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertTrue(process.waitFor(10, TimeUnit.MINUTES), what + ": the measuring JVM did not finish in 10 minutes");
         List<String> lines = Files.readAllLines(log);
         String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
         assertEquals(0, process.exitValue(), what + ": the measuring JVM failed: " + String.join(" | ", lines));
-        long allocated = Long.parseLong(last.replace("allocated ", "").trim());
-        assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up");
+        return Long.parseLong(last.replace("allocated ", "").trim());
     }
 
     /** The measuring JVM: {@code model context} (context 0 = the model's own); prints "allocated N". */
