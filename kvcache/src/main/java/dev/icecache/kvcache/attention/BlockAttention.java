@@ -255,7 +255,22 @@ public final class BlockAttention {
         for (float[] lane : acc) {
             java.util.Arrays.fill(lane, 0, m, 0f);
         }
-        for (int e = 0; e < headDim; e++) {
+        int e = 0;
+        // dimensions e and e + 8 (the same lane) in one pass over the rows: half the lane loads and
+        // stores, and each lane still adds its terms in increasing dimension order
+        for (; e + 16 <= headDim; e += 16) {
+            for (int l = 0; l < 8; l++) {
+                float qa = q[qOff + e + l];
+                float qb = q[qOff + e + 8 + l];
+                float[] ka = kt[e + l];
+                float[] kb = kt[e + 8 + l];
+                float[] lane = acc[l];
+                for (int r = 0; r < m; r++) {
+                    lane[r] = lane[r] + qa * ka[r] + qb * kb[r];
+                }
+            }
+        }
+        for (; e < headDim; e++) {
             float qe = q[qOff + e];
             float[] lane = acc[e & 7];
             float[] k = kt[e];
@@ -308,7 +323,26 @@ public final class BlockAttention {
             for (int r = 0; r < m; r++) {
                 float[] wr = w[r];
                 int vo = (i0 + r) * headDim;
-                for (int d = 0; d < headDim; d++) {
+                int d = 0;
+                // four dimensions per pass over the queries: one load of the weights for four sums
+                for (; d + 4 <= headDim; d += 4) {
+                    float x0 = values[vo + d];
+                    float x1 = values[vo + d + 1];
+                    float x2 = values[vo + d + 2];
+                    float x3 = values[vo + d + 3];
+                    float[] l0 = acc[d];
+                    float[] l1 = acc[d + 1];
+                    float[] l2 = acc[d + 2];
+                    float[] l3 = acc[d + 3];
+                    for (int j = 0; j < count; j++) {
+                        float wj = wr[j];
+                        l0[j] += wj * x0;
+                        l1[j] += wj * x1;
+                        l2[j] += wj * x2;
+                        l3[j] += wj * x3;
+                    }
+                }
+                for (; d < headDim; d++) {
                     float x = values[vo + d];
                     float[] lane = acc[d];
                     for (int j = 0; j < count; j++) {
