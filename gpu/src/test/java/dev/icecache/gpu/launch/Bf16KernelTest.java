@@ -6,14 +6,14 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-import dev.icecache.kvcache.attention.Bf16Attention;
+import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.page.PageFormat;
 import dev.icecache.kvcache.page.PageLayout;
 
 /**
  * The BF16 kernels' arithmetic: the device's narrowing equals {@link PageFormat#narrow} bit for bit
  * (specials included), and paged_attention_prefill_bf16 over a BF16 pool gives
- * {@link Bf16Attention}'s result over the same rows.
+ * {@link HeadAttention}'s result over the same rows widened to float (widening is exact).
  */
 class Bf16KernelTest {
 
@@ -37,7 +37,7 @@ class Bf16KernelTest {
     }
 
     @Test
-    void shouldAttendOverABf16PoolAsBf16AttentionDoes() {
+    void shouldAttendOverABf16PoolAsHeadAttentionOverTheWidenedRows() {
         for (long seed = 1; seed <= 10; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
             int headDim = 8 * (1 + rnd.nextInt(16));
@@ -75,8 +75,22 @@ class Bf16KernelTest {
             }
             float[] expected = new float[2 * headDim];
             float[] att = new float[n];
-            Bf16Attention.attend(q, 0, keys, values, n, headDim, att, expected, 0);
-            Bf16Attention.attend(q, headDim, keys, values, n, headDim, att, expected, headDim);
+            float[] wideKeys = new float[keys.length];
+            float[] wideValues = new float[values.length];
+            for (int i = 0; i < keys.length; i++) {
+                wideKeys[i] = PageFormat.widen(keys[i]);
+                wideValues[i] = PageFormat.widen(values[i]);
+            }
+            float[][] kr = new float[n][];
+            float[][] vr = new float[n][];
+            int[] off = new int[n];
+            for (int i = 0; i < n; i++) {
+                kr[i] = wideKeys;
+                vr[i] = wideValues;
+                off[i] = i * headDim;
+            }
+            HeadAttention.attend(q, 0, kr, off, vr, off, n, headDim, att, expected, 0);
+            HeadAttention.attend(q, headDim, kr, off, vr, off, n, headDim, att, expected, headDim);
             float[] got = new float[2 * headDim];
             KernelEmulator.prefillAttention(new PrefillAttentionLaunch(launch, 1), table,
                     i -> KernelEmulator.bf16Widen(pool[(int) i]), q, n - 1, got);

@@ -63,37 +63,6 @@ class BlockAttentionTest {
     }
 
     @Test
-    void bf16AttentionGivesTheBitsOfHeadAttentionOverTheWidenedRows() {
-        int headDim = 64;
-        int n = 150;
-        SplittableRandom rnd = new SplittableRandom(9);
-        float[] q = gaussian(rnd, headDim, 3f);
-        short[] kb = new short[n * headDim];
-        short[] vb = new short[n * headDim];
-        float[] k = new float[n * headDim];
-        float[] v = new float[n * headDim];
-        for (int i = 0; i < kb.length; i++) {
-            kb[i] = dev.icecache.kvcache.page.PageFormat.narrow((float) rnd.nextGaussian());
-            vb[i] = dev.icecache.kvcache.page.PageFormat.narrow((float) rnd.nextGaussian());
-            k[i] = dev.icecache.kvcache.page.PageFormat.widen(kb[i]);
-            v[i] = dev.icecache.kvcache.page.PageFormat.widen(vb[i]);
-        }
-        float[][] kr = new float[n][];
-        float[][] vr = new float[n][];
-        int[] off = new int[n];
-        for (int i = 0; i < n; i++) {
-            kr[i] = k;
-            vr[i] = v;
-            off[i] = i * headDim;
-        }
-        float[] want = new float[headDim];
-        HeadAttention.attend(q, 0, kr, off, vr, off, n, headDim, new float[n], want, 0);
-        float[] got = new float[headDim];
-        Bf16Attention.attend(q, 0, kb, vb, n, headDim, new float[n], got, 0);
-        assertArrayEquals(want, got);
-    }
-
-    @Test
     void shouldRejectAQueryWithoutRows() {
         float[] rows = new float[8];
         assertEquals("limit[1]=0 must be >= 1", assertThrows(IllegalArgumentException.class,
