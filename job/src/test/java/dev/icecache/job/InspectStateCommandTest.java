@@ -139,6 +139,9 @@ class InspectStateCommandTest {
         assertEquals(store.rows(), doc.get("page_rows").asLong(), "K/V rows in state");
         assertEquals(9L * store.validRows.size() + 4L * headDim * store.rows(), doc.get("page_bytes").asLong(),
                 "page bytes: 2 ints + a format byte + K and V in BF16 (2 bytes a value) per row");
+        long patches = doc.get("patches").asLong();
+        assertTrue(patches <= doc.get("pages").asLong(), "at most one patch per page");
+        assertTrue(doc.get("patch_bytes").asLong() >= 17L * patches, "a patch: 2 ints + a page of its rows");
         assertEquals(snapshot.header().length, doc.get("header_bytes").asLong(), "cache header bytes");
         assertEquals(cellKeys.size(), doc.get("cells").asLong(), "index cells in state");
         assertEquals(cellBytes, doc.get("cell_bytes").asLong(), "index cell bytes");

@@ -11,8 +11,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.icecache.model.synthetic.RandomModels;
+import dev.icecache.operators.document.DocumentChunk;
+import dev.icecache.operators.document.TextChunker;
 import dev.icecache.model.tensor.GgmlType;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
@@ -28,7 +33,8 @@ import org.apache.flink.streaming.util.TestStreamEnvironment;
  * <pre>
  *   writes DOC_CHARS                 one document: keyed-state bytes per prefill chunk and per
  *                                    16-token decode slice, and the checkpoints' sizes
- *   budget DOCS DOC_CHARS BUDGET     DOCS documents cut from the books in BOOKS_DIR, concurrently,
+ *   budget DOCS DOC_CHARS BUDGET     DOCS documents cut from the books in BOOKS_DIR, concurrently
+ *                                    (their chunks interleaved),
  *                                    under icecache.memory.budget=BUDGET: finished, equal to the
  *                                    engine alone, peak RSS, restores' share of the decoder's time
  * </pre>
@@ -41,8 +47,11 @@ public final class MemoryJobBenchmark {
     static final RandomModels.Shape SHAPE = new RandomModels.Shape(512, 64, 16, 8, 8, 512, 65536);
     static final String PROMPT = "{document}\n\nSummary:";
     static final int MAX_TOKENS = 64;
+    /** Characters per chunk (about 1,700 tokens of this model's 512-token vocabulary). */
+    static final int CHUNK_CHARS = 2048;
 
     private static final Pattern FINISHED = Pattern.compile("document (\\S+) finished: tokens_in=(\\d+).*"
+            + "state_bytes_whole_pages_per_chunk=(\\d+) state_bytes_whole_pages_per_slice=(\\d+).*"
             + "state_bytes_per_chunk=(\\d+) \\((\\d+) chunks\\) state_bytes_per_slice=(\\d+) \\((\\d+) slices\\)"
             + " seconds=([0-9.E-]+)");
     private static final Pattern RESTORED = Pattern.compile(
@@ -117,8 +126,9 @@ public final class MemoryJobBenchmark {
                 if (m.find()) {
                     System.out.println(line);
                     System.out.printf("state writes: tokens_in=%s bytes/chunk=%s over %s chunks, bytes/slice=%s over"
-                                    + " %s slices, decoder %.1f s%n", m.group(2), m.group(3), m.group(4), m.group(5),
-                            m.group(6), Double.parseDouble(m.group(7)));
+                                    + " %s slices, decoder %.1f s; with whole pages instead of patches: bytes/chunk=%s,"
+                                    + " bytes/slice=%s%n", m.group(2), m.group(5), m.group(6), m.group(7),
+                            m.group(8), Double.parseDouble(m.group(9)), m.group(3), m.group(4));
                 }
             }
             List<AbstractCheckpointStats> cps = new ArrayList<>();
@@ -144,6 +154,7 @@ public final class MemoryJobBenchmark {
         Path run = work.resolve("budget-" + System.nanoTime());
         Configuration config = config(model, run.resolve("cp"), "10 s");
         config.setString("icecache.memory.budget", budget);
+        config.setString("icecache.chunk.chars", Integer.toString(CHUNK_CHARS));
         long start = System.nanoTime();
         double decoderSeconds = 0;
         double restoreMs = 0;
@@ -151,14 +162,14 @@ public final class MemoryJobBenchmark {
         int finished = 0;
         long tokens = 0;
         try (DecoderLog log = DecoderLog.attach()) {
-            new SummarizeJob(SummarizeJob.fileSource(in, 4096), SummarizeJob.fileSink(run.resolve("out")), config)
+            new SummarizeJob(interleaved(in, CHUNK_CHARS), SummarizeJob.fileSink(run.resolve("out")), config)
                     .execute();
             for (String line : log.lines) {
                 Matcher m = FINISHED.matcher(line);
                 if (m.find()) {
                     finished++;
                     tokens += Long.parseLong(m.group(2));
-                    decoderSeconds += Double.parseDouble(m.group(7));
+                    decoderSeconds += Double.parseDouble(m.group(9));
                 }
                 Matcher r = RESTORED.matcher(line);
                 if (r.find()) {
@@ -188,6 +199,52 @@ public final class MemoryJobBenchmark {
             }
         }
         System.out.printf("output equal to the engine alone: %d of %d compared%n", equal, compared);
+    }
+
+    /**
+     * The documents under {@code in} as chunks of at most {@code chunkChars}, interleaved one chunk
+     * of each document in turn (as {@code icecache produce} writes a Kafka topic), so that every
+     * document is open at once: what a file source, which reads one file after another, does not do.
+     */
+    static DataGeneratorSource<DocumentChunk> interleaved(Path in, int chunkChars) throws Exception {
+        List<List<DocumentChunk>> docs = new ArrayList<>();
+        try (var files = Files.list(in)) {
+            for (Path f : files.sorted().toList()) {
+                List<DocumentChunk> chunks = new ArrayList<>();
+                try (var reader = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                    TextChunker chunker = new TextChunker(reader, f.getFileName().toString(), chunkChars);
+                    for (DocumentChunk c = chunker.next(); c != null; c = chunker.next()) {
+                        chunks.add(c);
+                    }
+                }
+                docs.add(chunks);
+            }
+        }
+        List<String> ids = new ArrayList<>();
+        List<Integer> seqs = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        List<Boolean> lasts = new ArrayList<>();
+        for (int round = 0; ids.size() < docs.stream().mapToInt(List::size).sum(); round++) {
+            for (List<DocumentChunk> chunks : docs) {
+                if (round < chunks.size()) {
+                    DocumentChunk c = chunks.get(round);
+                    ids.add(c.docId());
+                    seqs.add(c.seq());
+                    texts.add(c.text());
+                    lasts.add(c.last());
+                }
+            }
+        }
+        String[] id = ids.toArray(String[]::new);
+        int[] seq = seqs.stream().mapToInt(Integer::intValue).toArray();
+        String[] text = texts.toArray(String[]::new);
+        boolean[] last = new boolean[lasts.size()];
+        for (int i = 0; i < last.length; i++) {
+            last[i] = lasts.get(i);
+        }
+        GeneratorFunction<Long, DocumentChunk> chunk = i -> new DocumentChunk(id[i.intValue()], seq[i.intValue()],
+                text[i.intValue()], last[i.intValue()]);
+        return new DataGeneratorSource<>(chunk, id.length, TypeInformation.of(DocumentChunk.class));
     }
 
     /** VmHWM of this process, KiB (0 where /proc is missing). */

@@ -7,6 +7,8 @@ import dev.icecache.operators.decode.DocumentProgress;
 import dev.icecache.operators.decode.IceCacheDecoder;
 import dev.icecache.operators.decode.SegmentProgress;
 import dev.icecache.operators.decode.StoredDocument;
+import dev.icecache.operators.state.PagePatch;
+import dev.icecache.operators.state.PagePatchSerializer;
 import dev.icecache.operators.state.PageSerializer;
 import dev.icecache.operators.state.StoredPage;
 
@@ -34,6 +36,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
 
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
+    private transient MapState<Long, PagePatch> patches;
     private transient MapState<Long, byte[]> cells;
     private transient ValueState<SegmentProgress> segments;
 
@@ -43,6 +46,8 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
                 TypeInformation.of(StoredDocument.class)));
         pages = getRuntimeContext().getMapState(new MapStateDescriptor<>(IceCacheDecoder.PAGES_STATE,
                 LongSerializer.INSTANCE, PageSerializer.INSTANCE));
+        patches = getRuntimeContext().getMapState(new MapStateDescriptor<>(IceCacheDecoder.PATCHES_STATE,
+                LongSerializer.INSTANCE, PagePatchSerializer.INSTANCE));
         cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(IceCacheDecoder.CELLS_STATE,
                 LongSerializer.INSTANCE, BytePrimitiveArraySerializer.INSTANCE));
         segments = getRuntimeContext().getState(new ValueStateDescriptor<>(IceCacheDecoder.SEGMENTS_STATE,
@@ -58,6 +63,20 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
             pageCount++;
             pageBytes += PAGE_PREFIX_BYTES + (long) page.rows().length * page.format().bytesPerFloat();
             pageRows += page.validRows();
+        }
+        long patchCount = 0;
+        long patchBytes = 0;
+        for (Map.Entry<Long, PagePatch> e : patches.entries()) {
+            // the page as read has the patch's row count
+            PagePatch patch = e.getValue();
+            StoredPage page = pages.get(e.getKey());
+            int hd = patch.rows().headDim();
+            int grown = patch.validRows() - (page == null ? 0 : page.validRows());
+            patchCount++;
+            patchBytes += 2 * Integer.BYTES + PAGE_PREFIX_BYTES
+                    + (long) patch.rows().rows().length * patch.rows().format().bytesPerFloat();
+            pageBytes += 2L * grown * hd * patch.rows().format().bytesPerFloat();
+            pageRows += grown;
         }
         long cellCount = 0;
         long cellBytes = 0;
@@ -79,7 +98,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
         }
         StoredDocument stored = documents.value();
         if (stored == null) {
-            out.collect(new DocumentState(docId, "unknown", 0, 0, 0, 0, 0, 0, pageCount, pageBytes, pageRows, 0,
+            out.collect(new DocumentState(docId, "unknown", 0, 0, 0, 0, 0, 0, pageCount, pageBytes, pageRows, patchCount, patchBytes, 0,
                     cellCount, cellBytes, trees, nodes, levels, ""));
             return;
         }
@@ -88,7 +107,7 @@ final class DecoderStateReader extends KeyedStateReaderFunction<String, Document
         String phase = p.rejected() ? "rejected" : p.finished() ? "done" : p.decoding() ? "decode" : "prefill";
         out.collect(new DocumentState(docId, phase, p.cacheLength(), p.promptTokens(), p.heldTokens().length,
                 p.generated(), stored.pieceSeq(), stored.pageCount(), pageCount, pageBytes, pageRows,
-                stored.cacheHeader() == null ? 0 : stored.cacheHeader().length, cellCount, cellBytes, trees, nodes,
+                patchCount, patchBytes, stored.cacheHeader() == null ? 0 : stored.cacheHeader().length, cellCount, cellBytes, trees, nodes,
                 levels, segment == null ? "" : segment.describe()));
     }
 }

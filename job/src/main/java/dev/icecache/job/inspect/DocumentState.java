@@ -15,8 +15,11 @@ package dev.icecache.job.inspect;
  * @param pieces text pieces emitted so far
  * @param recordedPages the page count the document value records
  * @param pages entries in the page map state
- * @param pageBytes serialized bytes of those pages
+ * @param pageBytes serialized bytes of those pages as the cache reads them: each whole, its patch
+ *                  (rows changed since it was stored whole) applied
  * @param pageRows K/V rows in those pages, summed over layers and KV heads
+ * @param patches entries in the page-patch map state (pages stored with a patch beside them)
+ * @param patchBytes serialized bytes of those patches (what they add to the pages' whole blocks)
  * @param headerBytes bytes of the cache header in the document value (0 for the FULL policy)
  * @param cells entries in the index-cell map state
  * @param cellBytes bytes of those cells
@@ -28,6 +31,7 @@ package dev.icecache.job.inspect;
  */
 public record DocumentState(String docId, String phase, long position, long promptTokens, long heldTokens,
                             long generated, long pieces, long recordedPages, long pages, long pageBytes, long pageRows,
+                            long patches, long patchBytes,
                             long headerBytes, long cells, long cellBytes, long trees, long nodes,
                             long[] nodesPerLevel, String segment) implements java.io.Serializable {
 
@@ -41,8 +45,8 @@ public record DocumentState(String docId, String phase, long position, long prom
         return 0;
     }
 
-    /** Bytes of pages, cells and cache header together. */
+    /** Bytes of pages, their patches, cells and cache header together. */
     public long totalBytes() {
-        return pageBytes + cellBytes + headerBytes;
+        return pageBytes + patchBytes + cellBytes + headerBytes;
     }
 }

@@ -103,8 +103,9 @@ public final class InspectStateCommand implements Callable<Integer> {
             printRow(out, row, c.total(), segments);
         }
         DocumentState t = c.total();
-        out.printf(Locale.ROOT, "bytes:     %,d in all (pages %,d, index cells %,d, cache headers %,d)%n",
-                t.totalBytes(), t.pageBytes(), t.cellBytes(), t.headerBytes());
+        out.printf(Locale.ROOT, "bytes:     %,d in all (pages %,d, page patches %,d in %,d, index cells %,d, cache"
+                + " headers %,d)%n", t.totalBytes(), t.pageBytes(), t.patchBytes(), t.patches(), t.cellBytes(),
+                t.headerBytes());
         for (DocumentState d : c.documents()) {
             if (d.recordedPages() != d.pages() && !"unknown".equals(d.phase())) {
                 out.printf(Locale.ROOT, "warning:   %s records %d pages but its page state holds %d%n", d.docId(),
@@ -179,6 +180,8 @@ public final class InspectStateCommand implements Callable<Integer> {
         n.put("recorded_pages", d.recordedPages());
         n.put("page_bytes", d.pageBytes());
         n.put("page_rows", d.pageRows());
+        n.put("patches", d.patches());
+        n.put("patch_bytes", d.patchBytes());
         n.put("header_bytes", d.headerBytes());
         n.put("cells", d.cells());
         n.put("cell_bytes", d.cellBytes());

@@ -138,7 +138,7 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
     public DocumentState total() {
         long[] levels = new long[TreeCells.MAX_LEVELS];
         long promptTokens = 0, pages = 0, pageBytes = 0, pageRows = 0, cells = 0, cellBytes = 0, trees = 0, nodes = 0;
-        long position = 0, held = 0, generated = 0, pieces = 0, recorded = 0, header = 0;
+        long position = 0, held = 0, generated = 0, pieces = 0, recorded = 0, header = 0, patches = 0, patchBytes = 0;
         for (DocumentState d : documents) {
             position += d.position();
             promptTokens += d.promptTokens();
@@ -149,6 +149,8 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
             pages += d.pages();
             pageBytes += d.pageBytes();
             pageRows += d.pageRows();
+            patches += d.patches();
+            patchBytes += d.patchBytes();
             header += d.headerBytes();
             cells += d.cells();
             cellBytes += d.cellBytes();
@@ -159,6 +161,6 @@ public record StateContents(Path dir, long checkpointId, String uid, List<Docume
             }
         }
         return new DocumentState("total", "", position, promptTokens, held, generated, pieces, recorded, pages,
-                pageBytes, pageRows, header, cells, cellBytes, trees, nodes, levels, "");
+                pageBytes, pageRows, patches, patchBytes, header, cells, cellBytes, trees, nodes, levels, "");
     }
 }

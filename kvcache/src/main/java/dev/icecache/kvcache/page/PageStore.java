@@ -43,6 +43,21 @@ public interface PageStore extends AutoCloseable {
      */
     void write(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows);
 
+    /**
+     * Stores the block as {@link #write} does, and says which rows changed: bit {@code r} of
+     * {@code changedRows} is set when row {@code r} differs from the block last written under
+     * this key or read from it (every row at or past that block's valid-row count counts as
+     * changed and must be set; rows from 64 on are always taken as changed). A store may then
+     * keep only those rows (a patch over the block it holds) instead of the whole block; a
+     * later {@link #read} returns the same block either way. The default writes the whole block.
+     *
+     * <p>The caller guarantees the mask: a row left out that did change is lost.
+     */
+    default void writeRows(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows,
+                           long changedRows) {
+        write(layer, kvHead, pageId, src, srcOff, validRows);
+    }
+
     /** Removes a page; returns true when it was stored. */
     boolean delete(int layer, int kvHead, int pageId);
 

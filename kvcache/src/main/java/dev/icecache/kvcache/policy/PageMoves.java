@@ -20,8 +20,10 @@ import java.util.Arrays;
  *           rows; else: from its source page as stored before the batch); remember its last
  *           (toPage, toSlot); load every touched page's stored block into scratch
  *   pass 2  write each captured row at its final (page, slot) in scratch
- *   pass 3  write back each touched page with the selector's valid-row count (delete when 0);
- *           a resident copy is unassigned in the pool so the next plan fetches it again
+ *   pass 3  write back each touched page with the selector's valid-row count (delete when 0),
+ *           naming the rows that changed (the slots captured rows landed in, and rows past the
+ *           stored count) so a store can keep a patch instead of the whole page; a resident copy
+ *           is unassigned in the pool so the next plan fetches it again
  * </pre>
  */
 final class PageMoves {
@@ -40,6 +42,8 @@ final class PageMoves {
     private int[] finalSlot = new int[64];     // [capture]
     private float[] scratch = new float[0];   // [scratch block][floatsPerPage]
     private int[] scratchPage = new int[16];   // [scratch block] page id
+    private int[] storedRows = new int[16];    // [scratch block] valid rows as stored before the batch, -1 absent
+    private long[] changedRows = new long[16]; // [scratch block] bit r: row r gets a captured row
 
     PageMoves(PageLayout layout) {
         this.layout = layout;
@@ -88,7 +92,11 @@ final class PageMoves {
             blocks = load(toPage[i], blocks, layer, kvHead, store);
         }
         for (int c = 0; c < captures; c++) {
-            int at = layout.blockOffset(scratchOf.get(finalPage[c]));
+            int block = scratchOf.get(finalPage[c]);
+            int at = layout.blockOffset(block);
+            if (finalSlot[c] < Long.SIZE) {
+                changedRows[block] |= 1L << finalSlot[c];
+            }
             System.arraycopy(captured, 2 * c * headDim, scratch, at + layout.keyOffset(finalSlot[c]), headDim);
             System.arraycopy(captured, (2 * c + 1) * headDim, scratch, at + layout.valueOffset(finalSlot[c]), headDim);
         }
@@ -97,8 +105,11 @@ final class PageMoves {
             int rows = selector.pageSize(layer, kvHead, page);
             if (rows == 0) {
                 store.delete(layer, kvHead, page);
-            } else {
+            } else if (storedRows[b] == PageStore.ABSENT) {
                 store.write(layer, kvHead, page, scratch, layout.blockOffset(b), rows);
+            } else {
+                store.writeRows(layer, kvHead, page, scratch, layout.blockOffset(b), rows,
+                        changedRows[b] | rowsFrom(storedRows[b]));
             }
             int slot = pool.slotOf(PageKey.of(layer, kvHead, page));
             if (slot != PagePool.NOT_RESIDENT) {
@@ -128,18 +139,28 @@ final class PageMoves {
         }
         if (scratchPage.length == blocks) {
             scratchPage = Arrays.copyOf(scratchPage, blocks * 2);
+            storedRows = Arrays.copyOf(storedRows, blocks * 2);
+            changedRows = Arrays.copyOf(changedRows, blocks * 2);
         }
         int need = layout.floatsFor(blocks + 1);
         if (scratch.length < need) {
             scratch = Arrays.copyOf(scratch, Math.max(need, scratch.length * 2));
         }
         int at = layout.blockOffset(blocks);
-        if (store.read(layer, kvHead, page, scratch, at) == PageStore.ABSENT) {
+        int stored = store.read(layer, kvHead, page, scratch, at);
+        if (stored == PageStore.ABSENT) {
             Arrays.fill(scratch, at, at + layout.floatsPerPage(), 0f);
         }
         scratchOf.put(page, blocks);
         scratchPage[blocks] = page;
+        storedRows[blocks] = stored;
+        changedRows[blocks] = 0;
         return blocks + 1;
+    }
+
+    /** The rows from {@code n} on, as a changed-row mask (rows past a stored page's count). */
+    private static long rowsFrom(int n) {
+        return n >= Long.SIZE ? 0 : -1L << n;
     }
 
     private void ensureMoves(int m) {

@@ -35,6 +35,7 @@ class PagedKvCacheStateWritesTest {
         int writes;
         int unchangedWrites;   // page writes whose rows equal what the store already held
         long changedRows;      // rows that differ from (or extend) the stored page
+        long maskedRows;       // rows writeRows was told changed
         private final float[] old = new float[PageLayout.of(SHAPE.headDim()).floatsPerPage()];
 
         @Override
@@ -77,6 +78,29 @@ class PagedKvCacheStateWritesTest {
             pages.write(layer, kvHead, pageId, src, srcOff, validRows);
         }
 
+        /** Checks the caller's promise: every row outside the mask equals the stored row. */
+        @Override
+        public void writeRows(int layer, int kvHead, int pageId, float[] src, int srcOff, int validRows,
+                              long changedRows) {
+            PageLayout l = pages.layout();
+            int stored = pages.read(layer, kvHead, pageId, old, 0);
+            int d = l.headDim();
+            for (int r = 0; r < validRows; r++) {
+                if (r < Long.SIZE && (changedRows & (1L << r)) == 0) {
+                    assertTrue(r < stored, "row " + r + " of page " + pageId + " is past the stored " + stored
+                            + " rows but not marked changed");
+                    int k = l.keyOffset(r);
+                    int v = l.valueOffset(r);
+                    assertTrue(java.util.Arrays.equals(old, k, k + d, src, srcOff + k, srcOff + k + d)
+                            && java.util.Arrays.equals(old, v, v + d, src, srcOff + v, srcOff + v + d),
+                            "row " + r + " of page " + pageId + " changed but is not marked");
+                } else if (r < Long.SIZE) {
+                    maskedRows++;
+                }
+            }
+            write(layer, kvHead, pageId, src, srcOff, validRows);
+        }
+
         @Override
         public boolean delete(int layer, int kvHead, int pageId) {
             return pages.delete(layer, kvHead, pageId);
@@ -115,11 +139,13 @@ class PagedKvCacheStateWritesTest {
             store.writes = 0;
             store.unchangedWrites = 0;
             store.changedRows = 0;
+            store.maskedRows = 0;
             data.run(cache, at, at + 16, new int[] {1}, out);
             cache.snapshot();
             assertEquals(0, store.unchangedWrites, "slice " + i + ": " + store.writes + " page writes, "
                     + store.unchangedWrites + " of them unchanged");
             assertTrue(store.changedRows >= 16L * sparseStreams, "slice " + i + " changed " + store.changedRows);
+            assertTrue(store.maskedRows > 0, "slice " + i + ": the tree's moves name the rows they change");
             // per sparse stream: one window page, and per inserted token its leaf plus at most
             // RIPPLE_LEAVES rippled leaves (a split writes 2 pages); dense layers: 1-2 pages each
             long most = sparseStreams * (1 + 16L * (1 + 8)) + 2L * CONFIG.denseLayers() * SHAPE.nKvHeads();

@@ -12,6 +12,8 @@ import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.output.DocumentStats;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.state.MapStatePageStore;
+import dev.icecache.operators.state.PagePatch;
+import dev.icecache.operators.state.PagePatchSerializer;
 import dev.icecache.operators.state.PageSerializer;
 import dev.icecache.operators.state.DocumentCache;
 import dev.icecache.operators.state.StoredPage;
@@ -74,6 +76,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     public static final String PAGES_STATE = "icecache-pages";
     /** Name of the per-document index cell map state. */
     public static final String CELLS_STATE = "icecache-cells";
+    /** Per document: the rows of pages changed since each was stored whole ({@link PagePatch}). */
+    public static final String PATCHES_STATE = "icecache-page-patches";
     /** Name of the per-document rolling-summary progress (written only when rolling summaries are on). */
     public static final String ROLLING_STATE = "icecache-rolling";
     /** Name of the per-document list of token chunks that arrived during a rolling summary. */
@@ -93,6 +97,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     private transient TextAssembler text;
     private transient ValueState<StoredDocument> documents;
     private transient MapState<Long, StoredPage> pages;
+    private transient MapState<Long, PagePatch> patches;
     private transient MapState<Long, byte[]> cells;
     private transient ValueState<RollingProgress> rolling;
     private transient ListState<TokenChunk> waitingChunks;
@@ -132,6 +137,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 new ValueStateDescriptor<>(DOCUMENT_STATE, TypeInformation.of(StoredDocument.class)));
         pages = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>(PAGES_STATE, LongSerializer.INSTANCE, PageSerializer.INSTANCE));
+        patches = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>(PATCHES_STATE, LongSerializer.INSTANCE, PagePatchSerializer.INSTANCE));
         cells = getRuntimeContext().getMapState(new MapStateDescriptor<>(CELLS_STATE, LongSerializer.INSTANCE,
                 BytePrimitiveArraySerializer.INSTANCE));
         rolling = getRuntimeContext().getState(
@@ -245,6 +252,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             // now; later chunks are only counted
             live.remove(docId);
             pages.clear();
+            patches.clear();
             cells.clear();
             rolling.clear();
             segmentState.clear();
@@ -399,6 +407,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         live.remove(docId);
         documents.clear();
         pages.clear();
+        patches.clear();
         cells.clear();
         rolling.clear();
         waitingChunks.clear();
@@ -421,8 +430,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         live.remove(docId);
         doc.release();
         pages.clear();
+        patches.clear();
         cells.clear();
-        MapStatePageStore store = new MapStatePageStore(pages, PageLayout.of(model.config().headDim()),
+        MapStatePageStore store = new MapStatePageStore(pages, patches, PageLayout.of(model.config().headDim()),
                 settings.pageFormat(), 0);
         DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
         DocumentSession session = DocumentSession.startSegment(model, compute.pass(), cache.kvCache(),
@@ -511,7 +521,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         live.makeRoom(live.estimate(stored == null ? 0 : stored.progress().cacheLength()), 1, preempt,
                 null);
         if (stored == null) {
-            MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), 0);
+            MapStatePageStore store = new MapStatePageStore(pages, patches, layout, settings.pageFormat(), 0);
             DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
             doc = new LiveDocument(DocumentSession.start(model, compute.pass(), cache.kvCache(), settings.generation(),
                     prompt, docId), cache,
@@ -520,7 +530,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     cacheConfig.budgetTokens());
         } else {
             long restoreStart = System.nanoTime();
-            MapStatePageStore store = new MapStatePageStore(pages, layout, settings.pageFormat(), stored.pageCount());
+            MapStatePageStore store = new MapStatePageStore(pages, patches, layout, settings.pageFormat(), stored.pageCount());
             DocumentProgress p = stored.progress();
             DocumentCache cache = DocumentCache.restore(model.cacheShape(), cacheConfig, store, projection,
                     p.cacheLength(), stored.cacheHeader(), cells);
@@ -548,7 +558,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));
         // the document value: its header plus about 64 bytes of progress fields and key
-        stateBytesWritten.inc(doc.writes.record(slice, doc.store.bytesWritten(),
+        stateBytesWritten.inc(doc.writes.record(slice, doc.store.bytesWritten(), doc.store.wholePageBytesWritten(),
                 doc.cache.cellBytesWritten(), header.length + 64L));
         live.refresh(doc, System.nanoTime() - start, doc.session.progress().cacheLength());
         doc.lastUsedNanos = System.nanoTime();

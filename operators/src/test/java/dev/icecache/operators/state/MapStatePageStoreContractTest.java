@@ -5,11 +5,27 @@ import dev.icecache.kvcache.page.PageLayout;
 import dev.icecache.kvcache.page.PageStore;
 import dev.icecache.kvcache.page.PageStoreContract;
 
-/** kvcache's PageStore contract on the keyed-state store (over a heap map state). */
+/**
+ * kvcache's PageStore contract on the keyed-state store (over heap map states), with page patches;
+ * reopening flushes and opens a new store over the same states, as a restore does.
+ */
 class MapStatePageStoreContractTest extends PageStoreContract {
+
+    private HeapMapState<Long, StoredPage> pages;
+    private HeapMapState<Long, PagePatch> patches;
 
     @Override
     protected PageStore newStore(PageLayout layout, PageFormat format) {
-        return new MapStatePageStore(new HeapMapState<>(), layout, format, 0);
+        pages = new HeapMapState<>();
+        patches = new HeapMapState<>();
+        return new MapStatePageStore(pages, patches, layout, format, 0);
+    }
+
+    @Override
+    protected PageStore reopen(PageStore s) {
+        MapStatePageStore store = (MapStatePageStore) s;
+        store.flush();
+        store.close();
+        return new MapStatePageStore(pages, patches, store.layout(), store.format(), store.pageCount());
     }
 }

@@ -89,6 +89,106 @@ class MapStatePageStoreTest {
         assertEquals(1, reopened.pageCount());
     }
 
+    /**
+     * A page whose rows change a few at a time is kept as its whole block plus one patch of the
+     * rows changed since: a patch is put instead of the page while those rows are at most a
+     * quarter of it; past that the page is put whole and the patch removed. Bytes written follow.
+     */
+    @Test
+    void shouldKeepChangedRowsAsAPatchUntilAQuarterOfThePageChanged() {
+        HeapMapState<Long, StoredPage> pages = new HeapMapState<>();
+        HeapMapState<Long, PagePatch> patches = new HeapMapState<>();
+        MapStatePageStore store = new MapStatePageStore(pages, patches, LAYOUT, PageFormat.BF16, 0);
+        SplittableRandom rnd = new SplittableRandom(8);
+        float[] block = randomBlock(rnd);
+        store.writeRows(0, 1, 5, block, 0, 14, -1L); // a new page is stored whole
+        store.flush();
+        assertEquals(1, pages.puts);
+        long whole = store.bytesWritten();
+
+        float[] dst = new float[LAYOUT.floatsPerPage()];
+        int[][] steps = {{3}, {3, 9}, {14}, {0}}; // rows changed by each write; 14 grows the page to 15
+        int[] valid = {14, 14, 15, 15};
+        for (int i = 0; i < steps.length; i++) {
+            long changed = i == 2 ? -1L << 14 : 0;
+            for (int r : steps[i]) {
+                changed |= 1L << r;
+                block[LAYOUT.keyOffset(r)] = (float) rnd.nextGaussian();
+                block[LAYOUT.valueOffset(r) + 7] = (float) rnd.nextGaussian();
+            }
+            long before = store.bytesWritten();
+            store.writeRows(0, 1, 5, block, 0, valid[i], changed);
+            store.flush();
+            assertEquals(valid[i], store.read(0, 1, 5, dst, 0));
+            assertArrayEquals(expectedBf16(block, valid[i]), dst, "after write " + i);
+            if (i < 3) { // rows {3}, {3, 9}, {3, 9, 14}: a patch each time
+                assertEquals(1, pages.puts, "write " + i + " kept the page");
+                assertEquals(i + 1, patches.puts);
+                assertTrue(store.bytesWritten() - before < whole / 3, "write " + i + " put "
+                        + (store.bytesWritten() - before) + " bytes, the page is " + whole);
+            } else { // {0, 3, 9, 14} is still a quarter; one more row folds it
+                assertEquals(1, pages.puts);
+                assertEquals(4, patches.puts);
+            }
+        }
+        block[LAYOUT.keyOffset(1)] = 5f;
+        store.writeRows(0, 1, 5, block, 0, 15, 1L << 1);
+        store.flush();
+        assertEquals(2, pages.puts, "five changed rows: the page is written whole");
+        assertTrue(patches.isEmpty(), "and its patch removed");
+
+        // a restored store finds the patch and keeps adding to it
+        block[LAYOUT.keyOffset(2)] = 6f;
+        store.writeRows(0, 1, 5, block, 0, 15, 1L << 2);
+        store.flush();
+        MapStatePageStore restored = new MapStatePageStore(pages, patches, LAYOUT, PageFormat.BF16, 1);
+        assertEquals(15, restored.read(0, 1, 5, dst, 0));
+        assertArrayEquals(expectedBf16(block, 15), dst);
+        block[LAYOUT.valueOffset(4)] = 7f;
+        restored.writeRows(0, 1, 5, block, 0, 12, 1L << 4); // shrinks to 12 rows
+        restored.flush();
+        assertEquals(2, pages.puts);
+        assertEquals(1 << 2 | 1 << 4, patches.get(dev.icecache.kvcache.page.PageKey.of(0, 1, 5)).slots());
+        MapStatePageStore again = new MapStatePageStore(pages, patches, LAYOUT, PageFormat.BF16, 1);
+        assertEquals(12, again.read(0, 1, 5, dst, 0));
+        assertArrayEquals(expectedBf16(block, 12), dst);
+        assertTrue(again.delete(0, 1, 5));
+        again.flush();
+        assertTrue(pages.isEmpty() && patches.isEmpty(), "a deleted page leaves no patch behind");
+    }
+
+    private static float[] expectedBf16(float[] block, int valid) {
+        float[] e = new float[LAYOUT.floatsPerPage()];
+        for (int r = 0; r < valid; r++) {
+            for (int d = 0; d < LAYOUT.headDim(); d++) {
+                e[LAYOUT.keyOffset(r) + d] = PageFormat.BF16.roundTrip(block[LAYOUT.keyOffset(r) + d]);
+                e[LAYOUT.valueOffset(r) + d] = PageFormat.BF16.roundTrip(block[LAYOUT.valueOffset(r) + d]);
+            }
+        }
+        return e;
+    }
+
+    /** The pages held for the element's end are bounded: past the bound they reach the map state early, and nothing is lost. */
+    @Test
+    void shouldFlushEarlyPastThePendingBound() {
+        HeapMapState<Long, StoredPage> state = new HeapMapState<>();
+        MapStatePageStore store = new MapStatePageStore(state, new HeapMapState<>(), LAYOUT, PageFormat.F32, 0);
+        float[] src = randomBlock(new SplittableRandom(4));
+        long pageHeap = 64 + 4L * 2 * 16 * LAYOUT.headDim();
+        int pagesToBound = (int) (MapStatePageStore.MAX_PENDING_BYTES / pageHeap);
+        for (int i = 0; i < pagesToBound; i++) {
+            store.write(0, 0, i, src, 0, 16);
+        }
+        assertTrue(state.isEmpty(), "within the bound every page waits for the flush");
+        store.write(0, 0, pagesToBound, src, 0, 16);
+        assertEquals(pagesToBound + 1, state.puts, "past the bound the held pages are flushed");
+        assertEquals(0, store.pendingCount());
+        float[] dst = new float[LAYOUT.floatsPerPage()];
+        assertEquals(16, store.read(0, 0, pagesToBound / 2, dst, 0));
+        assertArrayEquals(src, dst);
+        assertEquals(pagesToBound + 1, store.pageCount());
+    }
+
     @Test
     void shouldRejectValidRowsBeyondThePage() {
         MapStatePageStore store = new MapStatePageStore(new HeapMapState<>(), LAYOUT, PageFormat.F32, 0);
