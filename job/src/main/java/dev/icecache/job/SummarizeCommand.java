@@ -160,6 +160,11 @@ public final class SummarizeCommand implements Callable<Integer> {
     @Option(names = "--chunk-chars", paramLabel = "N", description = "Most characters per document chunk (default: 4096).")
     Integer chunkChars;
 
+    @Option(names = "--memory-budget", paramLabel = "SIZE", description = "Heap the live documents of one decoder"
+            + " subtask may hold, e.g. 1200m or 2g (icecache.memory.budget; default: half the heap over the task"
+            + " slots). Raise it, with ICECACHE_HEAP, for a document rejected as needing more.")
+    String memoryBudget;
+
     @Option(names = "--parallelism", paramLabel = "N", description = "Job parallelism (default: Flink's).")
     Integer parallelism;
 
@@ -338,6 +343,7 @@ public final class SummarizeCommand implements Callable<Integer> {
         putIf(c, IceCacheOptions.TOP_P.key(), topP);
         putIf(c, IceCacheOptions.SEED.key(), seed);
         putIf(c, IceCacheOptions.CHUNK_CHARS.key(), chunkChars);
+        putIf(c, IceCacheOptions.MEMORY_BUDGET.key(), memoryBudget);
         if (embedded && progress != ProgressMode.OFF) {
             boolean bar = progress.drawsBar();
             c.putAll(JobProgressReporter.configure(bar, bar ? "1 s" : "10 s"));

@@ -484,8 +484,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 ? "document rejected: its prompt of " + promptTokens + " tokens needs about "
                         + (live.estimate(promptTokens) >> 20) + " MiB of heap while live, more than the "
                         + (live.budgetBytes() >> 20) + " MiB " + IceCacheOptions.MEMORY_BUDGET.key() + " gives a decoder"
-                        + " subtask; raise " + IceCacheOptions.MEMORY_BUDGET.key() + " (and the TaskManager's heap)"
-                        + " or split the document"
+                        + " subtask; raise " + IceCacheOptions.MEMORY_BUDGET.key() + " (summarize --memory-budget) and"
+                        + " the TaskManager's heap (ICECACHE_HEAP), or split the document"
                 : settings.generation().rolling()
                 ? "document rejected: its prompt of " + promptTokens + " tokens (BOS and template included) and its"
                         + " rolling summaries need more than the " + context + " positions "
