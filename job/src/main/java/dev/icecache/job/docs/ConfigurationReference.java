@@ -53,7 +53,7 @@ public final class ConfigurationReference {
          .append("Every option of the summarization job. Set them in a cluster's `config.yaml`, or with\n")
          .append("`bin/icecache summarize --conf KEY=VALUE` (several have their own flag: `--budget`, `--policy`,\n")
          .append("`--max-tokens`, `--temperature`, `--top-p`, `--seed`, `--chunk-chars`, `--prompt`, `--context`,\n")
-         .append("`--model`). Invalid values fail when the decoder opens, naming the key.\n\n")
+         .append("`--model`, `--memory-budget`). Invalid values fail when the decoder opens, naming the key.\n\n")
          .append("| key | type | default | description |\n")
          .append("| --- | --- | --- | --- |\n");
         for (Entry e : entries()) {
