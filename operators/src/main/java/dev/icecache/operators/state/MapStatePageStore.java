@@ -322,8 +322,7 @@ public final class MapStatePageStore implements PageStore {
         if (!openedEmpty) {
             try {
                 if (pages.contains(key)) {
-                    PagePatch patch = patches == null ? null : patches.get(key);
-                    k = patch == null ? STORED : (patch.slots() << 2) | PATCHED;
+                    k = storedState(key);
                 }
             } catch (Exception e) {
                 throw new IllegalStateException("reading KV page layer=" + PageKey.layer(key) + " kvHead="
@@ -347,14 +346,19 @@ public final class MapStatePageStore implements PageStore {
         try {
             p = pages.get(key);
             if (k == LongIntMap.MISSING) {
-                PagePatch patch = p == null || patches == null ? null : patches.get(key);
-                known.put(key, p == null ? ABSENT_KEY : patch == null ? STORED : (patch.slots() << 2) | PATCHED);
+                known.put(key, p == null ? ABSENT_KEY : storedState(key));
             }
             return p;
         } catch (Exception e) {
             throw new IllegalStateException("reading KV page layer=" + PageKey.layer(key) + " kvHead="
                     + PageKey.kvHead(key) + " pageId=" + PageKey.pageId(key) + " from keyed state failed", e);
         }
+    }
+
+    /** What {@link #known} says of a key stored in the page state: whole, or its patch's slots. */
+    private int storedState(long key) throws Exception {
+        PagePatch patch = patches == null ? null : patches.get(key);
+        return patch == null ? STORED : (patch.slots() << 2) | PATCHED;
     }
 
     /** The pending or stored patch of a key {@link #known} to have one. */
