@@ -8,11 +8,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import dev.icecache.operators.config.IceCacheOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompressionType;
 import picocli.CommandLine;
 
 /** Options, exit codes and one-line errors of {@code icecache summarize} (no job is run). */
@@ -106,5 +109,19 @@ class SummarizeCommandTest {
         assertEquals(512, c.get(IceCacheOptions.ROLLING_EVERY));
         assertEquals(5, c.get(IceCacheOptions.SLICE_TOKENS));
         assertEquals(model().toAbsolutePath().toString(), c.get(IceCacheOptions.MODEL_PATH));
+    }
+
+    /** RocksDB as prefill's page reads need it (bloom filters, BF16 pages uncompressed), and --conf still overrides. */
+    @Test
+    void shouldTuneRocksDbForPageReadsUnlessOverridden() throws IOException {
+        SummarizeCommand cmd = new SummarizeCommand();
+        new CommandLine(cmd).parseArgs("--input", dir.toString(), "--model", model().toString());
+        Configuration c = cmd.toConfiguration(true);
+        assertEquals(true, c.get(RocksDBConfigurableOptions.USE_BLOOM_FILTER));
+        assertEquals(List.of(CompressionType.NO_COMPRESSION), c.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+        SummarizeCommand overridden = new SummarizeCommand();
+        new CommandLine(overridden).parseArgs("--input", dir.toString(), "--model", model().toString(),
+                "--conf", "state.backend.rocksdb.use-bloom-filter=false");
+        assertEquals(false, overridden.toConfiguration(true).get(RocksDBConfigurableOptions.USE_BLOOM_FILTER));
     }
 }

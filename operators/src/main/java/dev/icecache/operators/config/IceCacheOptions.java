@@ -187,7 +187,11 @@ public final class IceCacheOptions {
                     + " rejected with an 'error' line naming this option. Per token a live IceCache document needs"
                     + " about head_dim + 48 bytes per (sparse layer, KV head) for its index (int8 keys and node metadata) plus"
                     + " 2 x head_dim x 2 bytes per (dense layer, KV head) with BF16 rows (4 with F32);"
-                    + " 'bin/icecache inspect-model' prints the estimate for a model.");
+                    + " 'bin/icecache inspect-model' prints the estimate for a model. What the live documents leave"
+                    + " free also holds a prefill chunk's page writes until the chunk ends (past it they go straight"
+                    + " to keyed state): a prefill chunk rewrites most KV pages, so a budget with room for them"
+                    + " (about 4 x head_dim bytes per cached position per (sparse layer, KV head) with BF16 pages) keeps"
+                    + " prefill through RocksDB near the engine's own speed.");
 
     /** Whether the decoder may run on a GPU. */
     public static final ConfigOption<Boolean> GPU_ENABLED = key("icecache.gpu.enabled").booleanType()

@@ -123,6 +123,14 @@ public final class DocumentAdmission {
         return bytesPerToken * tokens;
     }
 
+    /**
+     * Bytes the budget leaves free once the live documents grow by {@code tokens} positions
+     * (negative when over): what a document may hold in page writes until its element ends.
+     */
+    long room(long tokens) {
+        return budgetBytes - liveBytes - estimateGrowth(tokens);
+    }
+
     /** Whether {@code bytes} more fit after unloading only documents past their residency. */
     boolean fitsWithoutPreempting(long bytes) {
         long free = budgetBytes - liveBytes;

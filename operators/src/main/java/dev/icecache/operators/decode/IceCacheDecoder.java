@@ -260,6 +260,9 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                     start, out, !overContext);
             return new Accepted(true, null);
         }
+        // NOTE: page writes are held on the heap until the element ends, within the budget's room:
+        // flushed early, a page is read back from RocksDB and written again later in the chunk
+        doc.store.limitPendingBytes(live.room(chunk.tokens().length));
         if (segmenting) {
             DocumentSegments.Admission admission = doc.segments.admit(doc.session, chunk);
             if (admission.now() != null) {
@@ -321,6 +324,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
             kind = doc.segments.finalSummary() ? finalKind(doc) : SummaryPiece.Kind.SEGMENT;
         }
         long upTo = settings.generation().rolling() || doc.segments.segmented() ? doc.session.documentTokens() : 0;
+        doc.store.limitPendingBytes(live.room(sliceBuffer.length));
         gauges.begin(doc.cache.metrics(), System.nanoTime());
         int n = doc.session.decode(sliceBuffer.length, sliceBuffer);
         gauges.endDecode(n, System.nanoTime());
@@ -434,6 +438,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         cells.clear();
         MapStatePageStore store = new MapStatePageStore(pages, patches, PageLayout.of(model.config().headDim()),
                 settings.pageFormat(), 0);
+        store.limitPendingBytes(live.room(prefix.length));
         DocumentCache cache = DocumentCache.create(model.cacheShape(), cacheConfig, store, projection);
         DocumentSession session = DocumentSession.startSegment(model, compute.pass(), cache.kvCache(),
                 settings.generation(), prompt, docId, prefix, doc.session.promptTokens(),

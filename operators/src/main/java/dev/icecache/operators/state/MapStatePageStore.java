@@ -29,10 +29,19 @@ import org.apache.flink.api.common.state.MapState;
  * Writes are held until {@link #flush()}, which the operator calls at the end of every element
  * (chunk or decode slice), so a page rewritten many times in one element reaches RocksDB once.
  * A prefill chunk rewrites most pages of every tree, so the held pages are bounded
- * ({@link #MAX_PENDING_BYTES}, flushed early past it): a chunk of 2,700 tokens at 8k positions on
- * the 1B attention shape held about 360 MB of them on the heap, outside the memory budget.
- * Flushing inside an element is safe: a checkpoint barrier arrives only between elements, and a
- * failure rolls keyed state back to the last checkpoint, so it never sees a half-written element.
+ * ({@link #limitPendingBytes}): past the bound a write goes straight to the map state while the
+ * pages already held stay held. The decoder gives the memory budget's room for the element, never
+ * less than {@link #MIN_PENDING_BYTES}. Pages are held in the store's format (BF16: 2 bytes a
+ * value). Why the room and not a small fixed bound: on the 1B attention shape a chunk of about
+ * 1,900 tokens of a 5.7k-token document rewrites most pages of every tree, each several times, and
+ * held to the element's end they reach RocksDB once (127 MB a chunk); flushed early, a page is read
+ * back from RocksDB and written again later in the chunk (a fixed 16 MiB bound that flushed
+ * everything wrote 693 MB a chunk, and prefill through the job ran at half the engine's rate;
+ * BENCHMARKS.md). Why keep the held pages and write the new ones through, not flush all: the chunk
+ * touches the trees in the same order for every block of positions, so pages held stay useful,
+ * while after a flush of all every page would be read back. Writing inside an element is safe: a
+ * checkpoint barrier arrives only between elements, and a failure rolls keyed state back to the
+ * last checkpoint, so it never sees a half-written element.
  * Why patches: a token entering the index lands in a page chosen by its key, so a 16-token decode
  * slice touches about 16 to 40 pages of every tree to add or move one or two rows in each; whole
  * pages made the state written per slice about 37 times the data it adds (BENCHMARKS.md).
@@ -48,11 +57,11 @@ import org.apache.flink.api.common.state.MapState;
  */
 public final class MapStatePageStore implements PageStore {
 
-    /** Heap bytes of pending pages and patches past which they are flushed before the element ends. */
-    public static final long MAX_PENDING_BYTES = 16L << 20;
+    /** The least bound on the heap bytes of pending pages and patches ({@link #limitPendingBytes}). */
+    public static final long MIN_PENDING_BYTES = 16L << 20;
 
-    private static final StoredPage DELETED = new StoredPage(0, 1, new float[0]);
-    private static final PagePatch NO_PATCH = new PagePatch(0, 0, DELETED);
+    private static final HeldPage DELETED = new HeldPage(0, null, new float[0]);
+    private static final PagePatch NO_PATCH = new PagePatch(0, 0, new StoredPage(0, 1, new float[0]));
     /** What {@link #known} says of a key: absent, stored whole, or (slots &lt;&lt; 2) | PATCHED. */
     private static final int ABSENT_KEY = 0;
     private static final int STORED = 1;
@@ -64,7 +73,7 @@ public final class MapStatePageStore implements PageStore {
     private final PageFormat format;
     /** Most rows a patch holds before the page is written whole instead. */
     private final int maxPatchRows;
-    private final Map<Long, StoredPage> pending = new HashMap<>();
+    private final Map<Long, HeldPage> pending = new HashMap<>();
     private final Map<Long, PagePatch> pendingPatches = new HashMap<>();
     /** Keys whose state (pending included) is known: {@link #ABSENT_KEY}, {@link #STORED} or a patch's slots. */
     private final LongIntMap known = new LongIntMap(64);
@@ -72,6 +81,7 @@ public final class MapStatePageStore implements PageStore {
     private final boolean openedEmpty;
     private int pageCount;
     private long pendingBytes;
+    private long pendingLimit = MIN_PENDING_BYTES;
     private long bytesWritten;
     private long wholePageBytesWritten;
     private boolean closed;
@@ -108,6 +118,27 @@ public final class MapStatePageStore implements PageStore {
                 : layout.rowsPerPage() / 4;
     }
 
+    /**
+     * Bounds the heap bytes of the pages and patches held until {@link #flush()}: past it, a write of
+     * a page or patch not held goes straight to the map state (at least {@link #MIN_PENDING_BYTES};
+     * that is also the bound until this is called).
+     * The decoder passes what its memory budget leaves free for the element, so held pages stay
+     * within {@code icecache.memory.budget}.
+     */
+    public void limitPendingBytes(long bytes) {
+        holdAtMost(Math.max(MIN_PENDING_BYTES, bytes));
+    }
+
+    /** The bound without the least one (tests: a few pages held, the rest written through). */
+    void holdAtMost(long bytes) {
+        pendingLimit = bytes;
+    }
+
+    /** The bound {@link #limitPendingBytes} set. */
+    public long pendingLimit() {
+        return pendingLimit;
+    }
+
     @Override
     public PageLayout layout() {
         return layout;
@@ -123,20 +154,31 @@ public final class MapStatePageStore implements PageStore {
         checkOpen();
         Checks.checkRange(dstOff, layout.floatsPerPage(), dst.length);
         long key = PageKey.of(layer, kvHead, pageId);
-        StoredPage page = lookup(key);
-        if (page == null) {
-            return ABSENT;
-        }
         int hd = layout.headDim();
         int half = layout.rowsPerPage() * hd;
-        int valid = page.validRows() * hd;
-        System.arraycopy(page.rows(), page.keyOffset(0), dst, dstOff + layout.keyOffset(0), valid);
+        int validRows;
+        HeldPage held = pending.get(key);
+        if (held != null) {
+            if (held == DELETED) {
+                return ABSENT;
+            }
+            validRows = held.validRows();
+            held.copyTo(dst, dstOff + layout.keyOffset(0), dstOff + layout.valueOffset(0), hd);
+        } else {
+            StoredPage page = lookup(key);
+            if (page == null) {
+                return ABSENT;
+            }
+            validRows = page.validRows();
+            System.arraycopy(page.rows(), page.keyOffset(0), dst, dstOff + layout.keyOffset(0), validRows * hd);
+            System.arraycopy(page.rows(), page.valueOffset(0), dst, dstOff + layout.valueOffset(0), validRows * hd);
+        }
+        int valid = validRows * hd;
         java.util.Arrays.fill(dst, dstOff + layout.keyOffset(0) + valid, dstOff + layout.keyOffset(0) + half, 0f);
-        System.arraycopy(page.rows(), page.valueOffset(0), dst, dstOff + layout.valueOffset(0), valid);
         java.util.Arrays.fill(dst, dstOff + layout.valueOffset(0) + valid, dstOff + layout.valueOffset(0) + half, 0f);
         int k = known.get(key);
         if (k == LongIntMap.MISSING || (k & PATCHED) != PATCHED) {
-            return page.validRows();
+            return validRows;
         }
         PagePatch patch = patchOf(key);
         StoredPage rows = patch.rows();
@@ -166,8 +208,14 @@ public final class MapStatePageStore implements PageStore {
             pendingPatches.put(key, NO_PATCH); // the whole page supersedes its patch
         }
         known.put(key, STORED);
-        hold(pending.put(key, new StoredPage(validRows, layout.headDim(), rounded(src, srcOff, validRows, -1),
-                format)), 2 * validRows);
+        HeldPage page = HeldPage.of(src, srcOff, validRows, layout, format);
+        HeldPage replaced = pending.get(key);
+        if (replaced == null && pendingBytes + page.heapBytes() > pendingLimit) {
+            putPage(key, page); // past the bound: straight to the map state, the held pages stay held
+            return;
+        }
+        pending.put(key, page);
+        pendingBytes += page.heapBytes() - (replaced == null ? 0 : replaced.heapBytes());
     }
 
     /**
@@ -195,20 +243,15 @@ public final class MapStatePageStore implements PageStore {
         }
         StoredPage rows = new StoredPage(Integer.bitCount(slots), layout.headDim(),
                 rounded(src, srcOff, validRows, slots), format);
-        PagePatch replaced = pendingPatches.put(key, new PagePatch(validRows, slots, rows));
+        PagePatch patch = new PagePatch(validRows, slots, rows);
         known.put(key, (slots << 2) | PATCHED);
-        hold(replaced == null ? null : replaced.rows(), 2 * rows.validRows());
-    }
-
-    /** Counts a held page or patch of {@code rows} rows (replacing {@code replaced}); flushes past the bound. */
-    private void hold(StoredPage replaced, int rows) {
-        pendingBytes += 64 + 4L * rows * layout.headDim();
-        if (replaced != null) {
-            pendingBytes -= 64 + 4L * replaced.rows().length;
+        PagePatch replaced = pendingPatches.get(key);
+        if (replaced == null && pendingBytes + patchHeapBytes(rows) > pendingLimit) {
+            putPatch(key, patch);
+            return;
         }
-        if (pendingBytes > MAX_PENDING_BYTES) {
-            flush();
-        }
+        pendingPatches.put(key, patch);
+        pendingBytes += patchHeapBytes(rows) - (replaced == null ? 0 : patchHeapBytes(replaced.rows()));
     }
 
     @Override
@@ -254,11 +297,11 @@ public final class MapStatePageStore implements PageStore {
     /** Heap bytes this store holds: the known-key table and the pages and patches pending until the next flush. */
     public long retainedBytes() {
         long bytes = 16L * known.size() * 2; // open addressing at load <= 1/2: a long and an int per cell
-        for (StoredPage p : pending.values()) {
-            bytes += 16 + 4L * p.rows().length;
+        for (HeldPage p : pending.values()) {
+            bytes += p.heapBytes();
         }
         for (PagePatch p : pendingPatches.values()) {
-            bytes += 32 + 4L * p.rows().rows().length;
+            bytes += patchHeapBytes(p.rows());
         }
         return bytes;
     }
@@ -271,34 +314,49 @@ public final class MapStatePageStore implements PageStore {
     /** Writes every pending change into the map states; call at the end of each element. */
     public void flush() {
         checkOpen();
-        try {
-            for (Map.Entry<Long, StoredPage> e : pending.entrySet()) {
-                if (e.getValue() == DELETED) {
-                    pages.remove(e.getKey());
-                } else {
-                    pages.put(e.getKey(), e.getValue());
-                    bytesWritten += stateBytes(e.getValue());
-                    wholePageBytesWritten += stateBytes(e.getValue());
-                }
-            }
-            for (Map.Entry<Long, PagePatch> e : pendingPatches.entrySet()) {
-                if (e.getValue() == NO_PATCH) {
-                    patches.remove(e.getKey());
-                } else {
-                    PagePatch patch = e.getValue();
-                    patches.put(e.getKey(), patch);
-                    bytesWritten += 2 * Integer.BYTES + stateBytes(patch.rows());
-                    wholePageBytesWritten += Long.BYTES + 2 * Integer.BYTES + 1
-                            + (long) format.bytesPerFloat() * 2 * patch.validRows() * layout.headDim();
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("writing " + pending.size() + " KV pages and " + pendingPatches.size()
-                    + " page patches to keyed state failed", e);
+        for (Map.Entry<Long, HeldPage> e : pending.entrySet()) {
+            putPage(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<Long, PagePatch> e : pendingPatches.entrySet()) {
+            putPatch(e.getKey(), e.getValue());
         }
         pending.clear();
         pendingPatches.clear();
         pendingBytes = 0;
+    }
+
+    /** Puts a held page into the map state (or removes the key, for {@link #DELETED}). */
+    private void putPage(long key, HeldPage held) {
+        try {
+            if (held == DELETED) {
+                pages.remove(key);
+                return;
+            }
+            StoredPage page = held.toStoredPage(layout.headDim(), format);
+            pages.put(key, page);
+            bytesWritten += stateBytes(page);
+            wholePageBytesWritten += stateBytes(page);
+        } catch (Exception e) {
+            throw new IllegalStateException("writing KV page layer=" + PageKey.layer(key) + " kvHead="
+                    + PageKey.kvHead(key) + " pageId=" + PageKey.pageId(key) + " to keyed state failed", e);
+        }
+    }
+
+    /** Puts a patch into the map state (or removes the key's patch, for {@link #NO_PATCH}). */
+    private void putPatch(long key, PagePatch patch) {
+        try {
+            if (patch == NO_PATCH) {
+                patches.remove(key);
+                return;
+            }
+            patches.put(key, patch);
+            bytesWritten += 2 * Integer.BYTES + stateBytes(patch.rows());
+            wholePageBytesWritten += Long.BYTES + 2 * Integer.BYTES + 1
+                    + (long) format.bytesPerFloat() * 2 * patch.validRows() * layout.headDim();
+        } catch (Exception e) {
+            throw new IllegalStateException("writing the patch of KV page layer=" + PageKey.layer(key) + " kvHead="
+                    + PageKey.kvHead(key) + " pageId=" + PageKey.pageId(key) + " to keyed state failed", e);
+        }
     }
 
     /** Drops pending changes; the store is unusable afterwards. Flush first to keep them. */
@@ -333,18 +391,14 @@ public final class MapStatePageStore implements PageStore {
         return k;
     }
 
-    /** The whole page as last stored (pending first), without its patch; null when absent. */
+    /** The whole page as the map state holds it (held pages not looked at), without its patch; null when absent. */
     private StoredPage lookup(long key) {
-        StoredPage p = pending.get(key);
-        if (p != null) {
-            return p == DELETED ? null : p;
-        }
         int k = known.get(key);
         if (k == ABSENT_KEY || (k == LongIntMap.MISSING && openedEmpty)) {
             return null; // known absent: no read
         }
         try {
-            p = pages.get(key);
+            StoredPage p = pages.get(key);
             if (k == LongIntMap.MISSING) {
                 known.put(key, p == null ? ABSENT_KEY : storedState(key));
             }
@@ -378,6 +432,67 @@ public final class MapStatePageStore implements PageStore {
                     + " pageId=" + PageKey.pageId(key) + " lost its patch in keyed state; the state is corrupt");
         }
         return p;
+    }
+
+    /** Heap bytes of a held patch's rows (as {@link #retainedBytes()} counts them). */
+    private static long patchHeapBytes(StoredPage rows) {
+        return 48 + 4L * rows.rows().length;
+    }
+
+    /**
+     * A whole page held until the flush, in the store's format: the K rows then the V rows of its
+     * valid rows, as BF16 bits (2 bytes a value: a prefill chunk holds most pages of every tree,
+     * so this halves what it holds) or as floats for F32; {@link StoredPage} only when flushed.
+     */
+    private record HeldPage(int validRows, short[] bf16, float[] f32) {
+
+        static HeldPage of(float[] src, int srcOff, int validRows, PageLayout layout, PageFormat format) {
+            int hd = layout.headDim();
+            int n = validRows * hd;
+            int k = srcOff + layout.keyOffset(0);
+            int v = srcOff + layout.valueOffset(0);
+            if (format == PageFormat.F32) {
+                float[] rows = new float[2 * n];
+                System.arraycopy(src, k, rows, 0, n);
+                System.arraycopy(src, v, rows, n, n);
+                return new HeldPage(validRows, null, rows);
+            }
+            short[] bits = new short[2 * n];
+            for (int i = 0; i < n; i++) {
+                bits[i] = PageFormat.narrow(src[k + i]);
+                bits[n + i] = PageFormat.narrow(src[v + i]);
+            }
+            return new HeldPage(validRows, bits, null);
+        }
+
+        long heapBytes() {
+            return 64 + (bf16 != null ? 2L * bf16.length : 4L * f32.length);
+        }
+
+        /** Copies the K rows to {@code dst[keyAt ..]} and the V rows to {@code dst[valueAt ..]}, widened. */
+        void copyTo(float[] dst, int keyAt, int valueAt, int headDim) {
+            int n = validRows * headDim;
+            if (f32 != null) {
+                System.arraycopy(f32, 0, dst, keyAt, n);
+                System.arraycopy(f32, n, dst, valueAt, n);
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                dst[keyAt + i] = PageFormat.widen(bf16[i]);
+                dst[valueAt + i] = PageFormat.widen(bf16[n + i]);
+            }
+        }
+
+        StoredPage toStoredPage(int headDim, PageFormat format) {
+            if (f32 != null) {
+                return new StoredPage(validRows, headDim, f32, format);
+            }
+            float[] rows = new float[bf16.length];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = PageFormat.widen(bf16[i]);
+            }
+            return new StoredPage(validRows, headDim, rows, format);
+        }
     }
 
     /**

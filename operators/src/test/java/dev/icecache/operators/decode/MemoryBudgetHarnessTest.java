@@ -21,6 +21,7 @@ import dev.icecache.operators.config.DecoderSettings;
 import dev.icecache.operators.config.IceCacheOptions;
 import dev.icecache.operators.output.SummaryPiece;
 import dev.icecache.operators.state.DocumentCache;
+import dev.icecache.operators.state.MapStatePageStore;
 import dev.icecache.operators.tokenize.PromptTemplate;
 import dev.icecache.operators.tokenize.TokenChunk;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -159,6 +160,26 @@ class MemoryBudgetHarnessTest {
             }
             assertTrue(pieces.get(pieces.size() - 1).last(), "doc" + d + " finished");
             assertEquals(expected(prompts[d]), DecoderTestData.joined(pieces), "doc" + d);
+        }
+    }
+
+    /**
+     * Page writes are held until the element ends within what the budget leaves free for it (the
+     * live bytes and the chunk's estimated growth taken off), never less than the store's least bound.
+     */
+    @Test
+    void shouldHoldPageWritesWithinTheBudgetsRoomForTheElement() throws Exception {
+        int[] prompt = prompts()[0];
+        for (long budget : new long[] {1L << 30, 64L << 20, 1L << 20}) {
+            IceCacheDecoder decoder = new IceCacheDecoder(settings(budget));
+            try (var h = harness(decoder)) {
+                h.open();
+                h.processElement(new TokenChunk("d", 0, Arrays.copyOfRange(prompt, 0, CHUNK), false), 0);
+                long room = budget - decoder.admission().liveBytes() - decoder.admission().estimateGrowth(CHUNK);
+                h.processElement(new TokenChunk("d", 1, Arrays.copyOfRange(prompt, CHUNK, 2 * CHUNK), false), 0);
+                long limit = decoder.admission().get("d").store.pendingLimit();
+                assertEquals(Math.max(MapStatePageStore.MIN_PENDING_BYTES, room), limit, "budget " + budget);
+            }
         }
     }
 

@@ -168,22 +168,55 @@ class MapStatePageStoreTest {
         return e;
     }
 
-    /** The pages held for the element's end are bounded: past the bound they reach the map state early, and nothing is lost. */
+    /**
+     * The pages held for the element's end are bounded: past the bound a write goes straight to
+     * the map state while the held pages stay held, and nothing is lost.
+     */
     @Test
-    void shouldFlushEarlyPastThePendingBound() {
+    void shouldWriteThroughPastThePendingBound() {
+        assertWritesThroughPast(-1, MapStatePageStore.MIN_PENDING_BYTES);
+    }
+
+    /** The decoder's limit (the budget's room) raises the bound; a limit below the least bound gives the least. */
+    @Test
+    void shouldHoldPagesUpToTheLimitGiven() {
+        assertWritesThroughPast(3 * MapStatePageStore.MIN_PENDING_BYTES, 3 * MapStatePageStore.MIN_PENDING_BYTES);
+        assertWritesThroughPast(1024, MapStatePageStore.MIN_PENDING_BYTES);
+        assertWritesThroughPast(-5, MapStatePageStore.MIN_PENDING_BYTES);
+    }
+
+    /**
+     * Writes whole F32 pages under {@code limit} (none when -1): they are held up to {@code bound};
+     * the next new page goes through, a held page rewritten stays held, and every page reads back.
+     */
+    private static void assertWritesThroughPast(long limit, long bound) {
         HeapMapState<Long, StoredPage> state = new HeapMapState<>();
         MapStatePageStore store = new MapStatePageStore(state, new HeapMapState<>(), LAYOUT, PageFormat.F32, 0);
-        float[] src = randomBlock(new SplittableRandom(4));
+        if (limit != -1) {
+            store.limitPendingBytes(limit);
+        }
+        assertEquals(bound, store.pendingLimit());
+        SplittableRandom random = new SplittableRandom(4);
+        float[] src = randomBlock(random);
         long pageHeap = 64 + 4L * 2 * 16 * LAYOUT.headDim();
-        int pagesToBound = (int) (MapStatePageStore.MAX_PENDING_BYTES / pageHeap);
+        int pagesToBound = (int) (bound / pageHeap);
         for (int i = 0; i < pagesToBound; i++) {
             store.write(0, 0, i, src, 0, 16);
         }
         assertTrue(state.isEmpty(), "within the bound every page waits for the flush");
         store.write(0, 0, pagesToBound, src, 0, 16);
-        assertEquals(pagesToBound + 1, state.puts, "past the bound the held pages are flushed");
-        assertEquals(0, store.pendingCount());
+        assertEquals(1, state.puts, "past the bound a new page goes straight to the map state");
+        assertEquals(pagesToBound, store.pendingCount(), "the held pages stay held");
+        float[] other = randomBlock(random);
+        store.write(0, 0, 0, other, 0, 16);
+        assertEquals(1, state.puts, "a held page rewritten stays held");
         float[] dst = new float[LAYOUT.floatsPerPage()];
+        assertEquals(16, store.read(0, 0, pagesToBound, dst, 0));
+        assertArrayEquals(src, dst);
+        store.flush();
+        assertEquals(pagesToBound + 1, state.puts);
+        assertEquals(16, store.read(0, 0, 0, dst, 0));
+        assertArrayEquals(other, dst);
         assertEquals(16, store.read(0, 0, pagesToBound / 2, dst, 0));
         assertArrayEquals(src, dst);
         assertEquals(pagesToBound + 1, store.pageCount());
