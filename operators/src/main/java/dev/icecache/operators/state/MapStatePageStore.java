@@ -265,7 +265,8 @@ public final class MapStatePageStore implements PageStore {
         if ((k & PATCHED) == PATCHED) {
             pendingPatches.put(key, NO_PATCH);
         }
-        pending.put(key, DELETED);
+        HeldPage replaced = pending.put(key, DELETED);
+        pendingBytes += DELETED.heapBytes() - (replaced == null ? 0 : replaced.heapBytes());
         known.put(key, ABSENT_KEY);
         pageCount--;
         return true;

@@ -177,6 +177,26 @@ class MapStatePageStoreTest {
         assertWritesThroughPast(-1, MapStatePageStore.MIN_PENDING_BYTES);
     }
 
+    /** Deleting a held page frees its bytes under the bound: the next new page is held, not written through. */
+    @Test
+    void shouldFreeTheBoundWhenAHeldPageIsDeleted() {
+        HeapMapState<Long, StoredPage> state = new HeapMapState<>();
+        MapStatePageStore store = new MapStatePageStore(state, new HeapMapState<>(), LAYOUT, PageFormat.F32, 0);
+        long pageHeap = 64 + 4L * 2 * 16 * LAYOUT.headDim();
+        store.holdAtMost(2 * pageHeap + 64); // two pages, or one and a deletion marker and one
+        float[] src = randomBlock(new SplittableRandom(8));
+        store.write(0, 0, 0, src, 0, 16);
+        store.write(0, 0, 1, src, 0, 16);
+        assertTrue(store.delete(0, 0, 0));
+        store.write(0, 0, 2, src, 0, 16);
+        assertTrue(state.isEmpty(), "the deleted page's bytes made room for the next page");
+        store.write(0, 0, 3, src, 0, 16);
+        assertEquals(1, state.puts, "a page past the bound goes straight to the map state");
+        store.flush();
+        assertEquals(3, store.pageCount());
+        assertFalse(state.contains(dev.icecache.kvcache.page.PageKey.of(0, 0, 0)));
+    }
+
     /** The decoder's limit (the budget's room) raises the bound; a limit below the least bound gives the least. */
     @Test
     void shouldHoldPagesUpToTheLimitGiven() {
