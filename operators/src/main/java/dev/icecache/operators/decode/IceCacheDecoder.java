@@ -224,7 +224,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
                 waitingChunks.add(accepted.deferred()); // the first chunk of the next segment
             }
             startDecodingIfDue(doc, ctx.timerService(), 0);
-            writeBack(doc, start, false);
+            writeBack(docId, doc, start, false);
         }
     }
 
@@ -356,7 +356,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         // NOTE: the next slice is due one millisecond later, not now, so a test clock (and the
         // mailbox) sees one slice per tick instead of a whole generation in one call
         startDecodingIfDue(doc, ctx.timerService(), 1);
-        writeBack(doc, start, true);
+        writeBack(docId, doc, start, true);
     }
 
     /**
@@ -403,10 +403,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         DocumentStats stats = doc.stats();
         out.collect(new SummaryPiece(docId, doc.pieceSeq, lastText, true, stats, null, kind, upTo));
         LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
-                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} seconds={}", docId,
-                stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(), stats.residentHitRate(),
-                countPagesInState(), doc.cache.peakResidentPages(), doc.cache.poolCapacityPages(), doc.writes,
-                stats.seconds());
+                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} page_writes_through={} seconds={}",
+                docId, stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(),
+                stats.residentHitRate(), countPagesInState(), doc.cache.peakResidentPages(),
+                doc.cache.poolCapacityPages(), doc.writes, doc.store.writtenThrough(), stats.seconds());
         documentsFinished.inc();
         live.remove(docId);
         documents.clear();
@@ -556,9 +556,17 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
     }
 
     /** Writes the document back to state at an element boundary; {@code slice}: the element was a decode slice. */
-    private void writeBack(LiveDocument doc, long start, boolean slice) throws Exception {
+    private void writeBack(String docId, LiveDocument doc, long start, boolean slice) throws Exception {
         byte[] header = doc.cache.writeBack(cells);
         doc.store.flush();
+        if (!doc.toldWriteThrough && doc.store.writtenThrough() > 0) {
+            doc.toldWriteThrough = true;
+            LOG.info("document {}: its page writes outgrew what {} leaves free ({} MiB for this element), so {} went"
+                    + " straight to RocksDB and are read back from it, which slows prefill; a larger budget"
+                    + " (summarize --memory-budget, or --parallelism 1 for one long document) keeps them on the heap",
+                    docId, IceCacheOptions.MEMORY_BUDGET.key(), doc.store.pendingLimit() >> 20,
+                    doc.store.writtenThrough());
+        }
         doc.nanos += System.nanoTime() - start;
         documents.update(new StoredDocument(doc.session.progress(), doc.pieceSeq, doc.pendingText,
                 doc.store.pageCount(), doc.nanos, header));

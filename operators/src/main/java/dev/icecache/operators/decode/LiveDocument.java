@@ -23,6 +23,8 @@ final class LiveDocument {
     long loadNanos;
     /** {@link System#nanoTime()} at the end of its last element. */
     long lastUsedNanos = System.nanoTime();
+    /** Whether the hint that its page writes outgrew the budget's room was logged (once per load). */
+    boolean toldWriteThrough;
     int pieceSeq;
     byte[] pendingText;
     long nanos;

@@ -84,6 +84,7 @@ public final class MapStatePageStore implements PageStore {
     private long pendingLimit = MIN_PENDING_BYTES;
     private long bytesWritten;
     private long wholePageBytesWritten;
+    private long writtenThrough;
     private boolean closed;
 
     /**
@@ -212,6 +213,7 @@ public final class MapStatePageStore implements PageStore {
         HeldPage replaced = pending.get(key);
         if (replaced == null && pendingBytes + page.heapBytes() > pendingLimit) {
             putPage(key, page); // past the bound: straight to the map state, the held pages stay held
+            writtenThrough++;
             return;
         }
         pending.put(key, page);
@@ -248,6 +250,7 @@ public final class MapStatePageStore implements PageStore {
         PagePatch replaced = pendingPatches.get(key);
         if (replaced == null && pendingBytes + patchHeapBytes(rows) > pendingLimit) {
             putPatch(key, patch);
+            writtenThrough++;
             return;
         }
         pendingPatches.put(key, patch);
@@ -275,6 +278,14 @@ public final class MapStatePageStore implements PageStore {
     @Override
     public int pageCount() {
         return pageCount;
+    }
+
+    /**
+     * Page and patch writes that went straight to the map state because the held ones had reached
+     * the bound, since this store was opened (each may be read back from RocksDB within the element).
+     */
+    public long writtenThrough() {
+        return writtenThrough;
     }
 
     /** Pages written or deleted since the last {@link #flush()}. */

@@ -192,6 +192,7 @@ class MapStatePageStoreTest {
         assertTrue(state.isEmpty(), "the deleted page's bytes made room for the next page");
         store.write(0, 0, 3, src, 0, 16);
         assertEquals(1, state.puts, "a page past the bound goes straight to the map state");
+        assertEquals(1, store.writtenThrough());
         store.flush();
         assertEquals(3, store.pageCount());
         assertFalse(state.contains(dev.icecache.kvcache.page.PageKey.of(0, 0, 0)));
@@ -227,9 +228,11 @@ class MapStatePageStoreTest {
         store.write(0, 0, pagesToBound, src, 0, 16);
         assertEquals(1, state.puts, "past the bound a new page goes straight to the map state");
         assertEquals(pagesToBound, store.pendingCount(), "the held pages stay held");
+        assertEquals(1, store.writtenThrough());
         float[] other = randomBlock(random);
         store.write(0, 0, 0, other, 0, 16);
         assertEquals(1, state.puts, "a held page rewritten stays held");
+        assertEquals(1, store.writtenThrough());
         float[] dst = new float[LAYOUT.floatsPerPage()];
         assertEquals(16, store.read(0, 0, pagesToBound, dst, 0));
         assertArrayEquals(src, dst);
