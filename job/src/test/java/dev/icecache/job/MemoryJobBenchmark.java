@@ -53,7 +53,7 @@ public final class MemoryJobBenchmark {
     private static final Pattern FINISHED = Pattern.compile("document (\\S+) finished: tokens_in=(\\d+).*"
             + "state_bytes_whole_pages_per_chunk=(\\d+) state_bytes_whole_pages_per_slice=(\\d+).*"
             + "state_bytes_per_chunk=(\\d+) \\((\\d+) chunks\\) state_bytes_per_slice=(\\d+) \\((\\d+) slices\\)"
-            + " seconds=([0-9.E-]+)");
+            + ".* seconds=([0-9.E-]+)");
     private static final Pattern RESTORED = Pattern.compile(
             "resumed from state: position=(\\d+).* restore_ms=([0-9.E-]+)");
 
