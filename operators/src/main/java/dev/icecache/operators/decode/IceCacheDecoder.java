@@ -561,7 +561,7 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         doc.store.flush();
         if (!doc.toldWriteThrough && doc.store.writtenThrough() > 0) {
             doc.toldWriteThrough = true;
-            LOG.info("document {}: its page writes outgrew what {} leaves free ({} MiB for this element), so {} went"
+            LOG.info("document {}: its page writes outgrew what {} leaves free ({} MiB for this element), so {} page writes went"
                     + " straight to RocksDB and are read back from it, which slows prefill; a larger budget"
                     + " (summarize --memory-budget, or --parallelism 1 for one long document) keeps them on the heap",
                     docId, IceCacheOptions.MEMORY_BUDGET.key(), doc.store.pendingLimit() >> 20,
