@@ -403,7 +403,8 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         DocumentStats stats = doc.stats();
         out.collect(new SummaryPiece(docId, doc.pieceSeq, lastText, true, stats, null, kind, upTo));
         LOG.info("document {} finished: tokens_in={} tokens_out={} pieces={} pages_moved={} resident_hit_rate={}"
-                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} page_writes_through={} seconds={}",
+                        + " pages_in_state={} peak_resident_pages={} pool_pages={} {} page_writes_through={}"
+                        + " seconds={}",
                 docId, stats.tokensIn(), stats.tokensOut(), doc.pieceSeq + 1, stats.pagesMoved(),
                 stats.residentHitRate(), countPagesInState(), doc.cache.peakResidentPages(),
                 doc.cache.poolCapacityPages(), doc.writes, doc.store.writtenThrough(), stats.seconds());
@@ -561,9 +562,10 @@ public final class IceCacheDecoder extends KeyedProcessFunction<String, TokenChu
         doc.store.flush();
         if (!doc.toldWriteThrough && doc.store.writtenThrough() > 0) {
             doc.toldWriteThrough = true;
-            LOG.info("document {}: its page writes outgrew what {} leaves free ({} MiB for this element), so {} page writes went"
-                    + " straight to RocksDB and are read back from it, which slows prefill; a larger budget"
-                    + " (summarize --memory-budget, or --parallelism 1 for one long document) keeps them on the heap",
+            LOG.info("document {}: its page writes outgrew what {} leaves free ({} MiB for this element), so {}"
+                    + " page writes went straight to RocksDB and are read back from it, which slows prefill; a"
+                    + " larger budget (summarize --memory-budget, or --parallelism 1 for one long document) keeps"
+                    + " them on the heap",
                     docId, IceCacheOptions.MEMORY_BUDGET.key(), doc.store.pendingLimit() >> 20,
                     doc.store.writtenThrough());
         }
