@@ -244,7 +244,7 @@ public final class MapStatePageStore implements PageStore {
             return;
         }
         StoredPage rows = new StoredPage(Integer.bitCount(slots), layout.headDim(),
-                rounded(src, srcOff, validRows, slots), format);
+                patchRows(src, srcOff, validRows, slots), format);
         PagePatch patch = new PagePatch(validRows, slots, rows);
         known.put(key, (slots << 2) | PATCHED);
         PagePatch replaced = pendingPatches.get(key);
@@ -508,15 +508,15 @@ public final class MapStatePageStore implements PageStore {
     }
 
     /**
-     * The K rows then the V rows of {@code src}'s block after the format's rounding: rows
-     * {@code 0 .. validRows-1}, or only the rows of {@code slots} (in increasing order) when it is not -1.
+     * A patch's rows: the K rows then the V rows of {@code src}'s block for the rows of
+     * {@code slots} (in increasing order, all below {@code validRows}), after the format's rounding.
      */
-    private float[] rounded(float[] src, int srcOff, int validRows, int slots) {
+    private float[] patchRows(float[] src, int srcOff, int validRows, int slots) {
         int hd = layout.headDim();
-        int n = slots == -1 ? validRows : Integer.bitCount(slots);
+        int n = Integer.bitCount(slots);
         float[] rows = new float[2 * n * hd];
-        for (int r = 0, i = 0; r < validRows; r++) {
-            if (slots != -1 && (r >= PagePatch.MAX_SLOTS || (slots & (1 << r)) == 0)) {
+        for (int r = 0, i = 0; r < Math.min(validRows, PagePatch.MAX_SLOTS); r++) {
+            if ((slots & (1 << r)) == 0) {
                 continue;
             }
             int k = srcOff + layout.keyOffset(r);
