@@ -12,10 +12,14 @@ import dev.icecache.kvcache.HeadAttention;
  * the keys are transposed once per block, and each query then accumulates its dot's eight lanes
  * for a chunk of rows at once (lane l = dimensions l, l+8, ... in
  * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
- * softmax in row order, values accumulated in row order per dimension. Every inner loop runs over
- * rows or dimensions with stride 1, so the JIT vectorizes it by itself (no Vector API: beside the
- * model's 512-bit kernels, Vector API code here was boxed by the JIT in the engine); a loop that
- * is vectorized or not gives the same bits, since lanes never mix.
+ * softmax in row order, values accumulated in row order per dimension. Where the JVM has the
+ * Vector API (the launcher's default), {@link BlockAttentionVector} takes four queries of a tile
+ * at a time with its accumulators in registers: the scores with a chunk's rows in vector lanes,
+ * the value sums with dimensions in vector lanes over blocks of {@link #VALUE_BLOCK} rows (2.1-2.6x
+ * a tile's time at 4k-64k rows, BENCHMARKS.md). Otherwise every inner loop runs over rows or
+ * dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never mix either way, so
+ * both paths and every vector width give the same bits
+ * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).
  *
  * <pre>
  *   kt[c][e][r]         = keys[(c*CHUNK + r) * headDim + e]          once per block (all tiles)
@@ -31,7 +35,28 @@ public final class BlockAttention {
     /** Value rows a tile's queries add before the next ones: 64 rows of head dim 64 are 16 KB, in L1. */
     private static final int VALUE_ROWS = 64;
 
+    /** Rows from which a decode step of four or more queries takes the tile path (transposed keys, vector kernels). */
+    private static final int DECODE_TILE_ROWS = 512;
+
+    /** Value rows the value sums take for all of a tile's queries before the next ones: 256 rows of head dim 64 are 64 KB, in L2. */
+    private static final int VALUE_BLOCK = 256;
+
+    /** Whether the four-query kernels of {@link BlockAttentionVector} run: wanted, module present. The bits are the same either way. */
+    static final boolean VECTOR = vectorAvailable();
+
     private BlockAttention() {
+    }
+
+    private static boolean vectorAvailable() {
+        if (!Boolean.parseBoolean(System.getProperty("icecache.attention.block-vector", "true"))) {
+            return false;
+        }
+        try {
+            return BlockAttentionVector.hardwareSupported(CHUNK);
+        } catch (LinkageError missingModule) {
+            // started without --add-modules jdk.incubator.vector: the scalar loops give the same bits
+            return false;
+        }
     }
 
     /** Queries per tile. */
@@ -47,6 +72,7 @@ public final class BlockAttention {
     public static final class Scratch {
         float[][][] transposed = new float[0][][]; // [chunk][d][row of the chunk] the block's keys
         final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
+        final float[][][] quadLanes = new float[4][8][CHUNK]; // [query of four][dot lane][row of the chunk]
         final float[][] weightBlock = new float[VALUE_ROWS][LANES]; // [row of a value block][query of the tile]
         private float[][] valueAcc = new float[0][LANES];         // [dimension][query of the tile]
         float[] scores = new float[0];  // [query][row] scores, then softmax weights
@@ -150,10 +176,13 @@ public final class BlockAttention {
         for (int t = 0; t < n; t++) {
             rows = Math.max(rows, rowLimit[t]);
         }
-        if (n == 1 && fromTile == 0 && toTile == tiles(1, heads)) {
-            // a decode step: one pass of the group's queries over the rows as they lie; transposing
-            // every row for one position would write as much as the attention reads (same bits:
-            // the tiles follow HeadAttention's order)
+        boolean quadStep = VECTOR && heads >= 4 && rows >= DECODE_TILE_ROWS;
+        if (n == 1 && fromTile == 0 && toTile == tiles(1, heads) && !quadStep) {
+            // a decode step over few rows, or without four queries for the vector kernels: one pass
+            // of the group's queries over the rows as they lie, since transposing every row for one
+            // position writes as much as the attention reads (same bits: the tiles follow
+            // HeadAttention's order). Past DECODE_TILE_ROWS rows the four-query kernels win even
+            // with the transpose (64k rows, one KV head of group 4: 11.4 -> 8.3 ms; 16k: 2.8 -> 1.3 ms)
             attendRowMajor(q, qOff, heads, rows, keys, values, headDim, scratch, out, outOff);
             return;
         }
@@ -230,7 +259,25 @@ public final class BlockAttention {
         for (int i0 = 0; i0 < rows; i0 += CHUNK) {
             float[][] kt = scratch.transposed[i0 / CHUNK];
             int cn = Math.min(CHUNK, rows - i0);
-            for (int j = 0; j < count; j++) {
+            int j = 0;
+            if (VECTOR) {
+                // four queries per pass over the chunk's keys, the accumulators in registers; a query
+                // may get scores past its limit (up to the others'), which softmax and the value
+                // sums never read
+                float[][][] quad = scratch.quadLanes;
+                for (; j + 4 <= count; j += 4) {
+                    int m = Math.min(cn, Math.max(Math.max(limit[j], limit[j + 1]),
+                            Math.max(limit[j + 2], limit[j + 3])) - i0);
+                    if (m > 0) {
+                        BlockAttentionVector.quadLanes(q, qAt[j], qAt[j + 1], qAt[j + 2], qAt[j + 3], kt, m, headDim,
+                                quad);
+                        for (int u = 0; u < 4; u++) {
+                            BlockAttentionVector.combineLanes(quad[u], m, scale, s, (j + u) * rows + i0);
+                        }
+                    }
+                }
+            }
+            for (; j < count; j++) {
                 int m = Math.min(cn, limit[j] - i0); // rows of this chunk the query attends to
                 if (m > 0) {
                     chunkScores(q, qAt[j], kt, m, headDim, acc, scale, s, j * rows + i0);
@@ -278,6 +325,11 @@ public final class BlockAttention {
                 lane[r] += qe * k[r];
             }
         }
+        combineLanes(acc, m, scale, s, at);
+    }
+
+    /** {@code s[at + r] = (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))[r] * scale} for the first {@code m} rows. */
+    private static void combineLanes(float[][] acc, int m, float scale, float[] s, int at) {
         float[] a0 = acc[0];
         float[] a1 = acc[1];
         float[] a2 = acc[2];
@@ -306,6 +358,10 @@ public final class BlockAttention {
         int common = rows;
         for (int j = 0; j < count; j++) {
             common = Math.min(common, limit[j]);
+        }
+        if (VECTOR) {
+            quadSums(s, rows, count, limit, common, values, headDim, out, outAt);
+            return;
         }
         float[][] acc = scratch.valueAcc(headDim);
         float[][] w = scratch.weightBlock;
@@ -363,6 +419,51 @@ public final class BlockAttention {
                 for (int d = 0; d < headDim; d++) {
                     out[o + d] += wi * values[vo + d];
                 }
+            }
+        }
+    }
+
+    /**
+     * {@link #weightedSums} with {@link BlockAttentionVector#quadValues}: four queries at a time
+     * over rows below the tile's smallest limit, {@link #VALUE_BLOCK} rows at a time for all of them
+     * (the block's values stay in cache), then per query the dimensions past the vectors and the
+     * rows past the common ones; queries past the last four go row by row. Each out_j[d] still adds
+     * its terms in row order from 0f.
+     */
+    private static void quadSums(float[] s, int rows, int count, int[] limit, int common, float[] values,
+                                 int headDim, float[] out, int[] outAt) {
+        int quads = count / 4 * 4;
+        for (int j = 0; j < count; j++) {
+            java.util.Arrays.fill(out, outAt[j], outAt[j] + headDim, 0f);
+        }
+        int done = 0; // dimensions the vectors cover
+        for (int i0 = 0; i0 < common; i0 += VALUE_BLOCK) {
+            int i1 = Math.min(common, i0 + VALUE_BLOCK);
+            for (int j = 0; j < quads; j += 4) {
+                done = BlockAttentionVector.quadValues(s, j * rows, (j + 1) * rows, (j + 2) * rows, (j + 3) * rows, i0,
+                        i1, values, headDim, out, outAt[j], outAt[j + 1], outAt[j + 2], outAt[j + 3]);
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            int o = outAt[j];
+            int from = j < quads ? done : 0;
+            if (from < headDim) {
+                addRows(s, j * rows, 0, j < quads ? common : limit[j], values, headDim, out, o, from);
+            }
+            if (j < quads) {
+                addRows(s, j * rows, common, limit[j], values, headDim, out, o, 0);
+            }
+        }
+    }
+
+    /** {@code out[o + d] += s[a + i] * v_i[d]} for rows {@code from .. to-1} in order, dimensions {@code d0 ..}. */
+    private static void addRows(float[] s, int a, int from, int to, float[] values, int headDim, float[] out, int o,
+                                int d0) {
+        for (int i = from; i < to; i++) {
+            float wi = s[a + i];
+            int vo = i * headDim;
+            for (int d = d0; d < headDim; d++) {
+                out[o + d] += wi * values[vo + d];
             }
         }
     }

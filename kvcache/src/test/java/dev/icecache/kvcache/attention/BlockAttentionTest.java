@@ -3,28 +3,66 @@ package dev.icecache.kvcache.attention;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.kvcache.HeadAttention;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link BlockAttention} (one query per vector lane) against {@link HeadAttention#attend} (one
+ * {@link BlockAttention} (rows or dimensions in vector lanes) against {@link HeadAttention#attend} (one
  * query at a time, the contract's reference): identical bits for every query of prefill blocks
  * and decode steps through {@link FullCache}, for head sizes with and without an 8- or 16-wide
- * tail and groups smaller and larger than a tile.
+ * tail, groups smaller and larger than a tile, rows past a value block, and (in child JVMs) at
+ * 128- and 256-bit vectors and without vectors.
  */
 class BlockAttentionTest {
 
+    /** Head size, heads per KV head, query heads, positions: odd sizes, tails, groups past a tile, rows past a value block. */
+    static final String[] CASES = {"64, 4, 32, 200", "64, 1, 8, 200", "12, 3, 6, 200", "5, 2, 2, 200", "24, 8, 8, 200",
+        "128, 2, 8, 200", "16, 16, 16, 200", "9, 20, 20, 200", "64, 4, 8, 600", "128, 3, 6, 300"};
+
+    static Stream<Arguments> cases() {
+        return Arrays.stream(CASES).map(c -> Arguments.of((Object[]) c.split(",\\s*")));
+    }
+
     @ParameterizedTest
-    @CsvSource({"64, 4, 32", "64, 1, 8", "12, 3, 6", "5, 2, 2", "24, 8, 8", "128, 2, 8", "16, 16, 16", "9, 20, 20"})
-    void shouldGiveEveryQueryTheBitsOfHeadAttention(int headDim, int heads, int qHeadsTimesKv) {
+    @MethodSource("cases")
+    void shouldGiveEveryQueryTheBitsOfHeadAttention(int headDim, int heads, int qHeads, int positions) {
+        checkAgainstHeadAttention(headDim, heads, qHeads, positions);
+    }
+
+    /**
+     * The same cases with the preferred vectors limited to 128 and 256 bits, and with the scalar
+     * loops alone, each in a child JVM ({@link BlockAttentionWidths}): the species is fixed when
+     * the class loads, and several widths in one JVM would make the JIT box the Vector API.
+     */
+    @ParameterizedTest
+    @CsvSource({"-XX:MaxVectorSize=16, vector=true", "-XX:MaxVectorSize=32, vector=true",
+        "-Dicecache.attention.block-vector=false, vector=false"})
+    void shouldGiveTheSameBitsAtOtherVectorWidthsAndWithoutVectors(String flag, String path) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", flag, "-cp",
+                System.getProperty("java.class.path"), BlockAttentionWidths.class.getName())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), output);
+        assertTrue(output.contains("checked " + CASES.length + " cases, " + path), output);
+    }
+
+    /** Every query of blocks of mixed sizes through {@link FullCache} against {@link HeadAttention#attend}, bit for bit. */
+    static void checkAgainstHeadAttention(int headDim, int heads, int qHeadsTimesKv, int positions) {
         int kvHeads = Math.max(1, qHeadsTimesKv / heads);
-        CacheShape shape = new CacheShape(1, kvHeads * heads, kvHeads, headDim, 200);
+        CacheShape shape = new CacheShape(1, kvHeads * heads, kvHeads, headDim, positions);
         SplittableRandom rnd = new SplittableRandom(headDim * 31L + heads);
         int n = shape.maxTokens();
         float[] k = gaussian(rnd, n * shape.kvDim(), 1f);
@@ -32,7 +70,7 @@ class BlockAttentionTest {
         float[] q = gaussian(rnd, n * shape.qDim(), 3f); // peaked softmax: small weights underflow
         FullCache cache = new FullCache(shape);
         float[] out = new float[n * shape.qDim()];
-        int[] blocks = {37, 1, 64, 1, 1, 16, 80};
+        int[] blocks = {37, 1, 64, 1, 1, 16, 80, 300};
         for (int p = 0, b = 0; p < n; b++) {
             int len = Math.min(blocks[b % blocks.length], n - p);
             for (int i = p; i < p + len; i++) {
@@ -56,8 +94,8 @@ class BlockAttentionTest {
                 HeadAttention.attend(q, p * shape.qDim() + head * headDim, kr, off, vr, off, p + 1, headDim,
                         new float[p + 1], want, 0);
                 int at = p * shape.qDim() + head * headDim;
-                assertArrayEquals(want, java.util.Arrays.copyOfRange(out, at, at + headDim),
-                        "position=" + p + " head=" + head);
+                assertArrayEquals(want, Arrays.copyOfRange(out, at, at + headDim),
+                        "headDim=" + headDim + " heads=" + heads + " position=" + p + " head=" + head);
             }
         }
     }

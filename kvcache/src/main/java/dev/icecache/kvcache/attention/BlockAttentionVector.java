@@ -1,0 +1,160 @@
+package dev.icecache.kvcache.attention;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link BlockAttention}'s two inner products on the Vector API, for four queries at a time, with
+ * the accumulators held in registers (the JIT's own vectorization of the scalar loops loads and
+ * stores an accumulator per multiply-add, and gave up on bodies with more than about eight
+ * loop-invariant scalars). Every output keeps the scalar kernel's order, a plain multiply then a
+ * plain add per term, and vector lanes never mix: the same bits at every vector width.
+ *
+ * <pre>
+ *   quadLanes:  lanes[u][l][r]  = 0 + q_u[l] k_r[l] + q_u[l+8] k_r[l+8] + ...   (rows r in vector lanes)
+ *   quadValues: out_u[d]       = 0 + w_u[0] v_0[d] + w_u[1] v_1[d] + ...        (dimensions d in vector lanes)
+ * </pre>
+ *
+ * <p>NOTE: scalars enter as {@code FloatVector.broadcast(S, x)}, never as {@code v.mul(x)}, and
+ * accumulators never merge two vectors in a conditional: in the engine C2 (JDK 17) boxed every
+ * vector of either form on the heap (allocation samples under {@code FloatVector.mul(float)}),
+ * 3x slower than the scalar loops, while a small harness ran them allocation-free. The species is
+ * the preferred one, the model's float kernels' too (512 bits here); a second float width on the
+ * engine's hot path once made the JIT box vectors (see {@code HeadAttention}). Loaded only through
+ * {@link BlockAttention}, which keeps its scalar code when the JVM lacks the
+ * {@code jdk.incubator.vector} module.
+ */
+final class BlockAttentionVector {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+
+    private BlockAttentionVector() {
+    }
+
+    /** True when this JVM compiles float vectors of at least 128 bits that tile a chunk of {@code chunk} rows. */
+    static boolean hardwareSupported(int chunk) {
+        return S.vectorBitSize() >= 128 && chunk % (2 * V) == 0;
+    }
+
+    /**
+     * The dot's eight lanes of four queries (at {@code q[qa]}, {@code q[qb]}, {@code q[qc]},
+     * {@code q[qd]}) for rows {@code 0 .. m} of a chunk of transposed keys ({@code kt[e][r]}), rounded
+     * up to whole pairs of vectors (the chunk's arrays are long enough; the extra rows are never
+     * read): {@code lanes[u][l][r]}. Lane l adds dimensions l, l+8, ... in increasing order.
+     */
+    static void quadLanes(float[] q, int qa, int qb, int qc, int qd, float[][] kt, int m, int headDim,
+                          float[][][] lanes) {
+        for (int r = 0; r < m; r += 2 * V) {
+            for (int l = 0; l < 8 && l < headDim; l++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector b0 = a0;
+                FloatVector b1 = a0;
+                FloatVector c0 = a0;
+                FloatVector c1 = a0;
+                FloatVector d0 = a0;
+                FloatVector d1 = a0;
+                for (int e = l; e < headDim; e += 8) {
+                    float[] k = kt[e];
+                    FloatVector k0 = FloatVector.fromArray(S, k, r);
+                    FloatVector k1 = FloatVector.fromArray(S, k, r + V);
+                    FloatVector x = FloatVector.broadcast(S, q[qa + e]);
+                    a0 = a0.add(k0.mul(x));
+                    a1 = a1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qb + e]);
+                    b0 = b0.add(k0.mul(x));
+                    b1 = b1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qc + e]);
+                    c0 = c0.add(k0.mul(x));
+                    c1 = c1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qd + e]);
+                    d0 = d0.add(k0.mul(x));
+                    d1 = d1.add(k1.mul(x));
+                }
+                a0.intoArray(lanes[0][l], r);
+                a1.intoArray(lanes[0][l], r + V);
+                b0.intoArray(lanes[1][l], r);
+                b1.intoArray(lanes[1][l], r + V);
+                c0.intoArray(lanes[2][l], r);
+                c1.intoArray(lanes[2][l], r + V);
+                d0.intoArray(lanes[3][l], r);
+                d1.intoArray(lanes[3][l], r + V);
+            }
+        }
+    }
+
+    /**
+     * {@code out[o_u + d] += w_u,from v_from[d] + ... + w_u,to-1 v_to-1[d]} in row order, for four queries u whose weights are at {@code s[sa + i]} .. {@code s[sd + i]},
+     * and the dimensions {@code d} that fill whole pairs of vectors.
+     *
+     * @return the first dimension not written (the caller adds the rest)
+     */
+    static int quadValues(float[] s, int sa, int sb, int sc, int sd, int from, int to, float[] values,
+                          int headDim, float[] out, int oa, int ob, int oc, int od) {
+        int d = 0;
+        for (; d + 2 * V <= headDim; d += 2 * V) {
+            // the accumulators start from out, which the caller zeroes (see the class comment)
+            FloatVector a0 = FloatVector.fromArray(S, out, oa + d);
+            FloatVector a1 = FloatVector.fromArray(S, out, oa + d + V);
+            FloatVector b0 = FloatVector.fromArray(S, out, ob + d);
+            FloatVector b1 = FloatVector.fromArray(S, out, ob + d + V);
+            FloatVector c0 = FloatVector.fromArray(S, out, oc + d);
+            FloatVector c1 = FloatVector.fromArray(S, out, oc + d + V);
+            FloatVector d0 = FloatVector.fromArray(S, out, od + d);
+            FloatVector d1 = FloatVector.fromArray(S, out, od + d + V);
+            for (int i = from, vo = from * headDim + d; i < to; i++, vo += headDim) {
+                FloatVector v0 = FloatVector.fromArray(S, values, vo);
+                FloatVector v1 = FloatVector.fromArray(S, values, vo + V);
+                FloatVector w = FloatVector.broadcast(S, s[sa + i]);
+                a0 = a0.add(v0.mul(w));
+                a1 = a1.add(v1.mul(w));
+                w = FloatVector.broadcast(S, s[sb + i]);
+                b0 = b0.add(v0.mul(w));
+                b1 = b1.add(v1.mul(w));
+                w = FloatVector.broadcast(S, s[sc + i]);
+                c0 = c0.add(v0.mul(w));
+                c1 = c1.add(v1.mul(w));
+                w = FloatVector.broadcast(S, s[sd + i]);
+                d0 = d0.add(v0.mul(w));
+                d1 = d1.add(v1.mul(w));
+            }
+            a0.intoArray(out, oa + d);
+            a1.intoArray(out, oa + d + V);
+            b0.intoArray(out, ob + d);
+            b1.intoArray(out, ob + d + V);
+            c0.intoArray(out, oc + d);
+            c1.intoArray(out, oc + d + V);
+            d0.intoArray(out, od + d);
+            d1.intoArray(out, od + d + V);
+        }
+        return d;
+    }
+
+    /**
+     * {@code s[at + r] = (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))[r] * scale} for rows {@code 0 .. m-1}
+     * of {@link #quadLanes}' lanes of one query: whole vectors, the rest row by row.
+     */
+    static void combineLanes(float[][] lanes, int m, float scale, float[] s, int at) {
+        float[] l0 = lanes[0];
+        float[] l1 = lanes[1];
+        float[] l2 = lanes[2];
+        float[] l3 = lanes[3];
+        float[] l4 = lanes[4];
+        float[] l5 = lanes[5];
+        float[] l6 = lanes[6];
+        float[] l7 = lanes[7];
+        FloatVector sc = FloatVector.broadcast(S, scale);
+        int r = 0;
+        for (; r + V <= m; r += V) {
+            FloatVector low = FloatVector.fromArray(S, l0, r).add(FloatVector.fromArray(S, l1, r))
+                    .add(FloatVector.fromArray(S, l2, r).add(FloatVector.fromArray(S, l3, r)));
+            FloatVector high = FloatVector.fromArray(S, l4, r).add(FloatVector.fromArray(S, l5, r))
+                    .add(FloatVector.fromArray(S, l6, r).add(FloatVector.fromArray(S, l7, r)));
+            low.add(high).mul(sc).intoArray(s, at + r);
+        }
+        for (; r < m; r++) {
+            s[at + r] = (((l0[r] + l1[r]) + (l2[r] + l3[r])) + ((l4[r] + l5[r]) + (l6[r] + l7[r]))) * scale;
+        }
+    }
+}
