@@ -15,8 +15,9 @@ import dev.icecache.kvcache.HeadAttention;
  * softmax in row order, values accumulated in row order per dimension. Where the JVM has the
  * Vector API (the launcher's default), {@link BlockAttentionVector} takes four queries of a tile
  * at a time with its accumulators in registers: the scores with a chunk's rows in vector lanes,
- * the value sums with dimensions in vector lanes over blocks of {@link #VALUE_BLOCK} rows (2.1-2.6x
- * a tile's time at 4k-64k rows, BENCHMARKS.md). Otherwise every inner loop runs over rows or
+ * the value sums with dimensions in vector lanes over blocks of {@link #VALUE_BLOCK} rows, the
+ * softmax's max and scaling on vectors (its exponentials stay one scalar loop in row order): 2.1-2.6x
+ * a tile's speed at 4k-64k rows (BENCHMARKS.md). Otherwise every inner loop runs over rows or
  * dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never mix either way, so
  * both paths and every vector width give the same bits
  * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).
@@ -285,7 +286,11 @@ public final class BlockAttention {
             }
         }
         for (int j = 0; j < count; j++) {
-            HeadAttention.softmax(s, j * rows, limit[j]);
+            if (VECTOR) {
+                BlockAttentionVector.softmax(s, j * rows, limit[j]);
+            } else {
+                HeadAttention.softmax(s, j * rows, limit[j]);
+            }
         }
         weightedSums(s, rows, count, limit, values, headDim, scratch, out, outAt);
     }

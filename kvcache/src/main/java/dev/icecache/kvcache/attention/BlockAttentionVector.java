@@ -1,6 +1,7 @@
 package dev.icecache.kvcache.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -155,6 +156,41 @@ final class BlockAttentionVector {
         }
         for (; r < m; r++) {
             s[at + r] = (((l0[r] + l1[r]) + (l2[r] + l3[r])) + ((l4[r] + l5[r]) + (l6[r] + l7[r]))) * scale;
+        }
+    }
+
+    /**
+     * {@code HeadAttention.softmax} over {@code att[from .. from+n)} with its max and its final
+     * scaling on vectors: a maximum does not depend on the order it is taken in (a -0 found
+     * before +0 changes no {@code att[i] - max}), and the scaling is element-wise. The exponentials
+     * and their sum stay one scalar loop in row order, the bits of the reference.
+     */
+    static void softmax(float[] att, int from, int n) {
+        int end = from + n;
+        int i = from;
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i + V <= end; i += V) {
+            mv = mv.max(FloatVector.fromArray(S, att, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < end; i++) {
+            if (att[i] > max) {
+                max = att[i];
+            }
+        }
+        float sum = 0f;
+        for (i = from; i < end; i++) {
+            float e = (float) Math.exp(att[i] - max);
+            att[i] = e;
+            sum += e;
+        }
+        FloatVector inv = FloatVector.broadcast(S, 1f / sum);
+        for (i = from; i + V <= end; i += V) {
+            FloatVector.fromArray(S, att, i).mul(inv).intoArray(att, i);
+        }
+        float invSum = 1f / sum;
+        for (; i < end; i++) {
+            att[i] = att[i] * invSum;
         }
     }
 }
