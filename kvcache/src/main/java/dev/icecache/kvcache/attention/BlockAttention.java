@@ -330,11 +330,11 @@ public final class BlockAttention {
                 lane[r] += qe * k[r];
             }
         }
-        combineLanes(acc, m, scale, s, at);
+        combineLanes(acc, 0, m, scale, s, at);
     }
 
-    /** {@code s[at + r] = (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))[r] * scale} for the first {@code m} rows. */
-    private static void combineLanes(float[][] acc, int m, float scale, float[] s, int at) {
+    /** {@code s[at + r] = (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))[r] * scale} for rows {@code from .. m-1}. */
+    static void combineLanes(float[][] acc, int from, int m, float scale, float[] s, int at) {
         float[] a0 = acc[0];
         float[] a1 = acc[1];
         float[] a2 = acc[2];
@@ -343,7 +343,7 @@ public final class BlockAttention {
         float[] a5 = acc[5];
         float[] a6 = acc[6];
         float[] a7 = acc[7];
-        for (int r = 0; r < m; r++) {
+        for (int r = from; r < m; r++) {
             s[at + r] = (((a0[r] + a1[r]) + (a2[r] + a3[r])) + ((a4[r] + a5[r]) + (a6[r] + a7[r]))) * scale;
         }
     }

@@ -134,7 +134,7 @@ final class BlockAttentionVector {
 
     /**
      * {@code s[at + r] = (((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)))[r] * scale} for rows {@code 0 .. m-1}
-     * of {@link #quadLanes}' lanes of one query: whole vectors, the rest row by row.
+     * of {@link #quadLanes}' lanes of one query: whole vectors, the rest as the scalar kernel does.
      */
     static void combineLanes(float[][] lanes, int m, float scale, float[] s, int at) {
         float[] l0 = lanes[0];
@@ -154,9 +154,7 @@ final class BlockAttentionVector {
                     .add(FloatVector.fromArray(S, l6, r).add(FloatVector.fromArray(S, l7, r)));
             low.add(high).mul(sc).intoArray(s, at + r);
         }
-        for (; r < m; r++) {
-            s[at + r] = (((l0[r] + l1[r]) + (l2[r] + l3[r])) + ((l4[r] + l5[r]) + (l6[r] + l7[r]))) * scale;
-        }
+        BlockAttention.combineLanes(lanes, r, m, scale, s, at);
     }
 
     /**
