@@ -1,6 +1,7 @@
 package dev.icecache.kvcache.attention;
 
 import dev.icecache.kvcache.HeadAttention;
+import dev.icecache.kvcache.page.PageFormat;
 
 /**
  * {@link HeadAttention}'s numerics for a tile of queries over rows stored contiguously
@@ -171,14 +172,8 @@ public final class BlockAttention {
     public static void attendTiles(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] keys,
                                    float[] values, int headDim, Scratch scratch, float[] out, int outOff,
                                    int outStride, int fromTile, int toTile) {
-        int lanes = tileSize();
-        int total = n * heads;
-        int rows = 0;
-        for (int t = 0; t < n; t++) {
-            rows = Math.max(rows, rowLimit[t]);
-        }
-        boolean quadStep = VECTOR && heads >= 4 && rows >= DECODE_TILE_ROWS;
-        if (n == 1 && fromTile == 0 && toTile == tiles(1, heads) && !quadStep) {
+        int rows = rowsOf(rowLimit, n);
+        if (fromTile == 0 && toTile == tiles(1, heads) && rowMajorStep(n, heads, rows)) {
             // a decode step over few rows, or without four queries for the vector kernels: one pass
             // of the group's queries over the rows as they lie, since transposing every row for one
             // position writes as much as the attention reads (same bits: the tiles follow
@@ -188,6 +183,67 @@ public final class BlockAttention {
             return;
         }
         transpose(keys, rows, headDim, scratch);
+        runTiles(q, qOff, qStride, heads, n, rowLimit, values, headDim, scratch, out, outOff, outStride, fromTile, toTile);
+    }
+
+    /**
+     * {@link #attendBlock} over rows stored as BF16 bits ({@code PageFormat.BF16}): the keys are
+     * widened straight into the transposed chunks and the values into the scratch, one pass each
+     * (widening is exact, so the bits are those of {@link #attendBlock} over the widened rows).
+     */
+    public static void attendBlockBf16(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit,
+                                       short[] keys, short[] values, int headDim, Scratch scratch, float[] out,
+                                       int outOff, int outStride) {
+        int rows = rowsOf(rowLimit, n);
+        float[] v = scratch.values(rows * headDim);
+        widen(values, rows * headDim, v);
+        if (rowMajorStep(n, heads, rows)) {
+            float[] k = scratch.keys(rows * headDim);
+            widen(keys, rows * headDim, k);
+            attendRowMajor(q, qOff, heads, rows, k, v, headDim, scratch, out, outOff);
+            return;
+        }
+        scratch.ensure(rows, headDim, 1);
+        for (int i0 = 0, c = 0; i0 < rows; i0 += CHUNK, c++) {
+            float[][] kt = scratch.transposed[c];
+            int cn = Math.min(CHUNK, rows - i0);
+            for (int e = 0; e < headDim; e++) {
+                float[] row = kt[e];
+                for (int r = 0; r < cn; r++) {
+                    row[r] = PageFormat.widen(keys[(i0 + r) * headDim + e]);
+                }
+            }
+        }
+        runTiles(q, qOff, qStride, heads, n, rowLimit, v, headDim, scratch, out, outOff, outStride, 0, tiles(n, heads));
+    }
+
+    /** {@code out[i] = } the float of BF16 bits {@code bits[i]} for i &lt; n (exact). */
+    private static void widen(short[] bits, int n, float[] out) {
+        for (int i = 0; i < n; i++) {
+            out[i] = PageFormat.widen(bits[i]);
+        }
+    }
+
+    /** The rows a block attends to: the largest of its queries' limits. */
+    private static int rowsOf(int[] rowLimit, int n) {
+        int rows = 0;
+        for (int t = 0; t < n; t++) {
+            rows = Math.max(rows, rowLimit[t]);
+        }
+        return rows;
+    }
+
+    /** Whether a block is a decode step that attends row by row (see {@link #attendTiles}). */
+    private static boolean rowMajorStep(int n, int heads, int rows) {
+        return n == 1 && !(VECTOR && heads >= 4 && rows >= DECODE_TILE_ROWS);
+    }
+
+    /** Tiles {@code fromTile .. toTile-1} over keys already in {@code scratch.transposed}. */
+    private static void runTiles(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit, float[] values,
+                                 int headDim, Scratch scratch, float[] out, int outOff, int outStride, int fromTile,
+                                 int toTile) {
+        int lanes = tileSize();
+        int total = n * heads;
         for (int tile = fromTile; tile < toTile; tile++) {
             int first = tile * lanes;
             int count = Math.min(lanes, total - first);

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * The first {@code denseLayers} layers, which keep every position and attend to all of them
  * (icecache.md "Dense layers"). Rows live on the heap in the page format, grown by doubling:
  * float32 for F32, BF16 bits (2 bytes a value) for BF16, widened (exactly) into one KV head's
- * scratch when attended ({@link BlockAttention}: the bits of the float path over the same rounded
+ * scratch as they are attended, the keys straight into the kernel's transposed chunks
+ * ({@link BlockAttention#attendBlockBf16}: the bits of the float path over the same rounded
  * rows). The store receives them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored
  * cache reads them back instead of recomputing.
  *
@@ -79,33 +80,24 @@ final class DenseLayers {
      * Attention of the queries of one KV head's group for block positions {@code position ..
      * position+n-1} (query head g of position t at {@code q[qOff + t*qDim + g*headDim]}, output
      * likewise in {@code out}); position p attends to rows 0..p. F32 rows are attended in place,
-     * BF16 rows are first widened (exactly) into the scratch: the bits of {@code HeadAttention}
-     * over the rounded rows either way. Threads attending at once use different scratches.
+     * BF16 rows are widened (exactly) as the kernel reads them in ({@code attendBlockBf16}): the
+     * bits of {@code HeadAttention} over the rounded rows either way. Threads attending at once
+     * use different scratches.
      */
     void attendBlock(BlockAttention.Scratch scratch, int layer, int kvHead, int position, int n, float[] q, int qOff,
                      int qDim, int group, float[] out, int outOff) {
         int hd = shape.headDim();
-        int rows = position + n;
-        float[] k;
-        float[] v;
-        if (bf16) {
-            k = scratch.keys(rows * hd);
-            v = scratch.values(rows * hd);
-            short[] kb = bf16Keys[layer][kvHead];
-            short[] vb = bf16Values[layer][kvHead];
-            for (int i = 0; i < rows * hd; i++) {
-                k[i] = PageFormat.widen(kb[i]);
-                v[i] = PageFormat.widen(vb[i]);
-            }
-        } else {
-            k = f32Keys[layer][kvHead];
-            v = f32Values[layer][kvHead];
-        }
         int[] rowLimit = scratch.rowLimits(n);
         for (int t = 0; t < n; t++) {
             rowLimit[t] = position + t + 1;
         }
-        BlockAttention.attendBlock(q, qOff, qDim, group, n, rowLimit, k, v, hd, scratch, out, outOff, qDim);
+        if (bf16) {
+            BlockAttention.attendBlockBf16(q, qOff, qDim, group, n, rowLimit, bf16Keys[layer][kvHead],
+                    bf16Values[layer][kvHead], hd, scratch, out, outOff, qDim);
+        } else {
+            BlockAttention.attendBlock(q, qOff, qDim, group, n, rowLimit, f32Keys[layer][kvHead],
+                    f32Values[layer][kvHead], hd, scratch, out, outOff, qDim);
+        }
     }
 
     /** Writes pages not yet stored (and the partial last page) of every dense layer of length {@code length[layer]}. */
