@@ -47,7 +47,7 @@ final class BlockAttentionVector {
     static void quadLanes(float[] q, int qa, int qb, int qc, int qd, float[][] kt, int m, int headDim,
                           float[][][] lanes) {
         for (int r = 0; r < m; r += 2 * V) {
-            for (int l = 0; l < 8 && l < headDim; l++) {
+            for (int l = 0; l < 8; l++) { // a lane without dimensions (head size < 8) stores 0, as HeadAttention adds
                 FloatVector a0 = FloatVector.zero(S);
                 FloatVector a1 = a0;
                 FloatVector b0 = a0;

@@ -100,6 +100,47 @@ class BlockAttentionTest {
         }
     }
 
+    /**
+     * A head size under 8 leaves some of the dot's lanes without dimensions; they must add 0, not
+     * what a block of another head size left in a shared scratch.
+     */
+    @Test
+    void shouldGiveTheBitsOfHeadAttentionWithAScratchLastUsedForAnotherHeadSize() {
+        BlockAttention.Scratch scratch = new BlockAttention.Scratch();
+        SplittableRandom rnd = new SplittableRandom(5);
+        int heads = 4;
+        int n = 8;
+        for (int headDim : new int[] {64, 5}) {
+            float[] k = gaussian(rnd, n * headDim, 1f);
+            float[] v = gaussian(rnd, n * headDim, 1f);
+            float[] q = gaussian(rnd, n * heads * headDim, 1f);
+            int[] limit = new int[n];
+            for (int t = 0; t < n; t++) {
+                limit[t] = t + 1;
+            }
+            float[] out = new float[n * heads * headDim];
+            BlockAttention.attendBlock(q, 0, heads * headDim, heads, n, limit, k, v, headDim, scratch, out, 0,
+                    heads * headDim);
+            for (int t = 0; t < n; t++) {
+                float[][] rows = new float[t + 1][];
+                int[] off = new int[t + 1];
+                for (int i = 0; i <= t; i++) {
+                    rows[i] = k;
+                    off[i] = i * headDim;
+                }
+                float[][] vRows = new float[t + 1][];
+                Arrays.fill(vRows, v);
+                for (int g = 0; g < heads; g++) {
+                    float[] want = new float[headDim];
+                    int at = (t * heads + g) * headDim;
+                    HeadAttention.attend(q, at, rows, off, vRows, off, t + 1, headDim, new float[t + 1], want, 0);
+                    assertArrayEquals(want, Arrays.copyOfRange(out, at, at + headDim),
+                            "headDim=" + headDim + " position=" + t + " head=" + g);
+                }
+            }
+        }
+    }
+
     @Test
     void shouldRejectAQueryWithoutRows() {
         float[] rows = new float[8];
