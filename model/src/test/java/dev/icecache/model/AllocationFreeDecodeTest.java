@@ -201,7 +201,7 @@ class AllocationFreeDecodeTest {
         }
     }
 
-    /** Bytes this thread allocates over 64 positions of prefill at depth 384 once they stop allocating (12 rounds at most). */
+    /** Bytes this thread allocates over 64 prefill positions at depth 384, once they stop (12 rounds at most). */
     private static long prefillAllocatedBytes(LlamaModel model) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int[] tokens = new int[448];

@@ -40,10 +40,13 @@ public final class BlockAttention {
     /** Rows from which a decode step of four or more queries takes the tile path (transposed keys, vector kernels). */
     private static final int DECODE_TILE_ROWS = 512;
 
-    /** Value rows the value sums take for all of a tile's queries before the next ones: 256 rows of head dim 64 are 64 KB, in L2. */
+    /**
+     * Value rows the value sums take for all of a tile's queries before the next ones: 256 rows of
+     * head dim 64 are 64 KB, in L2.
+     */
     private static final int VALUE_BLOCK = 256;
 
-    /** Whether the four-query kernels of {@link BlockAttentionVector} run: wanted, module present. The bits are the same either way. */
+    /** Whether {@link BlockAttentionVector}'s kernels run (wanted, module present); same bits either way. */
     static final boolean VECTOR = vectorAvailable();
 
     private BlockAttention() {
@@ -183,7 +186,8 @@ public final class BlockAttention {
             return;
         }
         transpose(keys, rows, headDim, scratch);
-        runTiles(q, qOff, qStride, heads, n, rowLimit, values, headDim, scratch, out, outOff, outStride, fromTile, toTile);
+        runTiles(q, qOff, qStride, heads, n, rowLimit, values, headDim, scratch, out, outOff, outStride, fromTile,
+                toTile);
     }
 
     /**

@@ -86,8 +86,9 @@ final class BlockAttentionVector {
     }
 
     /**
-     * {@code out[o_u + d] += w_u,from v_from[d] + ... + w_u,to-1 v_to-1[d]} in row order, for four queries u whose weights are at {@code s[sa + i]} .. {@code s[sd + i]},
-     * and the dimensions {@code d} that fill whole pairs of vectors.
+     * {@code out[o_u + d] += w_u,from v_from[d] + ... + w_u,to-1 v_to-1[d]} in row order, for four
+     * queries u whose weights are at {@code s[sa + i]} .. {@code s[sd + i]}, and the dimensions
+     * {@code d} that fill whole pairs of vectors.
      *
      * @return the first dimension not written (the caller adds the rest)
      */

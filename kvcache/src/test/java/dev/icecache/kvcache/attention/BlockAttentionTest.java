@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class BlockAttentionTest {
 
-    /** Head size, heads per KV head, query heads, positions: odd sizes, tails, groups past a tile, rows past a value block. */
+    /** Head size, heads per KV head, query heads, positions: odd sizes, tails, groups past a tile, long blocks. */
     static final String[] CASES = {"64, 4, 32, 200", "64, 1, 8, 200", "12, 3, 6, 200", "5, 2, 2, 200", "24, 8, 8, 200",
         "128, 2, 8, 200", "16, 16, 16, 200", "9, 20, 20, 200", "64, 4, 8, 600", "128, 3, 6, 300"};
 
@@ -59,7 +59,7 @@ class BlockAttentionTest {
         assertTrue(output.contains("checked " + CASES.length + " cases, " + path), output);
     }
 
-    /** Every query of blocks of mixed sizes through {@link FullCache} against {@link HeadAttention#attend}, bit for bit. */
+    /** Every query of blocks of mixed sizes through {@link FullCache} against {@link HeadAttention#attend}, bitwise. */
     static void checkAgainstHeadAttention(int headDim, int heads, int qHeadsTimesKv, int positions) {
         int kvHeads = Math.max(1, qHeadsTimesKv / heads);
         CacheShape shape = new CacheShape(1, kvHeads * heads, kvHeads, headDim, positions);
