@@ -7,7 +7,7 @@ package dev.icecache.kvcache;
  * <pre>
  *   for each query head g of the group (g = 0..heads-1), independently:
  *     att[i] = dot(q_g, k_i) * (1 / sqrt(headDim))   for the n rows given, in the order given
- *     att    = softmax(att)                           (max-subtracted, sum of exps in row order)
+ *     att    = softmax(att)                           (max-subtracted; SoftmaxExp's exp and 16-lane sum)
  *     out_g  = sum_i att[i] * v_i                     (per dimension d, accumulated in row order)
  *
  *   dot(a, b) over n floats, eight partial sums (lanes) in a fixed order:
@@ -123,8 +123,8 @@ public final class HeadAttention {
 
     /**
      * The softmax shared by every attention kernel so their numerics agree: over
-     * {@code att[from .. from+n)}, the max, then {@code exp(att[i] - max)} and their sum in row
-     * order, then each weight times {@code 1 / sum}.
+     * {@code att[from .. from+n)}, the max, then {@code SoftmaxExp.exp(att[i] - max)} and their
+     * {@link SoftmaxExp#sum} (sixteen partial sums), then each weight times {@code 1 / sum}.
      */
     public static void softmax(float[] att, int from, int n) {
         float max = Float.NEGATIVE_INFINITY;
@@ -133,12 +133,10 @@ public final class HeadAttention {
                 max = att[i];
             }
         }
-        float sum = 0f;
         for (int i = from; i < from + n; i++) {
-            float e = (float) Math.exp(att[i] - max);
-            att[i] = e;
-            sum += e;
+            att[i] = SoftmaxExp.exp(att[i] - max);
         }
+        float sum = SoftmaxExp.sum(att, from, n);
         float inv = 1f / sum;
         for (int i = from; i < from + n; i++) {
             att[i] = att[i] * inv;
