@@ -104,6 +104,59 @@ final class ChildIndex {
         return m;
     }
 
+    /**
+     * The leaves a search scores in this cell for a query projected to {@code p}: from
+     * {@link #findLeaf}, outward one leaf at a time to the side whose nearest bound is closer to p
+     * (ties: left), until the leaves hold at least {@code want} rows (want &lt;= childCount). A
+     * contiguous range, read with {@link #rangeLo} and {@link #rangeHi}; each side's bound is
+     * computed once per leaf, where the walk used to recompute both at every step.
+     */
+    long scanRange(double p, int want) {
+        LeafPages pages = core.pages;
+        int left = findLeaf(p);
+        int right = left + 1;
+        int lo = left;
+        int hi = left;
+        int scored = pages.rowCount(leaves[left]);
+        left--;
+        double leftMax = left >= 0 ? leafMax(left) : 0;
+        double rightMin = right < leafCount ? leafMin(right) : 0;
+        while (scored < want) {
+            boolean takeLeft;
+            if (left < 0) {
+                takeLeft = false;
+            } else if (right >= leafCount) {
+                takeLeft = true;
+            } else {
+                takeLeft = p - leftMax <= rightMin - p;
+            }
+            if (takeLeft) {
+                lo = left;
+                scored += pages.rowCount(leaves[left--]);
+                if (left >= 0) {
+                    leftMax = leafMax(left);
+                }
+            } else {
+                hi = right;
+                scored += pages.rowCount(leaves[right++]);
+                if (right < leafCount) {
+                    rightMin = leafMin(right);
+                }
+            }
+        }
+        return ((long) lo << 32) | (hi & 0xFFFFFFFFL);
+    }
+
+    /** The first leaf of a {@link #scanRange}. */
+    static int rangeLo(long range) {
+        return (int) (range >>> 32);
+    }
+
+    /** The last leaf of a {@link #scanRange}. */
+    static int rangeHi(long range) {
+        return (int) range;
+    }
+
     /** The leaf whose range covers projection p: the last leaf with min &lt;= p, else leaf 0. */
     int findLeaf(double p) {
         int lo = 1;

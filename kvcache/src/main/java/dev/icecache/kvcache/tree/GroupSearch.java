@@ -125,14 +125,12 @@ final class GroupSearch {
             generation = 1;
         }
         int cells = 0;
-        LeafPages pages = tree.core.pages;
         double share = tree.core.params.scanProportion();
         for (int h = 0; h < heads; h++) {
             nodeHeap[h].clear();
             for (int f = 0; f < frontierCount[h]; f++) {
                 ChildIndex cell = frontier[h][f];
-                int leafCount = cell.leafCount();
-                if (leafCount == 0) {
+                if (cell.leafCount() == 0) {
                     continue;
                 }
                 int slot;
@@ -146,32 +144,11 @@ final class GroupSearch {
                     cellOf[slot] = cell;
                     Arrays.fill(cellHeads, slot * heads, slot * heads + heads, -1);
                 }
-                // TreeSearch.scan's walk, counting rows instead of scoring them
                 int want = scanAll ? cell.childCount()
                         : (int) Math.min(cell.childCount(), Math.ceil(share * cell.childCount()));
-                int left = cell.findLeaf(qp[h]);
-                int right = left + 1;
-                int lo = left;
-                int hi = left;
-                int scored = pages.rowCount(cell.leaf(left));
-                left--;
-                while (scored < want) {
-                    boolean takeLeft;
-                    if (left < 0) {
-                        takeLeft = false;
-                    } else if (right >= leafCount) {
-                        takeLeft = true;
-                    } else {
-                        takeLeft = qp[h] - cell.leafMax(left) <= cell.leafMin(right) - qp[h];
-                    }
-                    if (takeLeft) {
-                        lo = left;
-                        scored += pages.rowCount(cell.leaf(left--));
-                    } else {
-                        hi = right;
-                        scored += pages.rowCount(cell.leaf(right++));
-                    }
-                }
+                long range = cell.scanRange(qp[h], want);
+                int lo = ChildIndex.rangeLo(range);
+                int hi = ChildIndex.rangeHi(range);
                 cellHeads[slot * heads + h] = lo;
                 cellHi[slot * heads + h] = hi;
             }

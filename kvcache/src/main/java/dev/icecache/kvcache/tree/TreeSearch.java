@@ -99,20 +99,10 @@ final class TreeSearch {
         }
         int want = scanAll ? cell.childCount()
                 : (int) Math.min(cell.childCount(), Math.ceil(tree.core.params.scanProportion() * cell.childCount()));
-        int left = cell.findLeaf(qp);
-        int right = left + 1;
-        int scored = scoreLeaf(cell.leaf(left), q, qOff, keepNodes);
-        left--;
-        while (scored < want) {
-            boolean takeLeft;
-            if (left < 0) {
-                takeLeft = false;
-            } else if (right >= leafCount) {
-                takeLeft = true;
-            } else {
-                takeLeft = qp - cell.leafMax(left) <= cell.leafMin(right) - qp;
-            }
-            scored += scoreLeaf(cell.leaf(takeLeft ? left-- : right++), q, qOff, keepNodes);
+        long range = cell.scanRange(qp, want);
+        int scored = 0;
+        for (int j = ChildIndex.rangeLo(range), hi = ChildIndex.rangeHi(range); j <= hi; j++) {
+            scored += scoreLeaf(cell.leaf(j), q, qOff, keepNodes);
         }
         return scored;
     }
