@@ -125,7 +125,8 @@ class SoftmaxExpTest {
             float inv = 1f / documentedSum(e, 0, n);
             double total = 0;
             for (int i = 0; i < n; i++) {
-                assertEquals(Float.floatToRawIntBits(e[i] * inv), Float.floatToRawIntBits(got[2 + i]), "n=" + n + " i=" + i);
+                assertEquals(Float.floatToRawIntBits(e[i] * inv), Float.floatToRawIntBits(got[2 + i]),
+                        "n=" + n + " i=" + i);
                 total += got[2 + i];
             }
             assertEquals(1.0, total, 1e-5, "weights sum to one, n=" + n);

@@ -13,12 +13,13 @@ import dev.icecache.kvcache.page.PageFormat;
  * the keys are transposed once per block, and each query then accumulates its dot's eight lanes
  * for a chunk of rows at once (lane l = dimensions l, l+8, ... in
  * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
- * softmax as {@link HeadAttention#softmax}, values accumulated in row order per dimension. Where the JVM has the
- * Vector API (the launcher's default), {@link BlockAttentionVector} takes four queries of a tile
- * at a time with its accumulators in registers: the scores with a chunk's rows in vector lanes,
- * the value sums with dimensions in vector lanes over blocks of {@link #VALUE_BLOCK} rows, the
- * softmax's max, exponentials ({@code SoftmaxExp}) and scaling on vectors: 2.1-2.6x a tile's
- * speed at 4k-64k rows before the exponentials were (BENCHMARKS.md). Otherwise every inner loop runs over rows or
+ * softmax as {@link HeadAttention#softmax}, values accumulated in row order per dimension. Where
+ * the JVM has the Vector API (the launcher's default), {@link BlockAttentionVector} takes four
+ * queries of a tile at a time with its accumulators in registers: the scores with a chunk's rows
+ * in vector lanes, the value sums with dimensions in vector lanes over blocks of
+ * {@link #VALUE_BLOCK} rows, the softmax's max, exponentials ({@code SoftmaxExp}) and scaling on
+ * vectors (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows, then the exponentials about
+ * halved a 64k block's attention again). Otherwise every inner loop runs over rows or
  * dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never mix either way, so
  * both paths and every vector width give the same bits
  * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).

@@ -199,12 +199,15 @@ final class BlockAttentionVector {
         int i = from;
         FloatVector m = FloatVector.broadcast(S, max);
         for (; i + V <= end; i += V) {
-            FloatVector x = FloatVector.fromArray(S, att, i).sub(m).max(FloatVector.broadcast(S, SoftmaxExp.LOWEST));
-            FloatVector t = x.mul(FloatVector.broadcast(S, SoftmaxExp.LOG2E)).add(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
+            FloatVector x = FloatVector.fromArray(S, att, i).sub(m)
+                    .max(FloatVector.broadcast(S, SoftmaxExp.LOWEST));
+            FloatVector t = x.mul(FloatVector.broadcast(S, SoftmaxExp.LOG2E))
+                    .add(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
             FloatVector k = t.sub(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
             FloatVector r = x.sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C1)))
                     .sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C2)));
-            FloatVector p = FloatVector.broadcast(S, SoftmaxExp.P0).mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P1));
+            FloatVector p = FloatVector.broadcast(S, SoftmaxExp.P0).mul(r)
+                    .add(FloatVector.broadcast(S, SoftmaxExp.P1));
             p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P2));
             p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P3));
             p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P4));
