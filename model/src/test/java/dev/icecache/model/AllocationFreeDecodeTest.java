@@ -159,18 +159,21 @@ class AllocationFreeDecodeTest {
      * belongs to mixed-model JVMs, not to the decode loop this test guards.
      */
     private static void assertNoAllocation(Path model, int context, String what) throws Exception {
-        long allocated = allocatedInFreshJvm(model, context, what, 1);
-        if (allocated >= 150 * 8) {
-            // NOTE: in about 1 of 6 fresh JVMs (measured on Q8_0, 2026-12-06) C2 compiles a kernel so
-            // that its vectors are boxed, 1,536 bytes per step, and never recompiles it: a JIT outcome
-            // of that JVM, open in BENCHMARKS.md. An allocation on the decode path itself repeats in
-            // every JVM, so a second fresh JVM tells the two apart.
-            System.out.println(what + ": first measuring JVM allocated " + allocated + " bytes over 150 steps;"
-                    + " measuring again in a fresh JVM");
-            allocated = allocatedInFreshJvm(model, context, what, 2);
+        // NOTE: in about 1 of 6 fresh JVMs (measured on Q8_0, 2026-12-06) C2 compiles a kernel so
+        // that its vectors are boxed, 1,536 bytes per step, and never recompiles it: a JIT outcome
+        // of that JVM, open in BENCHMARKS.md. An allocation on the decode path itself repeats in
+        // every JVM, so further fresh JVMs tell the two apart; two were not enough once in CI
+        // (2026-12-06, both JVMs 230,400 bytes on Q8_0), so up to three are measured.
+        long allocated = 0;
+        for (int jvm = 1; jvm <= 3; jvm++) {
+            allocated = allocatedInFreshJvm(model, context, what, jvm);
+            if (allocated < 150 * 8) {
+                return;
+            }
+            System.out.println(what + ": measuring JVM " + jvm + " allocated " + allocated + " bytes over 150 steps");
         }
         assertTrue(allocated < 150 * 8, what + ": 150 decode steps allocated " + allocated + " bytes after warm-up"
-                + " in two fresh JVMs");
+                + " in three fresh JVMs");
     }
 
     private static long allocatedInFreshJvm(Path model, int context, String what, int attempt) throws Exception {
