@@ -127,12 +127,7 @@ public final class HeadAttention {
      * {@link SoftmaxExp#sum} (sixteen partial sums), then each weight times {@code 1 / sum}.
      */
     public static void softmax(float[] att, int from, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = from; i < from + n; i++) {
-            if (att[i] > max) {
-                max = att[i];
-            }
-        }
+        float max = max(att, from, n);
         for (int i = from; i < from + n; i++) {
             att[i] = SoftmaxExp.exp(att[i] - max);
         }
@@ -141,6 +136,33 @@ public final class HeadAttention {
         for (int i = from; i < from + n; i++) {
             att[i] = att[i] * inv;
         }
+    }
+
+    /**
+     * The largest of {@code att[from .. from+n)} (NaN never; -inf for n = 0), in four interleaved
+     * chains so the compares overlap. A maximum does not depend on the order it is taken in: only
+     * +0 against -0 can differ, and {@code x - max} is then the same for every x but -0, whose
+     * exponential is 1 either way.
+     */
+    static float max(float[] att, int from, int n) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = m0;
+        float m2 = m0;
+        float m3 = m0;
+        int i = from;
+        int end = from + n;
+        for (; i + 4 <= end; i += 4) {
+            m0 = att[i] > m0 ? att[i] : m0;
+            m1 = att[i + 1] > m1 ? att[i + 1] : m1;
+            m2 = att[i + 2] > m2 ? att[i + 2] : m2;
+            m3 = att[i + 3] > m3 ? att[i + 3] : m3;
+        }
+        for (; i < end; i++) {
+            m0 = att[i] > m0 ? att[i] : m0;
+        }
+        m0 = m1 > m0 ? m1 : m0;
+        m2 = m3 > m2 ? m3 : m2;
+        return m2 > m0 ? m2 : m0;
     }
 
     /**

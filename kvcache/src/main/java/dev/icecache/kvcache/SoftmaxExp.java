@@ -2,8 +2,8 @@ package dev.icecache.kvcache;
 
 /**
  * The exponential and the sum of attention's softmax ({@link HeadAttention#softmax}), written as
- * float adds and multiplies in one fixed order, so that this scalar code and the vector loop of
- * {@code BlockAttentionVector} give the same bits on every machine and vector width.
+ * float adds and multiplies in one fixed order, so that they give the same bits on every machine
+ * and JVM, and a vector form of them could give the same bits at every width.
  *
  * <pre>
  *   exp(x), for x &lt;= 0 (a score minus its row's max):
@@ -20,12 +20,14 @@ package dev.icecache.kvcache;
  * </pre>
  *
  * NOTE: why not {@code Math.exp} and one sum in row order, as before (issue 13, ninth session).
- * At 64k rows the softmax of the dense layers took about a third of their attention: one
- * {@code Math.exp} call per row, which the JIT cannot vectorize, and one chain of dependent adds.
- * These forms vectorize (the exponential) or overlap (sixteen chains), and they are defined by
- * IEEE float operations alone, so they do not depend on the JVM's intrinsics either. Outputs move
- * by about an ulp against the old forms; every kernel uses these, so the policies still agree
- * bit for bit.
+ * At 64k rows the dense layers' softmax took about a third of their attention: one
+ * {@code Math.exp} call per row and one chain of dependent adds. The polynomial is cheaper than the
+ * call and the sixteen chains overlap; both are defined by IEEE float operations alone, so they do
+ * not depend on the JVM's intrinsics either. Outputs move by about an ulp against the old forms;
+ * every kernel uses these, so the policies still agree bit for bit. A vector loop of this
+ * exponential (the same operations per lane) halved a 64k prefill block's attention again, but
+ * beside the block kernels it made C2 (JDK 17) box their vectors in an end-to-end prefill, 4x
+ * slower: not kept (BENCHMARKS.md).
  */
 public final class SoftmaxExp {
 

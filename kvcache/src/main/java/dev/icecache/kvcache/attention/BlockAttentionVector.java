@@ -1,8 +1,6 @@
 package dev.icecache.kvcache.attention;
 
-import dev.icecache.kvcache.SoftmaxExp;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -31,8 +29,6 @@ final class BlockAttentionVector {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    /** Int lanes of the same shape: {@link #exps} forms 2^k in them. */
-    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
 
     private BlockAttentionVector() {
     }
@@ -160,65 +156,5 @@ final class BlockAttentionVector {
             low.add(high).mul(sc).intoArray(s, at + r);
         }
         BlockAttention.combineLanes(lanes, r, m, scale, s, at);
-    }
-
-    /**
-     * {@code HeadAttention.softmax} over {@code att[from .. from+n)} with its max, its exponentials
-     * and its final scaling on vectors: a maximum does not depend on the order it is taken in (a -0
-     * found before +0 changes no {@code att[i] - max}), and {@link SoftmaxExp#exp} and the scaling
-     * are element-wise, each lane the scalar code's float operations in their order. The sum is
-     * {@link SoftmaxExp#sum}'s sixteen scalar chains.
-     */
-    static void softmax(float[] att, int from, int n) {
-        int end = from + n;
-        int i = from;
-        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (; i + V <= end; i += V) {
-            mv = mv.max(FloatVector.fromArray(S, att, i));
-        }
-        float max = mv.reduceLanes(VectorOperators.MAX);
-        for (; i < end; i++) {
-            if (att[i] > max) {
-                max = att[i];
-            }
-        }
-        exps(att, from, end, max);
-        float sum = SoftmaxExp.sum(att, from, n);
-        FloatVector inv = FloatVector.broadcast(S, 1f / sum);
-        for (i = from; i + V <= end; i += V) {
-            FloatVector.fromArray(S, att, i).mul(inv).intoArray(att, i);
-        }
-        float invSum = 1f / sum;
-        for (; i < end; i++) {
-            att[i] = att[i] * invSum;
-        }
-    }
-
-    /** {@code att[i] = SoftmaxExp.exp(att[i] - max)} for i in [from, end), the same bits per lane. */
-    static void exps(float[] att, int from, int end, float max) {
-        int i = from;
-        FloatVector m = FloatVector.broadcast(S, max);
-        for (; i + V <= end; i += V) {
-            FloatVector x = FloatVector.fromArray(S, att, i).sub(m)
-                    .max(FloatVector.broadcast(S, SoftmaxExp.LOWEST));
-            FloatVector t = x.mul(FloatVector.broadcast(S, SoftmaxExp.LOG2E))
-                    .add(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
-            FloatVector k = t.sub(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
-            FloatVector r = x.sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C1)))
-                    .sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C2)));
-            FloatVector p = FloatVector.broadcast(S, SoftmaxExp.P0).mul(r)
-                    .add(FloatVector.broadcast(S, SoftmaxExp.P1));
-            p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P2));
-            p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P3));
-            p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P4));
-            p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P5));
-            IntVector bits = (IntVector) t.reinterpretAsInts();
-            FloatVector pow2 = bits.add(IntVector.broadcast(IS, SoftmaxExp.BIAS))
-                    .lanewise(VectorOperators.LSHL, IntVector.broadcast(IS, 23)).reinterpretAsFloats();
-            p.mul(r.mul(r)).add(r).add(FloatVector.broadcast(S, 1f)).mul(pow2).intoArray(att, i);
-        }
-        for (; i < end; i++) {
-            att[i] = SoftmaxExp.exp(att[i] - max);
-        }
     }
 }

@@ -23,14 +23,6 @@ final class BlockAttentionWidths {
                 System.exit(1);
             }
         }
-        if (BlockAttention.VECTOR) {
-            try {
-                BlockAttentionTest.checkExpsAgainstTheScalarCode();
-            } catch (AssertionError differs) {
-                System.out.println("exponentials: " + differs.getMessage());
-                System.exit(1);
-            }
-        }
         System.out.println("checked " + BlockAttentionTest.CASES.length + " cases, vector=" + BlockAttention.VECTOR
                 + " at " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits");
     }
