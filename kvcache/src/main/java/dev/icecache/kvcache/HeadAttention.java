@@ -127,10 +127,7 @@ public final class HeadAttention {
      * {@link SoftmaxExp#sum} (sixteen partial sums), then each weight times {@code 1 / sum}.
      */
     public static void softmax(float[] att, int from, int n) {
-        float max = max(att, from, n);
-        for (int i = from; i < from + n; i++) {
-            att[i] = SoftmaxExp.exp(att[i] - max);
-        }
+        SoftmaxExp.expMinus(att, from, n, max(att, from, n));
         float sum = SoftmaxExp.sum(att, from, n);
         float inv = 1f / sum;
         for (int i = from; i < from + n; i++) {

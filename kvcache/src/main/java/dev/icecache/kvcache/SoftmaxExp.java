@@ -24,10 +24,11 @@ package dev.icecache.kvcache;
  * {@code Math.exp} call per row and one chain of dependent adds. The polynomial is cheaper than the
  * call and the sixteen chains overlap; both are defined by IEEE float operations alone, so they do
  * not depend on the JVM's intrinsics either. Outputs move by about an ulp against the old forms;
- * every kernel uses these, so the policies still agree bit for bit. A vector loop of this
- * exponential (the same operations per lane) halved a 64k prefill block's attention again, but
- * beside the block kernels it made C2 (JDK 17) box their vectors in an end-to-end prefill, 4x
- * slower: not kept (BENCHMARKS.md).
+ * every kernel uses these, so the policies still agree bit for bit. A Vector API loop of this
+ * exponential halved a 64k prefill block's attention again, but beside the block kernels it made
+ * C2 (JDK 17) box their vectors in an end-to-end prefill, 4x slower: not kept. {@link #expMinus}
+ * gets most of that gain from plain loops that C2 vectorizes by itself (BENCHMARKS.md, issue 13,
+ * tenth session).
  */
 public final class SoftmaxExp {
 
@@ -48,6 +49,13 @@ public final class SoftmaxExp {
     private static final int BIAS = 127;
     /** Partial sums of {@link #sum}. */
     private static final int LANES = 16;
+    /** Elements per pass of {@link #expMinus}. */
+    private static final int BLOCK = 256;
+    /**
+     * Per thread, {@link #expMinus}'s two blocks of scratch (2 KB): its callers hand it no scratch,
+     * and a softmax runs on the compute pool's and the operators' long-lived threads.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][BLOCK]);
 
     private SoftmaxExp() {
     }
@@ -59,8 +67,50 @@ public final class SoftmaxExp {
         float k = t - ROUNDER;
         float r = (x - k * C1) - k * C2;
         float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
-        float pow2 = Float.intBitsToFloat((Float.floatToRawIntBits(t) + BIAS) << 23);
-        return ((p * (r * r) + r) + 1f) * pow2;
+        return ((p * (r * r) + r) + 1f) * pow2(t);
+    }
+
+    /** 2^k for t = k + 1.5 * 2^23 (k an integer in [-126, 0]): the exponent field built from t's low bits. */
+    private static float pow2(float t) {
+        return Float.intBitsToFloat((Float.floatToRawIntBits(t) + BIAS) << 23);
+    }
+
+    /**
+     * {@code att[i] = exp(att[i] - max)} for i in {@code [from, from+n)}: the bits of {@link #exp}
+     * for every element, {@link #BLOCK} elements at a time. Per block the inputs are copied to a
+     * scratch, the polynomial part runs over it in a loop of float operations alone (no bit
+     * moves), which C2 vectorizes, and 2^k is applied in a second, scalar, loop.
+     *
+     * <p>NOTE: the split is for C2's own vectorization (JDK 17): a loop that moves float bits to
+     * ints, or that stores to two arrays at different offsets, stays scalar (3.5 ns per element
+     * against 0.4). The Vector API form of this loop made C2 box the block kernels' vectors
+     * elsewhere (see the class comment); plain loops cannot.
+     */
+    public static void expMinus(float[] att, int from, int n, float max) {
+        float[][] scratch = SCRATCH.get();
+        float[] x = scratch[0]; // the block's arguments, then e^r
+        float[] t = scratch[1]; // k + 1.5 * 2^23 per element
+        for (int b0 = from, end = from + n; b0 < end; b0 += BLOCK) {
+            int m = Math.min(BLOCK, end - b0);
+            System.arraycopy(att, b0, x, 0, m);
+            expParts(x, t, m, max);
+            for (int i = 0; i < m; i++) {
+                att[b0 + i] = x[i] * pow2(t[i]);
+            }
+        }
+    }
+
+    /** {@code x[i] = } e^r and {@code t[i] = } k + 1.5 * 2^23 of {@code x[i] - max}, as {@link #exp} computes them. */
+    private static void expParts(float[] x, float[] t, int m, float max) {
+        for (int i = 0; i < m; i++) {
+            float a = Math.max(x[i] - max, LOWEST);
+            float ti = a * LOG2E + ROUNDER;
+            float k = ti - ROUNDER;
+            float r = (a - k * C1) - k * C2;
+            float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+            x[i] = (p * (r * r) + r) + 1f;
+            t[i] = ti;
+        }
     }
 
     /** The sum of {@code a[from .. from+n)} in the order of the class comment; 0 for n = 0. */

@@ -90,6 +90,38 @@ class SoftmaxExpTest {
                 + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
     }
 
+    /**
+     * The blocked exponentials give {@link SoftmaxExp#exp}'s bits for every element, across block
+     * edges and at the edges of the range. Repeated until C2 has compiled (and vectorized) the
+     * loops, so the compiled form is compared too, not only the interpreter's.
+     */
+    @Test
+    void shouldGiveTheScalarExponentialsBitsWhenRunInBlocks() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        float[] special = {Float.NaN, Float.NEGATIVE_INFINITY, -0f, 0f, -87f, -87.5f, -1e30f, -Float.MIN_VALUE,
+            -103f, -0.34657359f, -0.34657360f};
+        int[] lengths = {0, 1, 15, 255, 256, 257, 600};
+        for (int round = 0; round < 3000; round++) {
+            int n = lengths[round % lengths.length];
+            int from = rnd.nextInt(7);
+            float max = round % 3 == 0 ? 0f : (float) (5 * rnd.nextGaussian());
+            float[] att = new float[from + n + 2];
+            for (int i = 0; i < att.length; i++) {
+                att[i] = rnd.nextInt(20) == 0 ? special[rnd.nextInt(special.length)] + max
+                        : (float) (max - 90 * rnd.nextDouble());
+            }
+            float[] got = att.clone();
+            SoftmaxExp.expMinus(got, from, n, max);
+            for (int i = 0; i < att.length; i++) {
+                float want = i >= from && i < from + n ? SoftmaxExp.exp(att[i] - max) : att[i];
+                if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got[i])) {
+                    assertEquals(want, got[i], "round=" + round + " n=" + n + " i=" + i + " x=" + att[i]);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]), "bits at i=" + i);
+                }
+            }
+        }
+    }
+
     @Test
     void shouldSumInTheDocumentedSixteenLaneOrder() {
         SplittableRandom rnd = new SplittableRandom(5);

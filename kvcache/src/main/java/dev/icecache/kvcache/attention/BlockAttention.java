@@ -18,8 +18,8 @@ import dev.icecache.kvcache.page.PageFormat;
  * queries of a tile at a time with its accumulators in registers: the scores with a chunk's rows
  * in vector lanes, the value sums with dimensions in vector lanes over blocks of
  * {@link #VALUE_BLOCK} rows (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows); the softmax
- * stays {@link HeadAttention#softmax}'s scalar code, whose exponentials and sum
- * ({@code SoftmaxExp}) need no long chain of dependent operations. Otherwise every inner loop
+ * stays {@link HeadAttention#softmax}'s plain Java, whose exponentials ({@code SoftmaxExp.expMinus})
+ * C2 vectorizes by itself and whose sum needs no long chain of dependent adds. Otherwise every inner loop
  * runs over rows or dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never
  * mix either way, so both paths and every vector width give the same bits
  * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).
@@ -347,8 +347,9 @@ public final class BlockAttention {
             }
         }
         for (int j = 0; j < count; j++) {
-            // scalar on purpose: with the softmax's loops on vectors in BlockAttentionVector, C2
-            // (JDK 17) boxed vectors in an end-to-end prefill (BENCHMARKS.md, issue 13, ninth session)
+            // plain Java on purpose: with the softmax's loops on the Vector API beside the block
+            // kernels, C2 (JDK 17) boxed vectors in an end-to-end prefill (BENCHMARKS.md, issue 13,
+            // ninth session); its exponentials' loop is one C2 vectorizes by itself
             HeadAttention.softmax(s, j * rows, limit[j]);
         }
         weightedSums(s, rows, count, limit, values, headDim, scratch, out, outAt);
