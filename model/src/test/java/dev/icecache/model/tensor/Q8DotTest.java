@@ -115,6 +115,45 @@ class Q8DotTest {
         }
     }
 
+    /**
+     * With unit scales every product and partial sum is an integer below 2^24, so the kernel must
+     * return the exact integer dot whatever its order: including the largest pair sums, weights
+     * of -128 against activations of -127 (2 * 16256 = 32512, near the int16 limit of the
+     * products the vector kernel forms), repeated until C2 has compiled the kernel.
+     */
+    @Test
+    void shouldGiveTheExactIntegerDotAtTheExtremesOfInt8() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int round = 0; round < 4000; round++) {
+            int blocks = 1 + rnd.nextInt(12);
+            int n = 32 * blocks;
+            ByteBuffer b = ByteBuffer.allocate(blocks * 34).order(ByteOrder.LITTLE_ENDIAN);
+            float[] x = new float[n];
+            int[] qw = new int[n];
+            boolean extreme = round % 2 == 0;
+            for (int block = 0; block < blocks; block++) {
+                b.putShort(Float16.fromFloat(1f));
+                for (int j = 0; j < 32; j++) {
+                    int i = block * 32 + j;
+                    qw[i] = extreme ? -128 : rnd.nextInt(-128, 128);
+                    b.put((byte) qw[i]);
+                    x[i] = extreme ? -127f : rnd.nextInt(-127, 128);
+                }
+                x[block * 32 + rnd.nextInt(32)] = extreme ? -127f : 127f; // the block's scale is then exactly 1
+            }
+            b.flip();
+            Q8_0Tensor w = (Q8_0Tensor) FloatTensor.of("w", GgmlType.Q8_0, b, n);
+            Q8Activations q = new Q8Activations(n);
+            q.quantize(x, 0, n, 0);
+            long exact = 0;
+            for (int i = 0; i < n; i++) {
+                assertEquals(x[i], q.get(i), "unit scale keeps integers, i=" + i);
+                exact += (long) qw[i] * (long) x[i];
+            }
+            assertEquals((float) exact, w.dotQ8(0, q, 0, n), "round=" + round + " blocks=" + blocks);
+        }
+    }
+
     @Test
     void shouldRejectRangesOffBlockBoundaries() {
         Q8_0Tensor w = randomTensor(new SplittableRandom(3), 128);
