@@ -124,4 +124,40 @@ class SummarizeCommandTest {
                 "--conf", "state.backend.rocksdb.use-bloom-filter=false");
         assertEquals(false, overridden.toConfiguration(true).get(RocksDBConfigurableOptions.USE_BLOOM_FILTER));
     }
+
+    /**
+     * Embedded with --input and no --parallelism: one subtask per document up to the cores, so a
+     * single long document gets the whole memory budget; --parallelism and a cluster run keep
+     * their own.
+     */
+    @Test
+    void shouldRunOneSubtaskPerDocumentUpToTheCoresWhenEmbedded() throws IOException {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Path docs = Files.createDirectories(dir.resolve("docs"));
+        Path model = model();
+        Files.writeString(docs.resolve("a.txt"), "one");
+        Files.writeString(docs.resolve(".hidden"), "skipped by Flink's file source");
+        Files.createDirectories(docs.resolve("_tmp"));
+        Files.writeString(docs.resolve("_tmp").resolve("b.txt"), "skipped too");
+        Files.createDirectories(docs.resolve("more"));
+        Files.writeString(docs.resolve("more").resolve("c.txt"), "two");
+        assertEquals(2, SummarizeCommand.documentsUpTo(docs, 10));
+        assertEquals(1, SummarizeCommand.documentsUpTo(docs, 1));
+        assertEquals(1, SummarizeCommand.documentsUpTo(docs.resolve("a.txt"), 10));
+
+        String want = cores > 2 ? "2" : null; // two documents: fewer than the cores only past two
+        assertEquals(want, parallelismOf(true, "--input", docs.toString(), "--model", model.toString()));
+        assertEquals(cores > 1 ? "1" : null,
+                parallelismOf(true, "--input", docs.resolve("a.txt").toString(), "--model", model.toString()));
+        assertEquals("3", parallelismOf(true, "--input", docs.toString(), "--model", model.toString(),
+                "--parallelism", "3"));
+        assertEquals(null, parallelismOf(false, "--input", docs.resolve("a.txt").toString(), "--model",
+                model.toString()));
+    }
+
+    private static String parallelismOf(boolean embedded, String... args) throws IOException {
+        SummarizeCommand cmd = new SummarizeCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd.toConfiguration(embedded).getString("parallelism.default", null);
+    }
 }
