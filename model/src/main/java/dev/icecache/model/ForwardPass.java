@@ -31,6 +31,19 @@ public interface ForwardPass extends AutoCloseable {
     float[] forward(KvCache cache, int[] tokens, int off, int n, int position, boolean wantLogits);
 
     /**
+     * The logits of row {@code row} (0 .. n-1) of the last {@link #forward} call into {@code out}
+     * (vocabulary size floats), computed now from that position's final hidden state, as though it
+     * had been the last. For measuring every position of a prefill chunk (bench fidelity); a backend
+     * that keeps only the last position's state says so.
+     *
+     * @throws UnsupportedOperationException where the backend cannot
+     */
+    default void rowLogits(int row, float[] out) {
+        throw new UnsupportedOperationException("this compute backend keeps only the last position's logits;"
+                + " measure every position on the CPU backend");
+    }
+
+    /**
      * Bytes of device memory the documents attending through this pass hold now (their resident
      * pages, current chunk and dense rows on the device); 0 on the CPU.
      */

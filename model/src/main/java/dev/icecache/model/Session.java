@@ -63,6 +63,26 @@ public final class Session {
      *         sequence would exceed the cache's maximum length
      */
     public float[] prefill(int[] tokens, int off, int len, boolean wantLogits) {
+        return run(tokens, off, len, wantLogits, null);
+    }
+
+    /**
+     * {@link #prefill} that also gives every position's logits: {@code every[i]} (vocabulary size
+     * floats) for the token at {@code tokens[off + i]}, each computed from that position's final
+     * hidden state as though it were the last ({@link ForwardPass#rowLogits}). The forward passes,
+     * the cache and a sparse policy's selections are prefill's own: for measuring every position of
+     * a prefill (bench fidelity), at the cost of one classifier product per position.
+     *
+     * @throws UnsupportedOperationException where the backend keeps only the last position
+     */
+    public void prefillEveryLogits(int[] tokens, int off, int len, float[][] every) {
+        if (every.length < len) {
+            throw new IllegalArgumentException("every holds " + every.length + " rows for " + len + " positions");
+        }
+        run(tokens, off, len, false, every);
+    }
+
+    private float[] run(int[] tokens, int off, int len, boolean wantLogits, float[][] every) {
         if (off < 0 || len < 0 || (long) off + len > tokens.length) {
             throw new IndexOutOfBoundsException("off=" + off + " len=" + len + " tokens.length=" + tokens.length);
         }
@@ -83,6 +103,9 @@ public final class Session {
             int n = Math.min(PREFILL_BATCH, len - done);
             boolean last = done + n == len;
             logits = pass.forward(cache, tokens, off + done, n, position, wantLogits && last);
+            for (int t = 0; every != null && t < n; t++) {
+                pass.rowLogits(t, every[done + t]);
+            }
             position += n;
             done += n;
         }

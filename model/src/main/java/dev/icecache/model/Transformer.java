@@ -17,6 +17,9 @@ final class Transformer implements ForwardPass {
     private final LlamaModel model;
     private final InferenceState state;
 
+    /** Rows of the last forward call, whose final hidden states {@code state.x} still holds. */
+    private int lastRows;
+
     Transformer(LlamaModel model, int maxBatch) {
         this.model = model;
         this.state = new InferenceState(model.config(), model.weights(), maxBatch, model.pool());
@@ -38,7 +41,22 @@ final class Transformer implements ForwardPass {
             throw new IllegalArgumentException("n=" + n + " positions must be in [1, maxBatch=" + state.batch + "]");
         }
         forward(model.config(), model.weights(), state, model.pool(), cache, tokens, off, n, position, wantLogits);
+        lastRows = n;
         return wantLogits ? state.logits : null;
+    }
+
+    @Override
+    public void rowLogits(int row, float[] out) {
+        ModelConfig c = model.config();
+        if (row < 0 || row >= lastRows) {
+            throw new IllegalArgumentException("row=" + row + " must be in [0, " + lastRows + "), the rows of the last forward call");
+        }
+        if (out.length < c.vocabSize()) {
+            throw new IllegalArgumentException("out holds " + out.length + " floats; the vocabulary has " + c.vocabSize());
+        }
+        // as forward's own logits of its last row: the final rmsnorm, then the classifier
+        rmsnorm(state.xb, 0, state.x, row * c.dim(), model.weights().rmsFinal(), c.dim(), c.rmsEps());
+        state.matmul.apply(model.weights().classifier(), c.vocabSize(), c.dim(), state.xb, out, 1);
     }
 
     @Override

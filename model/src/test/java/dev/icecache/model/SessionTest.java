@@ -77,4 +77,21 @@ class SessionTest {
                 () -> model.newSession(new FullCache(other)));
         assertTrue(e.getMessage().contains("does not fit the model"), e.getMessage());
     }
+
+    /** Every position's logits of one prefill equal the last logits of a prefill that stops there (same bits). */
+    @Test
+    void shouldGiveEveryPositionTheLogitsOfAPrefillEndingThere() {
+        int[] tokens = {5, 77, 300, 12, 9, 41, 250};
+        int vocab = model.config().vocabSize();
+        float[][] every = new float[tokens.length][vocab];
+        Session s = model.newSession(new FullCache(model.cacheShape()));
+        s.prefillEveryLogits(tokens, 0, tokens.length, every);
+        assertEquals(tokens.length, s.position());
+        for (int t = 0; t < tokens.length; t++) {
+            Session upTo = model.newSession(new FullCache(model.cacheShape()));
+            assertArrayEquals(upTo.prefill(tokens, 0, t + 1, true), every[t], 0f, "position " + t);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> model.newSession(new FullCache(model.cacheShape())).prefillEveryLogits(tokens, 0, 7, new float[6][]));
+    }
 }

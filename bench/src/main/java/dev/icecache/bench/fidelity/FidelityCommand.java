@@ -55,8 +55,9 @@ public final class FidelityCommand implements Callable<Integer> {
     int topK;
 
     @Option(names = "--prefill-block", defaultValue = "1", paramLabel = "N",
-            description = "Policy runs prefill blocks of N positions (one page selection per block) and are compared at"
-                    + " each block's last position; 1 steps every position (default: ${DEFAULT-VALUE}).")
+            description = "Policy runs prefill blocks of N positions (one page selection per forward pass of up to"
+                    + " -Dicecache.prefill.batch positions) and are compared at every position; 1 steps every position"
+                    + " (default: ${DEFAULT-VALUE}).")
     int prefillBlock;
 
     @Option(names = "--diagnose", description = "Add the page diagnosis (issue 18): attention recall of the best choice"

@@ -94,8 +94,8 @@ public final class FidelityRun {
     /**
      * As {@link #measure(CacheConfig, int, long, boolean)}, with the policy run prefilling blocks of
      * {@code prefillBlock} positions ({@code Session.prefill}, so a sparse policy selects pages once
-     * per block) and compared with the reference at the last position of each block only; 1 steps
-     * every position as before.
+     * per forward pass of up to {@code Session.PREFILL_BATCH} positions) and compared with the
+     * reference at every position ({@code Session.prefillEveryLogits}); 1 steps every position.
      */
     public FidelityResult measure(CacheConfig config, int topK, long seed, int prefillBlock, boolean diagnose) {
         if (prefillBlock < 1) {
@@ -117,14 +117,16 @@ public final class FidelityRun {
         LogitComparison all = new LogitComparison();
         LogitComparison overBudget = new LogitComparison();
         Session session = model.newSession(recorder);
+        float[][] every = prefillBlock > 1 ? new float[prefillBlock][model.config().vocabSize()] : null;
         for (int first = 0; first < positions; first += prefillBlock) {
             int n = Math.min(prefillBlock, positions - first);
-            float[] logits = n == 1 ? session.step(tokens[first]) : session.prefill(tokens, first, n, true);
-            int p = first + n - 1;
-            int next = p + 1 < tokens.length ? tokens[p + 1] : -1;
-            all.add(reference[p], logits, next);
-            if (p + 1 > config.budgetTokens()) {
-                overBudget.add(reference[p], logits, next);
+            if (n == 1) {
+                compare(first, session.step(tokens[first]), config, all, overBudget);
+            } else {
+                session.prefillEveryLogits(tokens, first, n, every);
+                for (int t = 0; t < n; t++) {
+                    compare(first + t, every[t], config, all, overBudget);
+                }
             }
         }
         if (diagnosis != null) {
@@ -141,5 +143,14 @@ public final class FidelityRun {
                 FidelityMetrics.of(all, recall.all()), FidelityMetrics.of(overBudget, recall.overBudget()),
                 recall.all().rowsUseful(), movedPerStep, m.hitRate(), (System.nanoTime() - start) / 1e9, diagnosis,
                 semanticShare);
+    }
+
+    /** Position p's logits against the reference's (and, past the budget, in the over-budget tally too). */
+    private void compare(int p, float[] logits, CacheConfig config, LogitComparison all, LogitComparison overBudget) {
+        int next = p + 1 < tokens.length ? tokens[p + 1] : -1;
+        all.add(reference[p], logits, next);
+        if (p + 1 > config.budgetTokens()) {
+            overBudget.add(reference[p], logits, next);
+        }
     }
 }

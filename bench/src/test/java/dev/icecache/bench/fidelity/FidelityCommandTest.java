@@ -81,6 +81,27 @@ class FidelityCommandTest {
         assertEquals(4, err.toString().lines().filter(l -> l.startsWith("fidelity ")).count(), err.toString());
     }
 
+    /** Prefill blocks are compared at every position, not only at block ends: the full cache exactly, at all 160. */
+    @Test
+    void shouldCompareEveryPositionOfAPrefillBlock() throws IOException {
+        Path model = SharedModels.require(SharedModels.STORIES_260K);
+        Path csv = dir.resolve("blocks.csv");
+        int code = run("fidelity", "--model", model.toString(), "--context", "512", "--text", SharedModels.STORY.toString(),
+                "--tokens", "160", "--policies", "FULL", "--budgets", "64", "--page-format", "F32", "--prefill-block", "16",
+                "--csv", csv.toString());
+        assertEquals(0, code, err.toString());
+        List<String> lines = Files.readAllLines(csv);
+        String[] columns = lines.get(0).split(",");
+        String[] cells = lines.get(1).split(",");
+        Map<String, String> row = new HashMap<>();
+        for (int i = 0; i < columns.length; i++) {
+            row.put(columns[i], cells[i]);
+        }
+        assertEquals(160, value(row, "positions"), row.toString());
+        assertEquals(1.0, value(row, "top1_agreement"), row.toString());
+        assertEquals(0.0, value(row, "kl_mean"), row.toString());
+    }
+
     private static double value(Map<String, String> row, String column) {
         return Double.parseDouble(row.get(column));
     }
