@@ -54,7 +54,10 @@ class RandomModelReferenceTest {
     void shouldGiveSameLogitsFromBatchedPrefillAsFromStepping(GgmlType type) throws IOException {
         long seed = 7;
         Path file = dir.resolve("prefill-" + type + ".gguf");
-        RandomModels.write(file, SHAPE, type, seed, false);
+        // a context long enough for one whole prefill batch and part of the next
+        RandomModels.Shape shape = new RandomModels.Shape(SHAPE.dim(), SHAPE.hiddenDim(), SHAPE.nLayers(), SHAPE.nHeads(),
+                SHAPE.nKvHeads(), SHAPE.vocabSize(), Session.PREFILL_BATCH + 16);
+        RandomModels.write(file, shape, type, seed, false);
         int[] tokens = new SplittableRandom(seed).ints(Session.PREFILL_BATCH + 9, 0, SHAPE.vocabSize()).toArray();
         try (LlamaModel model = LlamaModel.load(file, LoadOptions.defaults())) {
             Session stepped = model.newSession(new FullCache(model.cacheShape()));

@@ -99,10 +99,11 @@ class IceCacheDecoderHarnessTest {
     void shouldContinueIdenticallyAfterRestoreMidPrefillAndMidDecode(Policy policy) throws Exception {
         DecoderSettings settings = policy == Policy.FULL ? full : iceCache;
         int[] prompt = randomTokens(4, 300);
+        int cut = 2 * DocumentSession.PREFILL_BATCH + 6; // two prefill passes run, six tokens held
         OperatorSubtaskState midPrefill;
         try (var harness = newHarness(settings)) {
             harness.open();
-            feed(harness, "a", prompt, 0, 70, 0, false);
+            feed(harness, "a", prompt, 0, cut, 0, false);
             midPrefill = harness.snapshot(1, 0);
             assertTrue(harness.numKeyedStateEntries() > 1, "pages and progress are in keyed state");
         }
@@ -111,7 +112,7 @@ class IceCacheDecoderHarnessTest {
         try (var harness = newHarness(settings)) {
             harness.initializeState(midPrefill);
             harness.open();
-            feed(harness, "a", prompt, 70, prompt.length - 70, 1, true);
+            feed(harness, "a", prompt, cut, prompt.length - cut, 1, true);
             harness.setProcessingTime(1); // one slice: each slice registers its successor a tick later
             out.addAll(harness.extractOutputValues());
             midDecode = harness.snapshot(2, 0);
