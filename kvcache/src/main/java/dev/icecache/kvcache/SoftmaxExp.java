@@ -64,10 +64,19 @@ public final class SoftmaxExp {
     public static float exp(float x) {
         x = Math.max(x, LOWEST);
         float t = x * LOG2E + ROUNDER;
+        return expOfRemainder(remainder(x, t)) * pow2(t);
+    }
+
+    /** r = x - k ln 2 for t = k + 1.5 * 2^23, in two steps (C1 + C2 = ln 2; k * C1 is exact). */
+    private static float remainder(float x, float t) {
         float k = t - ROUNDER;
-        float r = (x - k * C1) - k * C2;
+        return (x - k * C1) - k * C2;
+    }
+
+    /** e^r for |r| &lt;= ln 2 / 2: Cephes' polynomial, float adds and multiplies only. */
+    private static float expOfRemainder(float r) {
         float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
-        return ((p * (r * r) + r) + 1f) * pow2(t);
+        return (p * (r * r) + r) + 1f;
     }
 
     /** 2^k for t = k + 1.5 * 2^23 (k an integer in [-126, 0]): the exponent field built from t's low bits. */
@@ -105,10 +114,7 @@ public final class SoftmaxExp {
         for (int i = 0; i < m; i++) {
             float a = Math.max(x[i] - max, LOWEST);
             float ti = a * LOG2E + ROUNDER;
-            float k = ti - ROUNDER;
-            float r = (a - k * C1) - k * C2;
-            float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
-            x[i] = (p * (r * r) + r) + 1f;
+            x[i] = expOfRemainder(remainder(a, ti));
             t[i] = ti;
         }
     }
