@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,5 +94,23 @@ class SessionTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> model.newSession(new FullCache(model.cacheShape())).prefillEveryLogits(tokens, 0, 7, new float[6][]));
+    }
+
+    /** The same across forward passes: a prefill longer than one batch keeps every position's logits in order. */
+    @Test
+    void shouldGiveEveryPositionItsLogitsAcrossPrefillBatches() throws IOException {
+        RandomModels.Shape longer = new RandomModels.Shape(SHAPE.dim(), SHAPE.hiddenDim(), SHAPE.nLayers(), SHAPE.nHeads(),
+                SHAPE.nKvHeads(), SHAPE.vocabSize(), Session.PREFILL_BATCH + 16);
+        Path file = dir.resolve("longer.gguf");
+        RandomModels.write(file, longer, GgmlType.F32, 5, true);
+        try (LlamaModel m = LlamaModel.load(file, LoadOptions.defaults())) {
+            int[] tokens = new SplittableRandom(5).ints(Session.PREFILL_BATCH + 10, 0, SHAPE.vocabSize()).toArray();
+            float[][] every = new float[tokens.length][m.config().vocabSize()];
+            m.newSession(new FullCache(m.cacheShape())).prefillEveryLogits(tokens, 0, tokens.length, every);
+            for (int t : new int[] {0, Session.PREFILL_BATCH - 1, Session.PREFILL_BATCH, tokens.length - 1}) {
+                Session upTo = m.newSession(new FullCache(m.cacheShape()));
+                assertArrayEquals(upTo.prefill(tokens, 0, t + 1, true), every[t], 0f, "position " + t);
+            }
+        }
     }
 }
