@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.icecache.kvcache.CacheShape;
+import dev.icecache.kvcache.attention.BlockAttention;
 import dev.icecache.kvcache.page.PageFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +31,10 @@ class MemoryProbeTest {
         assertEquals(pool, small.pool());
         assertEquals(pool, large.pool());
         // the 2 dense layers keep every row in BF16: 2 layers x 2 KV heads x 16 values x (K + V) x 2 bytes,
-        // in arrays grown by doubling up to maxTokens (5017 positions: the context and one decode slice)
-        assertEquals(2L * 2 * 16 * 2 * 2 * 5017, large.denseRows());
+        // in arrays grown by doubling up to maxTokens (5017 positions: the context and one decode slice),
+        // rounded up to whole chunks of keys (the layout the attention kernels read)
+        int chunk = BlockAttention.keyChunkRows();
+        assertEquals(2L * 2 * 16 * 2 * 2 * ((5017 + chunk - 1) / chunk * chunk), large.denseRows());
         // one compact key per indexed token per tree (16 code bytes + a 4-byte scale; 2 sparse layers x 2
         // heads): every position past the 32-token sink and window, less the last chunk of at most 1024
         long most = 2L * 2 * (5000 - 32 - 32);

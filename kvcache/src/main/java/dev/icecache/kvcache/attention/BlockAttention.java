@@ -177,6 +177,10 @@ public final class BlockAttention {
                                    float[] values, int headDim, Scratch scratch, float[] out, int outOff,
                                    int outStride, int fromTile, int toTile) {
         int rows = rowsOf(rowLimit, n);
+        if (fromTile == 0 && toTile == tiles(1, heads) && streamedStep(n, heads, rows)) {
+            streamStep(q, qOff, heads, rows, null, null, keys, values, headDim, scratch, out, outOff);
+            return;
+        }
         if (fromTile == 0 && toTile == tiles(1, heads) && rowMajorStep(n, heads, rows)) {
             // a decode step over few rows, or without four queries for the vector kernels: one pass
             // of the group's queries over the rows as they lie, since transposing every row for one
@@ -192,40 +196,144 @@ public final class BlockAttention {
     }
 
     /**
-     * {@link #attendBlock} over rows stored as BF16 bits ({@code PageFormat.BF16}): the keys are
-     * widened straight into the transposed chunks and the values into the scratch, one pass each
-     * (widening is exact, so the bits are those of {@link #attendBlock} over the widened rows).
+     * Where key element {@code e} of row {@code row} lies in BF16 keys stored by chunks
+     * ({@link #attendBlockBf16}): the rows of a chunk of {@link #keyChunkRows()} transposed, so that
+     * one dimension of a chunk's rows is contiguous, as the kernels read it.
+     *
+     * <pre>
+     *   index(row, e) = (row / CHUNK) * CHUNK * headDim + e * CHUNK + row % CHUNK
+     * </pre>
+     * An array holding {@code rows} rows so has at least {@code ceil(rows / CHUNK) * CHUNK * headDim} elements.
+     */
+    public static int chunkedKeyIndex(int row, int e, int headDim) {
+        return (row / CHUNK) * CHUNK * headDim + e * CHUNK + row % CHUNK;
+    }
+
+    /** Rows per chunk of {@link #chunkedKeyIndex}'s layout. */
+    public static int keyChunkRows() {
+        return CHUNK;
+    }
+
+    /**
+     * {@link #attendBlock} over rows stored as BF16 bits ({@code PageFormat.BF16}): the keys by
+     * chunks as {@link #chunkedKeyIndex} lays them out, the values row after row. Widening is exact,
+     * so the bits are those of {@link #attendBlock} over the widened rows.
+     *
+     * <p>NOTE: why keys by chunks. The kernels read a chunk's keys transposed; stored so, a chunk
+     * widens with contiguous vector loads instead of a strided scalar gather, which was a quarter of
+     * a decode step's dense attention at 64k rows (BENCHMARKS.md, issue 13, eleventh session).
      */
     public static void attendBlockBf16(float[] q, int qOff, int qStride, int heads, int n, int[] rowLimit,
                                        short[] keys, short[] values, int headDim, Scratch scratch, float[] out,
                                        int outOff, int outStride) {
         int rows = rowsOf(rowLimit, n);
+        if (streamedStep(n, heads, rows)) {
+            streamStep(q, qOff, heads, rows, keys, values, null, null, headDim, scratch, out, outOff);
+            return;
+        }
         float[] v = scratch.values(rows * headDim);
-        widen(values, rows * headDim, v);
+        widen(values, 0, rows * headDim, v, 0);
         if (rowMajorStep(n, heads, rows)) {
             float[] k = scratch.keys(rows * headDim);
-            widen(keys, rows * headDim, k);
+            for (int i = 0; i < rows; i++) {
+                for (int e = 0; e < headDim; e++) {
+                    k[i * headDim + e] = PageFormat.widen(keys[chunkedKeyIndex(i, e, headDim)]);
+                }
+            }
             attendRowMajor(q, qOff, heads, rows, k, v, headDim, scratch, out, outOff);
             return;
         }
         scratch.ensure(rows, headDim, 1);
         for (int i0 = 0, c = 0; i0 < rows; i0 += CHUNK, c++) {
-            float[][] kt = scratch.transposed[c];
-            int cn = Math.min(CHUNK, rows - i0);
-            for (int e = 0; e < headDim; e++) {
-                float[] row = kt[e];
-                for (int r = 0; r < cn; r++) {
-                    row[r] = PageFormat.widen(keys[(i0 + r) * headDim + e]);
-                }
-            }
+            widenChunk(keys, i0, Math.min(CHUNK, rows - i0), headDim, scratch.transposed[c]);
         }
         runTiles(q, qOff, qStride, heads, n, rowLimit, v, headDim, scratch, out, outOff, outStride, 0, tiles(n, heads));
     }
 
-    /** {@code out[i] = } the float of BF16 bits {@code bits[i]} for i &lt; n (exact). */
-    private static void widen(short[] bits, int n, float[] out) {
-        for (int i = 0; i < n; i++) {
-            out[i] = PageFormat.widen(bits[i]);
+    /** {@code kt[e][r] = } key e of row {@code i0 + r}, widened, for r &lt; m: the chunk at row i0 of chunked BF16 keys. */
+    private static void widenChunk(short[] keys, int i0, int m, int headDim, float[][] kt) {
+        int base = i0 * headDim; // i0 is a multiple of CHUNK, so this is where its chunk starts
+        for (int e = 0; e < headDim; e++) {
+            widen(keys, base + e * CHUNK, m, kt[e], 0);
+        }
+    }
+
+    /** {@code out[outOff + i] = } the float of BF16 bits {@code bits[from + i]} for i &lt; n (exact). */
+    private static void widen(short[] bits, int from, int n, float[] out, int outOff) {
+        int i = VECTOR ? BlockAttentionVector.widen(bits, from, n, out, outOff) : 0;
+        for (; i < n; i++) {
+            out[outOff + i] = PageFormat.widen(bits[from + i]);
+        }
+    }
+
+    /**
+     * A decode step of {@code heads} (a multiple of four) queries over {@code rows} rows, given as
+     * BF16 bits ({@code bKeys} by chunks as {@link #chunkedKeyIndex} lays them out, {@code bValues}) or as floats ({@code fKeys}, {@code fValues}; the
+     * other pair null). Each chunk of keys is transposed (and widened) into the scratch just before
+     * the vector kernels read it, and BF16 values are widened a block at a time, so the rows cross
+     * memory once in their stored format. The operations are the tile path's in the same order
+     * (scores chunk by chunk, softmax, value sums block by block in row order): the same bits.
+     *
+     * <p>NOTE: why a path of its own. A prefill block's tiles all reread the keys, so it transposes
+     * (and widens) every row once up front. For one position that pass wrote 16 MB of float keys
+     * and 16 MB of float values per KV head at 64k BF16 rows and read them back: half of a decode
+     * step's dense attention in the profile (BENCHMARKS.md, issue 13, eleventh session).
+     */
+    private static void streamStep(float[] q, int qOff, int heads, int rows, short[] bKeys, short[] bValues,
+                                   float[] fKeys, float[] fValues, int headDim, Scratch scratch, float[] out,
+                                   int outOff) {
+        scratch.ensure(Math.min(rows, CHUNK), headDim, 1);
+        if (scratch.scores.length < rows * heads) {
+            scratch.scores = new float[Math.max(rows * heads, 2 * scratch.scores.length)];
+        }
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] s = scratch.scores;
+        float[][] kt = scratch.transposed[0];
+        float[][][] quad = scratch.quadLanes;
+        for (int i0 = 0; i0 < rows; i0 += CHUNK) {
+            int m = Math.min(CHUNK, rows - i0);
+            if (bKeys != null) {
+                widenChunk(bKeys, i0, m, headDim, kt);
+            } else {
+                for (int e = 0; e < headDim; e++) {
+                    float[] row = kt[e];
+                    for (int r = 0, b = i0 * headDim + e; r < m; r++, b += headDim) {
+                        row[r] = fKeys[b];
+                    }
+                }
+            }
+            for (int g = 0; g < heads; g += 4) {
+                int qa = qOff + g * headDim;
+                BlockAttentionVector.quadLanes(q, qa, qa + headDim, qa + 2 * headDim, qa + 3 * headDim, kt, m, headDim,
+                        quad);
+                for (int u = 0; u < 4; u++) {
+                    BlockAttentionVector.combineLanes(quad[u], m, scale, s, (g + u) * rows + i0);
+                }
+            }
+        }
+        for (int g = 0; g < heads; g++) {
+            HeadAttention.softmax(s, g * rows, rows);
+        }
+        java.util.Arrays.fill(out, outOff, outOff + heads * headDim, 0f);
+        float[] widened = bValues != null ? scratch.values(VALUE_BLOCK * headDim) : null;
+        for (int i0 = 0; i0 < rows; i0 += VALUE_BLOCK) {
+            int m = Math.min(VALUE_BLOCK, rows - i0);
+            float[] v = fValues;
+            int first = i0; // row i0's index in v
+            if (bValues != null) {
+                widen(bValues, i0 * headDim, m * headDim, widened, 0);
+                v = widened;
+                first = 0;
+            }
+            for (int g = 0; g < heads; g += 4) {
+                int o = outOff + g * headDim;
+                int a = g * rows + i0 - first; // weight of v's row i at s[a + i]
+                int done = BlockAttentionVector.quadValues(s, a, a + rows, a + 2 * rows, a + 3 * rows, first, first + m,
+                        v, headDim, out, o, o + headDim, o + 2 * headDim, o + 3 * headDim);
+                for (int u = 0; u < 4 && done < headDim; u++) {
+                    addRows(s, a + u * rows, first, first + m, v, headDim, out, o + u * headDim, done);
+                }
+            }
         }
     }
 
@@ -236,6 +344,11 @@ public final class BlockAttention {
             rows = Math.max(rows, rowLimit[t]);
         }
         return rows;
+    }
+
+    /** Whether a block is a decode step that streams its rows through the vector kernels ({@link #streamStep}). */
+    private static boolean streamedStep(int n, int heads, int rows) {
+        return n == 1 && VECTOR && heads % 4 == 0 && rows >= DECODE_TILE_ROWS;
     }
 
     /** Whether a block is a decode step that attends row by row (see {@link #attendTiles}). */

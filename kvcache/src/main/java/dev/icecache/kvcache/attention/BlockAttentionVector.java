@@ -1,6 +1,10 @@
 package dev.icecache.kvcache.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,6 +32,10 @@ final class BlockAttentionVector {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
+    /** As many shorts as {@link #S} has floats: one vector of BF16 bits widens to one float vector. */
+    private static final VectorSpecies<Short> BITS = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
 
     private BlockAttentionVector() {
     }
@@ -130,6 +138,22 @@ final class BlockAttentionVector {
             d1.intoArray(out, od + d + V);
         }
         return d;
+    }
+
+    /**
+     * {@code out[outOff + i] = } the float of BF16 bits {@code bits[from + i]} for the whole vectors
+     * of i &lt; n: each short sign-extended to an int, shifted 16 bits left (which drops the
+     * extension), read as a float: exact, as {@code PageFormat.widen}.
+     *
+     * @return the first i not written (the caller widens the rest)
+     */
+    static int widen(short[] bits, int from, int n, float[] out, int outOff) {
+        int i = 0;
+        for (; i + V <= n; i += V) {
+            ((IntVector) ShortVector.fromArray(BITS, bits, from + i).convertShape(VectorOperators.S2I, INTS, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, outOff + i);
+        }
+        return i;
     }
 
     /**

@@ -12,15 +12,17 @@ import java.util.Arrays;
 /**
  * The first {@code denseLayers} layers, which keep every position and attend to all of them
  * (icecache.md "Dense layers"). Rows live on the heap in the page format, grown by doubling:
- * float32 for F32, BF16 bits (2 bytes a value) for BF16, widened (exactly) into one KV head's
- * scratch as they are attended, the keys straight into the kernel's transposed chunks
- * ({@link BlockAttention#attendBlockBf16}: the bits of the float path over the same rounded
- * rows). The store receives them as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored
- * cache reads them back instead of recomputing.
+ * float32 for F32, BF16 bits (2 bytes a value) for BF16, widened (exactly) as they are attended
+ * ({@link BlockAttention#attendBlockBf16}: the bits of the float path over the same rounded rows).
+ * BF16 keys are kept by chunks of {@link BlockAttention#keyChunkRows()} rows, transposed, the
+ * layout the kernels read, so a chunk widens with contiguous vector loads. The store receives rows
+ * as positional pages (id j = positions 16j ..) on {@link #flush}, so a restored cache reads them
+ * back instead of recomputing; the layout on the heap never reaches the store.
  *
  * <pre>
- *   F32:  f32Keys[layer][kvHead][position * headDim]     f32Values likewise
- *   BF16: bf16Keys[layer][kvHead][position * headDim]    bf16Values likewise
+ *   F32:  f32Keys[layer][kvHead][position * headDim + e]                        f32Values likewise
+ *   BF16: bf16Keys[layer][kvHead][BlockAttention.chunkedKeyIndex(position, e, headDim)]
+ *         bf16Values[layer][kvHead][position * headDim + e]
  * </pre>
  */
 final class DenseLayers {
@@ -41,7 +43,7 @@ final class DenseLayers {
         this.layout = layout;
         this.layers = layers;
         this.bf16 = format == PageFormat.BF16;
-        int initial = Math.min(shape.maxTokens(), 256) * shape.headDim();
+        int initial = capacity(Math.min(shape.maxTokens(), 256) * shape.headDim());
         this.f32Keys = bf16 ? null : new float[layers][shape.nKvHeads()][initial];
         this.f32Values = bf16 ? null : new float[layers][shape.nKvHeads()][initial];
         this.bf16Keys = bf16 ? new short[layers][shape.nKvHeads()][initial] : null;
@@ -159,7 +161,7 @@ final class DenseLayers {
             short[] kd = bf16Keys[layer][kvHead];
             short[] vd = bf16Values[layer][kvHead];
             for (int i = 0; i < hd; i++) {
-                kd[at + i] = PageFormat.narrow(k[kOff + i]);
+                kd[BlockAttention.chunkedKeyIndex(position, i, hd)] = PageFormat.narrow(k[kOff + i]);
                 vd[at + i] = PageFormat.narrow(v[vOff + i]);
             }
         } else {
@@ -172,14 +174,15 @@ final class DenseLayers {
         int hd = shape.headDim();
         Arrays.fill(block, 0f);
         for (int r = 0; r < valid; r++) {
-            int at = (page * layout.rowsPerPage() + r) * hd;
+            int position = page * layout.rowsPerPage() + r;
+            int at = position * hd;
             int ko = layout.keyOffset(r);
             int vo = layout.valueOffset(r);
             if (bf16) {
                 short[] kd = bf16Keys[layer][kvHead];
                 short[] vd = bf16Values[layer][kvHead];
                 for (int i = 0; i < hd; i++) {
-                    block[ko + i] = PageFormat.widen(kd[at + i]);
+                    block[ko + i] = PageFormat.widen(kd[BlockAttention.chunkedKeyIndex(position, i, hd)]);
                     block[vo + i] = PageFormat.widen(vd[at + i]);
                 }
             } else {
@@ -189,10 +192,16 @@ final class DenseLayers {
         }
     }
 
+    /** {@code floats} rounded up to whole key chunks (BF16 keys are stored by chunks; values share the size). */
+    private int capacity(int floats) {
+        int chunk = BlockAttention.keyChunkRows() * shape.headDim();
+        return (int) Math.min(Integer.MAX_VALUE - 8, ((long) floats + chunk - 1) / chunk * chunk);
+    }
+
     private void ensure(int layer, int kvHead, int floats) {
         int have = bf16 ? bf16Keys[layer][kvHead].length : f32Keys[layer][kvHead].length;
         if (have < floats) {
-            int cap = (int) Math.min((long) shape.maxTokens() * shape.headDim(), Math.max(floats, 2L * have));
+            int cap = capacity((int) Math.min((long) shape.maxTokens() * shape.headDim(), Math.max(floats, 2L * have)));
             if (bf16) {
                 bf16Keys[layer][kvHead] = Arrays.copyOf(bf16Keys[layer][kvHead], cap);
                 bf16Values[layer][kvHead] = Arrays.copyOf(bf16Values[layer][kvHead], cap);

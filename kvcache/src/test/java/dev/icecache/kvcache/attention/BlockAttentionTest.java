@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.FullCache;
 import dev.icecache.kvcache.HeadAttention;
+import dev.icecache.kvcache.page.PageFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -56,7 +57,7 @@ class BlockAttentionTest {
                 .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), output);
-        assertTrue(output.contains("checked " + CASES.length + " cases, " + path), output);
+        assertTrue(output.contains("checked " + (CASES.length + STEP_CASES.length) + " cases, " + path), output);
     }
 
     /** Every query of blocks of mixed sizes through {@link FullCache} against {@link HeadAttention#attend}, bitwise. */
@@ -139,6 +140,80 @@ class BlockAttentionTest {
                 }
             }
         }
+    }
+
+    /** Head size, heads per KV head, rows of a decode step: chunk and value-block tails, one and two quads, a dimension tail. */
+    static final String[] STEP_CASES = {"64, 4, 512", "64, 4, 1000", "64, 8, 700", "12, 4, 777", "128, 4, 640",
+        "64, 4, 300"};
+
+    /**
+     * A decode step over BF16 rows ({@code attendBlockBf16}, keys by chunks; long steps stream the
+     * rows through the kernels chunk by chunk) and over the same rows as floats ({@code attendBlock}):
+     * every query's bits equal {@link HeadAttention#attend} over the widened rows.
+     */
+    @ParameterizedTest
+    @MethodSource("stepCases")
+    void shouldGiveADecodeStepOverBf16OrFloatRowsTheBitsOfHeadAttention(int headDim, int heads, int rows) {
+        checkDecodeStep(headDim, heads, rows, new BlockAttention.Scratch());
+    }
+
+    static Stream<Arguments> stepCases() {
+        return Arrays.stream(STEP_CASES).map(c -> Arguments.of((Object[]) c.split(",\\s*")));
+    }
+
+    /** {@link #shouldGiveADecodeStepOverBf16OrFloatRowsTheBitsOfHeadAttention} for one case and scratch. */
+    static void checkDecodeStep(int headDim, int heads, int rows, BlockAttention.Scratch scratch) {
+        SplittableRandom rnd = new SplittableRandom(rows * 31L + heads * 7L + headDim);
+        short[] bkRows = bf16(gaussian(rnd, rows * headDim, 1f));
+        short[] bv = bf16(gaussian(rnd, rows * headDim, 1f));
+        float[] k = widen(bkRows);
+        float[] v = widen(bv);
+        int chunk = BlockAttention.keyChunkRows();
+        short[] bk = new short[(rows + chunk - 1) / chunk * chunk * headDim]; // the keys by chunks
+        for (int i = 0; i < rows; i++) {
+            for (int e = 0; e < headDim; e++) {
+                bk[BlockAttention.chunkedKeyIndex(i, e, headDim)] = bkRows[i * headDim + e];
+            }
+        }
+        float[] q = gaussian(rnd, heads * headDim, 3f);
+        int[] limit = {rows};
+        float[] fromBf16 = new float[heads * headDim];
+        float[] fromFloat = new float[heads * headDim];
+        BlockAttention.attendBlockBf16(q, 0, heads * headDim, heads, 1, limit, bk, bv, headDim, scratch, fromBf16, 0,
+                heads * headDim);
+        BlockAttention.attendBlock(q, 0, heads * headDim, heads, 1, limit, k, v, headDim, scratch, fromFloat, 0,
+                heads * headDim);
+        float[][] kr = new float[rows][];
+        float[][] vr = new float[rows][];
+        int[] off = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            kr[i] = k;
+            vr[i] = v;
+            off[i] = i * headDim;
+        }
+        for (int g = 0; g < heads; g++) {
+            float[] want = new float[headDim];
+            HeadAttention.attend(q, g * headDim, kr, off, vr, off, rows, headDim, new float[rows], want, 0);
+            String what = "headDim=" + headDim + " heads=" + heads + " rows=" + rows + " head=" + g;
+            assertArrayEquals(want, Arrays.copyOfRange(fromBf16, g * headDim, (g + 1) * headDim), "BF16 " + what);
+            assertArrayEquals(want, Arrays.copyOfRange(fromFloat, g * headDim, (g + 1) * headDim), "F32 " + what);
+        }
+    }
+
+    private static short[] bf16(float[] f) {
+        short[] b = new short[f.length];
+        for (int i = 0; i < f.length; i++) {
+            b[i] = PageFormat.narrow(f[i]);
+        }
+        return b;
+    }
+
+    private static float[] widen(short[] b) {
+        float[] f = new float[b.length];
+        for (int i = 0; i < b.length; i++) {
+            f[i] = PageFormat.widen(b[i]);
+        }
+        return f;
     }
 
     @Test

@@ -23,7 +23,19 @@ final class BlockAttentionWidths {
                 System.exit(1);
             }
         }
-        System.out.println("checked " + BlockAttentionTest.CASES.length + " cases, vector=" + BlockAttention.VECTOR
+        BlockAttention.Scratch scratch = new BlockAttention.Scratch(); // shared: each case must size it
+        for (String c : BlockAttentionTest.STEP_CASES) {
+            String[] f = c.split(",\\s*");
+            try {
+                BlockAttentionTest.checkDecodeStep(Integer.parseInt(f[0]), Integer.parseInt(f[1]),
+                        Integer.parseInt(f[2]), scratch);
+            } catch (AssertionError differs) {
+                System.out.println("decode step " + c + ": " + differs.getMessage());
+                System.exit(1);
+            }
+        }
+        System.out.println("checked " + (BlockAttentionTest.CASES.length + BlockAttentionTest.STEP_CASES.length)
+                + " cases, vector=" + BlockAttention.VECTOR
                 + " at " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits");
     }
 }

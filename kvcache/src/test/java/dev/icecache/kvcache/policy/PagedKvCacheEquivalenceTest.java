@@ -80,14 +80,17 @@ class PagedKvCacheEquivalenceTest {
     @ParameterizedTest
     @EnumSource(value = Policy.class, names = {"FULL", "ICECACHE"})
     void shouldEqualFullCacheRunOnRoundedRowsWhenPagesAreBf16(Policy policy) {
-        // dense layer 0 attends over its 2-byte rows (widened per block); layer 1 is sparse
-        for (int dense = 0; dense <= 1; dense++) {
-            assertBf16SameAsFullCacheOnRoundedRows(policy, dense);
+        // dense layer 0 attends over its 2-byte rows (widened per block); layer 1 is sparse. The
+        // second shape's groups of four reach the streamed decode step (512 rows and more) over
+        // keys stored by chunks, with a partial last chunk
+        for (CacheShape shape : new CacheShape[] {new CacheShape(2, 4, 2, 8, 200), new CacheShape(2, 8, 2, 8, 700)}) {
+            for (int dense = 0; dense <= 1; dense++) {
+                assertBf16SameAsFullCacheOnRoundedRows(shape, policy, dense);
+            }
         }
     }
 
-    private static void assertBf16SameAsFullCacheOnRoundedRows(Policy policy, int denseLayers) {
-        CacheShape shape = new CacheShape(2, 4, 2, 8, 200);
+    private static void assertBf16SameAsFullCacheOnRoundedRows(CacheShape shape, Policy policy, int denseLayers) {
         int n = shape.maxTokens();
         CacheDriver data = new CacheDriver(shape, 7, n);
         // the reference sees the rows as BF16 keeps them
@@ -110,7 +113,7 @@ class PagedKvCacheEquivalenceTest {
                 new Projection(8, new SplittableRandom(3))), 0, n, CHUNKS, actual);
         for (int l = 0; l < shape.nLayers(); l++) {
             for (int p = 0; p < n; p++) {
-                assertArrayEquals(expected[l][p], actual[l][p], policy + " dense=" + denseLayers + " layer=" + l
+                assertArrayEquals(expected[l][p], actual[l][p], shape + " " + policy + " dense=" + denseLayers + " layer=" + l
                         + " position=" + p);
             }
         }
