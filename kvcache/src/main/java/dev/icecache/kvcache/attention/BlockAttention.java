@@ -30,6 +30,10 @@ import dev.icecache.kvcache.page.PageFormat;
  *   scores[j][i0 + r]   = (((acc0+acc1) + (acc2+acc3)) + ((acc4+acc5) + (acc6+acc7)))[r] * scale
  *   per query j:  softmax over i &lt; limit[j]; out_j[d] = sum_i w_ij * v_i[d]
  * </pre>
+ *
+ * A decode step (one position) of a long row run does not transpose every row up front: its
+ * one tile would read them once, so {@link #streamStep} transposes each chunk just before scoring
+ * it, with the same operations in the same order.
  */
 public final class BlockAttention {
 
@@ -38,7 +42,10 @@ public final class BlockAttention {
     /** Value rows a tile's queries add before the next ones: 64 rows of head dim 64 are 16 KB, in L1. */
     private static final int VALUE_ROWS = 64;
 
-    /** Rows from which a decode step of four or more queries takes the tile path (transposed keys, vector kernels). */
+    /**
+     * Rows from which a decode step of four or more queries takes the vector kernels: streamed chunk
+     * by chunk for groups of a multiple of four ({@link #streamStep}), else the tile path.
+     */
     private static final int DECODE_TILE_ROWS = 512;
 
     /**
