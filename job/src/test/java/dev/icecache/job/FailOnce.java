@@ -25,10 +25,22 @@ final class FailOnce implements MapFunction<String, String>, CheckpointListener 
 
     private static final long serialVersionUID = 1L;
 
-    /** One failure: the marker file it creates and the fragments a line must contain. */
-    record Trigger(String marker, String... fragments) implements Serializable {
+    /**
+     * One failure: the marker file it creates, the fragments a line must contain and, when
+     * {@code minSeq} &gt;= 0, the least {@code "seq"} the line must carry.
+     */
+    record Trigger(String marker, int minSeq, String... fragments) implements Serializable {
         Trigger(Path marker, String... fragments) {
-            this(marker.toString(), fragments);
+            this(marker.toString(), -1, fragments);
+        }
+
+        /**
+         * Fails on piece {@code seq} of document {@code doc}, or on its first later piece when no
+         * checkpoint had completed yet as piece {@code seq} passed (a failure needs state to restore),
+         * so a plan's fault fires however the job's pace falls against its checkpoints.
+         */
+        static Trigger fromPiece(Path marker, String doc, int seq) {
+            return new Trigger(marker.toString(), seq, "\"doc\":\"" + doc + "\"");
         }
 
         boolean matches(String line) {
@@ -37,7 +49,20 @@ final class FailOnce implements MapFunction<String, String>, CheckpointListener 
                     return false;
                 }
             }
-            return true;
+            return minSeq < 0 || seqOf(line) >= minSeq;
+        }
+
+        private static int seqOf(String line) {
+            int at = line.indexOf("\"seq\":");
+            if (at < 0) {
+                return -1;
+            }
+            int from = at + 6;
+            int to = from;
+            while (to < line.length() && Character.isDigit(line.charAt(to))) {
+                to++;
+            }
+            return to > from ? Integer.parseInt(line.substring(from, to)) : -1;
         }
 
         boolean fired() {

@@ -55,8 +55,7 @@ class FailureSoakTest {
         for (int i = 0; i < DECODE_FAULTS; i++) {
             String doc = names.get(random.nextInt(names.size()));
             int seq = random.nextInt(clean.get(doc).size());
-            decodeFaults.add(new FailOnce.Trigger(dir.resolve("fault-" + i), "\"doc\":\"" + doc + "\"",
-                    "\"seq\":" + seq + ","));
+            decodeFaults.add(FailOnce.Trigger.fromPiece(dir.resolve("fault-" + i), doc, seq));
             plan.append("; ").append(doc).append(" piece ").append(seq);
         }
         Map<String, List<JobFixtures.Piece>> faulty = run(docs, dir.resolve("faulty"),
