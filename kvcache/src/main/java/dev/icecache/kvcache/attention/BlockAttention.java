@@ -109,9 +109,7 @@ public final class BlockAttention {
                 }
                 transposed = grown;
             }
-            if (scores.length < rows * queries) {
-                scores = new float[Math.max(rows * queries, 2 * scores.length)];
-            }
+            scores(rows * queries);
         }
 
         /** The tile's value sums, one array of {@link #tileSize()} per dimension (contents not kept). */
@@ -132,6 +130,14 @@ public final class BlockAttention {
                 grown[i] = new Scratch();
             }
             return grown;
+        }
+
+        /** The scores buffer, of at least {@code floats} floats (contents not kept when it grows). */
+        float[] scores(int floats) {
+            if (scores.length < floats) {
+                scores = new float[Math.max(floats, 2 * scores.length)];
+            }
+            return scores;
         }
 
         /** A key buffer of at least {@code floats} floats (contents not kept when it grows). */
@@ -289,12 +295,9 @@ public final class BlockAttention {
     private static void streamStep(float[] q, int qOff, int heads, int rows, short[] bKeys, short[] bValues,
                                    float[] fKeys, float[] fValues, int headDim, Scratch scratch, float[] out,
                                    int outOff) {
-        scratch.ensure(Math.min(rows, CHUNK), headDim, 1);
-        if (scratch.scores.length < rows * heads) {
-            scratch.scores = new float[Math.max(rows * heads, 2 * scratch.scores.length)];
-        }
+        scratch.ensure(Math.min(rows, CHUNK), headDim, 1); // one chunk of transposed keys, reused
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] s = scratch.scores;
+        float[] s = scratch.scores(rows * heads);
         float[][] kt = scratch.transposed[0];
         float[][][] quad = scratch.quadLanes;
         for (int i0 = 0; i0 < rows; i0 += CHUNK) {
@@ -302,12 +305,7 @@ public final class BlockAttention {
             if (bKeys != null) {
                 widenChunk(bKeys, i0, m, headDim, kt);
             } else {
-                for (int e = 0; e < headDim; e++) {
-                    float[] row = kt[e];
-                    for (int r = 0, b = i0 * headDim + e; r < m; r++, b += headDim) {
-                        row[r] = fKeys[b];
-                    }
-                }
+                transposeChunk(fKeys, i0, m, headDim, kt);
             }
             for (int g = 0; g < heads; g += 4) {
                 int qa = qOff + g * headDim;
@@ -392,29 +390,29 @@ public final class BlockAttention {
             scratch.rowValues = new float[cap][];
             scratch.rowOffsets = new int[cap];
         }
-        if (scratch.scores.length < rows * heads) {
-            scratch.scores = new float[Math.max(rows * heads, 2 * scratch.scores.length)];
-        }
         for (int i = 0; i < rows; i++) {
             scratch.rowRefs[i] = keys;
             scratch.rowValues[i] = values;
             scratch.rowOffsets[i] = i * headDim;
         }
         HeadAttention.attendGroup(q, qOff, heads, scratch.rowRefs, scratch.rowOffsets, scratch.rowValues,
-                scratch.rowOffsets, rows, headDim, scratch.scores, out, outOff);
+                scratch.rowOffsets, rows, headDim, scratch.scores(rows * heads), out, outOff);
     }
 
     /** scratch.transposed[i / CHUNK][e][i % CHUNK] = keys[i*headDim + e] for rows i &lt; rows. */
     private static void transpose(float[] keys, int rows, int headDim, Scratch scratch) {
         scratch.ensure(rows, headDim, 1);
         for (int i0 = 0, c = 0; i0 < rows; i0 += CHUNK, c++) {
-            float[][] kt = scratch.transposed[c];
-            int cn = Math.min(CHUNK, rows - i0);
-            for (int e = 0; e < headDim; e++) {
-                float[] row = kt[e];
-                for (int r = 0; r < cn; r++) {
-                    row[r] = keys[(i0 + r) * headDim + e];
-                }
+            transposeChunk(keys, i0, Math.min(CHUNK, rows - i0), headDim, scratch.transposed[c]);
+        }
+    }
+
+    /** {@code kt[e][r] = keys[(i0 + r) * headDim + e]} for r &lt; m: the chunk at row i0 of row-major keys. */
+    private static void transposeChunk(float[] keys, int i0, int m, int headDim, float[][] kt) {
+        for (int e = 0; e < headDim; e++) {
+            float[] row = kt[e];
+            for (int r = 0; r < m; r++) {
+                row[r] = keys[(i0 + r) * headDim + e];
             }
         }
     }
