@@ -160,8 +160,10 @@ final class DenseLayers {
         if (bf16) {
             short[] kd = bf16Keys[layer][kvHead];
             short[] vd = bf16Values[layer][kvHead];
+            int k0 = BlockAttention.chunkedKeyIndex(position, 0, hd); // element i at k0 + i * chunk rows
+            int step = BlockAttention.keyChunkRows();
             for (int i = 0; i < hd; i++) {
-                kd[BlockAttention.chunkedKeyIndex(position, i, hd)] = PageFormat.narrow(k[kOff + i]);
+                kd[k0 + i * step] = PageFormat.narrow(k[kOff + i]);
                 vd[at + i] = PageFormat.narrow(v[vOff + i]);
             }
         } else {
@@ -181,8 +183,10 @@ final class DenseLayers {
             if (bf16) {
                 short[] kd = bf16Keys[layer][kvHead];
                 short[] vd = bf16Values[layer][kvHead];
+                int k0 = BlockAttention.chunkedKeyIndex(position, 0, hd);
+                int step = BlockAttention.keyChunkRows();
                 for (int i = 0; i < hd; i++) {
-                    block[ko + i] = PageFormat.widen(kd[BlockAttention.chunkedKeyIndex(position, i, hd)]);
+                    block[ko + i] = PageFormat.widen(kd[k0 + i * step]);
                     block[vo + i] = PageFormat.widen(vd[at + i]);
                 }
             } else {

@@ -82,18 +82,8 @@ class BlockAttentionTest {
         }
         for (int p = 0; p < n; p++) {
             for (int head = 0; head < shape.nHeads(); head++) {
-                int kvh = head / heads;
-                float[][] kr = new float[p + 1][];
-                float[][] vr = new float[p + 1][];
-                int[] off = new int[p + 1];
-                for (int i = 0; i <= p; i++) {
-                    kr[i] = k;
-                    vr[i] = v;
-                    off[i] = i * shape.kvDim() + kvh * headDim;
-                }
-                float[] want = new float[headDim];
-                HeadAttention.attend(q, p * shape.qDim() + head * headDim, kr, off, vr, off, p + 1, headDim,
-                        new float[p + 1], want, 0);
+                float[] want = reference(q, p * shape.qDim() + head * headDim, k, v, p + 1, shape.kvDim(),
+                        head / heads * headDim, headDim);
                 int at = p * shape.qDim() + head * headDim;
                 assertArrayEquals(want, Arrays.copyOfRange(out, at, at + headDim),
                         "headDim=" + headDim + " heads=" + heads + " position=" + p + " head=" + head);
@@ -123,18 +113,9 @@ class BlockAttentionTest {
             BlockAttention.attendBlock(q, 0, heads * headDim, heads, n, limit, k, v, headDim, scratch, out, 0,
                     heads * headDim);
             for (int t = 0; t < n; t++) {
-                float[][] rows = new float[t + 1][];
-                int[] off = new int[t + 1];
-                for (int i = 0; i <= t; i++) {
-                    rows[i] = k;
-                    off[i] = i * headDim;
-                }
-                float[][] vRows = new float[t + 1][];
-                Arrays.fill(vRows, v);
                 for (int g = 0; g < heads; g++) {
-                    float[] want = new float[headDim];
                     int at = (t * heads + g) * headDim;
-                    HeadAttention.attend(q, at, rows, off, vRows, off, t + 1, headDim, new float[t + 1], want, 0);
+                    float[] want = reference(q, at, k, v, t + 1, headDim, 0, headDim);
                     assertArrayEquals(want, Arrays.copyOfRange(out, at, at + headDim),
                             "headDim=" + headDim + " position=" + t + " head=" + g);
                 }
@@ -183,21 +164,31 @@ class BlockAttentionTest {
                 heads * headDim);
         BlockAttention.attendBlock(q, 0, heads * headDim, heads, 1, limit, k, v, headDim, scratch, fromFloat, 0,
                 heads * headDim);
-        float[][] kr = new float[rows][];
-        float[][] vr = new float[rows][];
-        int[] off = new int[rows];
-        for (int i = 0; i < rows; i++) {
-            kr[i] = k;
-            vr[i] = v;
-            off[i] = i * headDim;
-        }
         for (int g = 0; g < heads; g++) {
-            float[] want = new float[headDim];
-            HeadAttention.attend(q, g * headDim, kr, off, vr, off, rows, headDim, new float[rows], want, 0);
+            float[] want = reference(q, g * headDim, k, v, rows, headDim, 0, headDim);
             String what = "headDim=" + headDim + " heads=" + heads + " rows=" + rows + " head=" + g;
             assertArrayEquals(want, Arrays.copyOfRange(fromBf16, g * headDim, (g + 1) * headDim), "BF16 " + what);
             assertArrayEquals(want, Arrays.copyOfRange(fromFloat, g * headDim, (g + 1) * headDim), "F32 " + what);
         }
+    }
+
+    /**
+     * {@link HeadAttention#attend} of the query at {@code q[qOff]} over rows 0 .. n-1 of {@code k}
+     * and {@code v}, row i at {@code i * stride + at} of each: the reference every kernel must match.
+     */
+    private static float[] reference(float[] q, int qOff, float[] k, float[] v, int n, int stride, int at,
+                                     int headDim) {
+        float[][] kr = new float[n][];
+        float[][] vr = new float[n][];
+        int[] off = new int[n];
+        for (int i = 0; i < n; i++) {
+            kr[i] = k;
+            vr[i] = v;
+            off[i] = i * stride + at;
+        }
+        float[] want = new float[headDim];
+        HeadAttention.attend(q, qOff, kr, off, vr, off, n, headDim, new float[n], want, 0);
+        return want;
     }
 
     private static short[] bf16(float[] f) {
