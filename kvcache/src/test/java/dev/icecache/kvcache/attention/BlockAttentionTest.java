@@ -176,8 +176,7 @@ class BlockAttentionTest {
      * {@link HeadAttention#attend} of the query at {@code q[qOff]} over rows 0 .. n-1 of {@code k}
      * and {@code v}, row i at {@code i * stride + at} of each: the reference every kernel must match.
      */
-    private static float[] reference(float[] q, int qOff, float[] k, float[] v, int n, int stride, int at,
-                                     int headDim) {
+    static float[] reference(float[] q, int qOff, float[] k, float[] v, int n, int stride, int at, int headDim) {
         float[][] kr = new float[n][];
         float[][] vr = new float[n][];
         int[] off = new int[n];

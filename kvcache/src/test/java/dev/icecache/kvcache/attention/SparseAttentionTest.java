@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.page.PageLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -28,16 +27,7 @@ class SparseAttentionTest {
                 q[i] = (float) rnd.nextGaussian() * 3;
             }
             // reference: HeadAttention over rows in position order
-            float[][] kr = new float[n][];
-            float[][] vr = new float[n][];
-            int[] off = new int[n];
-            for (int i = 0; i < n; i++) {
-                kr[i] = k;
-                vr[i] = v;
-                off[i] = i * d;
-            }
-            float[] expected = new float[d];
-            HeadAttention.attend(q, 0, kr, off, vr, off, n, d, new float[n], expected, 0);
+            float[] expected = BlockAttentionTest.reference(q, 0, k, v, n, d, 0, d);
             int[] perm = rnd.ints(0, n).distinct().limit(n).toArray();
             SparseAttention att = new SparseAttention(d);
             att.clear();
