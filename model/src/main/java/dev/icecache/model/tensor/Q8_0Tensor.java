@@ -178,19 +178,24 @@ public final class Q8_0Tensor extends FloatTensor {
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
             return acc.lane(0);
         }
+        // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
+        // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
         float[] lanes = FixedLaneDot.lanes();
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
             FloatVector even = FloatVector.zero(SPECIES);
             FloatVector odd = even;
             int block = first;
             int xb = firstXb;
-            for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xb++) {
-                float scale = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                if ((b & 1) == 0) {
-                    even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), even);
-                } else {
-                    odd = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, scale), odd);
-                }
+            int b = 0;
+            for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                float so = Float16.lookup(data.getShort(block + BLOCK_BYTES)) * x.scales[xb + 1];
+                even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, se), even);
+                odd = pairSums(block + BLOCK_BYTES, x, xb + 1, p).fma(FloatVector.broadcast(SPECIES, so), odd);
+            }
+            if (b < blocks) {
+                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
+                even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, se), even);
             }
             even.add(odd).intoArray(lanes, p * FixedLaneDot.LEN);
         }
