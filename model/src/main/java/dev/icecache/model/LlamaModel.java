@@ -56,8 +56,10 @@ public final class LlamaModel implements AutoCloseable {
      *
      * @throws ModelFormatException when the file is corrupt, truncated or unsupported
      * @throws IOException when it cannot be read
+     * @throws IllegalStateException on a Java release whose Vector API the kernels cannot use ({@link JavaRuntime})
      */
     public static LlamaModel load(Path modelFile, LoadOptions options) throws IOException {
+        JavaRuntime.requireSupported();
         long start = System.nanoTime();
         LoadedModel loaded = isGguf(modelFile) ? GgufModelReader.read(modelFile, options) : readLlama2c(modelFile, options);
         LlamaModel model;
