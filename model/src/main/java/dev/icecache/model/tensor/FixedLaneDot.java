@@ -134,8 +134,9 @@ public final class FixedLaneDot {
         }
         if (PARTS == 2) {
             // 256-bit vectors (AVX2, 16 registers): four 2x2 quarters with both halves of the lanes
-            // in one sweep (eight chains), 1.2x the 4x4 tile's rate in a harness on this machine,
-            // where sixteen chains plus operands spill and each half swept the rows again
+            // in one sweep (eight chains): 1.2x the 4x4 tile's rate in a one-thread harness on an
+            // AVX2 machine (BENCHMARKS.md), whose sixteen chains plus five operands outnumber the
+            // registers and whose halves sweep the rows twice
             pairTile(a, aOff, aStride, x, xOff, xStride, m, scratch, 0);
             pairTile(a, aOff, aStride, x, xOff + 2 * xStride, xStride, m, scratch, 2 * LANES);
             pairTile(a, aOff + 2 * aStride, aStride, x, xOff, xStride, m, scratch, 8 * LANES);
