@@ -45,4 +45,17 @@ final class BlockKernels {
         }
         return acc;
     }
+
+    /**
+     * acc + {@code x[xi .. xi+16)} lane-wise: {@link #dot16} with every q = 1, with its bits
+     * ({@code fma(1, x, acc)} rounds once, as {@code x + acc} does), in fewer C2 nodes than a
+     * byte conversion.
+     */
+    static FloatVector sum16(float[] x, int xi, FloatVector acc) {
+        int len = FloatTensor.SPECIES.length();
+        for (int part = 0; part < 16 / len; part++) {
+            acc = acc.add(FloatVector.fromArray(FloatTensor.SPECIES, x, xi + part * len));
+        }
+        return acc;
+    }
 }

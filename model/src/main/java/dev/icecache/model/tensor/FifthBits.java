@@ -32,16 +32,22 @@ final class FifthBits {
     }
 
     /**
-     * Loads 16 bytes at {@code at} (the qh word first; the block must extend 16 bytes past it)
-     * and returns the fifth bits (16 or 0) of elements 0 .. 15.
+     * The 16 bytes at {@code at}, the qh word first (the block must extend 16 bytes past it), for
+     * {@link #low} and {@link #high}: one load for both, which keeps the kernels within C2's node
+     * budget for inlining.
      */
-    static ByteVector low(ByteBuffer data, int at) {
-        return spread(ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN).rearrange(LOW_HALF));
+    static ByteVector load(ByteBuffer data, int at) {
+        return ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The fifth bits (16 or 0) of elements 0 .. 15, from {@link #load}'s bytes. */
+    static ByteVector low(ByteVector qh) {
+        return spread(qh.rearrange(LOW_HALF));
     }
 
     /** As {@link #low}, for elements 16 .. 31. */
-    static ByteVector high(ByteBuffer data, int at) {
-        return spread(ByteVector.fromByteBuffer(BYTES_16, data, at, ByteOrder.LITTLE_ENDIAN).rearrange(HIGH_HALF));
+    static ByteVector high(ByteVector qh) {
+        return spread(qh.rearrange(HIGH_HALF));
     }
 
     private static ByteVector spread(ByteVector qhBytes) {

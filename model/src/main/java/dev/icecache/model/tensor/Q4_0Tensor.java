@@ -70,13 +70,18 @@ public final class Q4_0Tensor extends FloatTensor {
         FloatVector acc0 = FloatVector.zero(SPECIES);
         FloatVector acc1 = FloatVector.zero(SPECIES);
         int b = 0;
+        // each block's scale is read before its vectors: C2 parses in order, and a call it reaches
+        // after its node budget for inlining (NodeCountInliningCutoff) stays out of line, which for
+        // blockDot would box its vector (the tail's scale read was cut off on a 256-bit machine)
         for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xi += 2 * BLOCK) {
-            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
-            acc1 = blockDot(block + BLOCK_BYTES, x, xi + BLOCK)
-                    .fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block + BLOCK_BYTES))), acc1);
+            float d0 = Float16.lookup(data.getShort(block));
+            float d1 = Float16.lookup(data.getShort(block + BLOCK_BYTES));
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, d0), acc0);
+            acc1 = blockDot(block + BLOCK_BYTES, x, xi + BLOCK).fma(FloatVector.broadcast(SPECIES, d1), acc1);
         }
         if (b < blocks) {
-            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc0);
+            float d = Float16.lookup(data.getShort(block));
+            acc0 = blockDot(block, x, xi).fma(FloatVector.broadcast(SPECIES, d), acc0);
         }
         FloatVector acc = acc0.add(acc1);
         return sum + acc.reduceLanes(VectorOperators.ADD);

@@ -130,7 +130,15 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
         return sum;
     }
 
-    /** {@code sum_k sc_k * ((q_k - 32) . x_k)} of one super-block, exact in int (at most 16 * 128 * 16 * 32 * 128). */
+    /**
+     * {@code sum_k sc_k * ((q_k - 32) . x_k)} of one super-block, exact in int (at most
+     * 16 * 128 * 16 * 32 * 128).
+     *
+     * <p>The four groups of a half run as a loop, not written out: C2 parses a loop body once, and
+     * the written-out version (853 bytecodes) passed C2's node budget for inlining
+     * ({@code NodeCountInliningCutoff}) in every JVM on a 256-bit machine, so that its last groups
+     * called out of line and, in 2 of 5 JVMs, ran their vectors boxed (2026-12-07).
+     */
     private int vectorProducts(int block, Q8KActivations x, int xb) {
         IntVector acc = IntVector.zero(Q8KActivations.INTS);
         for (int h = 0; h < 2; h++) {
@@ -143,49 +151,30 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                 // a static mask boxed vectors, and lanes computed from addIndex gave wrong sums once
                 // C2 recompiled the kernel for heap and mapped buffers)
                 IntVector second = IntVector.fromArray(Q8KActivations.INTS, SECOND_HALF, e / 2);
-                // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 128),
-                // sign-extended and added (the shorter ((lane << 16) + lane) >> 16 gave one wrong Q6_K sum
-                // in Q8KDotTest after a model's decode had compiled the kernel; not pursued)
-                // groups 0 and 2 share bytes ql[l], groups 1 and 3 ql[l + 32]; qh[l] holds the high bits of all four
-                // (bits split in int16 lanes: x86 has no byte shifts; C2 may not compile them as vectors)
-                ShortVector l0 = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, ql + e,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
-                ShortVector l1 = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, ql + 32 + e,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                // qh[l] holds the high bits of all four groups (bits split in int16 lanes: x86 has no
+                // byte shifts; C2 may not compile them as vectors)
                 ShortVector qh = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, block + QH + 32 * h + e,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
-                // group 0: elements 128h + 0 + e ..
-                ShortVector q0 = l0.and((short) 0x0f)
-                        .or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                IntVector p0 = q0.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 0 + e)).reinterpretAsInts();
-                p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
-                int first0 = data.get(sc + 0);
-                acc = acc.add(p0.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 1) - first0)
-                        .and(second).add(first0)));
-                // group 1: elements 128h + 32 + e ..
-                ShortVector q1 = l1.and((short) 0x0f)
-                        .or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                IntVector p1 = q1.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 32 + e)).reinterpretAsInts();
-                p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
-                int first1 = data.get(sc + 2);
-                acc = acc.add(p1.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 3) - first1)
-                        .and(second).add(first1)));
-                // group 2: elements 128h + 64 + e ..
-                ShortVector q2 = l0.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
-                        .or(qh.lanewise(VectorOperators.ASHR, 4).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                IntVector p2 = q2.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 64 + e)).reinterpretAsInts();
-                p2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2.lanewise(VectorOperators.ASHR, 16));
-                int first2 = data.get(sc + 4);
-                acc = acc.add(p2.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 5) - first2)
-                        .and(second).add(first2)));
-                // group 3: elements 128h + 96 + e ..
-                ShortVector q3 = l1.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f)
-                        .or(qh.lanewise(VectorOperators.ASHR, 6).and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                IntVector p3 = q3.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 96 + e)).reinterpretAsInts();
-                p3 = p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16));
-                int first3 = data.get(sc + 6);
-                acc = acc.add(p3.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 7) - first3)
-                        .and(second).add(first3)));
+                for (int g = 0; g < 4; g++) {
+                    // group g: elements 128h + 32g + e ..; groups 0 and 2 take the low and high
+                    // nibbles of ql[l], groups 1 and 3 those of ql[l + 32]
+                    ShortVector lo = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data,
+                            ql + 32 * (g & 1) + e, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
+                    ShortVector q = lo.lanewise(VectorOperators.ASHR, 4 * (g >> 1)).and((short) 0x0f)
+                            .or(qh.lanewise(VectorOperators.ASHR, 2 * g).and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                            .sub((short) 32);
+                    // each int lane of a product: its two int16 products (|(q - 32) * x| <= 32 * 128),
+                    // sign-extended and added (the shorter ((lane << 16) + lane) >> 16 gave one wrong
+                    // Q6_K sum in Q8KDotTest after a model's decode had compiled the kernel; not pursued)
+                    IntVector p = q.mul(ShortVector.fromArray(Q8KActivations.SHORTS, x.quants, xq + 32 * g + e))
+                            .reinterpretAsInts();
+                    p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(p.lanewise(VectorOperators.ASHR, 16));
+                    int first = data.get(sc + 2 * g);
+                    acc = acc.add(p.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 2 * g + 1) - first)
+                            .and(second).add(first)));
+                }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
