@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -155,6 +156,48 @@ class Q8KDotTest {
         ByteBuffer d = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
         d.put(raw).flip();
         return FloatTensor.of("direct", heap.type(), d, heap.size());
+    }
+
+    /**
+     * The largest products the kernels can meet: every quant at its extreme (all bits set, or none:
+     * Q6_K's -32) times int8 values of -128 or 127 everywhere. The kernels multiply in int16 lanes
+     * and add each int lane's two products after sign-extending them, so a product bound or a
+     * sign extension gone wrong shows here first.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void shouldSumExactlyAtTheLargestProducts(GgmlType type) {
+        int n = 1024;
+        int blockBytes = type.typeSize();
+        // where each super-block keeps its f16 scales: d and dmin first (Q4_K, Q5_K), d last (Q6_K)
+        int[] halfs = type == GgmlType.Q6_K ? new int[] {208} : new int[] {0, 2};
+        float[] minus = new float[n];
+        float[] plus = new float[n];
+        for (int i = 0; i < n; i++) {
+            minus[i] = -1f; // every element quantizes to -128
+            plus[i] = i % 256 == 0 ? -1f : 1f; // the block's largest is -1 (-128), the rest clamp to 127
+        }
+        for (int fill : new int[] {0xff, 0x00}) {
+            byte[] raw = new byte[n / 256 * blockBytes];
+            Arrays.fill(raw, (byte) fill);
+            for (int at = 0; at < raw.length; at += blockBytes) {
+                if (type == GgmlType.Q6_K) {
+                    Arrays.fill(raw, at + 192, at + 208, (byte) -128); // int8 scales at their extreme
+                }
+                for (int h : halfs) {
+                    raw[at + h] = 0x00; // f16 1.0: 0x3c00, little-endian
+                    raw[at + h + 1] = 0x3c;
+                }
+            }
+            FloatTensor w = FloatTensor.of("extreme", type, ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN), n);
+            for (float[] x : new float[][] {minus, plus}) {
+                Q8KActivations q = new Q8KActivations(n);
+                q.quantize(x, 0, n, 0);
+                assertEquals(Float.floatToRawIntBits(reference(type, raw, 0, q, 0, n)),
+                        Float.floatToRawIntBits(((Q8KDot) w).dotQ8K(0, q, 0, n)),
+                        type + " bytes 0x" + Integer.toHexString(fill) + ", x " + (x == minus ? "-128" : "127"));
+            }
+        }
     }
 
     @Test
