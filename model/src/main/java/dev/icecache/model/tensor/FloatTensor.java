@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>{@link #getFloat} is the reference decoding; {@link #dot} is the fast path (Vector API)
  * and must agree with {@link #scalarDot} up to float rounding. Vector width is the constant
  * {@link #SPECIES}: the platform's preferred float shape, or the one named by the system property
- * {@code icecache.vectorBitSize} (128, 256 or 512; 0 turns the Vector API off).
+ * {@code icecache.vectorBitSize} (128, 256 or 512; 0 turns the Vector API off). The property is for
+ * the width tests: it narrows these kernels only, while kvcache's attention keeps the preferred
+ * width, and two float widths on one hot path can make C2 box vectors. To run the whole engine as
+ * narrower hardware would, cap the JVM's vectors instead ({@code -XX:MaxVectorSize=32} or {@code 16}).
  */
 public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
         Q5_0Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
