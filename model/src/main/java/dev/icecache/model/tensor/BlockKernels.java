@@ -7,9 +7,12 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A small static Vector API step the Q5_0 and Q5_1 kernels share. NOTE: C2 inlines it only while
- * its own compiled code stays small; the K-quant kernels write the loop out instead (a call here
- * boxes every vector: seen in JFR on a 1B Q4_K_M model).
+ * Small static Vector API steps the Q5_0 and Q5_1 kernels share. NOTE: a call C2 leaves out of line
+ * takes and returns boxed vectors (an allocation per block). C2 inlines these only while its own
+ * compiled code stays small, and only before the caller's compilation reaches C2's node budget
+ * for inlining ({@code NodeCountInliningCutoff}), so callers read their scalars first and keep
+ * their bodies short; {@code AllocationFreeDecodeTest} fails on the cutoff. The K-quant kernels
+ * write their steps out instead (a call here boxed every vector in JFR on a 1B Q4_K_M model).
  */
 final class BlockKernels {
 

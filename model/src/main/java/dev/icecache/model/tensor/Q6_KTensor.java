@@ -156,6 +156,10 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                 ShortVector qh = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data, block + QH + 32 * h + e,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, Q8KActivations.SHORTS, 0);
                 for (int g = 0; g < 4; g++) {
+                    // the group's two scales first, as the other kernels read theirs (a call parsed
+                    // after the node budget stays out of line)
+                    int first = data.get(sc + 2 * g);
+                    int step = data.get(sc + 2 * g + 1) - first;
                     // group g: elements 128h + 32g + e ..; groups 0 and 2 take the low and high
                     // nibbles of ql[l], groups 1 and 3 those of ql[l + 32]
                     ShortVector lo = (ShortVector) ByteVector.fromByteBuffer(Q8KActivations.HALF_BYTES, data,
@@ -171,9 +175,7 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                             .reinterpretAsInts();
                     p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(p.lanewise(VectorOperators.ASHR, 16));
-                    int first = data.get(sc + 2 * g);
-                    acc = acc.add(p.mul(IntVector.broadcast(Q8KActivations.INTS, data.get(sc + 2 * g + 1) - first)
-                            .and(second).add(first)));
+                    acc = acc.add(p.mul(IntVector.broadcast(Q8KActivations.INTS, step).and(second).add(first)));
                 }
             }
         }
