@@ -8,6 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -178,32 +179,122 @@ public final class Q8_0Tensor extends FloatTensor {
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
             return acc.lane(0);
         }
+        // Narrower vectors read a copy of the row's bytes from a heap array. In place, every load
+        // from the mapped buffer re-ran the buffer's checks, and reloaded its fields after each
+        // access: ~50 scalar instructions per block, which bound the 256-bit kernel (AVX2, one
+        // thread, 2,048 x 8,192: 4.8 ms in place, 2.9 ms with the copy; BENCHMARKS.md)
+        byte[] row = rowBytes(first, blocks);
+        if (FixedLaneDot.PARTS == 2) {
+            return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
+        }
         // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
         // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
+        byte[] xq = x.quants;
+        float[] xs = x.scales;
         float[] lanes = FixedLaneDot.lanes();
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
             FloatVector even = FloatVector.zero(SPECIES);
             FloatVector odd = even;
-            int block = first;
+            int w = 0;
             int xb = firstXb;
-            int b = 0;
-            for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
-                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                float so = Float16.lookup(data.getShort(block + BLOCK_BYTES)) * x.scales[xb + 1];
-                even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, se), even);
-                odd = pairSums(block + BLOCK_BYTES, x, xb + 1, p).fma(FloatVector.broadcast(SPECIES, so), odd);
+            int end = firstXb + blocks;
+            for (; xb + 1 < end; xb += 2, w += 2 * BLOCK_BYTES) {
+                FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
+                FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xb + 1]);
+                even = pairSums(row, w, xq, xb, p).fma(se, even);
+                odd = pairSums(row, w + BLOCK_BYTES, xq, xb + 1, p).fma(so, odd);
             }
-            if (b < blocks) {
-                float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                even = pairSums(block, x, xb, p).fma(FloatVector.broadcast(SPECIES, se), even);
+            if (xb < end) {
+                FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
+                even = pairSums(row, w, xq, xb, p).fma(se, even);
             }
             even.add(odd).intoArray(lanes, p * FixedLaneDot.LEN);
         }
         return FixedLaneDot.fold(lanes, 0);
     }
 
+    /** This thread's copy of a row's blocks (grown to the longest row it has seen). */
+    private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
+
+    /** The bytes of {@code blocks} blocks from byte {@code first}, copied into this thread's row buffer. */
+    private byte[] rowBytes(int first, int blocks) {
+        byte[] row = ROW.get();
+        int bytes = blocks * BLOCK_BYTES;
+        if (row.length < bytes) {
+            row = new byte[bytes];
+            ROW.set(row);
+        }
+        data.get(first, row, 0, bytes);
+        return row;
+    }
+
     /**
-     * Lane q = w[2q]*x[2q] + w[2q+1]*x[2q+1] over the part's bytes of one block (exact in int),
+     * The 256-bit int8 dot: both parts (lanes 0-7 and 8-15) in one sweep, four fma chains (part x
+     * block parity), folded in registers in {@link FixedLaneDot#fold}'s order. Nothing follows the
+     * loop but vector operations, so C2's inlining budget (exhausted by the loop's vector calls)
+     * leaves no call out of line (an out-of-line fold or lane scratch lookup failed
+     * {@code AllocationFreeDecodeTest}'s cutoff check).
+     */
+    private static float twoPartDot(byte[] row, int blocks, byte[] xq, float[] xs, int firstXb) {
+        FloatVector lo0 = FloatVector.zero(SPECIES);
+        FloatVector hi0 = lo0;
+        FloatVector lo1 = lo0;
+        FloatVector hi1 = lo0;
+        int w = 0;
+        int xb = firstXb;
+        int end = firstXb + blocks;
+        for (; xb + 1 < end; xb += 2, w += 2 * BLOCK_BYTES) {
+            FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
+            FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xb + 1]);
+            lo0 = pairSums(row, w, xq, xb, 0).fma(se, lo0);
+            hi0 = pairSums(row, w, xq, xb, 1).fma(se, hi0);
+            lo1 = pairSums(row, w + BLOCK_BYTES, xq, xb + 1, 0).fma(so, lo1);
+            hi1 = pairSums(row, w + BLOCK_BYTES, xq, xb + 1, 1).fma(so, hi1);
+        }
+        if (xb < end) {
+            FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
+            lo0 = pairSums(row, w, xq, xb, 0).fma(se, lo0);
+            hi0 = pairSums(row, w, xq, xb, 1).fma(se, hi0);
+        }
+        // lane j (< 8) of the sum: L[j] + L[j+8] of the fold's first step; then its steps 4, 2, 1
+        FloatVector v = lo0.add(lo1).add(hi0.add(hi1));
+        v = v.add(v.rearrange(HALF_DOWN_4));
+        v = v.add(v.rearrange(HALF_DOWN_2));
+        v = v.add(v.rearrange(HALF_DOWN_1));
+        return v.lane(0);
+    }
+
+    // lane j+k moved to lane j of an eight-lane (256-bit) vector: twoPartDot's fold; null at other widths
+    private static final VectorShuffle<Float> HALF_DOWN_4 = halfDown(4);
+    private static final VectorShuffle<Float> HALF_DOWN_2 = halfDown(2);
+    private static final VectorShuffle<Float> HALF_DOWN_1 = halfDown(1);
+
+    private static VectorShuffle<Float> halfDown(int k) {
+        return FixedLaneDot.PARTS != 2 ? null : VectorShuffle.fromOp(SPECIES, j -> (j + k) % FixedLaneDot.LEN);
+    }
+
+    /** The f16 bits at {@code row[at]} (little-endian). */
+    private static short halfBits(byte[] row, int at) {
+        return (short) ((row[at] & 0xFF) | (row[at + 1] << 8));
+    }
+
+    /**
+     * {@link #pairSums(int, Q8Activations, int, int)} on a row copy. The pair sum is taken in the
+     * upper int16 half: (p + (p &lt;&lt; 16)) &gt;&gt; 16 is hi + lo, exact because
+     * |hi + lo| &lt;= 2 * 128 * 127 fits in int16 ({@link Q8Activations} quants lie in [-127, 127]).
+     */
+    private static FloatVector pairSums(byte[] row, int w, byte[] xq, int xb, int part) {
+        ShortVector wv = (ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + 2 + part * HALF_BYTES.length())
+                .convertShape(VectorOperators.B2S, SHORTS, 0);
+        ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xb * BLOCK + part * HALF_BYTES.length())
+                .convertShape(VectorOperators.B2S, SHORTS, 0);
+        IntVector pairs = wv.mul(q).reinterpretAsInts();
+        return (FloatVector) pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                .convert(VectorOperators.I2F, 0);
+    }
+
+    /**
+     * Lane q = w[2q]*x[2q] + w[2q+1]*x[2q+1] over the part's bytes of one block read in place (the 512-bit path; exact in int),
      * as floats: the int8 products widened to int16 (|product| &lt;= 128 * 128 fits), each int
      * lane's two int16 halves added.
      */
