@@ -279,9 +279,9 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /**
-     * {@link #pairSums(int, Q8Activations, int, int)} on a row copy. The pair sum is taken in the
-     * upper int16 half: (p + (p &lt;&lt; 16)) &gt;&gt; 16 is hi + lo, exact because
-     * |hi + lo| &lt;= 2 * 128 * 127 fits in int16 ({@link Q8Activations} quants lie in [-127, 127]).
+     * {@link #pairSums(int, Q8Activations, int, int)} on a row copy. (The shorter pair sum
+     * ((p &lt;&lt; 16) + p) &gt;&gt; 16 is not used: in Q6_K it once gave a wrong sum after C2 had compiled
+     * the kernel in a model's decode; see {@link Q6_KTensor}.)
      */
     private static FloatVector pairSums(byte[] row, int w, byte[] xq, int xb, int part) {
         ShortVector wv = (ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + 2 + part * HALF_BYTES.length())
@@ -289,8 +289,8 @@ public final class Q8_0Tensor extends FloatTensor {
         ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xb * BLOCK + part * HALF_BYTES.length())
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
         IntVector pairs = wv.mul(q).reinterpretAsInts();
-        return (FloatVector) pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                .convert(VectorOperators.I2F, 0);
+        return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
     }
 
     /**
