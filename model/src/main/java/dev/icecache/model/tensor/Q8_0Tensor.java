@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -180,13 +179,12 @@ public final class Q8_0Tensor extends FloatTensor {
             return acc.lane(0);
         }
         // Narrower vectors read a copy of the row's bytes from a heap array. In place, every load
-        // from the mapped buffer re-ran the buffer's checks, and reloaded its fields after each
-        // access: ~50 scalar instructions per block, which bound the 256-bit kernel (AVX2, one
-        // thread, 2,048 x 8,192: 4.8 ms in place, 2.9 ms with the copy; BENCHMARKS.md)
+        // from the mapped buffer re-ran the buffer's checks and reloaded its fields: ~50 scalar
+        // instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.6 ms in
+        // place, 3.7 ms from the copy). Both 256-bit parts in one sweep (four chains) ran at
+        // 2.8 ms, but in 15-25% of decode JVMs C2 failed one of its vector intrinsics and boxed
+        // (1.1-2.2 tok/s against 3.6-5.8): not used (BENCHMARKS.md)
         byte[] row = rowBytes(first, blocks);
-        if (FixedLaneDot.PARTS == 2) {
-            return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
-        }
         // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
         // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
         byte[] xq = x.quants;
@@ -228,51 +226,6 @@ public final class Q8_0Tensor extends FloatTensor {
         return row;
     }
 
-    /**
-     * The 256-bit int8 dot: both parts (lanes 0-7 and 8-15) in one sweep, four fma chains (part x
-     * block parity), folded in registers in {@link FixedLaneDot#fold}'s order. Nothing follows the
-     * loop but vector operations, so C2's inlining budget (exhausted by the loop's vector calls)
-     * leaves no call out of line (an out-of-line fold or lane scratch lookup failed
-     * {@code AllocationFreeDecodeTest}'s cutoff check).
-     */
-    private static float twoPartDot(byte[] row, int blocks, byte[] xq, float[] xs, int firstXb) {
-        FloatVector lo0 = FloatVector.zero(SPECIES);
-        FloatVector hi0 = lo0;
-        FloatVector lo1 = lo0;
-        FloatVector hi1 = lo0;
-        int w = 0;
-        int xb = firstXb;
-        int end = firstXb + blocks;
-        for (; xb + 1 < end; xb += 2, w += 2 * BLOCK_BYTES) {
-            FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
-            FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xb + 1]);
-            lo0 = pairSums(row, w, xq, xb, 0).fma(se, lo0);
-            hi0 = pairSums(row, w, xq, xb, 1).fma(se, hi0);
-            lo1 = pairSums(row, w + BLOCK_BYTES, xq, xb + 1, 0).fma(so, lo1);
-            hi1 = pairSums(row, w + BLOCK_BYTES, xq, xb + 1, 1).fma(so, hi1);
-        }
-        if (xb < end) {
-            FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
-            lo0 = pairSums(row, w, xq, xb, 0).fma(se, lo0);
-            hi0 = pairSums(row, w, xq, xb, 1).fma(se, hi0);
-        }
-        // lane j (< 8) of the sum: L[j] + L[j+8] of the fold's first step; then its steps 4, 2, 1
-        FloatVector v = lo0.add(lo1).add(hi0.add(hi1));
-        v = v.add(v.rearrange(HALF_DOWN_4));
-        v = v.add(v.rearrange(HALF_DOWN_2));
-        v = v.add(v.rearrange(HALF_DOWN_1));
-        return v.lane(0);
-    }
-
-    // lane j+k moved to lane j of an eight-lane (256-bit) vector: twoPartDot's fold; null at other widths
-    private static final VectorShuffle<Float> HALF_DOWN_4 = halfDown(4);
-    private static final VectorShuffle<Float> HALF_DOWN_2 = halfDown(2);
-    private static final VectorShuffle<Float> HALF_DOWN_1 = halfDown(1);
-
-    private static VectorShuffle<Float> halfDown(int k) {
-        return FixedLaneDot.PARTS != 2 ? null : VectorShuffle.fromOp(SPECIES, j -> (j + k) % FixedLaneDot.LEN);
-    }
-
     /** The f16 bits at {@code row[at]} (little-endian). */
     private static short halfBits(byte[] row, int at) {
         return (short) ((row[at] & 0xFF) | (row[at + 1] << 8));
@@ -288,9 +241,9 @@ public final class Q8_0Tensor extends FloatTensor {
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
         ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xb * BLOCK + part * HALF_BYTES.length())
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
-        IntVector pairs = wv.mul(q).reinterpretAsInts();
+        IntVector pairs = (IntVector) wv.mul(q).reinterpretShape(INTS, 0);
         return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0);
     }
 
     /**
@@ -304,9 +257,9 @@ public final class Q8_0Tensor extends FloatTensor {
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
         ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, x.quants, xb * BLOCK + part * HALF_BYTES.length())
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
-        IntVector pairs = w.mul(q).reinterpretAsInts();
+        IntVector pairs = (IntVector) w.mul(q).reinterpretShape(INTS, 0);
         return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+                .add(pairs.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0);
     }
 
     /** The int8 dot's order in scalar code: sixteen pair-sum lanes, two block chains each, the fixed fold. */
