@@ -35,7 +35,9 @@ import dev.icecache.model.tensor.GgmlType;
  * budget C2 leaves the rest of a method's calls out of line, and a kernel helper called out of
  * line takes and returns its vectors boxed. Which calls fall past it depends on the JVM's profile,
  * so a kernel near the budget allocated in some JVMs only (Q6_K in 2 of 5, on a 256-bit machine,
- * 2026-12-07); the cutoff itself shows in every JVM.
+ * 2026-12-07); the cutoff itself shows in every JVM. Nor may C2 inline Q8_0's one-sweep 256-bit
+ * kernel into its caller: inlined there, one of its vector intrinsics failed in 6 of 34 decode
+ * JVMs of the 1B model (2026-12-07), which a small model's JVM does not reproduce.
  */
 class AllocationFreeDecodeTest {
 
@@ -183,7 +185,7 @@ class AllocationFreeDecodeTest {
         String what = maxVectorBytes == 0 ? "prefill" : "prefill-" + 8 * maxVectorBytes + "bit";
         String[] flags = maxVectorBytes == 0 ? new String[0] : new String[] {"-XX:MaxVectorSize=" + maxVectorBytes};
         Measured measured = allocatedInFreshJvm(file, 0, what, 1, flags);
-        assertEquals(List.of(), measured.cutoffs(), what + ": kernels compiled past C2's inlining node budget");
+        assertEquals(List.of(), measured.cutoffs(), what + ": kernels compiled past C2's inlining node budget, or inlined where they must not be");
         assertTrue(measured.allocated() < 64 * 8, what + ": 2 prefill blocks allocated " + measured.allocated()
                 + " bytes after warm-up");
     }
@@ -205,7 +207,7 @@ class AllocationFreeDecodeTest {
         for (int jvm = 1; jvm <= 3; jvm++) {
             Measured measured = allocatedInFreshJvm(model, context, what, jvm, jvmFlags);
             if (jvm == 1) {
-                assertEquals(List.of(), measured.cutoffs(), what + ": kernels compiled past C2's inlining node budget"
+                assertEquals(List.of(), measured.cutoffs(), what + ": kernels compiled past C2's inlining node budget, or inlined where they must not be"
                         + " (a helper called out of line boxes its vectors: read the scales first, loop"
                         + " rather than write steps out)");
             }
@@ -248,7 +250,12 @@ class AllocationFreeDecodeTest {
         // the compiler threads print as they finish, so the result line need not be the last one
         String result = lines.stream().filter(l -> l.startsWith("allocated ")).findFirst()
                 .orElseThrow(() -> new AssertionError(what + ": the measuring JVM printed no result: " + log));
-        List<String> cutoffs = lines.stream().filter(l -> l.contains("NodeCountInliningCutoff")).map(String::strip).toList();
+        // also a fault: Q8_0's one-sweep 256-bit kernel inlined into its caller, where one of its
+        // vector intrinsics failed in some JVMs (it is written to stay above FreqInlineSize)
+        List<String> cutoffs = lines.stream()
+                .filter(l -> l.contains("NodeCountInliningCutoff")
+                        || l.contains("Q8_0Tensor::twoPartDot") && l.contains("inline (hot)"))
+                .map(String::strip).toList();
         return new Measured(Long.parseLong(result.substring("allocated ".length()).trim()), cutoffs);
     }
 

@@ -2,12 +2,14 @@ package dev.icecache.model.tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -180,11 +182,12 @@ public final class Q8_0Tensor extends FloatTensor {
         }
         // Narrower vectors read a copy of the row's bytes from a heap array. In place, every load
         // from the mapped buffer re-ran the buffer's checks and reloaded its fields: ~50 scalar
-        // instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.6 ms in
-        // place, 3.7 ms from the copy). Both 256-bit parts in one sweep (four chains) ran at
-        // 2.8 ms, but in 15-25% of decode JVMs C2 failed one of its vector intrinsics and boxed
-        // (1.1-2.2 tok/s against 3.6-5.8): not used (BENCHMARKS.md)
+        // instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms
+        // in place, 3.6-4.0 ms from the copy in two sweeps, 2.7-2.9 ms in twoPartDot's one)
         byte[] row = rowBytes(first, blocks);
+        if (FixedLaneDot.PARTS == 2) {
+            return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
+        }
         // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
         // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
         byte[] xq = x.quants;
@@ -214,16 +217,90 @@ public final class Q8_0Tensor extends FloatTensor {
     /** This thread's copy of a row's blocks (grown to the longest row it has seen). */
     private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
 
-    /** The bytes of {@code blocks} blocks from byte {@code first}, copied into this thread's row buffer. */
+    /**
+     * The bytes of {@code blocks} blocks from byte {@code first}, copied into this thread's row
+     * buffer, followed by one block of zeros (scale 0, quants 0) where {@code blocks} is odd, so
+     * that {@link #twoPartDot} takes its blocks in pairs without a tail.
+     */
     private byte[] rowBytes(int first, int blocks) {
         byte[] row = ROW.get();
         int bytes = blocks * BLOCK_BYTES;
-        if (row.length < bytes) {
-            row = new byte[bytes];
+        if (row.length < bytes + BLOCK_BYTES) {
+            row = new byte[bytes + BLOCK_BYTES];
             ROW.set(row);
         }
         data.get(first, row, 0, bytes);
+        if ((blocks & 1) != 0) {
+            Arrays.fill(row, bytes, bytes + BLOCK_BYTES, (byte) 0);
+        }
         return row;
+    }
+
+    /**
+     * The 256-bit int8 dot in one sweep: both parts (lanes 0-7 and 8-15 of each block's pair sums)
+     * and both block parities, four fma chains, folded in registers in {@link FixedLaneDot#fold}'s
+     * order. An odd count's last block pairs with the zero block {@link #rowBytes} appends, read
+     * against the last activation block: its pair sums and its scale are 0, and fma(0, 0, acc)
+     * is acc (an accumulator that starts at +0 never becomes -0), so the bits are those of the
+     * two-sweep loop.
+     *
+     * <p>Written out, not through a helper, and so longer than C2's FreqInlineSize (325 bytes of
+     * bytecode): C2 compiles it on its own and never inlines it into {@code vectorDotQ8}. Inlined
+     * there (with the row copy), one of its vector intrinsics failed in 6 of 34 decode JVMs, which
+     * then boxed every vector (1.1-2.2 tok/s against 4.8-7.7); compiled on its own, 0 of 16
+     * (BENCHMARKS.md). {@code AllocationFreeDecodeTest} fails if C2 inlines it.
+     */
+    private static float twoPartDot(byte[] row, int blocks, byte[] xq, float[] xs, int firstXb) {
+        FloatVector lo0 = FloatVector.zero(SPECIES);
+        FloatVector hi0 = lo0;
+        FloatVector lo1 = lo0;
+        FloatVector hi1 = lo0;
+        int last = firstXb + blocks - 1;
+        for (int xb = firstXb, w = 0; xb <= last; xb += 2, w += 2 * BLOCK_BYTES) {
+            int xo = Math.min(xb + 1, last); // the zero block's partner: any block in range
+            FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
+            FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xo]);
+            // int16 products of each half block, then each int lane's two halves added (exact)
+            IntVector pe0 = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + 2)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xb * BLOCK)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0)).reinterpretShape(INTS, 0);
+            IntVector pe1 = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + 18)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xb * BLOCK + 16)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0)).reinterpretShape(INTS, 0);
+            IntVector po0 = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + BLOCK_BYTES + 2)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xo * BLOCK)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0)).reinterpretShape(INTS, 0);
+            IntVector po1 = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, row, w + BLOCK_BYTES + 18)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xq, xo * BLOCK + 16)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0)).reinterpretShape(INTS, 0);
+            lo0 = ((FloatVector) pe0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pe0.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0)).fma(se, lo0);
+            hi0 = ((FloatVector) pe1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pe1.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0)).fma(se, hi0);
+            lo1 = ((FloatVector) po0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(po0.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0)).fma(so, lo1);
+            hi1 = ((FloatVector) po1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(po1.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, SPECIES, 0)).fma(so, hi1);
+        }
+        // lane j (< 8) of the sum: L[j] + L[j+8] of the fold's first step; then its steps 4, 2, 1
+        FloatVector v = lo0.add(lo1).add(hi0.add(hi1));
+        v = v.add(v.rearrange(HALF_DOWN_4));
+        v = v.add(v.rearrange(HALF_DOWN_2));
+        v = v.add(v.rearrange(HALF_DOWN_1));
+        return v.lane(0);
+    }
+
+    // lane j+k moved to lane j of an eight-lane (256-bit) vector: twoPartDot's fold; null at other widths
+    private static final VectorShuffle<Float> HALF_DOWN_4 = halfDown(4);
+    private static final VectorShuffle<Float> HALF_DOWN_2 = halfDown(2);
+    private static final VectorShuffle<Float> HALF_DOWN_1 = halfDown(1);
+
+    private static VectorShuffle<Float> halfDown(int k) {
+        return FixedLaneDot.PARTS != 2 ? null : VectorShuffle.fromOp(SPECIES, j -> (j + k) % FixedLaneDot.LEN);
     }
 
     /** The f16 bits at {@code row[at]} (little-endian). */
