@@ -152,8 +152,9 @@ public final class Q8_0Tensor extends FloatTensor {
     /**
      * The int8 dot in {@link FixedLaneDot}'s lanes: lane j of a block is the pair sum
      * w[2j]*x[2j] + w[2j+1]*x[2j+1] (exact in int); each lane is one fma chain over the blocks of
-     * pair sum times (weight scale * x scale), and the sixteen lanes are folded. Narrower species
-     * sweep the blocks once per part of their lane count.
+     * pair sum times (weight scale * x scale), and the sixteen lanes are folded. 512-bit vectors
+     * read the mapped buffer in place; narrower ones read a copy of the row, 256-bit vectors in one
+     * sweep ({@link #twoPartDot}), 128-bit ones in one sweep per part of their lane count.
      */
     private float vectorDotQ8(int first, int blocks, Q8Activations x, int firstXb) {
         if (FixedLaneDot.PARTS == 1) {
@@ -166,12 +167,12 @@ public final class Q8_0Tensor extends FloatTensor {
             for (; b + 1 < blocks; b += 2, block += 2 * BLOCK_BYTES, xb += 2) {
                 float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
                 float so = Float16.lookup(data.getShort(block + BLOCK_BYTES)) * x.scales[xb + 1];
-                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
-                odd = pairSums(block + BLOCK_BYTES, x, xb + 1, 0).fma(FloatVector.broadcast(SPECIES, so), odd);
+                even = pairSums(block, x, xb).fma(FloatVector.broadcast(SPECIES, se), even);
+                odd = pairSums(block + BLOCK_BYTES, x, xb + 1).fma(FloatVector.broadcast(SPECIES, so), odd);
             }
             if (b < blocks) {
                 float se = Float16.lookup(data.getShort(block)) * x.scales[xb];
-                even = pairSums(block, x, xb, 0).fma(FloatVector.broadcast(SPECIES, se), even);
+                even = pairSums(block, x, xb).fma(FloatVector.broadcast(SPECIES, se), even);
             }
             FloatVector acc = even.add(odd);
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_8));
@@ -183,7 +184,7 @@ public final class Q8_0Tensor extends FloatTensor {
         // Narrower vectors read a copy of the row's bytes from a heap array. In place, every load
         // from the mapped buffer re-ran the buffer's checks and reloaded its fields: ~50 scalar
         // instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms
-        // in place, 3.6-4.0 ms from the copy in two sweeps, 2.7-2.9 ms in twoPartDot's one)
+        // in place, 3.6-4.0 ms from the copy in two sweeps, 2.5-2.9 ms in twoPartDot's one)
         byte[] row = rowBytes(first, blocks);
         if (FixedLaneDot.PARTS == 2) {
             return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
@@ -309,7 +310,7 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /**
-     * {@link #pairSums(int, Q8Activations, int, int)} on a row copy. (The shorter pair sum
+     * {@link #pairSums(int, Q8Activations, int)} on a part of a row copy. (The shorter pair sum
      * ((p &lt;&lt; 16) + p) &gt;&gt; 16 is not used: in Q6_K it once gave a wrong sum after C2 had compiled
      * the kernel in a model's decode; see {@link Q6_KTensor}.)
      */
@@ -324,15 +325,14 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /**
-     * Lane q = w[2q]*x[2q] + w[2q+1]*x[2q+1] over the part's bytes of one block read in place (the 512-bit path; exact in int),
-     * as floats: the int8 products widened to int16 (|product| &lt;= 128 * 128 fits), each int
-     * lane's two int16 halves added.
+     * Lane q = w[2q]*x[2q] + w[2q+1]*x[2q+1] over the 32 bytes of one block read in place (the
+     * 512-bit path, whose sixteen lanes cover a block; exact in int), as floats: the int8 products
+     * widened to int16 (|product| &lt;= 128 * 128 fits), each int lane's two int16 halves added.
      */
-    private FloatVector pairSums(int block, Q8Activations x, int xb, int part) {
-        ShortVector w = (ShortVector) ByteVector.fromByteBuffer(HALF_BYTES, data, block + 2 + part * HALF_BYTES.length(),
-                        ByteOrder.LITTLE_ENDIAN)
+    private FloatVector pairSums(int block, Q8Activations x, int xb) {
+        ShortVector w = (ShortVector) ByteVector.fromByteBuffer(HALF_BYTES, data, block + 2, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
-        ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, x.quants, xb * BLOCK + part * HALF_BYTES.length())
+        ShortVector q = (ShortVector) ByteVector.fromArray(HALF_BYTES, x.quants, xb * BLOCK)
                 .convertShape(VectorOperators.B2S, SHORTS, 0);
         IntVector pairs = (IntVector) w.mul(q).reinterpretShape(INTS, 0);
         return (FloatVector) pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
