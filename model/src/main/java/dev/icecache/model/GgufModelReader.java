@@ -111,7 +111,7 @@ final class GgufModelReader {
         if (infos.containsKey("rope_freqs.weight")) {
             expect(file, infos, "rope_freqs.weight", c.headDim() / 2);
         }
-        Map<String, FloatTensor> t = gguf.mapTensors();
+        Map<String, FloatTensor> t = HeapWeights.place(gguf.mapTensors());
         FloatTensor[] wq = new FloatTensor[layers];
         FloatTensor[] wk = new FloatTensor[layers];
         FloatTensor[] wv = new FloatTensor[layers];

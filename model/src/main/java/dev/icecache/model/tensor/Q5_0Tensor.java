@@ -50,13 +50,15 @@ public final class Q5_0Tensor extends FloatTensor {
         int block = Math.toIntExact(((offset + head) / BLOCK) * BLOCK_BYTES);
         FloatVector acc = FloatVector.zero(SPECIES);
         for (int b = 0; b < blocks; b++, block += BLOCK_BYTES, xi += BLOCK) {
+            // the scale first: parsed last, its lookup was the call C2's node budget cut off (AllocationFreeDecodeTest)
+            float scale = Float16.lookup(data.getShort(block));
             ByteVector qh = FifthBits.load(data, block + QH);
             ByteVector packed = ByteVector.fromByteBuffer(BYTES_16, data, block + QS, ByteOrder.LITTLE_ENDIAN);
             ByteVector lo = packed.and((byte) 0x0f).or(FifthBits.low(qh)).sub((byte) 16);
             ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0f)
                     .or(FifthBits.high(qh)).sub((byte) 16);
             FloatVector products = BlockKernels.dot16(lo, x, xi, BlockKernels.dot16(hi, x, xi + 16, FloatVector.zero(SPECIES)));
-            acc = products.fma(FloatVector.broadcast(SPECIES, Float16.lookup(data.getShort(block))), acc);
+            acc = products.fma(FloatVector.broadcast(SPECIES, scale), acc);
         }
         return sum + acc.reduceLanes(VectorOperators.ADD);
     }

@@ -33,13 +33,28 @@ public final class Q8_0Tensor extends FloatTensor {
     private static final VectorSpecies<Byte> HALF_BYTES = SPECIES == null ? null
             : VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
 
+    // the tensor's bytes when they live in a heap array ({@link FloatTensor#onHeap}), else null
+    private final byte[] heap;
+    private final int heapBase;
+
     Q8_0Tensor(String name, ByteBuffer data, long size) {
         super(name, data, size);
+        this.heap = this.data.hasArray() ? this.data.array() : null;
+        this.heapBase = this.data.hasArray() ? this.data.arrayOffset() : 0;
     }
 
     @Override
     public GgmlType type() {
         return GgmlType.Q8_0;
+    }
+
+    /**
+     * Whether the int8 dot reads a heap tensor's rows in place ({@link FloatTensor#onHeap}): below
+     * 512 bits, where a mapped tensor's rows are copied to the heap first. At 512 bits it reads the
+     * mapping in place, and the scalar fallback gains nothing either.
+     */
+    public static boolean readsHeapRowsInPlace() {
+        return SPECIES != null && FixedLaneDot.PARTS != 1;
     }
 
     @Override
@@ -181,13 +196,22 @@ public final class Q8_0Tensor extends FloatTensor {
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
             return acc.lane(0);
         }
-        // Narrower vectors read a copy of the row's bytes from a heap array. In place, every load
-        // from the mapped buffer re-ran the buffer's checks and reloaded its fields: ~50 scalar
-        // instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms
-        // in place, 3.6-4.0 ms from the copy in two sweeps, 2.5-2.9 ms in twoPartDot's one)
-        byte[] row = rowBytes(first, blocks);
+        // Narrower vectors read the row's bytes from a heap array: the tensor's own when it lives on
+        // the heap, else a copy of the row. In place, every load from the mapped buffer re-ran the
+        // buffer's checks and reloaded its fields: ~50 scalar instructions per pair of blocks and
+        // sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms in place, 2.9-3.0 ms from the copy in
+        // twoPartDot's one sweep, 2.1-2.2 ms from the tensor's heap array, which also saves the copy)
+        byte[] row;
+        int w0;
+        if (heap != null && (blocks & 1) == 0) {
+            row = heap;
+            w0 = heapBase + first;
+        } else {
+            row = rowBytes(first, blocks);
+            w0 = 0;
+        }
         if (FixedLaneDot.PARTS == 2) {
-            return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
+            return twoPartDot(row, w0, blocks, x.quants, x.scales, firstXb);
         }
         // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
         // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
@@ -197,7 +221,7 @@ public final class Q8_0Tensor extends FloatTensor {
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
             FloatVector even = FloatVector.zero(SPECIES);
             FloatVector odd = even;
-            int w = 0;
+            int w = w0;
             int xb = firstXb;
             int end = firstXb + blocks;
             for (; xb + 1 < end; xb += 2, w += 2 * BLOCK_BYTES) {
@@ -240,7 +264,8 @@ public final class Q8_0Tensor extends FloatTensor {
     /**
      * The 256-bit int8 dot in one sweep: both parts (lanes 0-7 and 8-15 of each block's pair sums)
      * and both block parities, four fma chains, folded in registers in {@link FixedLaneDot#fold}'s
-     * order. An odd count's last block pairs with the zero block {@link #rowBytes} appends, read
+     * order, from byte {@code w0} of {@code row} (a row copy, or a heap tensor's array where the
+     * count is even). An odd count's last block pairs with the zero block {@link #rowBytes} appends, read
      * against the last activation block: its pair sums and its scale are 0, and fma(0, 0, acc)
      * is acc (an accumulator that starts at +0 never becomes -0), so the bits are those of the
      * two-sweep loop.
@@ -251,13 +276,13 @@ public final class Q8_0Tensor extends FloatTensor {
      * then boxed every vector (1.1-2.2 tok/s against 4.8-7.7); compiled on its own, 0 of 16
      * (BENCHMARKS.md). {@code AllocationFreeDecodeTest} fails if C2 inlines it.
      */
-    private static float twoPartDot(byte[] row, int blocks, byte[] xq, float[] xs, int firstXb) {
+    private static float twoPartDot(byte[] row, int w0, int blocks, byte[] xq, float[] xs, int firstXb) {
         FloatVector lo0 = FloatVector.zero(SPECIES);
         FloatVector hi0 = lo0;
         FloatVector lo1 = lo0;
         FloatVector hi1 = lo0;
         int last = firstXb + blocks - 1;
-        for (int xb = firstXb, w = 0; xb <= last; xb += 2, w += 2 * BLOCK_BYTES) {
+        for (int xb = firstXb, w = w0; xb <= last; xb += 2, w += 2 * BLOCK_BYTES) {
             int xo = Math.min(xb + 1, last); // the zero block's partner: any block in range
             FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
             FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xo]);

@@ -1,6 +1,8 @@
 package dev.icecache.model.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -151,6 +153,48 @@ class Q8DotTest {
                 exact += (long) qw[i] * (long) x[i];
             }
             assertEquals((float) exact, w.dotQ8(0, q, 0, n), "round=" + round + " blocks=" + blocks);
+        }
+    }
+
+    /** The same tensor with its bytes in a direct buffer, as a mapped model file holds them. */
+    static Q8_0Tensor direct(Q8_0Tensor w) {
+        ByteBuffer raw = w.rawBytes();
+        ByteBuffer b = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(raw).flip();
+        return (Q8_0Tensor) FloatTensor.of(w.name(), GgmlType.Q8_0, b, w.size());
+    }
+
+    @Test
+    void shouldGiveTheSameBitsFromAHeapCopyAsFromADirectBuffer() {
+        // below 512 bits the int8 dot reads a heap tensor's rows in place (even block counts) and
+        // copies a mapped tensor's rows first (odd counts too): every result must be the same
+        for (long seed = 1; seed <= 12; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int rows = 3;
+            int cols = 32 * (1 + rnd.nextInt(9));
+            Q8_0Tensor mapped = direct(randomTensor(rnd, rows * cols));
+            FloatTensor heap = mapped.onHeap();
+            assertTrue(heap.isOnHeap() && !mapped.isOnHeap(), "onHeap copies into a heap array");
+            assertEquals(mapped.byteSize(), heap.byteSize());
+            float[] x = randomVector(rnd, cols);
+            Q8Activations q = new Q8Activations(cols);
+            q.quantize(x, 0, cols, 0);
+            for (int r = 0; r < rows; r++) {
+                long at = (long) r * cols;
+                for (int len = 32; len <= cols; len += 32) { // odd and even block counts from each row's start
+                    assertEquals(Float.floatToRawIntBits(mapped.dotQ8(at, q, 0, len)),
+                            Float.floatToRawIntBits(((Q8_0Tensor) heap).dotQ8(at, q, 0, len)),
+                            "seed=" + seed + " row=" + r + " len=" + len);
+                }
+                assertEquals(Float.floatToRawIntBits(mapped.dot(at, x, 0, cols)),
+                        Float.floatToRawIntBits(heap.dot(at, x, 0, cols)), "float dot, seed=" + seed);
+            }
+            float[] a = new float[rows * cols];
+            float[] b = new float[rows * cols];
+            mapped.copyTo(0, a, 0, a.length);
+            heap.copyTo(0, b, 0, b.length);
+            assertArrayEquals(a, b, "seed=" + seed);
+            assertSame(heap, heap.onHeap(), "a heap tensor is not copied again");
         }
     }
 

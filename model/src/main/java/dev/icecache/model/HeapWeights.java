@@ -1,0 +1,106 @@
+package dev.icecache.model;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.icecache.model.compute.MatMul;
+import dev.icecache.model.tensor.FloatTensor;
+import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.Q8_0Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where a model's Q8_0 weights live: mapped from the file (read through the mapped buffer), or
+ * copied into heap arrays, which the int8 decode kernel below 512 bits reads in place. Mapped, that
+ * kernel first copies each row to the heap, and the copy and the products run one after the other
+ * (AVX2, one thread, a 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 2.1-2.2 ms on the heap).
+ * The heap copy costs the JVM heap the Q8_0 tensors' size (1.3 GiB for a 1B model) for as long as the
+ * model is loaded, like llama.cpp's {@code --no-mmap}.
+ *
+ * <p>System property {@value #PROPERTY}: {@code auto} (default) copies them where the kernel would
+ * read them faster and they take at most a quarter of the maximum heap; {@code true} copies them
+ * where the kernel would read them faster, whatever their size (an error when the heap cannot hold
+ * them); {@code false} keeps every tensor mapped.
+ */
+final class HeapWeights {
+
+    static final String PROPERTY = "icecache.weights.heap";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeapWeights.class);
+
+    /** The property's values. */
+    enum Mode { AUTO, TRUE, FALSE }
+
+    private HeapWeights() {
+    }
+
+    /** The mode the system property names. */
+    static Mode mode() {
+        return parse(System.getProperty(PROPERTY, "auto"));
+    }
+
+    /** @throws IllegalArgumentException naming the property and its values when {@code value} is none of them */
+    static Mode parse(String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> Mode.AUTO;
+            case "true" -> Mode.TRUE;
+            case "false" -> Mode.FALSE;
+            default -> throw new IllegalArgumentException(PROPERTY + "=" + value
+                    + " is not a valid value: use auto (the default), true or false");
+        };
+    }
+
+    /**
+     * The tensors of {@code mapped} with the Q8_0 ones copied to the heap where {@code mode} says
+     * so; the others as they are. {@code freeHeap} is what the JVM could still allocate and
+     * {@code maxHeap} its maximum heap (bytes).
+     *
+     * @throws IllegalStateException when {@code mode} is TRUE and the copies do not fit in {@code freeHeap}
+     */
+    static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped, Mode mode, boolean kernelReadsHeap,
+            long maxHeap, long freeHeap) {
+        long bytes = 0;
+        int count = 0;
+        for (FloatTensor t : mapped.values()) {
+            if (t.type() == GgmlType.Q8_0 && !t.isOnHeap()) {
+                bytes += t.byteSize();
+                count++;
+            }
+        }
+        if (mode == Mode.FALSE || !kernelReadsHeap || count == 0) {
+            return mapped;
+        }
+        String size = mib(bytes) + " MiB";
+        if (mode == Mode.AUTO && bytes > maxHeap / 4) {
+            LOG.info("weights: {} Q8_0 tensors ({}) stay mapped: more than a quarter of the {} MiB heap"
+                    + " (-D{}=true copies them to the heap, where decode reads them faster)", count, size, mib(maxHeap), PROPERTY);
+            return mapped;
+        }
+        if (bytes > freeHeap) {
+            throw new IllegalStateException(PROPERTY + "=true: the model's Q8_0 weights need " + size + " of heap but "
+                    + mib(freeHeap) + " MiB are free: raise the heap (-Xmx, or ICECACHE_HEAP for bin/icecache) or set it to auto");
+        }
+        Map<String, FloatTensor> placed = new LinkedHashMap<>();
+        for (Map.Entry<String, FloatTensor> e : mapped.entrySet()) {
+            FloatTensor t = e.getValue();
+            placed.put(e.getKey(), t.type() == GgmlType.Q8_0 ? t.onHeap() : t);
+        }
+        LOG.info("weights: {} Q8_0 tensors ({}) copied to the heap ({}={})", count, size, PROPERTY,
+                mode.name().toLowerCase(Locale.ROOT));
+        return placed;
+    }
+
+    /** {@link #place} with the system property's mode and this JVM's heap. */
+    static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return place(mapped, mode(), Q8_0Tensor.readsHeapRowsInPlace() && MatMul.int8ActivationsByDefault(),
+                rt.maxMemory(), free);
+    }
+
+    private static long mib(long bytes) {
+        return bytes >> 20;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.icecache.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.icecache.model.HeapWeights.Mode;
+import dev.icecache.model.tensor.FloatTensor;
+import dev.icecache.model.tensor.GgmlType;
+import org.junit.jupiter.api.Test;
+
+/** Where {@link HeapWeights} puts a model's tensors, for each mode and heap size. */
+class HeapWeightsTest {
+
+    private static final long MIB = 1L << 20;
+
+    /** Two Q8_0 tensors of 2 x 34 and 4 x 34 bytes and an F32 one, all in direct buffers as a mapping holds them. */
+    private static Map<String, FloatTensor> mapped() {
+        Map<String, FloatTensor> t = new LinkedHashMap<>();
+        t.put("a", tensor("a", GgmlType.Q8_0, 64));
+        t.put("norm", tensor("norm", GgmlType.F32, 8));
+        t.put("b", tensor("b", GgmlType.Q8_0, 128));
+        return t;
+    }
+
+    private static FloatTensor tensor(String name, GgmlType type, int n) {
+        ByteBuffer b = ByteBuffer.allocateDirect((int) type.byteSizeFor(n)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b.capacity(); i++) {
+            b.put(i, (byte) (i * 7 + 3)); // f16 scales of these bytes are finite numbers
+        }
+        return FloatTensor.of(name, type, b, n);
+    }
+
+    @Test
+    void shouldCopyTheQ8TensorsWhereTheyTakeAQuarterOfTheHeapOrLess() {
+        Map<String, FloatTensor> in = mapped();
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 34, 6 * 34);
+        assertEquals(in.keySet().stream().toList(), out.keySet().stream().toList(), "same names, same order");
+        assertTrue(out.get("a").isOnHeap() && out.get("b").isOnHeap(), "Q8_0 tensors on the heap");
+        assertSame(in.get("norm"), out.get("norm"), "other types stay as they are");
+        for (String name : new String[] {"a", "b"}) {
+            for (long i = 0; i < in.get(name).size(); i++) {
+                assertEquals(in.get(name).getFloat(i), out.get(name).getFloat(i), name + "[" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepThemMappedPastAQuarterOfTheHeapWithoutTheKernelOrWhenOff() {
+        Map<String, FloatTensor> in = mapped();
+        assertSame(in, HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 34 - 1, 64 * MIB), "more than a quarter");
+        assertSame(in, HeapWeights.place(in, Mode.TRUE, false, 64 * MIB, 64 * MIB), "a kernel that reads in place");
+        assertSame(in, HeapWeights.place(in, Mode.FALSE, true, 64 * MIB, 64 * MIB), "off");
+        assertFalse(in.get("a").isOnHeap());
+    }
+
+    @Test
+    void shouldCopyPastAQuarterWhenTrueAndSayWhenTheHeapCannotHoldThem() {
+        Map<String, FloatTensor> in = mapped();
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.TRUE, true, 6 * 34, 6 * 34);
+        assertTrue(out.get("a").isOnHeap() && out.get("b").isOnHeap());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> HeapWeights.place(in, Mode.TRUE, true, 64 * MIB, 6 * 34 - 1));
+        assertTrue(e.getMessage().startsWith("icecache.weights.heap=true: the model's Q8_0 weights need")
+                && e.getMessage().contains("-Xmx") && !e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void shouldParseTheModesAndNameThePropertyForABadValue() {
+        assertEquals(Mode.AUTO, HeapWeights.parse("auto"));
+        assertEquals(Mode.TRUE, HeapWeights.parse(" TRUE "));
+        assertEquals(Mode.FALSE, HeapWeights.parse("false"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HeapWeights.parse("yes"));
+        assertEquals("icecache.weights.heap=yes is not a valid value: use auto (the default), true or false", e.getMessage());
+    }
+}
