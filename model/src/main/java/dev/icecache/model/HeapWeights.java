@@ -6,23 +6,23 @@ import java.util.Map;
 
 import dev.icecache.model.compute.MatMul;
 import dev.icecache.model.tensor.FloatTensor;
-import dev.icecache.model.tensor.GgmlType;
 import dev.icecache.model.tensor.Q8_0Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where a model's Q8_0 weights live: mapped from the file (read through the mapped buffer), or
- * copied into heap arrays, which the int8 decode kernel below 512 bits reads in place. Mapped, that
- * kernel first copies each row to the heap, and the copy and the products run one after the other
- * (AVX2, one thread, a 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 2.1-2.2 ms on the heap).
- * The heap copy costs the JVM heap the Q8_0 tensors' size (1.3 GiB for a 1B model) for as long as the
- * model is loaded, like llama.cpp's {@code --no-mmap}.
+ * Whether a model's Q8_0 tensors get decode rows on the heap ({@link Q8_0Tensor#withHeapRows}) beside
+ * their mapping. Mapped only, the 256-bit int8 decode kernel (AVX2) copies each row out of the mapped
+ * buffer before its products, the copy and the products one after the other; the heap rows are read
+ * in place, in an order that forms each pair sum with one int16 multiply-add (AVX2, one thread, a
+ * 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 1.6-1.7 ms from the heap rows). They cost the
+ * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
+ * llama.cpp's {@code --no-mmap} costs memory; prefill and everything else keep reading the mapping.
  *
- * <p>System property {@value #PROPERTY}: {@code auto} (default) copies them where the kernel would
- * read them faster and they take at most a quarter of the maximum heap; {@code true} copies them
- * where the kernel would read them faster, whatever their size (an error when the heap cannot hold
- * them); {@code false} keeps every tensor mapped.
+ * <p>System property {@value #PROPERTY}: {@code auto} (default) adds them where the kernel reads them
+ * and they take at most a quarter of the maximum heap; {@code true} adds them where the kernel reads
+ * them, whatever their size (an error when the heap cannot hold them); {@code false} keeps every
+ * tensor mapped only.
  */
 final class HeapWeights {
 
@@ -53,8 +53,8 @@ final class HeapWeights {
     }
 
     /**
-     * The tensors of {@code mapped} with the Q8_0 ones copied to the heap where {@code mode} says
-     * so; the others as they are. {@code freeHeap} is what the JVM could still allocate and
+     * The tensors of {@code mapped} with decode rows on the heap for the Q8_0 ones where
+     * {@code mode} says so; the others as they are. {@code freeHeap} is what the JVM could still allocate and
      * {@code maxHeap} its maximum heap (bytes).
      *
      * @throws IllegalStateException when {@code mode} is TRUE and the copies do not fit in {@code freeHeap}
@@ -64,8 +64,8 @@ final class HeapWeights {
         long bytes = 0;
         int count = 0;
         for (FloatTensor t : mapped.values()) {
-            if (t.type() == GgmlType.Q8_0 && !t.isOnHeap()) {
-                bytes += t.byteSize();
+            if (t instanceof Q8_0Tensor q && !q.hasHeapRows()) {
+                bytes += q.heapRowBytes();
                 count++;
             }
         }
@@ -74,20 +74,20 @@ final class HeapWeights {
         }
         String size = mib(bytes) + " MiB";
         if (mode == Mode.AUTO && bytes > maxHeap / 4) {
-            LOG.info("weights: {} Q8_0 tensors ({}) stay mapped: more than a quarter of the {} MiB heap"
-                    + " (-D{}=true copies them to the heap, where decode reads them faster)", count, size, mib(maxHeap), PROPERTY);
+            LOG.info("weights: {} Q8_0 tensors stay mapped only: their decode rows ({}) would take more than a quarter"
+                    + " of the {} MiB heap (-D{}=true adds them, and decode reads them faster)", count, size, mib(maxHeap), PROPERTY);
             return mapped;
         }
         if (bytes > freeHeap) {
-            throw new IllegalStateException(PROPERTY + "=true: the model's Q8_0 weights need " + size + " of heap but "
+            throw new IllegalStateException(PROPERTY + "=true: the decode rows of the model's Q8_0 weights need " + size + " of heap but "
                     + mib(freeHeap) + " MiB are free: raise the heap (-Xmx, or ICECACHE_HEAP for bin/icecache) or set it to auto");
         }
         Map<String, FloatTensor> placed = new LinkedHashMap<>();
         for (Map.Entry<String, FloatTensor> e : mapped.entrySet()) {
             FloatTensor t = e.getValue();
-            placed.put(e.getKey(), t.type() == GgmlType.Q8_0 ? t.onHeap() : t);
+            placed.put(e.getKey(), t instanceof Q8_0Tensor q ? q.withHeapRows() : t);
         }
-        LOG.info("weights: {} Q8_0 tensors ({}) copied to the heap ({}={})", count, size, PROPERTY,
+        LOG.info("weights: {} Q8_0 tensors with decode rows on the heap ({}, {}={})", count, size, PROPERTY,
                 mode.name().toLowerCase(Locale.ROOT));
         return placed;
     }
@@ -96,7 +96,7 @@ final class HeapWeights {
     static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        return place(mapped, mode(), Q8_0Tensor.readsHeapRowsInPlace() && MatMul.int8ActivationsByDefault(),
+        return place(mapped, mode(), Q8_0Tensor.readsHeapRows() && MatMul.int8ActivationsByDefault(),
                 rt.maxMemory(), free);
     }
 

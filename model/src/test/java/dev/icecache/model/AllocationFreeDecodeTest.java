@@ -254,7 +254,8 @@ class AllocationFreeDecodeTest {
         // vector intrinsics failed in some JVMs (it is written to stay above FreqInlineSize)
         List<String> cutoffs = lines.stream()
                 .filter(l -> l.contains("NodeCountInliningCutoff")
-                        || l.contains("Q8_0Tensor::twoPartDot") && l.contains("inline (hot)"))
+                        || (l.contains("Q8_0Tensor::twoPartDot") || l.contains("Q8_0Tensor::pairDot"))
+                        && l.contains("inline (hot)"))
                 .map(String::strip).toList();
         return new Measured(Long.parseLong(result.substring("allocated ".length()).trim()), cutoffs);
     }

@@ -14,6 +14,7 @@ import java.util.Map;
 import dev.icecache.model.HeapWeights.Mode;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.Q8_0Tensor;
 import org.junit.jupiter.api.Test;
 
 /** Where {@link HeapWeights} puts a model's tensors, for each mode and heap size. */
@@ -21,7 +22,7 @@ class HeapWeightsTest {
 
     private static final long MIB = 1L << 20;
 
-    /** Two Q8_0 tensors of 2 x 34 and 4 x 34 bytes and an F32 one, all in direct buffers as a mapping holds them. */
+    /** Two Q8_0 tensors of 2 and 4 blocks (decode rows: 36 bytes a block) and an F32 one, in direct buffers as a mapping holds them. */
     private static Map<String, FloatTensor> mapped() {
         Map<String, FloatTensor> t = new LinkedHashMap<>();
         t.put("a", tensor("a", GgmlType.Q8_0, 64));
@@ -38,12 +39,16 @@ class HeapWeightsTest {
         return FloatTensor.of(name, type, b, n);
     }
 
+    private static boolean rows(Map<String, FloatTensor> t, String name) {
+        return ((Q8_0Tensor) t.get(name)).hasHeapRows();
+    }
+
     @Test
     void shouldCopyTheQ8TensorsWhereTheyTakeAQuarterOfTheHeapOrLess() {
         Map<String, FloatTensor> in = mapped();
-        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 34, 6 * 34);
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 36, 6 * 36);
         assertEquals(in.keySet().stream().toList(), out.keySet().stream().toList(), "same names, same order");
-        assertTrue(out.get("a").isOnHeap() && out.get("b").isOnHeap(), "Q8_0 tensors on the heap");
+        assertTrue(rows(out, "a") && rows(out, "b"), "Q8_0 tensors with decode rows");
         assertSame(in.get("norm"), out.get("norm"), "other types stay as they are");
         for (String name : new String[] {"a", "b"}) {
             for (long i = 0; i < in.get(name).size(); i++) {
@@ -55,20 +60,20 @@ class HeapWeightsTest {
     @Test
     void shouldKeepThemMappedPastAQuarterOfTheHeapWithoutTheKernelOrWhenOff() {
         Map<String, FloatTensor> in = mapped();
-        assertSame(in, HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 34 - 1, 64 * MIB), "more than a quarter");
+        assertSame(in, HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 36 - 1, 64 * MIB), "more than a quarter");
         assertSame(in, HeapWeights.place(in, Mode.TRUE, false, 64 * MIB, 64 * MIB), "a kernel that reads in place");
         assertSame(in, HeapWeights.place(in, Mode.FALSE, true, 64 * MIB, 64 * MIB), "off");
-        assertFalse(in.get("a").isOnHeap());
+        assertFalse(rows(in, "a"));
     }
 
     @Test
     void shouldCopyPastAQuarterWhenTrueAndSayWhenTheHeapCannotHoldThem() {
         Map<String, FloatTensor> in = mapped();
-        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.TRUE, true, 6 * 34, 6 * 34);
-        assertTrue(out.get("a").isOnHeap() && out.get("b").isOnHeap());
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.TRUE, true, 6 * 36, 6 * 36);
+        assertTrue(rows(out, "a") && rows(out, "b"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> HeapWeights.place(in, Mode.TRUE, true, 64 * MIB, 6 * 34 - 1));
-        assertTrue(e.getMessage().startsWith("icecache.weights.heap=true: the model's Q8_0 weights need")
+                () -> HeapWeights.place(in, Mode.TRUE, true, 64 * MIB, 6 * 36 - 1));
+        assertTrue(e.getMessage().startsWith("icecache.weights.heap=true: the decode rows of the model's Q8_0 weights need")
                 && e.getMessage().contains("-Xmx") && !e.getMessage().contains("\n"), e.getMessage());
     }
 

@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A read-only tensor of {@link #size()} elements stored in a little-endian byte buffer in one
- * ggml format: a memory-mapped region of a model file, or a heap copy of one ({@link #onHeap}).
+ * ggml format (usually a memory-mapped region of a model file; Q8_0 tensors may add decode rows on
+ * the heap, {@link Q8_0Tensor#withHeapRows}).
  * Elements are addressed by a flat index; a row-major matrix of {@code cols} columns has its
  * row r at {@code r * cols}.
  *
@@ -93,27 +94,6 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
     /** The bytes the tensor's data takes. */
     public final long byteSize() {
         return type().byteSizeFor(size);
-    }
-
-    /** Whether the tensor's bytes live in a heap array ({@link #onHeap}) rather than a mapping. */
-    public final boolean isOnHeap() {
-        return data.hasArray();
-    }
-
-    /**
-     * This tensor with its bytes copied into a heap array (the same values and results). Kernels
-     * that read a heap array faster than a mapped buffer use it in place: below 512 bits, the Q8_0
-     * int8 dot then reads its rows with no bounds or liveness checks per load and no row copy.
-     * Returns this tensor when its bytes are already on the heap.
-     */
-    public final FloatTensor onHeap() {
-        if (isOnHeap()) {
-            return this;
-        }
-        int bytes = Math.toIntExact(byteSize());
-        ByteBuffer copy = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        copy.put(0, data, 0, bytes);
-        return of(name, type(), copy, size);
     }
 
     /** The element at a flat index: the reference decoding of the format. */

@@ -16,6 +16,8 @@ public final class Q8Activations {
 
     final byte[] quants;
     final float[] scales;
+    // the quants of each block in pair order (toPairOrder), for decode rows on the heap
+    final byte[] pairQuants;
 
     /** Buffers for vectors of up to {@code capacity} elements (a multiple of {@link #BLOCK}). */
     public Q8Activations(int capacity) {
@@ -23,6 +25,7 @@ public final class Q8Activations {
             throw new IllegalArgumentException("capacity " + capacity + " must be a non-negative multiple of " + BLOCK);
         }
         this.quants = new byte[capacity];
+        this.pairQuants = new byte[capacity];
         this.scales = new float[capacity / BLOCK];
     }
 
@@ -51,11 +54,28 @@ public final class Q8Activations {
             for (int i = 0; i < BLOCK; i++) {
                 quants[at + b + i] = (byte) Math.round(x[xOff + b + i] * inv);
             }
+            toPairOrder(quants, at + b, pairQuants, at + b);
         }
     }
 
     /** The quantized value of element i: scale times int8. */
     public float get(int i) {
         return scales[i / BLOCK] * quants[i];
+    }
+
+    /**
+     * A block's 32 int8 values {@code q} from {@code src[s]} written to {@code dst[d]} in pair order:
+     * the first 16 bytes hold q[2k] at 2k and q[2k+16] at 2k+1, the next 16 hold q[2k+1] and q[2k+17]
+     * (k = 0..7). Widened to int16 and multiplied half by half with a vector in the same order, the
+     * two halves' sum holds lane k's pair sum (q[2k] x[2k] + q[2k+1] x[2k+1]) at int16 lane 2k and
+     * lane k+8's at 2k+1: the low and high halves of eight int lanes.
+     */
+    static void toPairOrder(byte[] src, int s, byte[] dst, int d) {
+        for (int k = 0; k < 8; k++) {
+            dst[d + 2 * k] = src[s + 2 * k];
+            dst[d + 2 * k + 1] = src[s + 2 * k + 16];
+            dst[d + 16 + 2 * k] = src[s + 2 * k + 1];
+            dst[d + 16 + 2 * k + 1] = src[s + 2 * k + 17];
+        }
     }
 }

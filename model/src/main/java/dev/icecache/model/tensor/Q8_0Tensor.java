@@ -33,14 +33,19 @@ public final class Q8_0Tensor extends FloatTensor {
     private static final VectorSpecies<Byte> HALF_BYTES = SPECIES == null ? null
             : VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
 
-    // the tensor's bytes when they live in a heap array ({@link FloatTensor#onHeap}), else null
-    private final byte[] heap;
-    private final int heapBase;
+    // decode rows on the heap ({@link #withHeapRows}), or null: each block's 32 quants in pair
+    // order ({@link Q8Activations#toPairOrder}) and its scale as a float
+    private final byte[] pairQuants;
+    private final float[] blockScales;
 
     Q8_0Tensor(String name, ByteBuffer data, long size) {
+        this(name, data, size, null, null);
+    }
+
+    private Q8_0Tensor(String name, ByteBuffer data, long size, byte[] pairQuants, float[] blockScales) {
         super(name, data, size);
-        this.heap = this.data.hasArray() ? this.data.array() : null;
-        this.heapBase = this.data.hasArray() ? this.data.arrayOffset() : 0;
+        this.pairQuants = pairQuants;
+        this.blockScales = blockScales;
     }
 
     @Override
@@ -49,12 +54,47 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /**
-     * Whether the int8 dot reads a heap tensor's rows in place ({@link FloatTensor#onHeap}): below
-     * 512 bits, where a mapped tensor's rows are copied to the heap first. At 512 bits it reads the
-     * mapping in place, and the scalar fallback gains nothing either.
+     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: with 256-bit vectors
+     * (AVX2), where it otherwise copies each row out of the mapping before its products. The
+     * 512-bit path reads the mapping in place; the 128-bit and scalar ones keep the row copy.
      */
-    public static boolean readsHeapRowsInPlace() {
-        return SPECIES != null && FixedLaneDot.PARTS != 1;
+    public static boolean readsHeapRows() {
+        return FixedLaneDot.PARTS == 2;
+    }
+
+    /** Heap bytes {@link #withHeapRows} takes: 32 quants and a float scale per block. */
+    public long heapRowBytes() {
+        return size() / BLOCK * (BLOCK + Float.BYTES);
+    }
+
+    /** Whether this tensor carries the decode rows of {@link #withHeapRows}. */
+    public boolean hasHeapRows() {
+        return pairQuants != null;
+    }
+
+    /**
+     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them): each
+     * block's quants in the pair order that lets the 256-bit int8 dot form every lane's pair sum
+     * with one int16 multiply-add ({@link #pairDot}), and its scale as a float. The products give the
+     * same bits; only the int8 decode dot reads these rows; everything else keeps reading the mapping.
+     */
+    public Q8_0Tensor withHeapRows() {
+        if (pairQuants != null) {
+            return this;
+        }
+        int blocks = Math.toIntExact(size() / BLOCK);
+        byte[] quants = new byte[Math.multiplyExact(blocks, BLOCK)];
+        float[] scales = new float[blocks];
+        byte[] chunk = new byte[1024 * BLOCK_BYTES];
+        for (int b = 0; b < blocks; ) {
+            int n = Math.min(1024, blocks - b);
+            data.get(b * BLOCK_BYTES, chunk, 0, n * BLOCK_BYTES);
+            for (int i = 0; i < n; i++, b++) {
+                scales[b] = Float16.lookup(halfBits(chunk, i * BLOCK_BYTES));
+                Q8Activations.toPairOrder(chunk, i * BLOCK_BYTES + 2, quants, b * BLOCK);
+            }
+        }
+        return new Q8_0Tensor(name, data, size(), quants, scales);
     }
 
     @Override
@@ -80,6 +120,16 @@ public final class Q8_0Tensor extends FloatTensor {
                 continue;
             }
             int len = SPECIES.length();
+            if (BYTE_CHUNK.length() == len) {
+                // 256 and 512 bits: as many bytes as float lanes, converted as part 0. A later part of
+                // a 16-byte load (below 512 bits) ran slice in Java and allocated: 512 bytes per decode
+                // step on the embedding row (AllocationFreeDecodeTest, with the heap rows)
+                for (int k = 0; k < BLOCK; k += len) {
+                    ((FloatVector) ByteVector.fromByteBuffer(BYTE_CHUNK, data, block + 2 + k, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, SPECIES, 0)).mul(scale).intoArray(dst, dstOff + i + k);
+                }
+                continue;
+            }
             for (int half = 0; half < 2; half++) {
                 ByteVector q = ByteVector.fromByteBuffer(BYTES_16, data, block + 2 + 16 * half, ByteOrder.LITTLE_ENDIAN);
                 for (int part = 0; part < 16 / len; part++) {
@@ -196,22 +246,21 @@ public final class Q8_0Tensor extends FloatTensor {
             acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
             return acc.lane(0);
         }
-        // Narrower vectors read the row's bytes from a heap array: the tensor's own when it lives on
-        // the heap, else a copy of the row. In place, every load from the mapped buffer re-ran the
-        // buffer's checks and reloaded its fields: ~50 scalar instructions per pair of blocks and
-        // sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms in place, 2.9-3.0 ms from the copy in
-        // twoPartDot's one sweep, 2.1-2.2 ms from the tensor's heap array, which also saves the copy)
-        byte[] row;
-        int w0;
-        if (heap != null && (blocks & 1) == 0) {
-            row = heap;
-            w0 = heapBase + first;
-        } else {
-            row = rowBytes(first, blocks);
-            w0 = 0;
+        if (FixedLaneDot.PARTS == 2 && pairQuants != null && (blocks & 1) == 0) {
+            // the decode rows on the heap: no row copy, and one int16 multiply-add per pair sum
+            // (AVX2, one thread, 2,048 x 8,192: 2.1-2.2 ms from the bytes in place, 1.6-1.7 ms here)
+            float[] lanes = FixedLaneDot.lanes();
+            int b0 = first / BLOCK_BYTES;
+            pairDot(pairQuants, b0 * BLOCK, blockScales, b0, blocks, x.pairQuants, x.scales, firstXb, lanes);
+            return FixedLaneDot.fold(lanes, 0);
         }
+        // Narrower vectors otherwise read a copy of the row's bytes from a heap array. In place,
+        // every load from the mapped buffer re-ran the buffer's checks and reloaded its fields: ~50
+        // scalar instructions per pair of blocks and sweep (AVX2, one thread, 2,048 x 8,192: 4.4-4.6 ms
+        // in place, 3.6-4.0 ms from the copy in two sweeps, 2.5-2.9 ms in twoPartDot's one)
+        byte[] row = rowBytes(first, blocks);
         if (FixedLaneDot.PARTS == 2) {
-            return twoPartDot(row, w0, blocks, x.quants, x.scales, firstXb);
+            return twoPartDot(row, blocks, x.quants, x.scales, firstXb);
         }
         // Blocks in pairs, as above: a chain chosen by a branch per block merges two vector values
         // at the loop head, which C2 (JDK 17) boxes at every block (measured on AVX2: 1.6 tok/s)
@@ -221,7 +270,7 @@ public final class Q8_0Tensor extends FloatTensor {
         for (int p = 0; p < FixedLaneDot.PARTS; p++) {
             FloatVector even = FloatVector.zero(SPECIES);
             FloatVector odd = even;
-            int w = w0;
+            int w = 0;
             int xb = firstXb;
             int end = firstXb + blocks;
             for (; xb + 1 < end; xb += 2, w += 2 * BLOCK_BYTES) {
@@ -264,8 +313,7 @@ public final class Q8_0Tensor extends FloatTensor {
     /**
      * The 256-bit int8 dot in one sweep: both parts (lanes 0-7 and 8-15 of each block's pair sums)
      * and both block parities, four fma chains, folded in registers in {@link FixedLaneDot#fold}'s
-     * order, from byte {@code w0} of {@code row} (a row copy, or a heap tensor's array where the
-     * count is even). An odd count's last block pairs with the zero block {@link #rowBytes} appends, read
+     * order. An odd count's last block pairs with the zero block {@link #rowBytes} appends, read
      * against the last activation block: its pair sums and its scale are 0, and fma(0, 0, acc)
      * is acc (an accumulator that starts at +0 never becomes -0), so the bits are those of the
      * two-sweep loop.
@@ -276,13 +324,13 @@ public final class Q8_0Tensor extends FloatTensor {
      * then boxed every vector (1.1-2.2 tok/s against 4.8-7.7); compiled on its own, 0 of 16
      * (BENCHMARKS.md). {@code AllocationFreeDecodeTest} fails if C2 inlines it.
      */
-    private static float twoPartDot(byte[] row, int w0, int blocks, byte[] xq, float[] xs, int firstXb) {
+    private static float twoPartDot(byte[] row, int blocks, byte[] xq, float[] xs, int firstXb) {
         FloatVector lo0 = FloatVector.zero(SPECIES);
         FloatVector hi0 = lo0;
         FloatVector lo1 = lo0;
         FloatVector hi1 = lo0;
         int last = firstXb + blocks - 1;
-        for (int xb = firstXb, w = w0; xb <= last; xb += 2, w += 2 * BLOCK_BYTES) {
+        for (int xb = firstXb, w = 0; xb <= last; xb += 2, w += 2 * BLOCK_BYTES) {
             int xo = Math.min(xb + 1, last); // the zero block's partner: any block in range
             FloatVector se = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w)) * xs[xb]);
             FloatVector so = FloatVector.broadcast(SPECIES, Float16.lookup(halfBits(row, w + BLOCK_BYTES)) * xs[xo]);
@@ -327,6 +375,56 @@ public final class Q8_0Tensor extends FloatTensor {
 
     private static VectorShuffle<Float> halfDown(int k) {
         return FixedLaneDot.PARTS != 2 ? null : VectorShuffle.fromOp(SPECIES, j -> (j + k) % FixedLaneDot.LEN);
+    }
+
+    /**
+     * {@link #twoPartDot} on decode rows in pair order ({@link #withHeapRows}), an even number of
+     * blocks. Each 16-byte half of a block widens to sixteen int16 lanes; the two halves' products
+     * added give every lane's pair sum, exact in int16 (|w| &lt;= 128 and |x| &lt;= 127, so
+     * |w0 x0 + w1 x1| &lt;= 32,512). Read as eight int lanes, the low halves hold lanes 0-7 and the
+     * high halves lanes 8-15 of {@link FixedLaneDot}'s order: the same pair sums times the same
+     * scales in the same four fma chains, so the same bits, written to {@code lanes} for the caller's
+     * fold. Written out to stay above FreqInlineSize, as {@code twoPartDot} is.
+     */
+    private static void pairDot(byte[] q, int q0, float[] scales, int s0, int blocks, byte[] xp, float[] xs,
+            int firstXb, float[] lanes) {
+        FloatVector lo0 = FloatVector.zero(SPECIES);
+        FloatVector hi0 = lo0;
+        FloatVector lo1 = lo0;
+        FloatVector hi1 = lo0;
+        int end = firstXb + blocks;
+        for (int xb = firstXb, w = q0, s = s0; xb < end; xb += 2, w += 2 * BLOCK, s += 2) {
+            FloatVector se = FloatVector.broadcast(SPECIES, scales[s] * xs[xb]);
+            FloatVector so = FloatVector.broadcast(SPECIES, scales[s + 1] * xs[xb + 1]);
+            int xe = xb * BLOCK;
+            IntVector pe = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe).convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .add(((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w + 16)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0))
+                            .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe + 16)
+                                    .convertShape(VectorOperators.B2S, SHORTS, 0)))
+                    .reinterpretShape(INTS, 0);
+            IntVector po = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w + BLOCK)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe + BLOCK)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .add(((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w + BLOCK + 16)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0))
+                            .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe + BLOCK + 16)
+                                    .convertShape(VectorOperators.B2S, SHORTS, 0)))
+                    .reinterpretShape(INTS, 0);
+            lo0 = ((FloatVector) pe.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(se, lo0);
+            hi0 = ((FloatVector) pe.lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(se, hi0);
+            lo1 = ((FloatVector) po.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(so, lo1);
+            hi1 = ((FloatVector) po.lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(so, hi1);
+        }
+        lo0.add(lo1).intoArray(lanes, 0);
+        hi0.add(hi1).intoArray(lanes, FixedLaneDot.LEN);
     }
 
     /** The f16 bits at {@code row[at]} (little-endian). */

@@ -59,6 +59,7 @@ public final class KernelBits {
             bits(sb, w.dot(n, x, 0, n));
             bits(sb, w.dotQ8(n, q, 0, n));
             bits(sb, Q8DotTest.direct(w).dotQ8(n, q, 0, n)); // a mapped tensor's rows are copied first
+            bits(sb, Q8DotTest.direct(w).withHeapRows().dotQ8(n, q, 0, n)); // the heap rows in pair order
             lines.add(sb.toString());
         }
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {

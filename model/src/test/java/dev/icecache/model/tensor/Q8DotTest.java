@@ -165,25 +165,26 @@ class Q8DotTest {
     }
 
     @Test
-    void shouldGiveTheSameBitsFromAHeapCopyAsFromADirectBuffer() {
-        // below 512 bits the int8 dot reads a heap tensor's rows in place (even block counts) and
-        // copies a mapped tensor's rows first (odd counts too): every result must be the same
+    void shouldGiveTheSameBitsFromTheHeapRowsAsFromTheMapping() {
+        // at 256 bits the int8 dot reads the heap rows in pair order (even block counts) and copies
+        // a mapped row first otherwise; every result must be the same, at every width
         for (long seed = 1; seed <= 12; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
             int rows = 3;
             int cols = 32 * (1 + rnd.nextInt(9));
             Q8_0Tensor mapped = direct(randomTensor(rnd, rows * cols));
-            FloatTensor heap = mapped.onHeap();
-            assertTrue(heap.isOnHeap() && !mapped.isOnHeap(), "onHeap copies into a heap array");
-            assertEquals(mapped.byteSize(), heap.byteSize());
+            Q8_0Tensor heap = mapped.withHeapRows();
+            assertTrue(heap.hasHeapRows() && !mapped.hasHeapRows(), "withHeapRows adds the rows");
+            assertEquals(rows * cols / 32 * 36, heap.heapRowBytes());
             float[] x = randomVector(rnd, cols);
+            x[rnd.nextInt(cols)] = -1e4f; // a block whose activation reaches -127
             Q8Activations q = new Q8Activations(cols);
             q.quantize(x, 0, cols, 0);
             for (int r = 0; r < rows; r++) {
                 long at = (long) r * cols;
                 for (int len = 32; len <= cols; len += 32) { // odd and even block counts from each row's start
                     assertEquals(Float.floatToRawIntBits(mapped.dotQ8(at, q, 0, len)),
-                            Float.floatToRawIntBits(((Q8_0Tensor) heap).dotQ8(at, q, 0, len)),
+                            Float.floatToRawIntBits(heap.dotQ8(at, q, 0, len)),
                             "seed=" + seed + " row=" + r + " len=" + len);
                 }
                 assertEquals(Float.floatToRawIntBits(mapped.dot(at, x, 0, cols)),
@@ -194,7 +195,32 @@ class Q8DotTest {
             mapped.copyTo(0, a, 0, a.length);
             heap.copyTo(0, b, 0, b.length);
             assertArrayEquals(a, b, "seed=" + seed);
-            assertSame(heap, heap.onHeap(), "a heap tensor is not copied again");
+            assertSame(heap, heap.withHeapRows(), "rows are not added twice");
+        }
+    }
+
+    @Test
+    void shouldKeepEveryPairSumExactAtTheInt8Extremes() {
+        // int16 holds w0 x0 + w1 x1 only because activations stop at -127: weights of -128 (which a
+        // file may hold) against activations of -127 give 2 * 16,256 = 32,512 per lane
+        for (int blocks : new int[] {2, 4}) {
+            int n = 32 * blocks;
+            ByteBuffer b = ByteBuffer.allocateDirect(n / 32 * 34).order(ByteOrder.LITTLE_ENDIAN);
+            float[] x = new float[n];
+            for (int block = 0; block < blocks; block++) {
+                b.putShort(Float16.fromFloat(1f));
+                for (int j = 0; j < 32; j++) {
+                    b.put((byte) -128);
+                    x[block * 32 + j] = -127f;
+                }
+            }
+            b.flip();
+            Q8_0Tensor mapped = (Q8_0Tensor) FloatTensor.of("w", GgmlType.Q8_0, b, n);
+            Q8Activations q = new Q8Activations(n);
+            q.quantize(x, 0, n, 0);
+            float expected = 128f * 127f * n;
+            assertEquals(expected, mapped.dotQ8(0, q, 0, n), "mapped, blocks=" + blocks);
+            assertEquals(expected, mapped.withHeapRows().dotQ8(0, q, 0, n), "heap rows, blocks=" + blocks);
         }
     }
 
