@@ -86,14 +86,26 @@ public final class FixedLaneDot {
 
     private static final ThreadLocal<float[]> LANES_SCRATCH = ThreadLocal.withInitial(() -> new float[LANES]);
 
-    /** The scalar fold of sixteen lanes at {@code lanes[off..off+16)} (overwritten). */
+    /**
+     * The scalar fold of sixteen lanes at {@code lanes[off..off+16)}: lane j plus lane j+8, then
+     * the same with 4, 2 and 1. Written out (no stores back, one range check): it runs once per
+     * row of every product (4.9% of a Q8_0 decode's samples as a loop on AVX2).
+     */
     static float fold(float[] lanes, int off) {
-        for (int k = LANES / 2; k >= 1; k /= 2) {
-            for (int j = 0; j < k; j++) {
-                lanes[off + j] = lanes[off + j] + lanes[off + j + k];
-            }
-        }
-        return lanes[off];
+        java.util.Objects.checkFromIndexSize(off, LANES, lanes.length);
+        float a0 = lanes[off] + lanes[off + 8];
+        float a1 = lanes[off + 1] + lanes[off + 9];
+        float a2 = lanes[off + 2] + lanes[off + 10];
+        float a3 = lanes[off + 3] + lanes[off + 11];
+        float a4 = lanes[off + 4] + lanes[off + 12];
+        float a5 = lanes[off + 5] + lanes[off + 13];
+        float a6 = lanes[off + 6] + lanes[off + 14];
+        float a7 = lanes[off + 7] + lanes[off + 15];
+        float b0 = a0 + a4;
+        float b1 = a1 + a5;
+        float b2 = a2 + a6;
+        float b3 = a3 + a7;
+        return (b0 + b2) + (b1 + b3);
     }
 
     static float tail(float sum, float[] a, int aOff, float[] b, int bOff, int from, int n) {
