@@ -91,11 +91,6 @@ public abstract sealed class FloatTensor permits F32Tensor, F16Tensor, BF16Tenso
         return view.slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The bytes the tensor's data takes. */
-    public final long byteSize() {
-        return type().byteSizeFor(size);
-    }
-
     /** The element at a flat index: the reference decoding of the format. */
     public abstract float getFloat(long index);
 
