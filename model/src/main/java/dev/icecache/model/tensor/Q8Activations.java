@@ -16,7 +16,8 @@ public final class Q8Activations {
 
     final byte[] quants;
     final float[] scales;
-    // the quants of each block in pair order (toPairOrder), for decode rows on the heap
+    // the quants of each block in pair order (toPairOrder), for decode rows on the heap; empty
+    // where the int8 dot never reads them (widths other than 256 bits), so quantize skips them
     final byte[] pairQuants;
 
     /** Buffers for vectors of up to {@code capacity} elements (a multiple of {@link #BLOCK}). */
@@ -25,7 +26,7 @@ public final class Q8Activations {
             throw new IllegalArgumentException("capacity " + capacity + " must be a non-negative multiple of " + BLOCK);
         }
         this.quants = new byte[capacity];
-        this.pairQuants = new byte[capacity];
+        this.pairQuants = new byte[Q8_0Tensor.readsHeapRows() ? capacity : 0];
         this.scales = new float[capacity / BLOCK];
     }
 
@@ -54,7 +55,9 @@ public final class Q8Activations {
             for (int i = 0; i < BLOCK; i++) {
                 quants[at + b + i] = (byte) Math.round(x[xOff + b + i] * inv);
             }
-            toPairOrder(quants, at + b, pairQuants, at + b);
+            if (pairQuants.length != 0) {
+                toPairOrder(quants, at + b, pairQuants, at + b);
+            }
         }
     }
 
