@@ -3,21 +3,27 @@ package dev.icecache.model;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import dev.icecache.model.compute.MatMul;
 import dev.icecache.model.tensor.FloatTensor;
+import dev.icecache.model.tensor.HeapRows;
+import dev.icecache.model.tensor.Q4_KTensor;
 import dev.icecache.model.tensor.Q8_0Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether a model's Q8_0 tensors get decode rows on the heap ({@link Q8_0Tensor#withHeapRows}) beside
+ * Whether a model's Q8_0, Q4_K and Q6_K tensors get decode rows on the heap ({@link HeapRows}) beside
  * their mapping. Mapped only, the 256-bit int8 decode kernel (AVX2) copies each row out of the mapped
  * buffer before its products, the copy and the products one after the other; the heap rows are read
  * in place, in an order that forms each pair sum with one int16 multiply-add (AVX2, one thread, a
  * 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 1.6-1.7 ms from the heap rows). They cost the
  * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
  * llama.cpp's {@code --no-mmap} costs memory; prefill and everything else keep reading the mapping.
+ * Q4_K rows ({@link Q4_KTensor#withHeapRows}) take 152 bytes per 256 weights, with each sub-block's
+ * quants packed for one load and its scales decoded once; Q6_K rows 276 bytes per 256, each quant's
+ * six bits joined into a byte.
  *
  * <p>System property {@value #PROPERTY}: {@code auto} (default) adds them where the kernel reads them
  * and they take at most a quarter of the maximum heap; {@code true} adds them where the kernel reads
@@ -53,41 +59,41 @@ final class HeapWeights {
     }
 
     /**
-     * The tensors of {@code mapped} with decode rows on the heap for the Q8_0 ones where
-     * {@code mode} says so; the others as they are. {@code freeHeap} is what the JVM could still allocate and
-     * {@code maxHeap} its maximum heap (bytes).
+     * The tensors of {@code mapped} with decode rows on the heap for those whose int8 decode dot
+     * reads them ({@code kernelReadsHeap}) where {@code mode} says so; the others as they are.
+     * {@code freeHeap} is what the JVM could still allocate and {@code maxHeap} its maximum heap (bytes).
      *
      * @throws IllegalStateException when {@code mode} is TRUE and the copies do not fit in {@code freeHeap}
      */
-    static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped, Mode mode, boolean kernelReadsHeap,
+    static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped, Mode mode, Predicate<HeapRows> kernelReadsHeap,
             long maxHeap, long freeHeap) {
         long bytes = 0;
         int count = 0;
         for (FloatTensor t : mapped.values()) {
-            if (t instanceof Q8_0Tensor q && !q.hasHeapRows()) {
-                bytes += q.heapRowBytes();
+            if (t instanceof HeapRows h && !h.hasHeapRows() && kernelReadsHeap.test(h)) {
+                bytes += h.heapRowBytes();
                 count++;
             }
         }
-        if (mode == Mode.FALSE || !kernelReadsHeap || count == 0) {
+        if (mode == Mode.FALSE || count == 0) {
             return mapped;
         }
         String size = mib(bytes) + " MiB";
         if (mode == Mode.AUTO && bytes > maxHeap / 4) {
-            LOG.info("weights: {} Q8_0 tensors stay mapped only: their decode rows ({}) would take more than a quarter"
+            LOG.info("weights: {} quantized tensors stay mapped only: their decode rows ({}) would take more than a quarter"
                     + " of the {} MiB heap (-D{}=true adds them, and decode reads them faster)", count, size, mib(maxHeap), PROPERTY);
             return mapped;
         }
         if (bytes > freeHeap) {
-            throw new IllegalStateException(PROPERTY + "=true: the decode rows of the model's Q8_0 weights need " + size + " of heap but "
+            throw new IllegalStateException(PROPERTY + "=true: the decode rows of the model's quantized weights need " + size + " of heap but "
                     + mib(freeHeap) + " MiB are free: raise the heap (-Xmx, or ICECACHE_HEAP for bin/icecache) or set it to auto");
         }
         Map<String, FloatTensor> placed = new LinkedHashMap<>();
         for (Map.Entry<String, FloatTensor> e : mapped.entrySet()) {
             FloatTensor t = e.getValue();
-            placed.put(e.getKey(), t instanceof Q8_0Tensor q ? q.withHeapRows() : t);
+            placed.put(e.getKey(), t instanceof HeapRows h && kernelReadsHeap.test(h) ? h.withHeapRows() : t);
         }
-        LOG.info("weights: {} Q8_0 tensors with decode rows on the heap ({}, {}={})", count, size, PROPERTY,
+        LOG.info("weights: {} quantized tensors with decode rows on the heap ({}, {}={})", count, size, PROPERTY,
                 mode.name().toLowerCase(Locale.ROOT));
         return placed;
     }
@@ -96,8 +102,15 @@ final class HeapWeights {
     static Map<String, FloatTensor> place(Map<String, FloatTensor> mapped) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        return place(mapped, mode(), Q8_0Tensor.readsHeapRows() && MatMul.int8ActivationsByDefault(),
-                rt.maxMemory(), free);
+        return place(mapped, mode(), HeapWeights::kernelReadsHeap, rt.maxMemory(), free);
+    }
+
+    /** Whether this JVM's int8 decode dot of {@code t} reads its heap rows (the kernel and the system properties). */
+    static boolean kernelReadsHeap(HeapRows t) {
+        if (t instanceof Q8_0Tensor) {
+            return Q8_0Tensor.readsHeapRows() && MatMul.int8ActivationsByDefault();
+        }
+        return Q4_KTensor.readsHeapRows() && MatMul.kquantInt8ByDefault(); // Q4_K and Q6_K
     }
 
     private static long mib(long bytes) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import dev.icecache.model.HeapWeights.Mode;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.HeapRows;
 import dev.icecache.model.tensor.Q8_0Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -22,12 +23,19 @@ class HeapWeightsTest {
 
     private static final long MIB = 1L << 20;
 
-    /** Two Q8_0 tensors of 2 and 4 blocks (decode rows: 36 bytes a block) and an F32 one, in direct buffers as a mapping holds them. */
+    /** Decode rows of {@link #mapped}: 6 Q8_0 blocks of 36 bytes and one Q4_K super-block of 152. */
+    private static final long ROWS = 6 * 36 + 152;
+
+    /**
+     * Two Q8_0 tensors of 2 and 4 blocks, a Q4_K one of one super-block and an F32 one, in direct
+     * buffers as a mapping holds them.
+     */
     private static Map<String, FloatTensor> mapped() {
         Map<String, FloatTensor> t = new LinkedHashMap<>();
         t.put("a", tensor("a", GgmlType.Q8_0, 64));
         t.put("norm", tensor("norm", GgmlType.F32, 8));
         t.put("b", tensor("b", GgmlType.Q8_0, 128));
+        t.put("c", tensor("c", GgmlType.Q4_K, 256));
         return t;
     }
 
@@ -40,17 +48,21 @@ class HeapWeightsTest {
     }
 
     private static boolean rows(Map<String, FloatTensor> t, String name) {
-        return ((Q8_0Tensor) t.get(name)).hasHeapRows();
+        return ((HeapRows) t.get(name)).hasHeapRows();
+    }
+
+    private static boolean all(HeapRows t) {
+        return true;
     }
 
     @Test
-    void shouldCopyTheQ8TensorsWhereTheyTakeAQuarterOfTheHeapOrLess() {
+    void shouldCopyTheQuantizedTensorsWhereTheyTakeAQuarterOfTheHeapOrLess() {
         Map<String, FloatTensor> in = mapped();
-        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 36, 6 * 36);
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * ROWS, ROWS);
         assertEquals(in.keySet().stream().toList(), out.keySet().stream().toList(), "same names, same order");
-        assertTrue(rows(out, "a") && rows(out, "b"), "Q8_0 tensors with decode rows");
+        assertTrue(rows(out, "a") && rows(out, "b") && rows(out, "c"), "Q8_0 and Q4_K tensors with decode rows");
         assertSame(in.get("norm"), out.get("norm"), "other types stay as they are");
-        for (String name : new String[] {"a", "b"}) {
+        for (String name : new String[] {"a", "b", "c"}) {
             for (long i = 0; i < in.get(name).size(); i++) {
                 assertEquals(in.get(name).getFloat(i), out.get(name).getFloat(i), name + "[" + i + "]");
             }
@@ -60,20 +72,28 @@ class HeapWeightsTest {
     @Test
     void shouldKeepThemMappedPastAQuarterOfTheHeapWithoutTheKernelOrWhenOff() {
         Map<String, FloatTensor> in = mapped();
-        assertSame(in, HeapWeights.place(in, Mode.AUTO, true, 4 * 6 * 36 - 1, 64 * MIB), "more than a quarter");
-        assertSame(in, HeapWeights.place(in, Mode.TRUE, false, 64 * MIB, 64 * MIB), "a kernel that reads in place");
-        assertSame(in, HeapWeights.place(in, Mode.FALSE, true, 64 * MIB, 64 * MIB), "off");
+        assertSame(in, HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * ROWS - 1, 64 * MIB), "more than a quarter");
+        assertSame(in, HeapWeights.place(in, Mode.TRUE, t -> false, 64 * MIB, 64 * MIB), "a kernel that reads in place");
+        assertSame(in, HeapWeights.place(in, Mode.FALSE, HeapWeightsTest::all, 64 * MIB, 64 * MIB), "off");
         assertFalse(rows(in, "a"));
+    }
+
+    @Test
+    void shouldCopyOnlyTheTypesWhoseKernelReadsTheRows() {
+        Map<String, FloatTensor> in = mapped();
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, t -> t instanceof Q8_0Tensor, 4 * 6 * 36, 6 * 36);
+        assertTrue(rows(out, "a") && rows(out, "b"), "Q8_0 rows");
+        assertSame(in.get("c"), out.get("c"), "the Q4_K tensor stays mapped, and does not count toward the quarter");
     }
 
     @Test
     void shouldCopyPastAQuarterWhenTrueAndSayWhenTheHeapCannotHoldThem() {
         Map<String, FloatTensor> in = mapped();
-        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.TRUE, true, 6 * 36, 6 * 36);
-        assertTrue(rows(out, "a") && rows(out, "b"));
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.TRUE, HeapWeightsTest::all, ROWS, ROWS);
+        assertTrue(rows(out, "a") && rows(out, "b") && rows(out, "c"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> HeapWeights.place(in, Mode.TRUE, true, 64 * MIB, 6 * 36 - 1));
-        assertTrue(e.getMessage().startsWith("icecache.weights.heap=true: the decode rows of the model's Q8_0 weights need")
+                () -> HeapWeights.place(in, Mode.TRUE, HeapWeightsTest::all, 64 * MIB, ROWS - 1));
+        assertTrue(e.getMessage().startsWith("icecache.weights.heap=true: the decode rows of the model's quantized weights need")
                 && e.getMessage().contains("-Xmx") && !e.getMessage().contains("\n"), e.getMessage());
     }
 

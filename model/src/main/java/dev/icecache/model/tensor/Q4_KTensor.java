@@ -17,21 +17,102 @@ import jdk.incubator.vector.VectorSpecies;
  * of elements 64c .. 64c+63 are bytes 32c .. 32c+31, low nibbles first (sub-block 2c), then
  * high nibbles (sub-block 2c+1); element = (d * sc_j) * q - (dmin * m_j).
  */
-public final class Q4_KTensor extends FloatTensor implements Q8KDot {
+public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    // the heap rows' kernel: sixteen bytes of a sub-block widened to sixteen int16 lanes, whose
+    // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
+    private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+
+    // decode rows on the heap ({@link #withHeapRows}), or null: per sub-block of 32 elements, 16
+    // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; per
+    // super-block its eight 6-bit scales, its eight 6-bit mins, then d and dmin as floats
+    private final byte[] subNibbles;
+    private final byte[] subScales;
+    private final byte[] subMins;
+    private final float[] superScales;
 
     Q4_KTensor(String name, ByteBuffer data, long size) {
+        this(name, data, size, null, null, null, null);
+    }
+
+    private Q4_KTensor(String name, ByteBuffer data, long size, byte[] subNibbles, byte[] subScales, byte[] subMins,
+                       float[] superScales) {
         super(name, data, size);
+        this.subNibbles = subNibbles;
+        this.subScales = subScales;
+        this.subMins = subMins;
+        this.superScales = superScales;
     }
 
     @Override
     public GgmlType type() {
         return GgmlType.Q4_K;
+    }
+
+    /**
+     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: where the Q8_0 ones are
+     * read (256-bit vectors, AVX2), and the K-quant int8 path is on.
+     */
+    public static boolean readsHeapRows() {
+        return Q8_0Tensor.readsHeapRows() && Q8KActivations.INTS != null;
+    }
+
+    @Override
+    public long heapRowBytes() {
+        return size() / BLOCK * (BLOCK / 2 + 16 + 2 * Float.BYTES);
+    }
+
+    @Override
+    public boolean hasHeapRows() {
+        return subNibbles != null;
+    }
+
+    /**
+     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them, 152 bytes
+     * per 256 weights against the mapping's 144): each sub-block's 32 quants packed so that one
+     * 16-byte load holds all of them, low nibbles then high ones, and each super-block's scales,
+     * mins, d and dmin decoded once. The int8 dot ({@link #heapProducts}) then adds a sub-block's
+     * two halves in int16 before widening, one widening and one scale multiply per 32 products
+     * where the mapped kernel has two. The sums are the same integers and the float steps the same,
+     * so the same bits; everything but the int8 dot keeps reading the mapping.
+     */
+    @Override
+    public Q4_KTensor withHeapRows() {
+        if (subNibbles != null) {
+            return this;
+        }
+        int blocks = Math.toIntExact(size() / BLOCK);
+        byte[] nibbles = new byte[Math.multiplyExact(blocks, BLOCK / 2)];
+        byte[] scales = new byte[Math.multiplyExact(blocks, 8)];
+        byte[] mins = new byte[Math.multiplyExact(blocks, 8)];
+        float[] supers = new float[Math.multiplyExact(blocks, 2)];
+        byte[] raw = new byte[BLOCK_BYTES];
+        for (int b = 0; b < blocks; b++) {
+            data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
+            ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            supers[2 * b] = Float16.lookup(block.getShort(0));
+            supers[2 * b + 1] = Float16.lookup(block.getShort(2));
+            long scales0to7 = block.getLong(SCALES);
+            int scales8to11 = block.getInt(SCALES + 8);
+            for (int j = 0; j < 8; j++) {
+                scales[8 * b + j] = (byte) KQuantScales.scale(scales0to7, scales8to11, j);
+                mins[8 * b + j] = (byte) KQuantScales.min(scales0to7, scales8to11, j);
+                int qs = QS + 32 * (j >> 1);
+                int shift = 4 * (j & 1);
+                for (int l = 0; l < 16; l++) {
+                    int lo = ((raw[qs + l] & 0xff) >>> shift) & 0x0f;
+                    int hi = ((raw[qs + l + 16] & 0xff) >>> shift) & 0x0f;
+                    nibbles[BLOCK / 2 * b + 16 * j + l] = (byte) (lo | hi << 4);
+                }
+            }
+        }
+        return new Q4_KTensor(name, data, size(), nibbles, scales, mins, supers);
     }
 
     @Override
@@ -116,7 +197,47 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot {
     /** {@inheritDoc} {@link SubBlockDot#dot}. */
     @Override
     public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
-        return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
+        if (subNibbles == null) {
+            return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
+        }
+        x.checkRange(this, offset, xOff, n);
+        int b = Math.toIntExact(offset / BLOCK);
+        int xb = xOff / BLOCK;
+        float sum = 0f;
+        for (int end = b + n / BLOCK; b < end; b++, xb++) {
+            int isum = heapProducts(subNibbles, subScales, b, x.quants, xb * BLOCK);
+            // KQuantScales.addSuperBlock's steps on the decoded scales: the same bits
+            int msum = 0;
+            int sums = xb * (Q8KActivations.BLOCK / Q8KActivations.SUM_GROUP);
+            for (int j = 0; j < 8; j++) {
+                msum += subMins[8 * b + j] * (x.sums[sums + 2 * j] + x.sums[sums + 2 * j + 1]);
+            }
+            float dx = x.scales[xb];
+            sum = Math.fma(superScales[2 * b] * dx, (float) isum, sum);
+            sum = Math.fma(-(superScales[2 * b + 1] * dx), (float) msum, sum);
+        }
+        return sum;
+    }
+
+    /**
+     * {@code sum_j sc_j * (q_j . x_j)} of super-block {@code b} from the heap rows, exact in int:
+     * a sub-block's two halves are multiplied in int16 lanes and added there (each lane at most
+     * 2 * 15 * 128), then each int lane's two int16 sums are sign-extended, added and scaled.
+     */
+    private static int heapProducts(byte[] nibbles, byte[] scales, int b, short[] xq, int xo) {
+        IntVector acc = IntVector.zero(INTS_8);
+        int nb = BLOCK / 2 * b;
+        for (int j = 0; j < 8; j++) {
+            ShortVector v = (ShortVector) ByteVector.fromArray(BYTES_16, nibbles, nb + 16 * j)
+                    .convertShape(VectorOperators.B2S, SHORTS_16, 0);
+            ShortVector lo = v.and((short) 0x0f);
+            ShortVector hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 0x0f);
+            IntVector p = lo.mul(ShortVector.fromArray(SHORTS_16, xq, xo + 32 * j))
+                    .add(hi.mul(ShortVector.fromArray(SHORTS_16, xq, xo + 32 * j + 16))).reinterpretAsInts();
+            p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+            acc = acc.add(p.mul(scales[8 * b + j]));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 128). */

@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   element     = (d * scales[8h + 2g + l / 16]) * (bits - 32)
  * </pre>
  */
-public final class Q6_KTensor extends FloatTensor implements Q8KDot {
+public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 210;
@@ -31,14 +31,75 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
     /** Per element pair of a 32-element step of the int8 kernel: -1 where it is in the second 16, else 0. */
     private static final int[] SECOND_HALF = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+    // the heap rows' kernel: a group's sixteen quants widened to sixteen int16 lanes, whose
+    // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
+    private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+
+    // decode rows on the heap ({@link #withHeapRows}), or null: every element's q - 32 as a byte in
+    // element order, the sixteen group scales of each super-block, and its d as a float
+    private final byte[] groupQuants;
+    private final byte[] groupScales;
+    private final float[] superScales;
 
     Q6_KTensor(String name, ByteBuffer data, long size) {
+        this(name, data, size, null, null, null);
+    }
+
+    private Q6_KTensor(String name, ByteBuffer data, long size, byte[] groupQuants, byte[] groupScales, float[] superScales) {
         super(name, data, size);
+        this.groupQuants = groupQuants;
+        this.groupScales = groupScales;
+        this.superScales = superScales;
     }
 
     @Override
     public GgmlType type() {
         return GgmlType.Q6_K;
+    }
+
+    @Override
+    public long heapRowBytes() {
+        return size() / BLOCK * (BLOCK + 16 + Float.BYTES);
+    }
+
+    @Override
+    public boolean hasHeapRows() {
+        return groupQuants != null;
+    }
+
+    /**
+     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them, 276 bytes
+     * per 256 weights against the mapping's 210): every quant's six bits joined and 32 taken off
+     * once, so a group of sixteen is one load ({@link #heapProducts}), where the mapped kernel
+     * joins the bits of two arrays in every step. The same integer sums and float steps, so the same
+     * bits; everything but the int8 dot keeps reading the mapping. Read where the Q4_K rows are
+     * ({@link Q4_KTensor#readsHeapRows}).
+     */
+    @Override
+    public Q6_KTensor withHeapRows() {
+        if (groupQuants != null) {
+            return this;
+        }
+        int blocks = Math.toIntExact(size() / BLOCK);
+        byte[] quants = new byte[Math.multiplyExact(blocks, BLOCK)];
+        byte[] scales = new byte[Math.multiplyExact(blocks, 16)];
+        float[] supers = new float[blocks];
+        byte[] raw = new byte[BLOCK_BYTES];
+        for (int b = 0; b < blocks; b++) {
+            data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
+            supers[b] = Float16.lookup((short) ((raw[D] & 0xff) | raw[D + 1] << 8));
+            System.arraycopy(raw, SCALES, scales, 16 * b, 16);
+            for (int i = 0; i < BLOCK; i++) {
+                int half = i >> 7;
+                int g = (i >> 5) & 3;
+                int l = i & 31;
+                int low = ((raw[64 * half + l + 32 * (g & 1)] & 0xff) >>> (4 * (g >> 1))) & 0x0f;
+                int high = ((raw[QH + 32 * half + l] & 0xff) >>> (2 * g)) & 3;
+                quants[BLOCK * b + i] = (byte) ((low | high << 4) - 32);
+            }
+        }
+        return new Q6_KTensor(name, data, size(), quants, scales, supers);
     }
 
     @Override
@@ -120,6 +181,16 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
     @Override
     public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
         x.checkRange(this, offset, xOff, n);
+        if (groupQuants != null) {
+            int b = Math.toIntExact(offset / BLOCK);
+            int xb = xOff / BLOCK;
+            float sum = 0f;
+            for (int end = b + n / BLOCK; b < end; b++, xb++) {
+                int isum = heapProducts(groupQuants, groupScales, b, x.quants, xb * BLOCK);
+                sum = Math.fma(superScales[b] * x.scales[xb], (float) isum, sum);
+            }
+            return sum;
+        }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
         int xb = xOff / BLOCK;
         float sum = 0f;
@@ -178,6 +249,23 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot {
                     acc = acc.add(p.mul(IntVector.broadcast(Q8KActivations.INTS, step).and(second).add(first)));
                 }
             }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #vectorProducts} from the heap rows: per group of sixteen, the products in int16 lanes
+     * (each at most 32 * 128), each int lane's two sign-extended, added and scaled, exact in int.
+     */
+    private static int heapProducts(byte[] quants, byte[] scales, int b, short[] xq, int xo) {
+        IntVector acc = IntVector.zero(INTS_8);
+        int qb = BLOCK * b;
+        for (int k = 0; k < 16; k++) {
+            ShortVector q = (ShortVector) ByteVector.fromArray(BYTES_16, quants, qb + 16 * k)
+                    .convertShape(VectorOperators.B2S, SHORTS_16, 0);
+            IntVector p = q.mul(ShortVector.fromArray(SHORTS_16, xq, xo + 16 * k)).reinterpretAsInts();
+            p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+            acc = acc.add(p.mul(scales[16 * b + k]));
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * A Q8_0 tensor: blocks of 32 elements, each an f16 scale d followed by 32 int8 values q;
  * element = d * q.
  */
-public final class Q8_0Tensor extends FloatTensor {
+public final class Q8_0Tensor extends FloatTensor implements HeapRows {
 
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 34;
@@ -63,11 +63,12 @@ public final class Q8_0Tensor extends FloatTensor {
     }
 
     /** Heap bytes {@link #withHeapRows} takes: 32 quants and a float scale per block. */
+    @Override
     public long heapRowBytes() {
         return size() / BLOCK * (BLOCK + Float.BYTES);
     }
 
-    /** Whether this tensor carries the decode rows of {@link #withHeapRows}. */
+    @Override
     public boolean hasHeapRows() {
         return pairQuants != null;
     }
@@ -78,6 +79,7 @@ public final class Q8_0Tensor extends FloatTensor {
      * with one int16 multiply-add ({@link #pairDot}), and its scale as a float. The products give the
      * same bits; only the int8 decode dot reads these rows; everything else keeps reading the mapping.
      */
+    @Override
     public Q8_0Tensor withHeapRows() {
         if (pairQuants != null) {
             return this;

@@ -71,6 +71,9 @@ public final class KernelBits {
                 StringBuilder sb = new StringBuilder("q8k " + type + " n=" + n + ":");
                 bits(sb, ((Q8KDot) w).dotQ8K(0, q, 0, n));
                 bits(sb, ((Q8KDot) w).dotQ8K(n, q, 0, n));
+                if (w instanceof HeapRows h) {
+                    bits(sb, ((Q8KDot) h.withHeapRows()).dotQ8K(n, q, 0, n)); // the heap rows
+                }
                 lines.add(sb.toString());
             }
         }

@@ -1,6 +1,7 @@
 package dev.icecache.model.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -151,6 +152,45 @@ class Q8KDotTest {
         }
     }
 
+    /**
+     * K-quant rows on the heap ({@link HeapRows#withHeapRows}: Q4_K sub-blocks packed for one load,
+     * Q6_K quants joined into bytes, the scales decoded) give the mapped kernel's bits, which are
+     * the reference's, for every row and offset; the tensor's other reads stay the mapping's.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void shouldGiveTheSameBitsFromTheHeapRowsAsFromTheMapping(GgmlType type) {
+        for (long seed = 1; seed <= 40; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed * 17 + type.ordinal());
+            int cols = 256 * (1 + rnd.nextInt(6));
+            int rows = 1 + rnd.nextInt(3);
+            FloatTensor mapped = direct(randomTensor(type, rnd, rows * cols));
+            FloatTensor heap = ((HeapRows) mapped).withHeapRows();
+            assertTrue(((HeapRows) heap).hasHeapRows() && !((HeapRows) mapped).hasHeapRows(), "withHeapRows adds the rows");
+            assertSame(heap, ((HeapRows) heap).withHeapRows(), "rows are not added twice");
+            assertEquals(rows * cols / 256 * (type == GgmlType.Q4_K ? 152L : 276L), ((HeapRows) mapped).heapRowBytes());
+            Q8KActivations q = new Q8KActivations(2 * cols);
+            q.quantize(randomVector(rnd, 2 * cols), 0, 2 * cols, 0);
+            byte[] raw = bytes(mapped);
+            for (int r = 0; r < rows; r++) {
+                for (int xOff : new int[] {0, cols}) {
+                    long off = (long) r * cols;
+                    int expected = Float.floatToRawIntBits(reference(type, raw, off, q, xOff, cols));
+                    String where = type + " seed=" + seed + " row=" + r + " xOff=" + xOff;
+                    assertEquals(expected, Float.floatToRawIntBits(((Q8KDot) mapped).dotQ8K(off, q, xOff, cols)), where + " mapped");
+                    assertEquals(expected, Float.floatToRawIntBits(((Q8KDot) heap).dotQ8K(off, q, xOff, cols)), where + " heap rows");
+                }
+                long i = (long) r * cols + rnd.nextInt(cols);
+                assertEquals(mapped.getFloat(i), heap.getFloat(i), "getFloat reads the mapping");
+            }
+            if (rows > 1) { // a range that starts at the second row and crosses into the third
+                int n = Math.min((rows - 1) * cols, 2 * cols);
+                assertEquals(Float.floatToRawIntBits(reference(type, raw, cols, q, 0, n)),
+                        Float.floatToRawIntBits(((Q8KDot) heap).dotQ8K(cols, q, 0, n)), type + " seed=" + seed + " across rows");
+            }
+        }
+    }
+
     private static FloatTensor direct(FloatTensor heap) {
         ByteBuffer raw = heap.rawBytes();
         ByteBuffer d = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
@@ -193,9 +233,13 @@ class Q8KDotTest {
             for (float[] x : new float[][] {minus, plus}) {
                 Q8KActivations q = new Q8KActivations(n);
                 q.quantize(x, 0, n, 0);
+                String where = type + " bytes 0x" + Integer.toHexString(fill) + ", x " + (x == minus ? "-128" : "127");
                 assertEquals(Float.floatToRawIntBits(reference(type, raw, 0, q, 0, n)),
-                        Float.floatToRawIntBits(((Q8KDot) w).dotQ8K(0, q, 0, n)),
-                        type + " bytes 0x" + Integer.toHexString(fill) + ", x " + (x == minus ? "-128" : "127"));
+                        Float.floatToRawIntBits(((Q8KDot) w).dotQ8K(0, q, 0, n)), where);
+                if (w instanceof HeapRows h) {
+                    assertEquals(Float.floatToRawIntBits(reference(type, raw, 0, q, 0, n)),
+                            Float.floatToRawIntBits(((Q8KDot) h.withHeapRows()).dotQ8K(0, q, 0, n)), where + ", heap rows");
+                }
             }
         }
     }
