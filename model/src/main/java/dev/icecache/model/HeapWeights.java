@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 1.6-1.7 ms from the heap rows). They cost the
  * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
  * llama.cpp's {@code --no-mmap} costs memory; prefill and everything else keep reading the mapping.
- * Q4_K rows ({@link Q4_KTensor#withHeapRows}) take 152 bytes per 256 weights, with each sub-block's
+ * Q4_K rows ({@link Q4_KTensor#withHeapRows}) take 160 bytes per 256 weights, with each sub-block's
  * quants packed for one load and its scales decoded once; Q6_K rows 276 bytes per 256, each quant's
  * six bits joined into a byte.
  *

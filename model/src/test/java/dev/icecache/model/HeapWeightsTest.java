@@ -23,8 +23,8 @@ class HeapWeightsTest {
 
     private static final long MIB = 1L << 20;
 
-    /** Decode rows of {@link #mapped}: 6 Q8_0 blocks of 36 bytes and one Q4_K super-block of 152. */
-    private static final long ROWS = 6 * 36 + 152;
+    /** Decode rows of {@link #mapped}: 6 Q8_0 blocks of 36 bytes and one Q4_K super-block of 160. */
+    private static final long ROWS = 6 * 36 + 160;
 
     /**
      * Two Q8_0 tensors of 2 and 4 blocks, a Q4_K one of one super-block and an F32 one, in direct
