@@ -95,9 +95,9 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         byte[] mins = new byte[Math.multiplyExact(blocks, 16)];
         float[] supers = new float[Math.multiplyExact(blocks, 2)];
         byte[] raw = new byte[BLOCK_BYTES];
+        ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         for (int b = 0; b < blocks; b++) {
             data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
-            ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
             supers[2 * b] = Float16.lookup(block.getShort(0));
             supers[2 * b + 1] = Float16.lookup(block.getShort(2));
             long scales0to7 = block.getLong(SCALES);
