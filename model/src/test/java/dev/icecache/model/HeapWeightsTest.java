@@ -72,10 +72,23 @@ class HeapWeightsTest {
     @Test
     void shouldKeepThemMappedPastAQuarterOfTheHeapWithoutTheKernelOrWhenOff() {
         Map<String, FloatTensor> in = mapped();
-        assertSame(in, HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * ROWS - 1, 64 * MIB), "more than a quarter");
+        assertSame(in, HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * 72 - 1, 64 * MIB), "no tensor fits a quarter");
         assertSame(in, HeapWeights.place(in, Mode.TRUE, t -> false, 64 * MIB, 64 * MIB), "a kernel that reads in place");
         assertSame(in, HeapWeights.place(in, Mode.FALSE, HeapWeightsTest::all, 64 * MIB, 64 * MIB), "off");
         assertFalse(rows(in, "a"));
+    }
+
+    /** Past a quarter, AUTO adds rows tensor by tensor while they fit: the Q4_K one first, then Q8_0 in the model's order. */
+    @Test
+    void shouldAddRowsTensorByTensorWhileTheyFitInAQuarter() {
+        Map<String, FloatTensor> in = mapped();
+        Map<String, FloatTensor> out = HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * ROWS - 4, 64 * MIB);
+        assertTrue(rows(out, "c") && rows(out, "a"), "Q4_K (160 bytes), then the first Q8_0 (72): 232 of a quarter of 375");
+        assertSame(in.get("b"), out.get("b"), "the second Q8_0 (144) would pass the quarter");
+        out = HeapWeights.place(in, Mode.AUTO, HeapWeightsTest::all, 4 * 144, 64 * MIB);
+        assertTrue(rows(out, "a") && !rows(out, "b") && !rows(out, "c"),
+                "a quarter of 144: the Q4_K rows (160) do not fit; the first Q8_0 (72) does, and then the second (144) does not");
+        assertEquals(in.keySet().stream().toList(), out.keySet().stream().toList(), "same names, same order");
     }
 
     @Test
