@@ -15,13 +15,14 @@ import dev.icecache.model.compute.MatMul;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.HeapRows;
 import dev.icecache.model.tensor.Q4_KTensor;
+import dev.icecache.model.tensor.Q5_KTensor;
 import dev.icecache.model.tensor.Q6_KTensor;
 import dev.icecache.model.tensor.Q8_0Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether a model's Q8_0, Q4_K and Q6_K tensors get decode rows on the heap ({@link HeapRows}) beside
+ * Whether a model's Q8_0, Q4_K, Q5_K and Q6_K tensors get decode rows on the heap ({@link HeapRows}) beside
  * their mapping. Mapped only, the 256-bit int8 decode kernel (AVX2) copies each row out of the mapped
  * buffer before its products, the copy and the products one after the other; the heap rows are read
  * in place, in an order that forms each pair sum with one int16 multiply-add (AVX2, one thread, a
@@ -29,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
  * llama.cpp's {@code --no-mmap} costs memory; prefill and everything else keep reading the mapping.
  * Q4_K rows ({@link Q4_KTensor#withHeapRows}) take 160 bytes per 256 weights, with each sub-block's
- * quants packed for one load and its scales decoded once; Q6_K rows 276 bytes per 256, each quant's
- * six bits joined into a byte.
+ * quants packed for one load and its scales decoded once; Q5_K rows 288 bytes per 256 and Q6_K rows
+ * 276, each quant's bits joined into a byte.
  *
  * <p>System property {@value #PROPERTY}: {@code auto} (default) adds them where the kernel reads them,
  * tensor by tensor while they take at most a quarter of the maximum heap (so a smaller heap still
@@ -70,9 +71,9 @@ final class HeapWeights {
      * reads them ({@code kernelReadsHeap}) where {@code mode} says so; the others as they are.
      * {@code freeHeap} is what the JVM could still allocate and {@code maxHeap} its maximum heap (bytes).
      * AUTO adds rows tensor by tensor while they fit in a quarter of {@code maxHeap}: Q6_K first, then
-     * Q4_K, then Q8_0, which is the order of the time a heap byte saves (one thread, AVX2, ns per
-     * weight mapped against heap rows: Q6_K 0.51 against 0.12, Q4_K 0.27 against 0.11, Q8_0 0.18
-     * against 0.10), and in the model's order within a type.
+     * Q4_K, Q5_K and Q8_0, which is the order of the time a heap byte saves (one thread, AVX2, ns per
+     * weight mapped against heap rows: Q6_K 0.51 against 0.12, Q4_K 0.27 against 0.11, Q5_K 0.34
+     * against 0.10, Q8_0 0.18 against 0.10), and in the model's order within a type.
      *
      * @throws IllegalStateException when {@code mode} is TRUE and the copies do not fit in {@code freeHeap}
      */
@@ -135,7 +136,10 @@ final class HeapWeights {
         if (t instanceof Q6_KTensor) {
             return 0;
         }
-        return t instanceof Q4_KTensor ? 1 : 2;
+        if (t instanceof Q4_KTensor) {
+            return 1;
+        }
+        return t instanceof Q5_KTensor ? 2 : 3;
     }
 
     /** {@link #place} with the system property's mode and this JVM's heap. */
@@ -150,7 +154,7 @@ final class HeapWeights {
         if (t instanceof Q8_0Tensor) {
             return Q8_0Tensor.readsHeapRows() && MatMul.int8ActivationsByDefault();
         }
-        return Q4_KTensor.readsHeapRows() && MatMul.kquantInt8ByDefault(); // Q4_K and Q6_K
+        return Q4_KTensor.readsHeapRows() && MatMul.kquantInt8ByDefault(); // Q4_K, Q5_K and Q6_K
     }
 
     private static long mib(long bytes) {

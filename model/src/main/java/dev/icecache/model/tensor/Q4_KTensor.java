@@ -28,7 +28,6 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: per sub-block of 32 elements, 16
     // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; per
@@ -209,7 +208,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         float sum = 0f;
         for (int end = b + n / BLOCK; b < end; b++, xb++) {
             int isum = heapProducts(subNibbles, subScales, b, x.quants, xb * BLOCK);
-            int msum = heapMins(subMins, b, x.sums, xb * (BLOCK / Q8KActivations.SUM_GROUP));
+            int msum = SubBlockDot.heapMins(subMins, b, x.sums, xb * (BLOCK / Q8KActivations.SUM_GROUP));
             // KQuantScales.addSuperBlock's float steps on the decoded scales: the same bits
             float dx = x.scales[xb];
             sum = Math.fma(superScales[2 * b] * dx, (float) isum, sum);
@@ -237,18 +236,6 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             acc = acc.add(p.mul(scales[8 * b + j]));
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * {@code sum_j m_j * (sum of x_j)} of super-block {@code b} from the heap rows: its sixteen
-     * mins (each sub-block's twice) times the activations' sixteen partial sums, exact in int (a
-     * scalar loop over the eight sub-blocks took a third of the heap kernel's time).
-     */
-    private static int heapMins(byte[] mins, int b, int[] sums, int so) {
-        IntVector m0 = (IntVector) ByteVector.fromArray(BYTES_8, mins, 16 * b).convertShape(VectorOperators.B2I, INTS_8, 0);
-        IntVector m1 = (IntVector) ByteVector.fromArray(BYTES_8, mins, 16 * b + 8).convertShape(VectorOperators.B2I, INTS_8, 0);
-        return m0.mul(IntVector.fromArray(INTS_8, sums, so)).add(m1.mul(IntVector.fromArray(INTS_8, sums, so + 8)))
-                .reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 15 * 128). */

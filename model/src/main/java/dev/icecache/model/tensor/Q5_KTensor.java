@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * sub-block j (l in 0..31) takes bit j of qh[l] as its fifth bit:
  * element = (d * sc_j) * (nibble + 16 * bit) - (dmin * m_j).
  */
-public final class Q5_KTensor extends FloatTensor implements Q8KDot {
+public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 176;
@@ -25,9 +25,81 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot {
     private static final int QH = 16;
     private static final int QS = 48;
     private static final VectorSpecies<Byte> BYTES_16 = ByteVector.SPECIES_128;
+    // the heap rows' kernel: sixteen quants widened to sixteen int16 lanes, whose products pair
+    // up in eight int lanes (256-bit vectors whatever the machine prefers)
+    private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+
+    // decode rows on the heap ({@link #withHeapRows}), or null: every element's five bits as a
+    // byte in element order; per super-block its eight 6-bit scales, its eight 6-bit mins each
+    // twice (one per sixteen elements, as the activations' partial sums), then d and dmin as floats
+    private final byte[] subQuants;
+    private final byte[] subScales;
+    private final byte[] subMins;
+    private final float[] superScales;
 
     Q5_KTensor(String name, ByteBuffer data, long size) {
+        this(name, data, size, null, null, null, null);
+    }
+
+    private Q5_KTensor(String name, ByteBuffer data, long size, byte[] subQuants, byte[] subScales, byte[] subMins,
+                       float[] superScales) {
         super(name, data, size);
+        this.subQuants = subQuants;
+        this.subScales = subScales;
+        this.subMins = subMins;
+        this.superScales = superScales;
+    }
+
+    @Override
+    public long heapRowBytes() {
+        return size() / BLOCK * (BLOCK + 8 + 16 + 2 * Float.BYTES);
+    }
+
+    @Override
+    public boolean hasHeapRows() {
+        return subQuants != null;
+    }
+
+    /**
+     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them, 288 bytes
+     * per 256 weights against the mapping's 176): each quant's nibble and fifth bit joined into a
+     * byte once, where the mapped kernel joins them from two arrays in every step, and each
+     * super-block's scales, mins, d and dmin decoded once. The same integer sums and float steps
+     * as the mapped kernel, so the same bits; everything but the int8 dot keeps reading the
+     * mapping. Read where the Q4_K rows are ({@link Q4_KTensor#readsHeapRows}).
+     */
+    @Override
+    public Q5_KTensor withHeapRows() {
+        if (subQuants != null) {
+            return this;
+        }
+        int blocks = Math.toIntExact(size() / BLOCK);
+        byte[] quants = new byte[Math.multiplyExact(blocks, BLOCK)];
+        byte[] scales = new byte[Math.multiplyExact(blocks, 8)];
+        byte[] mins = new byte[Math.multiplyExact(blocks, 16)];
+        float[] supers = new float[Math.multiplyExact(blocks, 2)];
+        byte[] raw = new byte[BLOCK_BYTES];
+        ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < blocks; b++) {
+            data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
+            supers[2 * b] = Float16.lookup(block.getShort(0));
+            supers[2 * b + 1] = Float16.lookup(block.getShort(2));
+            long scales0to7 = block.getLong(SCALES);
+            int scales8to11 = block.getInt(SCALES + 8);
+            for (int j = 0; j < 8; j++) {
+                scales[8 * b + j] = (byte) KQuantScales.scale(scales0to7, scales8to11, j);
+                mins[16 * b + 2 * j] = (byte) KQuantScales.min(scales0to7, scales8to11, j);
+                mins[16 * b + 2 * j + 1] = mins[16 * b + 2 * j];
+                int qs = QS + 32 * (j >> 1);
+                int shift = 4 * (j & 1);
+                for (int l = 0; l < 32; l++) {
+                    int q = (((raw[qs + l] & 0xff) >>> shift) & 0x0f) + 16 * (((raw[QH + l] & 0xff) >>> j) & 1);
+                    quants[BLOCK * b + 32 * j + l] = (byte) q;
+                }
+            }
+        }
+        return new Q5_KTensor(name, data, size(), quants, scales, mins, supers);
     }
 
     @Override
@@ -122,7 +194,43 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot {
     /** {@inheritDoc} {@link SubBlockDot#dot} with the fifth bits. */
     @Override
     public float dotQ8K(long offset, Q8KActivations x, int xOff, int n) {
-        return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
+        if (subQuants == null) {
+            return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
+        }
+        x.checkRange(this, offset, xOff, n);
+        int b = Math.toIntExact(offset / BLOCK);
+        int xb = xOff / BLOCK;
+        float sum = 0f;
+        for (int end = b + n / BLOCK; b < end; b++, xb++) {
+            int isum = heapProducts(subQuants, subScales, b, x.quants, xb * BLOCK);
+            int msum = SubBlockDot.heapMins(subMins, b, x.sums, xb * (BLOCK / Q8KActivations.SUM_GROUP));
+            // KQuantScales.addSuperBlock's float steps on the decoded scales: the same bits
+            float dx = x.scales[xb];
+            sum = Math.fma(superScales[2 * b] * dx, (float) isum, sum);
+            sum = Math.fma(-(superScales[2 * b + 1] * dx), (float) msum, sum);
+        }
+        return sum;
+    }
+
+    /**
+     * {@code sum_j sc_j * (q_j . x_j)} of super-block {@code b} from the heap rows, exact in int:
+     * a sub-block's two halves are multiplied in int16 lanes and added there (each lane at most
+     * 2 * 31 * 128), then each int lane's two int16 sums are sign-extended, added and scaled.
+     */
+    private static int heapProducts(byte[] quants, byte[] scales, int b, short[] xq, int xo) {
+        IntVector acc = IntVector.zero(INTS_8);
+        int qb = BLOCK * b;
+        for (int j = 0; j < 8; j++) {
+            ShortVector lo = (ShortVector) ByteVector.fromArray(BYTES_16, quants, qb + 32 * j)
+                    .convertShape(VectorOperators.B2S, SHORTS_16, 0);
+            ShortVector hi = (ShortVector) ByteVector.fromArray(BYTES_16, quants, qb + 32 * j + 16)
+                    .convertShape(VectorOperators.B2S, SHORTS_16, 0);
+            IntVector p = lo.mul(ShortVector.fromArray(SHORTS_16, xq, xo + 32 * j))
+                    .add(hi.mul(ShortVector.fromArray(SHORTS_16, xq, xo + 32 * j + 16))).reinterpretAsInts();
+            p = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+            acc = acc.add(p.mul(scales[8 * b + j]));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@code sum_j sc_j * (q_j . x_j)} of one super-block, exact in int (at most 8 * 63 * 32 * 31 * 128). */

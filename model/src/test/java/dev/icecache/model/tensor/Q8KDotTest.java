@@ -154,11 +154,11 @@ class Q8KDotTest {
 
     /**
      * K-quant rows on the heap ({@link HeapRows#withHeapRows}: Q4_K sub-blocks packed for one load,
-     * Q6_K quants joined into bytes, the scales decoded) give the mapped kernel's bits, which are
+     * Q5_K and Q6_K quants joined into bytes, the scales decoded) give the mapped kernel's bits, which are
      * the reference's, for every row and offset; the tensor's other reads stay the mapping's.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void shouldGiveTheSameBitsFromTheHeapRowsAsFromTheMapping(GgmlType type) {
         for (long seed = 1; seed <= 40; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed * 17 + type.ordinal());
@@ -168,7 +168,12 @@ class Q8KDotTest {
             FloatTensor heap = ((HeapRows) mapped).withHeapRows();
             assertTrue(((HeapRows) heap).hasHeapRows() && !((HeapRows) mapped).hasHeapRows(), "withHeapRows adds the rows");
             assertSame(heap, ((HeapRows) heap).withHeapRows(), "rows are not added twice");
-            assertEquals(rows * cols / 256 * (type == GgmlType.Q4_K ? 160L : 276L), ((HeapRows) mapped).heapRowBytes());
+            long perSuperBlock = switch (type) {
+                case Q4_K -> 160L;
+                case Q5_K -> 288L;
+                default -> 276L;
+            };
+            assertEquals(rows * cols / 256 * perSuperBlock, ((HeapRows) mapped).heapRowBytes());
             Q8KActivations q = new Q8KActivations(2 * cols);
             q.quantize(randomVector(rnd, 2 * cols), 0, 2 * cols, 0);
             byte[] raw = bytes(mapped);
