@@ -26,9 +26,9 @@ import picocli.CommandLine.Option;
         description = "Decode speed of this engine relative to llama.cpp (java-llama.cpp) on one GGUF.")
 public final class CompareLlamaCppCommand implements Callable<Integer> {
 
-    /** The weight types --generate-1b can write: a uniform Q8_0 or Q6_K model, or llama.cpp's Q4_K_M mix. */
+    /** The weight types --generate-1b can write: a uniform Q8_0 or Q6_K model, or llama.cpp's Q4_K_M or Q5_K_M mix. */
     enum Quantization {
-        Q8_0("1.3"), Q4_K_M("0.8"), Q6_K("1.0");
+        Q8_0("1.3"), Q4_K_M("0.8"), Q5_K_M("0.9"), Q6_K("1.0");
 
         private final String gigabytes;
 
@@ -37,7 +37,11 @@ public final class CompareLlamaCppCommand implements Callable<Integer> {
         }
 
         WeightTypes weightTypes() {
-            return this == Q4_K_M ? WeightTypes.q4KM() : WeightTypes.uniform(GgmlType.valueOf(name()));
+            return switch (this) {
+                case Q4_K_M -> WeightTypes.q4KM();
+                case Q5_K_M -> WeightTypes.q5KM();
+                default -> WeightTypes.uniform(GgmlType.valueOf(name()));
+            };
         }
     }
 

@@ -30,12 +30,21 @@ public interface WeightTypes {
      * {@code ffn_down} of the first and last eighth of the blocks and every third block between.
      */
     static WeightTypes q4KM() {
+        return kMix(GgmlType.Q4_K);
+    }
+
+    /** llama.cpp's {@code Q5_K_M}: {@link #q4KM}'s rule with Q5_K for the rest. */
+    static WeightTypes q5KM() {
+        return kMix(GgmlType.Q5_K);
+    }
+
+    private static WeightTypes kMix(GgmlType rest) {
         return (tensor, layer, nLayers, cols) -> {
             boolean moreBits = layer >= 0 && (layer < nLayers / 8 || layer >= 7 * nLayers / 8
                     || (layer - nLayers / 8) % 3 == 2);
             boolean sensitive = tensor.equals("output.weight")
                     || (moreBits && (tensor.equals("attn_v.weight") || tensor.equals("ffn_down.weight")));
-            return fitted(sensitive ? GgmlType.Q6_K : GgmlType.Q4_K, cols);
+            return fitted(sensitive ? GgmlType.Q6_K : rest, cols);
         };
     }
 
