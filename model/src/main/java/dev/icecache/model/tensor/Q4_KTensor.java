@@ -202,19 +202,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         if (subNibbles == null) {
             return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
         }
-        x.checkRange(this, offset, xOff, n);
-        int b = Math.toIntExact(offset / BLOCK);
-        int xb = xOff / BLOCK;
-        float sum = 0f;
-        for (int end = b + n / BLOCK; b < end; b++, xb++) {
-            int isum = heapProducts(subNibbles, subScales, b, x.quants, xb * BLOCK);
-            int msum = SubBlockDot.heapMins(subMins, b, x.sums, xb * (BLOCK / Q8KActivations.SUM_GROUP));
-            // KQuantScales.addSuperBlock's float steps on the decoded scales: the same bits
-            float dx = x.scales[xb];
-            sum = Math.fma(superScales[2 * b] * dx, (float) isum, sum);
-            sum = Math.fma(-(superScales[2 * b + 1] * dx), (float) msum, sum);
-        }
-        return sum;
+        return SubBlockDot.heapDot(this, false, subNibbles, subScales, subMins, superScales, offset, x, xOff, n);
     }
 
     /**
@@ -222,7 +210,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * a sub-block's two halves are multiplied in int16 lanes and added there (each lane at most
      * 2 * 15 * 128), then each int lane's two int16 sums are sign-extended, added and scaled.
      */
-    private static int heapProducts(byte[] nibbles, byte[] scales, int b, short[] xq, int xo) {
+    static int heapProducts(byte[] nibbles, byte[] scales, int b, short[] xq, int xo) {
         IntVector acc = IntVector.zero(INTS_8);
         int nb = BLOCK / 2 * b;
         for (int j = 0; j < 8; j++) {

@@ -41,6 +41,28 @@ final class SubBlockDot {
                 .reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * {@link #dot} from the heap rows of {@code t} (Q5_K when {@code fiveBits}, else Q4_K): its
+     * quants in the type's heap layout, the scales, the mins (each twice) and d, dmin per super-block.
+     */
+    static float heapDot(FloatTensor t, boolean fiveBits, byte[] quants, byte[] scales, byte[] mins, float[] supers,
+                         long offset, Q8KActivations x, int xOff, int n) {
+        x.checkRange(t, offset, xOff, n);
+        int b = Math.toIntExact(offset / BLOCK);
+        int xb = xOff / BLOCK;
+        float sum = 0f;
+        for (int end = b + n / BLOCK; b < end; b++, xb++) {
+            int isum = fiveBits ? Q5_KTensor.heapProducts(quants, scales, b, x.quants, xb * BLOCK)
+                    : Q4_KTensor.heapProducts(quants, scales, b, x.quants, xb * BLOCK);
+            int msum = heapMins(mins, b, x.sums, xb * (BLOCK / Q8KActivations.SUM_GROUP));
+            // KQuantScales.addSuperBlock's float steps on the decoded scales: the same bits
+            float dx = x.scales[xb];
+            sum = Math.fma(supers[2 * b] * dx, (float) isum, sum);
+            sum = Math.fma(-(supers[2 * b + 1] * dx), (float) msum, sum);
+        }
+        return sum;
+    }
+
     /** The int8 dot of {@code n} elements of {@code t} (Q5_K when {@code fiveBits}, else Q4_K) at {@code offset}. */
     static float dot(FloatTensor t, ByteBuffer data, boolean fiveBits, long offset, Q8KActivations x, int xOff, int n) {
         x.checkRange(t, offset, xOff, n);
