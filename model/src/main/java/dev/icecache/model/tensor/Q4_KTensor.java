@@ -97,14 +97,8 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         for (int b = 0; b < blocks; b++) {
             data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
-            supers[2 * b] = Float16.lookup(block.getShort(0));
-            supers[2 * b + 1] = Float16.lookup(block.getShort(2));
-            long scales0to7 = block.getLong(SCALES);
-            int scales8to11 = block.getInt(SCALES + 8);
+            SubBlockDot.decodeHeapScales(block, b, scales, mins, supers);
             for (int j = 0; j < 8; j++) {
-                scales[8 * b + j] = (byte) KQuantScales.scale(scales0to7, scales8to11, j);
-                mins[16 * b + 2 * j] = (byte) KQuantScales.min(scales0to7, scales8to11, j);
-                mins[16 * b + 2 * j + 1] = mins[16 * b + 2 * j];
                 int qs = QS + 32 * (j >> 1);
                 int shift = 4 * (j & 1);
                 for (int l = 0; l < 16; l++) {
