@@ -28,6 +28,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: per sub-block of 32 elements, 16
     // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; per
@@ -129,6 +130,10 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             super.copyTo(offset, dst, dstOff, n);
             return;
         }
+        if (subNibbles != null) {
+            heapCopy(offset, dst, dstOff, n);
+            return;
+        }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
         for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
             float d = Float16.lookup(data.getShort(block));
@@ -197,6 +202,31 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
         }
         return SubBlockDot.heapDot(this, false, subNibbles, subScales, subMins, superScales, offset, x, xOff, n);
+    }
+
+    /**
+     * {@link #copyTo} of whole super-blocks from the heap rows, eight elements at a time, with the
+     * scalar decode's float operations, {@code (d * scale) * q - (dmin * min)}: the same floats.
+     * Prefill decodes every weight row this way once per batch.
+     */
+    private void heapCopy(long offset, float[] dst, int dstOff, int n) {
+        int b = Math.toIntExact(offset / BLOCK);
+        for (int i = 0; i < n; i += BLOCK, b++) {
+            float d = superScales[2 * b];
+            float dmin = superScales[2 * b + 1];
+            for (int j = 0; j < 8; j++) {
+                float step = d * subScales[8 * b + j];
+                float shift = dmin * subMins[16 * b + 2 * j];
+                int out = dstOff + i + 32 * j;
+                for (int h = 0; h < 16; h += 8) {
+                    IntVector v = (IntVector) ByteVector.fromArray(BYTES_8, subNibbles, BLOCK / 2 * b + 16 * j + h)
+                            .convertShape(VectorOperators.B2I, INTS_8, 0);
+                    ((FloatVector) v.and(0x0f).convert(VectorOperators.I2F, 0)).mul(step).sub(shift).intoArray(dst, out + h);
+                    ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0f).convert(VectorOperators.I2F, 0)).mul(step).sub(shift)
+                            .intoArray(dst, out + 16 + h);
+                }
+            }
+        }
     }
 
     /**

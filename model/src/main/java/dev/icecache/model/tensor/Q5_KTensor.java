@@ -29,6 +29,7 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: every element's five bits as a
     // byte in element order; per super-block its eight 6-bit scales, its eight 6-bit mins each
@@ -122,6 +123,10 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             super.copyTo(offset, dst, dstOff, n);
             return;
         }
+        if (subQuants != null) {
+            heapCopy(offset, dst, dstOff, n);
+            return;
+        }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
         for (int i = 0; i < n; i += BLOCK, block += BLOCK_BYTES) {
             float d = Float16.lookup(data.getShort(block));
@@ -192,6 +197,27 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
         }
         return SubBlockDot.heapDot(this, true, subQuants, subScales, subMins, superScales, offset, x, xOff, n);
+    }
+
+    /**
+     * {@link #copyTo} of whole super-blocks from the heap rows, eight elements at a time, with the
+     * scalar decode's float operations, {@code (d * scale) * q - (dmin * min)}: the same floats.
+     */
+    private void heapCopy(long offset, float[] dst, int dstOff, int n) {
+        int b = Math.toIntExact(offset / BLOCK);
+        for (int i = 0; i < n; i += BLOCK, b++) {
+            float d = superScales[2 * b];
+            float dmin = superScales[2 * b + 1];
+            for (int j = 0; j < 8; j++) {
+                float step = d * subScales[8 * b + j];
+                float shift = dmin * subMins[16 * b + 2 * j];
+                for (int l = 0; l < 32; l += 8) {
+                    ((FloatVector) ByteVector.fromArray(BYTES_8, subQuants, BLOCK * b + 32 * j + l)
+                            .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step).sub(shift)
+                            .intoArray(dst, dstOff + i + 32 * j + l);
+                }
+            }
+        }
     }
 
     /**

@@ -35,6 +35,7 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: every element's q - 32 as a byte in
     // element order, the sixteen group scales of each super-block, and its d as a float
@@ -119,6 +120,10 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     public void copyTo(long offset, float[] dst, int dstOff, int n) {
         if (offset % BLOCK != 0 || n % BLOCK != 0) {
             super.copyTo(offset, dst, dstOff, n);
+            return;
+        }
+        if (groupQuants != null) {
+            heapCopy(offset, dst, dstOff, n);
             return;
         }
         int block = Math.toIntExact((offset / BLOCK) * BLOCK_BYTES);
@@ -251,6 +256,25 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #copyTo} of whole super-blocks from the heap rows, eight elements at a time, with the
+     * scalar decode's float operation, {@code (d * scale) * (q - 32)}: the same floats.
+     */
+    private void heapCopy(long offset, float[] dst, int dstOff, int n) {
+        int b = Math.toIntExact(offset / BLOCK);
+        for (int i = 0; i < n; i += BLOCK, b++) {
+            float d = superScales[b];
+            for (int k = 0; k < 16; k++) {
+                float step = d * groupScales[16 * b + k];
+                for (int l = 0; l < 16; l += 8) {
+                    ((FloatVector) ByteVector.fromArray(BYTES_8, groupQuants, BLOCK * b + 16 * k + l)
+                            .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step)
+                            .intoArray(dst, dstOff + i + 16 * k + l);
+                }
+            }
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.icecache.model.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -188,6 +189,11 @@ class Q8KDotTest {
                 long i = (long) r * cols + rnd.nextInt(cols);
                 assertEquals(mapped.getFloat(i), heap.getFloat(i), "getFloat reads the mapping");
             }
+            float[] fromMapping = new float[rows * cols];
+            float[] fromHeap = new float[rows * cols + 3];
+            mapped.copyTo(0, fromMapping, 0, rows * cols);
+            heap.copyTo(0, fromHeap, 3, rows * cols);
+            assertArrayEquals(fromMapping, Arrays.copyOfRange(fromHeap, 3, 3 + rows * cols), type + " seed=" + seed + ": copyTo, the prefill's decode");
             if (rows > 1) { // a range that starts at the second row and crosses into the third
                 int n = Math.min((rows - 1) * cols, 2 * cols);
                 assertEquals(Float.floatToRawIntBits(reference(type, raw, cols, q, 0, n)),
