@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * in place, in an order that forms each pair sum with one int16 multiply-add (AVX2, one thread, a
  * 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 1.6-1.7 ms from the heap rows). They cost the
  * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
- * llama.cpp's {@code --no-mmap} costs memory; prefill and everything else keep reading the mapping.
+ * llama.cpp's {@code --no-mmap} costs memory; the Q8_0 prefill and everything else keep reading the mapping
+ * (the K-quant rows also serve the prefill's row decode, {@code copyTo}).
  * Q4_K rows ({@link Q4_KTensor#withHeapRows}) take 160 bytes per 256 weights, with each sub-block's
  * quants packed for one load and its scales decoded once; Q5_K rows 288 bytes per 256 and Q6_K rows
  * 276, each quant's bits joined into a byte.

@@ -82,7 +82,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * mins, d and dmin decoded once. The int8 dot ({@link #heapProducts}) then adds a sub-block's
      * two halves in int16 before widening, one widening and one scale multiply per 32 products
      * where the mapped kernel has two. The sums are the same integers and the float steps the same,
-     * so the same bits; everything but the int8 dot keeps reading the mapping.
+     * so the same bits; {@link #copyTo} (the prefill's row decode) reads them too, the rest the mapping.
      */
     @Override
     public Q4_KTensor withHeapRows() {

@@ -67,8 +67,8 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * per 256 weights against the mapping's 176): each quant's nibble and fifth bit joined into a
      * byte once, where the mapped kernel joins them from two arrays in every step, and each
      * super-block's scales, mins, d and dmin decoded once. The same integer sums and float steps
-     * as the mapped kernel, so the same bits; everything but the int8 dot keeps reading the
-     * mapping. Read where the Q4_K rows are ({@link Q4_KTensor#readsHeapRows}).
+     * as the mapped kernel, so the same bits; {@link #copyTo} (the prefill's row decode) reads them
+     * too, the rest the mapping. Read where the Q4_K rows are ({@link Q4_KTensor#readsHeapRows}).
      */
     @Override
     public Q5_KTensor withHeapRows() {

@@ -74,7 +74,7 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * per 256 weights against the mapping's 210): every quant's six bits joined and 32 taken off
      * once, so a group of sixteen is one load ({@link #heapProducts}), where the mapped kernel
      * joins the bits of two arrays in every step. The same integer sums and float steps, so the same
-     * bits; everything but the int8 dot keeps reading the mapping. Read where the Q4_K rows are
+     * bits; {@link #copyTo} (the prefill's row decode) reads them too, the rest the mapping. Read where the Q4_K rows are
      * ({@link Q4_KTensor#readsHeapRows}).
      */
     @Override
