@@ -31,25 +31,19 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: per sub-block of 32 elements, 16
-    // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; per
-    // super-block its eight 6-bit scales, its eight 6-bit mins each twice (one per sixteen
-    // elements, as the activations' partial sums), then d and dmin as floats
+    // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; and the
+    // super-blocks' decoded scales
     private final byte[] subNibbles;
-    private final byte[] subScales;
-    private final byte[] subMins;
-    private final float[] superScales;
+    private final SubBlockScales subScales;
 
     Q4_KTensor(String name, ByteBuffer data, long size) {
-        this(name, data, size, null, null, null, null);
+        this(name, data, size, null, null);
     }
 
-    private Q4_KTensor(String name, ByteBuffer data, long size, byte[] subNibbles, byte[] subScales, byte[] subMins,
-                       float[] superScales) {
+    private Q4_KTensor(String name, ByteBuffer data, long size, byte[] subNibbles, SubBlockScales subScales) {
         super(name, data, size);
         this.subNibbles = subNibbles;
         this.subScales = subScales;
-        this.subMins = subMins;
-        this.superScales = superScales;
     }
 
     @Override
@@ -67,7 +61,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
 
     @Override
     public long heapRowBytes() {
-        return size() / BLOCK * (BLOCK / 2 + 8 + 16 + 2 * Float.BYTES);
+        return size() / BLOCK * (BLOCK / 2 + SubBlockScales.BYTES);
     }
 
     @Override
@@ -91,14 +85,12 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         }
         int blocks = Math.toIntExact(size() / BLOCK);
         byte[] nibbles = new byte[Math.multiplyExact(blocks, BLOCK / 2)];
-        byte[] scales = new byte[Math.multiplyExact(blocks, 8)];
-        byte[] mins = new byte[Math.multiplyExact(blocks, 16)];
-        float[] supers = new float[Math.multiplyExact(blocks, 2)];
+        SubBlockScales scales = SubBlockScales.allocate(blocks);
         byte[] raw = new byte[BLOCK_BYTES];
         ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         for (int b = 0; b < blocks; b++) {
             data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
-            SubBlockDot.decodeHeapScales(block, b, scales, mins, supers);
+            scales.put(block, b);
             for (int j = 0; j < 8; j++) {
                 int qs = QS + 32 * (j >> 1);
                 int shift = 4 * (j & 1);
@@ -109,7 +101,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
                 }
             }
         }
-        return new Q4_KTensor(name, data, size(), nibbles, scales, mins, supers);
+        return new Q4_KTensor(name, data, size(), nibbles, scales);
     }
 
     @Override
@@ -201,7 +193,7 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         if (subNibbles == null) {
             return SubBlockDot.dot(this, data, false, offset, x, xOff, n);
         }
-        return SubBlockDot.heapDot(this, false, subNibbles, subScales, subMins, superScales, offset, x, xOff, n);
+        return SubBlockDot.heapDot(this, false, subNibbles, subScales, offset, x, xOff, n);
     }
 
     /**
@@ -210,13 +202,16 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * Prefill decodes every weight row this way once per batch.
      */
     private void heapCopy(long offset, float[] dst, int dstOff, int n) {
+        byte[] scales = subScales.scales();
+        byte[] mins = subScales.mins();
+        float[] supers = subScales.supers();
         int b = Math.toIntExact(offset / BLOCK);
         for (int i = 0; i < n; i += BLOCK, b++) {
-            float d = superScales[2 * b];
-            float dmin = superScales[2 * b + 1];
+            float d = supers[2 * b];
+            float dmin = supers[2 * b + 1];
             for (int j = 0; j < 8; j++) {
-                float step = d * subScales[8 * b + j];
-                float shift = dmin * subMins[16 * b + 2 * j];
+                float step = d * scales[8 * b + j];
+                float shift = dmin * mins[16 * b + 2 * j];
                 int out = dstOff + i + 32 * j;
                 for (int h = 0; h < 16; h += 8) {
                     IntVector v = (IntVector) ByteVector.fromArray(BYTES_8, subNibbles, BLOCK / 2 * b + 16 * j + h)

@@ -32,29 +32,23 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: every element's five bits as a
-    // byte in element order; per super-block its eight 6-bit scales, its eight 6-bit mins each
-    // twice (one per sixteen elements, as the activations' partial sums), then d and dmin as floats
+    // byte in element order; and the super-blocks' decoded scales
     private final byte[] subQuants;
-    private final byte[] subScales;
-    private final byte[] subMins;
-    private final float[] superScales;
+    private final SubBlockScales subScales;
 
     Q5_KTensor(String name, ByteBuffer data, long size) {
-        this(name, data, size, null, null, null, null);
+        this(name, data, size, null, null);
     }
 
-    private Q5_KTensor(String name, ByteBuffer data, long size, byte[] subQuants, byte[] subScales, byte[] subMins,
-                       float[] superScales) {
+    private Q5_KTensor(String name, ByteBuffer data, long size, byte[] subQuants, SubBlockScales subScales) {
         super(name, data, size);
         this.subQuants = subQuants;
         this.subScales = subScales;
-        this.subMins = subMins;
-        this.superScales = superScales;
     }
 
     @Override
     public long heapRowBytes() {
-        return size() / BLOCK * (BLOCK + 8 + 16 + 2 * Float.BYTES);
+        return size() / BLOCK * (BLOCK + SubBlockScales.BYTES);
     }
 
     @Override
@@ -77,14 +71,12 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         }
         int blocks = Math.toIntExact(size() / BLOCK);
         byte[] quants = new byte[Math.multiplyExact(blocks, BLOCK)];
-        byte[] scales = new byte[Math.multiplyExact(blocks, 8)];
-        byte[] mins = new byte[Math.multiplyExact(blocks, 16)];
-        float[] supers = new float[Math.multiplyExact(blocks, 2)];
+        SubBlockScales scales = SubBlockScales.allocate(blocks);
         byte[] raw = new byte[BLOCK_BYTES];
         ByteBuffer block = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         for (int b = 0; b < blocks; b++) {
             data.get(b * BLOCK_BYTES, raw, 0, BLOCK_BYTES);
-            SubBlockDot.decodeHeapScales(block, b, scales, mins, supers);
+            scales.put(block, b);
             for (int j = 0; j < 8; j++) {
                 int qs = QS + 32 * (j >> 1);
                 int shift = 4 * (j & 1);
@@ -94,7 +86,7 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
                 }
             }
         }
-        return new Q5_KTensor(name, data, size(), quants, scales, mins, supers);
+        return new Q5_KTensor(name, data, size(), quants, scales);
     }
 
     @Override
@@ -196,7 +188,7 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
         if (subQuants == null) {
             return SubBlockDot.dot(this, data, true, offset, x, xOff, n);
         }
-        return SubBlockDot.heapDot(this, true, subQuants, subScales, subMins, superScales, offset, x, xOff, n);
+        return SubBlockDot.heapDot(this, true, subQuants, subScales, offset, x, xOff, n);
     }
 
     /**
@@ -204,13 +196,16 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * scalar decode's float operations, {@code (d * scale) * q - (dmin * min)}: the same floats.
      */
     private void heapCopy(long offset, float[] dst, int dstOff, int n) {
+        byte[] scales = subScales.scales();
+        byte[] mins = subScales.mins();
+        float[] supers = subScales.supers();
         int b = Math.toIntExact(offset / BLOCK);
         for (int i = 0; i < n; i += BLOCK, b++) {
-            float d = superScales[2 * b];
-            float dmin = superScales[2 * b + 1];
+            float d = supers[2 * b];
+            float dmin = supers[2 * b + 1];
             for (int j = 0; j < 8; j++) {
-                float step = d * subScales[8 * b + j];
-                float shift = dmin * subMins[16 * b + 2 * j];
+                float step = d * scales[8 * b + j];
+                float shift = dmin * mins[16 * b + 2 * j];
                 for (int l = 0; l < 32; l += 8) {
                     ((FloatVector) ByteVector.fromArray(BYTES_8, subQuants, BLOCK * b + 32 * j + l)
                             .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step).sub(shift)

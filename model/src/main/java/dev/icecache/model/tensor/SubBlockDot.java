@@ -42,27 +42,14 @@ final class SubBlockDot {
     }
 
     /**
-     * The heap rows' scales of super-block {@code b} (Q4_K or Q5_K, whose first 16 bytes
-     * {@code block} holds): its eight 6-bit scales, its eight mins each twice, then d and dmin.
-     */
-    static void decodeHeapScales(ByteBuffer block, int b, byte[] scales, byte[] mins, float[] supers) {
-        supers[2 * b] = Float16.lookup(block.getShort(0));
-        supers[2 * b + 1] = Float16.lookup(block.getShort(2));
-        long scales0to7 = block.getLong(SCALES);
-        int scales8to11 = block.getInt(SCALES + 8);
-        for (int j = 0; j < 8; j++) {
-            scales[8 * b + j] = (byte) KQuantScales.scale(scales0to7, scales8to11, j);
-            mins[16 * b + 2 * j] = (byte) KQuantScales.min(scales0to7, scales8to11, j);
-            mins[16 * b + 2 * j + 1] = mins[16 * b + 2 * j];
-        }
-    }
-
-    /**
      * {@link #dot} from the heap rows of {@code t} (Q5_K when {@code fiveBits}, else Q4_K): its
-     * quants in the type's heap layout, the scales, the mins (each twice) and d, dmin per super-block.
+     * quants in the type's heap layout and its decoded scales.
      */
-    static float heapDot(FloatTensor t, boolean fiveBits, byte[] quants, byte[] scales, byte[] mins, float[] supers,
-                         long offset, Q8KActivations x, int xOff, int n) {
+    static float heapDot(FloatTensor t, boolean fiveBits, byte[] quants, SubBlockScales decoded, long offset,
+                         Q8KActivations x, int xOff, int n) {
+        byte[] scales = decoded.scales();
+        byte[] mins = decoded.mins();
+        float[] supers = decoded.supers();
         x.checkRange(t, offset, xOff, n);
         int b = Math.toIntExact(offset / BLOCK);
         int xb = xOff / BLOCK;
