@@ -2,6 +2,7 @@ package dev.icecache.model.compute;
 
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.FixedLaneDot;
+import dev.icecache.model.tensor.PanelTile;
 import dev.icecache.model.tensor.Q8Activations;
 import dev.icecache.model.tensor.Q8KActivations;
 import dev.icecache.model.tensor.Q8KDot;
@@ -13,9 +14,13 @@ import dev.icecache.model.tensor.Q8_0Tensor;
  * Each weight row is read once for the whole batch: quantized rows are decoded once into
  * per-part scratch and then reused for every vector, F32 rows stay in cache between vectors.
  *
- * Batches of four or more run on a 4 rows x 4 vectors register tile ({@link FixedLaneDot#dot4x4})
- * over decoded rows, which gives every product the bits of {@link FixedLaneDot#dot}: the same
- * bits as a decode step on F32 weights, at every vector width.
+ * Batches of four or more on quantized weights run on {@link PanelTile}: the vectors are
+ * interleaved once per call, each part decodes sixteen weight rows at a time into a transposed
+ * panel (256 columns, so it stays in L1) and multiplies it with every group of four vectors; each
+ * product is one multiply-add chain in column order, the same bits at every vector width. Batches
+ * of four or more on F32, F16 and BF16 weights run on a 4 rows x 4 vectors register tile
+ * ({@link FixedLaneDot#dot4x4}) over decoded rows, which gives every product the bits of
+ * {@link FixedLaneDot#dot}: the same bits as a decode step on those weights, at every vector width.
  *
  * <p>Q8_0 weights times fewer vectors than that (decoding) take llama.cpp's route unless the
  * system property {@code icecache.q8.int8-activations} is false: each vector is quantized to
@@ -50,10 +55,14 @@ public final class MatMul implements ComputePool.RangeTask {
     private final float[][] tileScratch; // [part][FixedLaneDot.TILE_SCRATCH]: the tile's lanes
     private final Q8Activations quantizedX; // the batch's vectors, back to back, on the int8 path
     private final Q8KActivations quantizedK; // the same in Q8_K blocks, for K-quant weights
+    private final float[][] panels; // [part][PanelTile.PANEL_FLOATS]: sixteen rows' chunk, transposed
+    private final float[][] accumulators; // [part][groups * GROUP_FLOATS]: one panel's products; grows with the batch
+    private float[] packed = new float[0]; // the batch's vectors in groups of four; grows with the batch
 
     private FloatTensor w;
     private Q8_0Tensor q8w; // w while the int8 path runs, else null
     private Q8KDot kw; // w while the K-quant int8 path runs, else null
+    private boolean onPanels; // whether this call runs on PanelTile (parts take panels, not rows)
     private float[] x;
     private float[] out;
     private int rows;
@@ -97,6 +106,8 @@ public final class MatMul implements ComputePool.RangeTask {
         this.quantizedX = new Q8Activations(int8Activations ? (DECODE_ROW_BATCH - 1) * blocks * Q8Activations.BLOCK : 0);
         int superBlocks = maxCols / Q8KActivations.BLOCK; // rows of other lengths multiply in float
         this.quantizedK = new Q8KActivations(kquantInt8 ? (DECODE_ROW_BATCH - 1) * superBlocks * Q8KActivations.BLOCK : 0);
+        this.panels = new float[pool.parallelism()][PanelTile.PANEL_FLOATS];
+        this.accumulators = new float[pool.parallelism()][0];
     }
 
     /**
@@ -112,6 +123,7 @@ public final class MatMul implements ComputePool.RangeTask {
         this.batch = batch;
         this.q8w = null; // also after a call that threw
         this.kw = null;
+        this.onPanels = false;
         if (w instanceof Q8_0Tensor q && batch < DECODE_ROW_BATCH && cols % Q8Activations.BLOCK == 0
                 && (long) batch * cols <= quantizedX.capacity()) {
             for (int t = 0; t < batch; t++) {
@@ -124,6 +136,9 @@ public final class MatMul implements ComputePool.RangeTask {
                 quantizedK.quantize(x, t * cols, cols, t * cols);
             }
             this.kw = k;
+        } else if (batch >= DECODE_ROW_BATCH && w.type().blockSize() > 1) {
+            preparePanels();
+            return;
         }
         if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
             run(0, rows, 0);
@@ -137,8 +152,64 @@ public final class MatMul implements ComputePool.RangeTask {
         this.out = null;
     }
 
+    /** Packs the vectors, then the parts take the panels of sixteen rows. */
+    private void preparePanels() {
+        int need = PanelTile.packedFloats(cols, batch);
+        if (packed.length < need) {
+            packed = new float[need]; // once per larger batch: a prefill's batch is fixed
+        }
+        PanelTile.packVectors(x, cols, batch, packed);
+        this.onPanels = true;
+        int panelCount = (rows + PanelTile.ROWS - 1) / PanelTile.ROWS;
+        try {
+            if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
+                run(0, panelCount, 0);
+            } else {
+                pool.run(panelCount, this);
+            }
+        } finally {
+            this.onPanels = false;
+            this.w = null;
+            this.x = null;
+            this.out = null;
+        }
+    }
+
+    /** Panels {@code [from, to)}: each chunk of sixteen rows once, against every group of vectors. */
+    private void runPanels(int from, int to, int part) {
+        float[] panel = panels[part];
+        float[] rowBuf = rowScratch[part];
+        int groups = PanelTile.groups(batch);
+        float[] acc = accumulators[part];
+        if (acc.length < groups * PanelTile.GROUP_FLOATS) {
+            acc = new float[groups * PanelTile.GROUP_FLOATS];
+            accumulators[part] = acc;
+        }
+        for (int p = from; p < to; p++) {
+            int row = p * PanelTile.ROWS;
+            int nRows = Math.min(PanelTile.ROWS, rows - row);
+            java.util.Arrays.fill(acc, 0, groups * PanelTile.GROUP_FLOATS, 0f);
+            for (int col = 0; col < cols; col += PanelTile.CHUNK) {
+                int n = Math.min(PanelTile.CHUNK, cols - col);
+                PanelTile.packPanel(w, row, nRows, cols, col, n, rowBuf, panel);
+                for (int g = 0; g < groups; g++) {
+                    PanelTile.multiply(panel, n, packed, g * PanelTile.VECTORS * cols + col * PanelTile.VECTORS,
+                            acc, g * PanelTile.GROUP_FLOATS);
+                }
+            }
+            for (int t = 0; t < batch; t++) {
+                int a = (t / PanelTile.VECTORS) * PanelTile.GROUP_FLOATS + (t % PanelTile.VECTORS) * PanelTile.ROWS;
+                System.arraycopy(acc, a, out, t * rows + row, nRows);
+            }
+        }
+    }
+
     @Override
     public void run(int from, int to, int part) {
+        if (onPanels) {
+            runPanels(from, to, part);
+            return;
+        }
         if (q8w != null) {
             for (int r = from; r < to; r++) {
                 long rowOffset = (long) r * cols;

@@ -15,7 +15,11 @@ import dev.icecache.model.tensor.Q8_0Tensor;
 import dev.icecache.model.tensor.Quantizer;
 import org.junit.jupiter.api.Test;
 
-/** Decode-sized products on Q8_0 and K-quant weights: the int8 path and the float path, each against row-by-row dots. */
+/**
+ * Decode-sized products on Q8_0 and K-quant weights: the int8 path and the float path, each
+ * against row-by-row dots; batched products on quantized weights (the panel tile) against a
+ * scalar chain per product.
+ */
 class MatMulTest {
 
     private static final ComputePool POOL = new ComputePool(2);
@@ -119,6 +123,52 @@ class MatMulTest {
                         assertEquals(w.dot((long) r * cols, x, t * cols, cols), floatOut[t * rows + r],
                                 type + " seed=" + seed + " float path t=" + t + " r=" + r);
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldGiveEachBatchedProductOneChainInColumnOrderOnQuantizedWeights() {
+        GgmlType[] types = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+        for (GgmlType type : types) {
+            for (long seed = 1; seed <= 4; seed++) {
+                SplittableRandom rnd = new SplittableRandom(seed * 31 + type.ordinal());
+                int rows = 1 + rnd.nextInt(60); // partial panels of sixteen rows
+                int cols = type.blockSize() * (1 + rnd.nextInt(type.blockSize() == 32 ? 40 : 5)); // chunks of 256 and a partial one
+                int batch = 4 + rnd.nextInt(11); // partial groups of four
+                float[] values = new float[rows * cols];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) rnd.nextGaussian();
+                }
+                ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(type.byteSizeFor(values.length))).order(ByteOrder.LITTLE_ENDIAN);
+                Quantizer.encode(type, values, values.length, b);
+                b.flip();
+                FloatTensor w = FloatTensor.of("w", type, b, values.length);
+                float[] x = new float[batch * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextGaussian();
+                }
+                float[] out = new float[batch * rows];
+                MatMul matmul = new MatMul(POOL, cols, true, true);
+                matmul.apply(w, rows, cols, x, out, batch);
+                float[] row = new float[cols];
+                for (int r = 0; r < rows; r++) {
+                    w.copyTo((long) r * cols, row, 0, cols);
+                    for (int t = 0; t < batch; t++) {
+                        float s = 0f;
+                        for (int c = 0; c < cols; c++) {
+                            s = Math.fma(row[c], x[t * cols + c], s);
+                        }
+                        assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(out[t * rows + r]),
+                                type + " seed=" + seed + " rows=" + rows + " cols=" + cols + " batch=" + batch + " t=" + t + " r=" + r);
+                    }
+                }
+                // a smaller batch after a larger one reuses the grown buffers without stale vectors
+                float[] small = new float[4 * rows];
+                matmul.apply(w, rows, cols, x, small, 4);
+                for (int i = 0; i < small.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(out[i]), Float.floatToRawIntBits(small[i]), type + " smaller batch, i=" + i);
                 }
             }
         }

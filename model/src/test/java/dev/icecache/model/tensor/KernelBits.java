@@ -77,7 +77,7 @@ public final class KernelBits {
                 lines.add(sb.toString());
             }
         }
-        // matrix products through MatMul: a decode step (int8 on Q8_0 and K-quants) and a batch (the tile), two threads
+        // matrix products through MatMul: a decode step (int8 on Q8_0 and K-quants) and a batch (the fixed-lane tile on F32, the panel tile on the others), two threads
         ComputePool pool = new ComputePool(2);
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             int rows = 70;
@@ -98,6 +98,16 @@ public final class KernelBits {
                 lines.add(sb.toString());
             }
         }
+        // the panel tile over several chunks of columns, the last one partial
+        FloatTensor wide = Q8DotTest.randomTensor(rnd, 19 * 800);
+        float[] xs = Q8DotTest.randomVector(rnd, 6 * 800);
+        float[] outs = new float[6 * 19];
+        new MatMul(pool, 800, true, true).apply(wide, 19, 800, xs, outs, 6);
+        StringBuilder sb = new StringBuilder("matmul Q8_0 cols=800 batch=6:");
+        for (float v : outs) {
+            bits(sb, v);
+        }
+        lines.add(sb.toString());
         return lines;
     }
 
