@@ -192,10 +192,7 @@ public final class MatMul implements ComputePool.RangeTask {
             for (int col = 0; col < cols; col += PanelTile.CHUNK) {
                 int n = Math.min(PanelTile.CHUNK, cols - col);
                 PanelTile.packPanel(w, row, nRows, cols, col, n, rowBuf, panel);
-                for (int g = 0; g < groups; g++) {
-                    PanelTile.multiply(panel, n, packed, g * PanelTile.VECTORS * cols + col * PanelTile.VECTORS,
-                            acc, g * PanelTile.GROUP_FLOATS);
-                }
+                PanelTile.multiply(panel, n, packed, col, cols, groups, acc);
             }
             for (int t = 0; t < batch; t++) {
                 int a = (t / PanelTile.VECTORS) * PanelTile.GROUP_FLOATS + (t % PanelTile.VECTORS) * PanelTile.ROWS;

@@ -96,20 +96,75 @@ public final class PanelTile {
     }
 
     /**
-     * Continues the chains of one group: {@code acc[accOff + i*16 + j]} (vector i, row j) takes
-     * the {@code n} columns of the panel, whose activations start at {@code packed[packedOff]}
-     * (the group's column {@code col} times four).
+     * Continues the chains of {@code groups} groups with the panel's {@code n} columns, which are
+     * columns {@code [col, col+n)} of vectors of {@code cols} columns: {@code acc[g*64 + i*16 + j]}
+     * is vector 4g+i times row j. Eight chains keep two multiply-add units busy through their
+     * latency: at 256 bits a group's 4 x 16 products are eight vectors; at 512 bits they are four,
+     * so two groups run together.
      */
-    public static void multiply(float[] panel, int n, float[] packed, int packedOff, float[] acc, int accOff) {
+    public static void multiply(float[] panel, int n, float[] packed, int col, int cols, int groups, float[] acc) {
+        int g = 0;
         if (SPECIES == null) {
-            scalar(panel, n, packed, packedOff, acc, accOff);
+            for (; g < groups; g++) {
+                scalar(panel, n, packed, packedOffset(g, col, cols), acc, g * GROUP_FLOATS);
+            }
         } else if (LEN == 8) {
-            twoPart(panel, n, packed, packedOff, acc, accOff);
+            for (; g < groups; g++) {
+                twoPart(panel, n, packed, packedOffset(g, col, cols), acc, g * GROUP_FLOATS);
+            }
         } else {
-            for (int p = 0; p < ROWS; p += LEN) {
-                onePart(panel, p, n, packed, packedOff, acc, accOff + p);
+            if (LEN == ROWS) {
+                for (; g + 2 <= groups; g += 2) {
+                    twoGroups(panel, n, packed, packedOffset(g, col, cols), packedOffset(g + 1, col, cols), acc, g * GROUP_FLOATS);
+                }
+            }
+            for (; g < groups; g++) {
+                for (int p = 0; p < ROWS; p += LEN) {
+                    onePart(panel, p, n, packed, packedOffset(g, col, cols), acc, g * GROUP_FLOATS + p);
+                }
             }
         }
+    }
+
+    private static int packedOffset(int group, int col, int cols) {
+        return group * VECTORS * cols + col * VECTORS;
+    }
+
+    /** 512 bits: sixteen rows are one vector; two groups' eight accumulators. */
+    private static void twoGroups(float[] panel, int n, float[] packed, int xOff, int yOff, float[] acc, int accOff) {
+        java.util.Objects.checkFromIndexSize(accOff, 2 * GROUP_FLOATS, acc.length);
+        java.util.Objects.checkFromIndexSize(0, n * ROWS, panel.length);
+        java.util.Objects.checkFromIndexSize(xOff, n * VECTORS, packed.length);
+        java.util.Objects.checkFromIndexSize(yOff, n * VECTORS, packed.length);
+        FloatVector c0 = FloatVector.fromArray(SPECIES, acc, accOff);
+        FloatVector c1 = FloatVector.fromArray(SPECIES, acc, accOff + 16);
+        FloatVector c2 = FloatVector.fromArray(SPECIES, acc, accOff + 32);
+        FloatVector c3 = FloatVector.fromArray(SPECIES, acc, accOff + 48);
+        FloatVector c4 = FloatVector.fromArray(SPECIES, acc, accOff + 64);
+        FloatVector c5 = FloatVector.fromArray(SPECIES, acc, accOff + 80);
+        FloatVector c6 = FloatVector.fromArray(SPECIES, acc, accOff + 96);
+        FloatVector c7 = FloatVector.fromArray(SPECIES, acc, accOff + 112);
+        for (int c = 0; c < n; c++) {
+            int xc = xOff + c * VECTORS;
+            int yc = yOff + c * VECTORS;
+            FloatVector w = FloatVector.fromArray(SPECIES, panel, c * ROWS);
+            c0 = w.fma(FloatVector.broadcast(SPECIES, packed[xc]), c0);
+            c1 = w.fma(FloatVector.broadcast(SPECIES, packed[xc + 1]), c1);
+            c2 = w.fma(FloatVector.broadcast(SPECIES, packed[xc + 2]), c2);
+            c3 = w.fma(FloatVector.broadcast(SPECIES, packed[xc + 3]), c3);
+            c4 = w.fma(FloatVector.broadcast(SPECIES, packed[yc]), c4);
+            c5 = w.fma(FloatVector.broadcast(SPECIES, packed[yc + 1]), c5);
+            c6 = w.fma(FloatVector.broadcast(SPECIES, packed[yc + 2]), c6);
+            c7 = w.fma(FloatVector.broadcast(SPECIES, packed[yc + 3]), c7);
+        }
+        c0.intoArray(acc, accOff);
+        c1.intoArray(acc, accOff + 16);
+        c2.intoArray(acc, accOff + 32);
+        c3.intoArray(acc, accOff + 48);
+        c4.intoArray(acc, accOff + 64);
+        c5.intoArray(acc, accOff + 80);
+        c6.intoArray(acc, accOff + 96);
+        c7.intoArray(acc, accOff + 112);
     }
 
     /** 256 bits: sixteen rows are two vectors, eight accumulators. */
@@ -153,7 +208,7 @@ public final class PanelTile {
         c31.intoArray(acc, accOff + 56);
     }
 
-    /** Any other width: the rows {@code [p, p+LEN)} as one vector, four accumulators. */
+    /** Any other width (and a last single group at 512 bits): the rows {@code [p, p+LEN)} as one vector, four accumulators. */
     private static void onePart(float[] panel, int p, int n, float[] packed, int packedOff, float[] acc, int accOff) {
         FloatVector c0 = FloatVector.fromArray(SPECIES, acc, accOff);
         FloatVector c1 = FloatVector.fromArray(SPECIES, acc, accOff + ROWS);

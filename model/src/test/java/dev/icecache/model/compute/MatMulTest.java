@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
+import dev.icecache.model.tensor.HeapRows;
 import dev.icecache.model.tensor.Q8Activations;
 import dev.icecache.model.tensor.Q8KActivations;
 import dev.icecache.model.tensor.Q8KDot;
@@ -162,6 +163,13 @@ class MatMulTest {
                         }
                         assertEquals(Float.floatToRawIntBits(s), Float.floatToRawIntBits(out[t * rows + r]),
                                 type + " seed=" + seed + " rows=" + rows + " cols=" + cols + " batch=" + batch + " t=" + t + " r=" + r);
+                    }
+                }
+                if (w instanceof HeapRows h) { // the decode rows on the heap, where the panel reads them
+                    float[] fromHeap = new float[batch * rows];
+                    new MatMul(POOL, cols, true, true).apply((FloatTensor) h.withHeapRows(), rows, cols, x, fromHeap, batch);
+                    for (int i = 0; i < out.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(out[i]), Float.floatToRawIntBits(fromHeap[i]), type + " heap rows, i=" + i);
                     }
                 }
                 // a smaller batch after a larger one reuses the grown buffers without stale vectors
