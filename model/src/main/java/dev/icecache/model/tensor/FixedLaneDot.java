@@ -20,8 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A 512-bit species holds the sixteen lanes in one register; narrower species run the sweep
  * once per part of their lane count (stride 16), so 128-, 256- and 512-bit species and the scalar
  * code give identical bits. The batched kernel
- * {@link #dot4x4} (prefill's register tile) gives exactly the bits of {@link #dot} for each of its
- * sixteen products, so a prefill and a decode of the same rows agree bit for bit.
+ * {@link #dot4x4} (the register tile of a prefill on F32, F16 and BF16 weights) gives exactly the
+ * bits of {@link #dot} for each of its sixteen products, so a prefill and a decode of the same rows
+ * of those weights agree bit for bit. Quantized weights prefill on {@link PanelTile}, in another
+ * order that is just as independent of the width.
  */
 public final class FixedLaneDot {
 
