@@ -26,15 +26,24 @@ class MatMulTest {
     private static final ComputePool POOL = new ComputePool(2);
 
     private static Q8_0Tensor q8Matrix(SplittableRandom rnd, int rows, int cols) {
-        float[] values = new float[rows * cols];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) rnd.nextGaussian();
-        }
-        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(GgmlType.Q8_0.byteSizeFor(values.length)))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        Quantizer.encode(GgmlType.Q8_0, values, values.length, b);
+        return (Q8_0Tensor) matrix(GgmlType.Q8_0, rnd, rows, cols);
+    }
+
+    /** A rows x cols matrix of Gaussian values, quantized to {@code type}. */
+    private static FloatTensor matrix(GgmlType type, SplittableRandom rnd, int rows, int cols) {
+        float[] values = gaussian(rnd, rows * cols);
+        ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(type.byteSizeFor(values.length))).order(ByteOrder.LITTLE_ENDIAN);
+        Quantizer.encode(type, values, values.length, b);
         b.flip();
-        return (Q8_0Tensor) FloatTensor.of("w", GgmlType.Q8_0, b, values.length);
+        return FloatTensor.of("w", type, b, values.length);
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
     }
 
     @Test
@@ -45,10 +54,7 @@ class MatMulTest {
             int cols = 32 * (1 + rnd.nextInt(24));
             int batch = 1 + rnd.nextInt(3);
             Q8_0Tensor w = q8Matrix(rnd, rows, cols);
-            float[] x = new float[batch * cols];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) rnd.nextGaussian();
-            }
+            float[] x = gaussian(rnd, batch * cols);
             float[] out = new float[batch * rows];
             new MatMul(POOL, cols, true).apply(w, rows, cols, x, out, batch);
             Q8Activations q = new Q8Activations(cols);
@@ -76,10 +82,7 @@ class MatMulTest {
         int rows = 3;
         int cols = 48; // one and a half blocks per row: rows straddle block boundaries
         Q8_0Tensor w = q8Matrix(rnd, 4, 48); // 192 elements = 6 blocks
-        float[] x = new float[cols];
-        for (int i = 0; i < cols; i++) {
-            x[i] = (float) rnd.nextGaussian();
-        }
+        float[] x = gaussian(rnd, cols);
         float[] out = new float[rows];
         new MatMul(POOL, 64, true).apply(w, rows, cols, x, out, 1);
         for (int r = 0; r < rows; r++) {
@@ -95,18 +98,8 @@ class MatMulTest {
                 int rows = 1 + rnd.nextInt(200);
                 int cols = 256 * (1 + rnd.nextInt(4));
                 int batch = 1 + rnd.nextInt(3);
-                float[] values = new float[rows * cols];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) rnd.nextGaussian();
-                }
-                ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(type.byteSizeFor(values.length))).order(ByteOrder.LITTLE_ENDIAN);
-                Quantizer.encode(type, values, values.length, b);
-                b.flip();
-                FloatTensor w = FloatTensor.of("w", type, b, values.length);
-                float[] x = new float[batch * cols];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rnd.nextGaussian();
-                }
+                FloatTensor w = matrix(type, rnd, rows, cols);
+                float[] x = gaussian(rnd, batch * cols);
                 float[] out = new float[batch * rows];
                 new MatMul(POOL, cols, true, true).apply(w, rows, cols, x, out, batch);
                 Q8KActivations q = new Q8KActivations(cols);
@@ -138,18 +131,8 @@ class MatMulTest {
                 int rows = 1 + rnd.nextInt(60); // partial panels of sixteen rows
                 int cols = type.blockSize() * (1 + rnd.nextInt(type.blockSize() == 32 ? 40 : 5)); // chunks of 256 and a partial one
                 int batch = 4 + rnd.nextInt(11); // partial groups of four
-                float[] values = new float[rows * cols];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) rnd.nextGaussian();
-                }
-                ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(type.byteSizeFor(values.length))).order(ByteOrder.LITTLE_ENDIAN);
-                Quantizer.encode(type, values, values.length, b);
-                b.flip();
-                FloatTensor w = FloatTensor.of("w", type, b, values.length);
-                float[] x = new float[batch * cols];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = (float) rnd.nextGaussian();
-                }
+                FloatTensor w = matrix(type, rnd, rows, cols);
+                float[] x = gaussian(rnd, batch * cols);
                 float[] out = new float[batch * rows];
                 MatMul matmul = new MatMul(POOL, cols, true, true);
                 matmul.apply(w, rows, cols, x, out, batch);
