@@ -15,9 +15,9 @@ import dev.icecache.model.tensor.Q8_0Tensor;
  * per-part scratch and then reused for every vector, F32 rows stay in cache between vectors.
  *
  * Batches of four or more on quantized weights run on {@link PanelTile}: the vectors are
- * interleaved once per call, each part decodes sixteen weight rows at a time into a transposed
- * panel (256 columns, so it stays in L1) and multiplies it with every group of four vectors; each
- * product is one multiply-add chain in column order, the same bits at every vector width. Batches
+ * interleaved in panels of sixteen once per call, each part decodes four weight rows at a time,
+ * 256 columns at a time, and multiplies them with every panel; each product is one multiply-add
+ * chain in column order, the same bits at every vector width. Batches
  * of four or more on F32, F16 and BF16 weights run on a 4 rows x 4 vectors register tile
  * ({@link FixedLaneDot#dot4x4}) over decoded rows, which gives every product the bits of
  * {@link FixedLaneDot#dot}: the same bits as a decode step on those weights, at every vector width.
@@ -55,14 +55,14 @@ public final class MatMul implements ComputePool.RangeTask {
     private final float[][] tileScratch; // [part][FixedLaneDot.TILE_SCRATCH]: the tile's lanes
     private final Q8Activations quantizedX; // the batch's vectors, back to back, on the int8 path
     private final Q8KActivations quantizedK; // the same in Q8_K blocks, for K-quant weights
-    private final float[][] panels; // [part][PanelTile.PANEL_FLOATS]: sixteen rows' chunk, transposed
-    private final float[][] accumulators; // [part][groups * GROUP_FLOATS]: one panel's products; grows with the batch
-    private float[] packed = new float[0]; // the batch's vectors in groups of four; grows with the batch
+    private final float[][] decodedRows; // [part][PanelTile.ROW_FLOATS]: four rows' chunk of columns
+    private final float[][] accumulators; // [part][panels * PANEL_FLOATS]: four rows' products; grows with the batch
+    private float[] packed = new float[0]; // the batch's vectors in panels of sixteen; grows with the batch
 
     private FloatTensor w;
     private Q8_0Tensor q8w; // w while the int8 path runs, else null
     private Q8KDot kw; // w while the K-quant int8 path runs, else null
-    private boolean onPanels; // whether this call runs on PanelTile (parts take panels, not rows)
+    private boolean onPanels; // whether this call runs on PanelTile (parts take tiles of four rows, not rows)
     private float[] x;
     private float[] out;
     private int rows;
@@ -106,7 +106,7 @@ public final class MatMul implements ComputePool.RangeTask {
         this.quantizedX = new Q8Activations(int8Activations ? (DECODE_ROW_BATCH - 1) * blocks * Q8Activations.BLOCK : 0);
         int superBlocks = maxCols / Q8KActivations.BLOCK; // rows of other lengths multiply in float
         this.quantizedK = new Q8KActivations(kquantInt8 ? (DECODE_ROW_BATCH - 1) * superBlocks * Q8KActivations.BLOCK : 0);
-        this.panels = new float[pool.parallelism()][PanelTile.PANEL_FLOATS];
+        this.decodedRows = new float[pool.parallelism()][PanelTile.ROW_FLOATS];
         this.accumulators = new float[pool.parallelism()][0];
     }
 
@@ -152,7 +152,7 @@ public final class MatMul implements ComputePool.RangeTask {
         this.out = null;
     }
 
-    /** Packs the vectors, then the parts take the panels of sixteen rows. */
+    /** Packs the vectors, then the parts take the tiles of four rows. */
     private void preparePanels() {
         int need = PanelTile.packedFloats(cols, batch);
         if (packed.length < need) {
@@ -160,12 +160,12 @@ public final class MatMul implements ComputePool.RangeTask {
         }
         PanelTile.packVectors(x, cols, batch, packed);
         this.onPanels = true;
-        int panelCount = (rows + PanelTile.ROWS - 1) / PanelTile.ROWS;
+        int tiles = (rows + PanelTile.ROWS - 1) / PanelTile.ROWS;
         try {
             if ((long) rows * cols * batch < PARALLEL_THRESHOLD) {
-                run(0, panelCount, 0);
+                run(0, tiles, 0);
             } else {
-                pool.run(panelCount, this);
+                pool.run(tiles, this);
             }
         } finally {
             this.onPanels = false;
@@ -175,28 +175,29 @@ public final class MatMul implements ComputePool.RangeTask {
         }
     }
 
-    /** Panels {@code [from, to)}: each chunk of sixteen rows once, against every group of vectors. */
+    /** Tiles {@code [from, to)} of four rows: each chunk of columns decoded once, against every panel of vectors. */
     private void runPanels(int from, int to, int part) {
-        float[] panel = panels[part];
-        float[] rowBuf = rowScratch[part];
-        int groups = PanelTile.groups(batch);
+        float[] decoded = decodedRows[part];
+        int panels = PanelTile.panels(batch);
         float[] acc = accumulators[part];
-        if (acc.length < groups * PanelTile.GROUP_FLOATS) {
-            acc = new float[groups * PanelTile.GROUP_FLOATS];
+        if (acc.length < panels * PanelTile.PANEL_FLOATS) {
+            acc = new float[panels * PanelTile.PANEL_FLOATS];
             accumulators[part] = acc;
         }
-        for (int p = from; p < to; p++) {
-            int row = p * PanelTile.ROWS;
+        for (int tile = from; tile < to; tile++) {
+            int row = tile * PanelTile.ROWS;
             int nRows = Math.min(PanelTile.ROWS, rows - row);
-            java.util.Arrays.fill(acc, 0, groups * PanelTile.GROUP_FLOATS, 0f);
+            java.util.Arrays.fill(acc, 0, panels * PanelTile.PANEL_FLOATS, 0f);
             for (int col = 0; col < cols; col += PanelTile.CHUNK) {
                 int n = Math.min(PanelTile.CHUNK, cols - col);
-                PanelTile.packPanel(w, row, nRows, cols, col, n, rowBuf, panel);
-                PanelTile.multiply(panel, n, packed, col, cols, groups, acc);
+                PanelTile.decodeRows(w, row, nRows, cols, col, n, decoded);
+                PanelTile.multiply(decoded, n, packed, col, cols, panels, acc);
             }
             for (int t = 0; t < batch; t++) {
-                int a = (t / PanelTile.VECTORS) * PanelTile.GROUP_FLOATS + (t % PanelTile.VECTORS) * PanelTile.ROWS;
-                System.arraycopy(acc, a, out, t * rows + row, nRows);
+                int a = (t / PanelTile.VECTORS) * PanelTile.PANEL_FLOATS + t % PanelTile.VECTORS;
+                for (int j = 0; j < nRows; j++) {
+                    out[t * rows + row + j] = acc[a + j * PanelTile.VECTORS];
+                }
             }
         }
     }

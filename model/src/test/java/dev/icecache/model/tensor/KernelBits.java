@@ -98,12 +98,12 @@ public final class KernelBits {
                 lines.add(sb.toString());
             }
         }
-        // the panel tile over several chunks of columns, the last one partial
+        // the panel tile over several chunks of columns, the last one partial, and three panels of vectors
         FloatTensor wide = Q8DotTest.randomTensor(rnd, 19 * 800);
-        float[] xs = Q8DotTest.randomVector(rnd, 6 * 800);
-        float[] outs = new float[6 * 19];
-        new MatMul(pool, 800, true, true).apply(wide, 19, 800, xs, outs, 6);
-        StringBuilder sb = new StringBuilder("matmul Q8_0 cols=800 batch=6:");
+        float[] xs = Q8DotTest.randomVector(rnd, 40 * 800);
+        float[] outs = new float[40 * 19];
+        new MatMul(pool, 800, true, true).apply(wide, 19, 800, xs, outs, 40);
+        StringBuilder sb = new StringBuilder("matmul Q8_0 cols=800 batch=40:");
         for (float v : outs) {
             bits(sb, v);
         }
