@@ -202,16 +202,11 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * Prefill decodes every weight row this way once per batch.
      */
     private void heapCopy(long offset, float[] dst, int dstOff, int n) {
-        byte[] scales = subScales.scales();
-        byte[] mins = subScales.mins();
-        float[] supers = subScales.supers();
         int b = Math.toIntExact(offset / BLOCK);
         for (int i = 0; i < n; i += BLOCK, b++) {
-            float d = supers[2 * b];
-            float dmin = supers[2 * b + 1];
             for (int j = 0; j < 8; j++) {
-                float step = d * scales[8 * b + j];
-                float shift = dmin * mins[16 * b + 2 * j];
+                float step = subScales.step(b, j);
+                float shift = subScales.shift(b, j);
                 int out = dstOff + i + 32 * j;
                 for (int h = 0; h < 16; h += 8) {
                     IntVector v = (IntVector) ByteVector.fromArray(BYTES_8, subNibbles, BLOCK / 2 * b + 16 * j + h)

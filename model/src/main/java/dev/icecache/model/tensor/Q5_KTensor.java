@@ -196,16 +196,11 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
      * scalar decode's float operations, {@code (d * scale) * q - (dmin * min)}: the same floats.
      */
     private void heapCopy(long offset, float[] dst, int dstOff, int n) {
-        byte[] scales = subScales.scales();
-        byte[] mins = subScales.mins();
-        float[] supers = subScales.supers();
         int b = Math.toIntExact(offset / BLOCK);
         for (int i = 0; i < n; i += BLOCK, b++) {
-            float d = supers[2 * b];
-            float dmin = supers[2 * b + 1];
             for (int j = 0; j < 8; j++) {
-                float step = d * scales[8 * b + j];
-                float shift = dmin * mins[16 * b + 2 * j];
+                float step = subScales.step(b, j);
+                float shift = subScales.shift(b, j);
                 for (int l = 0; l < 32; l += 8) {
                     ((FloatVector) ByteVector.fromArray(BYTES_8, subQuants, BLOCK * b + 32 * j + l)
                             .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step).sub(shift)

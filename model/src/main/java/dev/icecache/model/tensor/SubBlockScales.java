@@ -31,4 +31,14 @@ record SubBlockScales(byte[] scales, byte[] mins, float[] supers) {
             mins[16 * b + 2 * j + 1] = mins[16 * b + 2 * j];
         }
     }
+
+    /** Sub-block j of super-block b's step, {@code d * scale}: the scalar decode's multiplier. */
+    float step(int b, int j) {
+        return supers[2 * b] * scales[8 * b + j];
+    }
+
+    /** Sub-block j of super-block b's shift, {@code dmin * min}: what the scalar decode subtracts. */
+    float shift(int b, int j) {
+        return supers[2 * b + 1] * mins[16 * b + 2 * j];
+    }
 }
