@@ -19,6 +19,6 @@ if command -v nvidia-smi >/dev/null 2>&1; then
 else
   echo "GPU check: nvidia-smi not found"
 fi
-exec "$bundle/runtime/bin/java" -Xmx16g -ea --add-modules jdk.incubator.vector \
+exec "$bundle/runtime/bin/java" -Xmx16g -ea --add-modules jdk.incubator.vector -XX:PerMethodTrapLimit=10000 \
   -Dicecache.gpu.device="$device" -Dicecache.models.dir="$models" \
   -cp "$bundle/test-classes:$bundle/lib/*" dev.icecache.gpu.GpuCheck "${@:2}"

@@ -8,6 +8,7 @@ import dev.icecache.bench.report.ReportCommand;
 import dev.icecache.bench.retrieval.RetrievalCommand;
 import dev.icecache.bench.speed.SpeedCommand;
 import dev.icecache.cli.CommandLineErrors;
+import dev.icecache.model.JavaRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -40,6 +41,8 @@ public final class BenchCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        // a benchmark's figures are bimodal without the launcher's JIT flag: say so before they are taken
+        JavaRuntime.jitWarning().ifPresent(w -> System.err.println("bench: warning: " + w));
         System.exit(commandLine().execute(args));
     }
 }

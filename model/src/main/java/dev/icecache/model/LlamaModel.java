@@ -60,6 +60,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static LlamaModel load(Path modelFile, LoadOptions options) throws IOException {
         JavaRuntime.requireSupported();
+        JavaRuntime.checkJitSettings();
         long start = System.nanoTime();
         LoadedModel loaded = isGguf(modelFile) ? GgufModelReader.read(modelFile, options) : readLlama2c(modelFile, options);
         LlamaModel model;

@@ -28,14 +28,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * stay for bit-identical policies) and the index's ranking q.k (scalar, eight partial sums,
  * {@link RankingDot}). {@code n} = 64 is a head row, 2048 a row of the 1B's weights.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench.jar org.openjdk.jmh.Main DotProductBenchmark</pre>
+ * <pre>java --add-modules jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -cp bench.jar org.openjdk.jmh.Main DotProductBenchmark</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000"})
 public class DotProductBenchmark {
 
     @Param({"64", "2048"})

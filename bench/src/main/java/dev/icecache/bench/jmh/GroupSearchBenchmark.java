@@ -26,14 +26,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * one tree, whose keys stay cached; with one tree here the two agree. At 64k keys a tree's codes
  * are 4 MB: 16 trees are 64 MB, twice this machine's L3.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench.jar org.openjdk.jmh.Main GroupSearchBenchmark</pre>
+ * <pre>java --add-modules jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -cp bench.jar org.openjdk.jmh.Main GroupSearchBenchmark</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000", "-Xmx4g"})
 public class GroupSearchBenchmark {
 
     private static final int HEAD_DIM = 64;

@@ -25,14 +25,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * Page selection for one query over n clustered keys of one (layer, KV head): the DCI-tree search
  * of IceCache against Quest's scan of every page digest. 12 pages (a 256-token budget).
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench.jar org.openjdk.jmh.Main IndexSearchBenchmark</pre>
+ * <pre>java --add-modules jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -cp bench.jar org.openjdk.jmh.Main IndexSearchBenchmark</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000"})
 public class IndexSearchBenchmark {
 
     private static final int HEAD_DIM = 64;

@@ -6,6 +6,7 @@ import dev.icecache.bench.plot.ResultTable;
 import dev.icecache.bench.plot.RunInfo;
 import dev.icecache.bench.speed.SyntheticContext;
 import dev.icecache.kvcache.page.PageFormat;
+import dev.icecache.model.JavaRuntime;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -152,7 +153,7 @@ public final class MemoryCommand implements Callable<Integer> {
     private Row probe(MemoryProbe.Cache cache, int context, Path dir) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "-Xmx" + probeHeap, "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=5",
-                "-XX:MaxHeapFreeRatio=10", "--add-modules", "jdk.incubator.vector", "-cp",
+                "-XX:MaxHeapFreeRatio=10", "--add-modules", "jdk.incubator.vector", JavaRuntime.TRAP_LIMIT_FLAG, "-cp",
                 System.getProperty("java.class.path"), MemoryProbe.class.getName(), cache.name(),
                 String.valueOf(context), String.valueOf(budget), String.valueOf(shape[0]), String.valueOf(shape[1]),
                 String.valueOf(shape[2]), String.valueOf(shape[3]), pageFormat.name(), store.name(), dir.toString())

@@ -24,7 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * vector of either form on the heap (allocation samples under {@code FloatVector.mul(float)}),
  * 3x slower than the scalar loops, while a small harness ran them allocation-free. The species is
  * the preferred one, the model's float kernels' too (512 bits here); a second float width on the
- * engine's hot path once made the JIT box vectors (see {@code HeadAttention}). Loaded only through
+ * engine's hot path once made the JIT box vectors (see {@code HeadAttention}). At C2's default
+ * {@code -XX:PerMethodTrapLimit} (100) the stores of the last two accumulators lost their intrinsic
+ * in about half of all JVMs, boxing those accumulators; the engine's JVMs raise it (the model
+ * module's {@code JavaRuntime} explains). Loaded only through
  * {@link BlockAttention}, which keeps its scalar code when the JVM lacks the
  * {@code jdk.incubator.vector} module.
  */
