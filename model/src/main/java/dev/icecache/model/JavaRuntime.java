@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * vector classes reached them first, so a kernel with sixteen vector operations can cross the limit
  * in one JVM and not in the next. Past it, the species of the kernel's last stores is no longer a
  * constant, their intrinsics fail, and every vector on their path is boxed on the heap: the 1k
- * prefill ran at 0.5-0.6 of llama.cpp instead of 0.8-0.9 in half the JVMs (BENCHMARKS.md, "The
+ * prefill ran at 0.4-0.6 of llama.cpp instead of 0.8-1.0 in half the JVMs (BENCHMARKS.md, "The
  * intermittent boxing: C2's per-method trap limit"). The launcher, the shipped Flink configuration
  * and the tests pass {@link #TRAP_LIMIT_FLAG}; a JVM started without it gets one warning.
  */
