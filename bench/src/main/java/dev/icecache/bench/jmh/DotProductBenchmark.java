@@ -2,6 +2,7 @@ package dev.icecache.bench.jmh;
 
 import dev.icecache.kvcache.HeadAttention;
 import dev.icecache.kvcache.tree.RankingDot;
+import dev.icecache.model.JavaRuntime;
 import dev.icecache.model.tensor.FixedLaneDot;
 import dev.icecache.model.tensor.FloatTensor;
 import dev.icecache.model.tensor.GgmlType;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", JavaRuntime.TRAP_LIMIT_FLAG})
 public class DotProductBenchmark {
 
     @Param({"64", "2048"})

@@ -5,6 +5,7 @@ import dev.icecache.kvcache.CacheShape;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.DciTree;
 import dev.icecache.kvcache.tree.Projection;
+import dev.icecache.model.JavaRuntime;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", JavaRuntime.TRAP_LIMIT_FLAG, "-Xmx4g"})
 public class GroupSearchBenchmark {
 
     private static final int HEAD_DIM = 64;

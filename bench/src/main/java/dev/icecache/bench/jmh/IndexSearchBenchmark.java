@@ -7,6 +7,7 @@ import dev.icecache.kvcache.select.SelectorSpec;
 import dev.icecache.kvcache.tree.DciParams;
 import dev.icecache.kvcache.tree.DciTree;
 import dev.icecache.kvcache.tree.Projection;
+import dev.icecache.model.JavaRuntime;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -32,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", JavaRuntime.TRAP_LIMIT_FLAG})
 public class IndexSearchBenchmark {
 
     private static final int HEAD_DIM = 64;
