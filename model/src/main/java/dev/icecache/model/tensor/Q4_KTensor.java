@@ -52,11 +52,11 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     }
 
     /**
-     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: where the Q8_0 ones are
-     * read (256-bit vectors, AVX2), and the K-quant int8 path is on.
+     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: with 256-bit vectors
+     * (AVX2), and the K-quant int8 path on. (512-bit vectors read the mapping in place.)
      */
     public static boolean readsHeapRows() {
-        return Q8_0Tensor.readsHeapRows() && Q8KActivations.INTS != null;
+        return SPECIES != null && FixedLaneDot.PARTS == 2 && Q8KActivations.INTS != null;
     }
 
     @Override

@@ -16,8 +16,8 @@ public final class Q8Activations {
 
     final byte[] quants;
     final float[] scales;
-    // the quants of each block in pair order (toPairOrder), for decode rows on the heap; empty
-    // where the int8 dot never reads them (widths other than 256 bits), so quantize skips them
+    // the quants in the order of the decode rows on the heap (pair order at 256 bits, block-pair
+    // order at 512); empty where the int8 dot never reads them (128 bits, scalar), so quantize skips them
     final byte[] pairQuants;
 
     /** Buffers for vectors of up to {@code capacity} elements (a multiple of {@link #BLOCK}). */
@@ -26,7 +26,9 @@ public final class Q8Activations {
             throw new IllegalArgumentException("capacity " + capacity + " must be a non-negative multiple of " + BLOCK);
         }
         this.quants = new byte[capacity];
-        this.pairQuants = new byte[Q8_0Tensor.readsHeapRows() ? capacity : 0];
+        // block-pair order fills whole pairs of blocks
+        this.pairQuants = new byte[!Q8_0Tensor.readsHeapRows() ? 0
+                : Q8_0Tensor.blockPairOrder() ? capacity + capacity % (2 * BLOCK) : capacity];
         this.scales = new float[capacity / BLOCK];
     }
 
@@ -55,7 +57,12 @@ public final class Q8Activations {
             for (int i = 0; i < BLOCK; i++) {
                 quants[at + b + i] = (byte) Math.round(x[xOff + b + i] * inv);
             }
-            if (pairQuants.length != 0) {
+            if (pairQuants.length == 0) {
+                continue;
+            }
+            if (Q8_0Tensor.blockPairOrder()) {
+                toBlockPairOrder(quants, at + b, pairQuants, (at + b) / BLOCK);
+            } else {
                 toPairOrder(quants, at + b, pairQuants, at + b);
             }
         }
@@ -79,6 +86,22 @@ public final class Q8Activations {
             dst[d + 2 * k + 1] = src[s + 2 * k + 16];
             dst[d + 16 + 2 * k] = src[s + 2 * k + 1];
             dst[d + 16 + 2 * k + 1] = src[s + 2 * k + 17];
+        }
+    }
+
+    /**
+     * Block {@code block}'s 32 int8 values {@code q} from {@code src[s]} written into its pair of blocks
+     * in {@code dst} in block-pair order: a pair of blocks (e, o) takes 64 bytes, the first 32 holding
+     * e[2k] at 2k and o[2k] at 2k+1, the next 32 holding e[2k+1] and o[2k+1] (k = 0..15). Widened to
+     * int16 and multiplied half by half with a vector in the same order, the two halves' sum holds
+     * e's pair sum k (e[2k] x[2k] + e[2k+1] x[2k+1]) at int16 lane 2k and o's at 2k+1: the low and
+     * high halves of sixteen int lanes.
+     */
+    static void toBlockPairOrder(byte[] src, int s, byte[] dst, int block) {
+        int d = (block & ~1) * BLOCK + (block & 1);
+        for (int k = 0; k < 16; k++) {
+            dst[d + 2 * k] = src[s + 2 * k];
+            dst[d + BLOCK + 2 * k] = src[s + 2 * k + 1];
         }
     }
 }

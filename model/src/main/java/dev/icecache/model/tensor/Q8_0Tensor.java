@@ -55,11 +55,21 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
 
     /**
      * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: with 256-bit vectors
-     * (AVX2), where it otherwise copies each row out of the mapping before its products. The
-     * 512-bit path reads the mapping in place; the 128-bit and scalar ones keep the row copy.
+     * (AVX2), where it otherwise copies each row out of the mapping before its products, and with
+     * 512-bit ones, where it otherwise reads the mapping in place through the buffer's checks. The
+     * 128-bit and scalar paths keep the row copy.
      */
     public static boolean readsHeapRows() {
-        return FixedLaneDot.PARTS == 2;
+        return SPECIES != null && FixedLaneDot.PARTS <= 2;
+    }
+
+    /**
+     * Whether the heap rows (and {@link Q8Activations}' copy of the quants) are in block-pair order
+     * ({@link Q8Activations#toBlockPairOrder}, the 512-bit kernel's) rather than pair order
+     * ({@link Q8Activations#toPairOrder}, the 256-bit kernel's).
+     */
+    static boolean blockPairOrder() {
+        return SPECIES != null && FixedLaneDot.PARTS == 1;
     }
 
     /** Heap bytes {@link #withHeapRows} takes: 32 quants and a float scale per block. */
@@ -74,10 +84,11 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
     }
 
     /**
-     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them): each
-     * block's quants in the pair order that lets the 256-bit int8 dot form every lane's pair sum
-     * with one int16 multiply-add ({@link #pairDot}), and its scale as a float. The products give the
-     * same bits; only the int8 decode dot reads these rows; everything else keeps reading the mapping.
+     * This tensor with decode rows on the heap as well ({@link #heapRowBytes} of them): the quants
+     * in the order that lets the int8 dot form every lane's pair sum with one int16 multiply-add
+     * (pair order for the 256-bit {@link #pairDot}, block-pair order for the 512-bit
+     * {@link #blockPairDot}), and each block's scale as a float. The products give the same bits;
+     * only the int8 decode dot reads these rows; everything else keeps reading the mapping.
      */
     @Override
     public Q8_0Tensor withHeapRows() {
@@ -85,7 +96,9 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
             return this;
         }
         int blocks = Math.toIntExact(size() / BLOCK);
-        byte[] quants = new byte[Math.multiplyExact(blocks, BLOCK)];
+        boolean blockPairs = blockPairOrder();
+        // block-pair order fills whole pairs: an odd count's last block has a zero partner
+        byte[] quants = new byte[Math.multiplyExact(blockPairs ? blocks + (blocks & 1) : blocks, BLOCK)];
         float[] scales = new float[blocks];
         byte[] chunk = new byte[1024 * BLOCK_BYTES];
         for (int b = 0; b < blocks; ) {
@@ -93,7 +106,11 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
             data.get(b * BLOCK_BYTES, chunk, 0, n * BLOCK_BYTES);
             for (int i = 0; i < n; i++, b++) {
                 scales[b] = Float16.lookup(halfBits(chunk, i * BLOCK_BYTES));
-                Q8Activations.toPairOrder(chunk, i * BLOCK_BYTES + 2, quants, b * BLOCK);
+                if (blockPairs) {
+                    Q8Activations.toBlockPairOrder(chunk, i * BLOCK_BYTES + 2, quants, b);
+                } else {
+                    Q8Activations.toPairOrder(chunk, i * BLOCK_BYTES + 2, quants, b * BLOCK);
+                }
             }
         }
         return new Q8_0Tensor(name, data, size(), quants, scales);
@@ -224,6 +241,12 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
      * sweep ({@link #twoPartDot}), 128-bit ones in one sweep per part of their lane count.
      */
     private float vectorDotQ8(int first, int blocks, Q8Activations x, int firstXb) {
+        if (FixedLaneDot.PARTS == 1 && pairQuants != null && ((blocks | first / BLOCK_BYTES | firstXb) & 1) == 0) {
+            // the decode rows on the heap: no buffer checks per load, and one int16 multiply-add per
+            // pair sum of two blocks
+            int b0 = first / BLOCK_BYTES;
+            return blockPairDot(pairQuants, b0 * BLOCK, blockScales, b0, blocks, x.pairQuants, x.scales, firstXb);
+        }
         if (FixedLaneDot.PARTS == 1) {
             // all sixteen lanes in one register: fold them there (no thread-local scratch lookup per row)
             FloatVector even = FloatVector.zero(SPECIES);
@@ -427,6 +450,45 @@ public final class Q8_0Tensor extends FloatTensor implements HeapRows {
         }
         lo0.add(lo1).intoArray(lanes, 0);
         hi0.add(hi1).intoArray(lanes, FixedLaneDot.LEN);
+    }
+
+    /**
+     * The 512-bit int8 dot on decode rows in block-pair order ({@link #withHeapRows}): an even number
+     * of blocks from an even block, against activations from an even block. Each 32-byte half of a
+     * pair of blocks widens to 32 int16 lanes; the two halves' products added give, exact in int16,
+     * the even block's pair sum k at lane 2k and the odd block's at 2k+1: the low and high halves
+     * of sixteen int lanes. So the even and odd fma chains of the in-place path get the same pair
+     * sums times the same scales, and the fold is the same: the same bits. Written out, as
+     * {@link #pairDot} is.
+     */
+    private static float blockPairDot(byte[] q, int q0, float[] scales, int s0, int blocks, byte[] xp, float[] xs,
+            int firstXb) {
+        FloatVector even = FloatVector.zero(SPECIES);
+        FloatVector odd = even;
+        int end = firstXb + blocks;
+        for (int xb = firstXb, w = q0, s = s0; xb < end; xb += 2, w += 2 * BLOCK, s += 2) {
+            FloatVector se = FloatVector.broadcast(SPECIES, scales[s] * xs[xb]);
+            FloatVector so = FloatVector.broadcast(SPECIES, scales[s + 1] * xs[xb + 1]);
+            int xe = xb * BLOCK;
+            IntVector p = (IntVector) ((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w)
+                    .convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe).convertShape(VectorOperators.B2S, SHORTS, 0))
+                    .add(((ShortVector) ByteVector.fromArray(HALF_BYTES, q, w + BLOCK)
+                            .convertShape(VectorOperators.B2S, SHORTS, 0))
+                            .mul((ShortVector) ByteVector.fromArray(HALF_BYTES, xp, xe + BLOCK)
+                                    .convertShape(VectorOperators.B2S, SHORTS, 0)))
+                    .reinterpretShape(INTS, 0);
+            even = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(se, even);
+            odd = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16)
+                    .convertShape(VectorOperators.I2F, SPECIES, 0)).fma(so, odd);
+        }
+        FloatVector acc = even.add(odd);
+        acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_8));
+        acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_4));
+        acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_2));
+        acc = acc.add(acc.rearrange(FixedLaneDot.DOWN_1));
+        return acc.lane(0);
     }
 
     /** The f16 bits at {@code row[at]} (little-endian). */

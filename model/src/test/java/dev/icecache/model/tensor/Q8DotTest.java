@@ -167,7 +167,8 @@ class Q8DotTest {
     @Test
     void shouldGiveTheSameBitsFromTheHeapRowsAsFromTheMapping() {
         // at 256 bits the int8 dot reads the heap rows in pair order (even block counts) and copies
-        // a mapped row first otherwise; every result must be the same, at every width
+        // a mapped row first otherwise; at 512 it reads them in block-pair order (even block counts
+        // from even blocks) and the mapping in place otherwise; every result must be the same, at every width
         for (long seed = 1; seed <= 12; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
             int rows = 3;
@@ -196,6 +197,73 @@ class Q8DotTest {
             heap.copyTo(0, b, 0, b.length);
             assertArrayEquals(a, b, "seed=" + seed);
             assertSame(heap, heap.withHeapRows(), "rows are not added twice");
+        }
+    }
+
+    @Test
+    void shouldPutEachBlocksPairSumsInItsInt16LanesInBlockPairOrder() {
+        // the 512-bit kernel's layout, checked in scalar code so that it holds on any machine: the two
+        // 32-byte halves of a pair of blocks, multiplied lane by lane with the activations in the same
+        // order and added, give the even block's pair sum k at int16 lane 2k and the odd one's at 2k+1
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int trial = 0; trial < 50; trial++) {
+            byte[] w = new byte[64];
+            byte[] x = new byte[64];
+            for (int i = 0; i < 64; i++) {
+                w[i] = (byte) rnd.nextInt(-128, 128);
+                x[i] = (byte) rnd.nextInt(-127, 128);
+            }
+            if (trial == 0) {
+                java.util.Arrays.fill(w, (byte) -128); // the extremes: 2 * 128 * 127 = 32,512 fits int16
+                java.util.Arrays.fill(x, (byte) -127);
+            }
+            byte[] wo = new byte[64];
+            byte[] xo = new byte[64];
+            for (int block = 0; block < 2; block++) {
+                Q8Activations.toBlockPairOrder(w, 32 * block, wo, block);
+                Q8Activations.toBlockPairOrder(x, 32 * block, xo, block);
+            }
+            for (int lane = 0; lane < 32; lane++) {
+                int sum = wo[lane] * xo[lane] + wo[32 + lane] * xo[32 + lane];
+                int block = lane & 1;
+                int k = lane >> 1;
+                int e = 32 * block + 2 * k;
+                assertEquals(w[e] * x[e] + w[e + 1] * x[e + 1], sum, "trial " + trial + " lane " + lane);
+                assertEquals(sum, (short) sum, "the pair sum fits int16");
+            }
+        }
+        // a block writes only its own lanes of the pair: the odd block of pair 1 leaves the even one alone
+        byte[] dst = new byte[128];
+        java.util.Arrays.fill(dst, (byte) 7);
+        byte[] ones = new byte[32];
+        java.util.Arrays.fill(ones, (byte) 1);
+        Q8Activations.toBlockPairOrder(ones, 0, dst, 3);
+        for (int i = 0; i < 128; i++) {
+            boolean own = i >= 64 && (i & 1) == 1;
+            assertEquals(own ? 1 : 7, dst[i], "byte " + i);
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameBitsFromTheHeapRowsAtAnyBlockOfTheActivations() {
+        // activations quantized block by block at odd and even blocks of a shared buffer with an odd
+        // block count, read from odd and even blocks: the heap rows give the mapping's bits
+        SplittableRandom rnd = new SplittableRandom(5);
+        int cols = 32 * 7;
+        Q8_0Tensor mapped = direct(randomTensor(rnd, 2 * cols));
+        Q8_0Tensor heap = mapped.withHeapRows();
+        Q8Activations q = new Q8Activations(3 * cols);
+        float[] x = randomVector(rnd, 3 * cols);
+        for (int at = 0; at < 3 * cols; at += cols) {
+            q.quantize(x, at, cols, at);
+        }
+        for (int xOff = 0; xOff + 64 <= 3 * cols; xOff += 32) {
+            for (int len = 32; len <= 2 * cols - 32 && xOff + len <= 3 * cols; len += 32) {
+                for (long at = 0; at + len <= 2L * cols; at += 32) {
+                    assertEquals(Float.floatToRawIntBits(mapped.dotQ8(at, q, xOff, len)),
+                            Float.floatToRawIntBits(heap.dotQ8(at, q, xOff, len)), "at=" + at + " xOff=" + xOff + " len=" + len);
+                }
+            }
         }
     }
 
