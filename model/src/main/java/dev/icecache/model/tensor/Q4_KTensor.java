@@ -28,7 +28,6 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: per sub-block of 32 elements, 16
     // bytes whose low nibbles are its elements 0-15 and high nibbles its elements 16-31; and the
@@ -52,11 +51,11 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     }
 
     /**
-     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: with 256-bit vectors
-     * (AVX2), and the K-quant int8 path on. (512-bit vectors read the mapping in place.)
+     * Whether the int8 dot reads the decode rows of {@link #withHeapRows}: with 256- and 512-bit
+     * vectors (AVX2, AVX-512), and the K-quant int8 path on.
      */
     public static boolean readsHeapRows() {
-        return SPECIES != null && FixedLaneDot.PARTS == 2 && Q8KActivations.INTS != null;
+        return SPECIES != null && FixedLaneDot.PARTS <= 2 && Q8KActivations.INTS != null;
     }
 
     @Override
@@ -208,9 +207,9 @@ public final class Q4_KTensor extends FloatTensor implements Q8KDot, HeapRows {
                 float step = subScales.step(b, j);
                 float shift = subScales.shift(b, j);
                 int out = dstOff + i + 32 * j;
-                for (int h = 0; h < 16; h += 8) {
-                    IntVector v = (IntVector) ByteVector.fromArray(BYTES_8, subNibbles, BLOCK / 2 * b + 16 * j + h)
-                            .convertShape(VectorOperators.B2I, INTS_8, 0);
+                for (int h = 0; h < 16; h += CopyLanes.LEN) {
+                    IntVector v = (IntVector) ByteVector.fromArray(CopyLanes.BYTES, subNibbles, BLOCK / 2 * b + 16 * j + h)
+                            .convertShape(VectorOperators.B2I, CopyLanes.INTS, 0);
                     ((FloatVector) v.and(0x0f).convert(VectorOperators.I2F, 0)).mul(step).sub(shift).intoArray(dst, out + h);
                     ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0f).convert(VectorOperators.I2F, 0)).mul(step).sub(shift)
                             .intoArray(dst, out + 16 + h);

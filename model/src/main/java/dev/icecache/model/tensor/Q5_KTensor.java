@@ -29,7 +29,6 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: every element's five bits as a
     // byte in element order; and the super-blocks' decoded scales
@@ -201,9 +200,9 @@ public final class Q5_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             for (int j = 0; j < 8; j++) {
                 float step = subScales.step(b, j);
                 float shift = subScales.shift(b, j);
-                for (int l = 0; l < 32; l += 8) {
-                    ((FloatVector) ByteVector.fromArray(BYTES_8, subQuants, BLOCK * b + 32 * j + l)
-                            .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step).sub(shift)
+                for (int l = 0; l < 32; l += CopyLanes.LEN) {
+                    ((FloatVector) ByteVector.fromArray(CopyLanes.BYTES, subQuants, BLOCK * b + 32 * j + l)
+                            .convertShape(VectorOperators.B2F, CopyLanes.FLOATS, 0)).mul(step).sub(shift)
                             .intoArray(dst, dstOff + i + 32 * j + l);
                 }
             }

@@ -35,7 +35,6 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
     // products pair up in eight int lanes (256-bit vectors whatever the machine prefers)
     private static final VectorSpecies<Short> SHORTS_16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> INTS_8 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Byte> BYTES_8 = ByteVector.SPECIES_64;
 
     // decode rows on the heap ({@link #withHeapRows}), or null: every element's q - 32 as a byte in
     // element order, the sixteen group scales of each super-block, and its d as a float
@@ -268,9 +267,9 @@ public final class Q6_KTensor extends FloatTensor implements Q8KDot, HeapRows {
             float d = superScales[b];
             for (int k = 0; k < 16; k++) {
                 float step = d * groupScales[16 * b + k];
-                for (int l = 0; l < 16; l += 8) {
-                    ((FloatVector) ByteVector.fromArray(BYTES_8, groupQuants, BLOCK * b + 16 * k + l)
-                            .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0)).mul(step)
+                for (int l = 0; l < 16; l += CopyLanes.LEN) {
+                    ((FloatVector) ByteVector.fromArray(CopyLanes.BYTES, groupQuants, BLOCK * b + 16 * k + l)
+                            .convertShape(VectorOperators.B2F, CopyLanes.FLOATS, 0)).mul(step)
                             .intoArray(dst, dstOff + i + 16 * k + l);
                 }
             }
