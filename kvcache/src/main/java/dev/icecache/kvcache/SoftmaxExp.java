@@ -33,20 +33,21 @@ package dev.icecache.kvcache;
 public final class SoftmaxExp {
 
     /** Arguments below are raised to it: e^-87 is about 1.6e-38, which no weight sum can see. */
-    static final float LOWEST = -87f;
-    private static final float LOG2E = 1.44269504088896341f;
+    public static final float LOWEST = -87f;
+    /** The exponential's constants, public for vector forms of the same operations. */
+    public static final float LOG2E = 1.44269504088896341f;
     /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer. */
-    private static final float ROUNDER = 12582912f;
-    private static final float C1 = 0.693359375f;
-    private static final float C2 = -2.12194440e-4f;
-    private static final float P0 = 1.9875691500e-4f;
-    private static final float P1 = 1.3981999507e-3f;
-    private static final float P2 = 8.3334519073e-3f;
-    private static final float P3 = 4.1665795894e-2f;
-    private static final float P4 = 1.6666665459e-1f;
-    private static final float P5 = 5.0000001201e-1f;
+    public static final float ROUNDER = 12582912f;
+    public static final float C1 = 0.693359375f;
+    public static final float C2 = -2.12194440e-4f;
+    public static final float P0 = 1.9875691500e-4f;
+    public static final float P1 = 1.3981999507e-3f;
+    public static final float P2 = 8.3334519073e-3f;
+    public static final float P3 = 4.1665795894e-2f;
+    public static final float P4 = 1.6666665459e-1f;
+    public static final float P5 = 5.0000001201e-1f;
     /** The float exponent bias, added to k to form 2^k. */
-    private static final int BIAS = 127;
+    public static final int BIAS = 127;
     /** Partial sums of {@link #sum}. */
     private static final int LANES = 16;
     /** Elements per pass of {@link #expMinus}. */

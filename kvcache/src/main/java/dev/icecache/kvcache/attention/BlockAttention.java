@@ -56,6 +56,9 @@ public final class BlockAttention {
 
     /** Whether {@link BlockAttentionVector}'s kernels run (wanted, module present); same bits either way. */
     static final boolean VECTOR = vectorAvailable();
+    /** Whether the softmax runs on {@link BlockAttentionVector#softmax} (same bits either way). */
+    private static final boolean VECTOR_SOFTMAX = VECTOR && Boolean.parseBoolean(
+            System.getProperty("icecache.attention.vector-softmax", "true")) && BlockAttentionVector.softmaxSupported();
 
     private BlockAttention() {
     }
@@ -86,6 +89,7 @@ public final class BlockAttention {
         float[][][] transposed = new float[0][][]; // [chunk][d][row of the chunk] the block's keys
         final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
         final float[][][] quadLanes = new float[4][8][CHUNK]; // [query of four][dot lane][row of the chunk]
+        final float[] sumLanes = new float[16]; // the vector softmax's partial sums
         final float[][] weightBlock = new float[VALUE_ROWS][LANES]; // [row of a value block][query of the tile]
         private float[][] valueAcc = new float[0][LANES];         // [dimension][query of the tile]
         float[] scores = new float[0];  // [query][row] scores, then softmax weights
@@ -317,7 +321,7 @@ public final class BlockAttention {
             }
         }
         for (int g = 0; g < heads; g++) {
-            HeadAttention.softmax(s, g * rows, rows);
+            softmax(s, g * rows, rows, scratch);
         }
         java.util.Arrays.fill(out, outOff, outOff + heads * headDim, 0f);
         float[] widened = bValues != null ? scratch.values(VALUE_BLOCK * headDim) : null;
@@ -465,12 +469,22 @@ public final class BlockAttention {
             }
         }
         for (int j = 0; j < count; j++) {
-            // plain Java on purpose: with the softmax's loops on the Vector API beside the block
-            // kernels, C2 (JDK 17) boxed vectors in an end-to-end prefill (BENCHMARKS.md, issue 13,
-            // ninth session); its exponentials' loop is one C2 vectorizes by itself
-            HeadAttention.softmax(s, j * rows, limit[j]);
+            softmax(s, j * rows, limit[j], scratch);
         }
         weightedSums(s, rows, count, limit, values, headDim, scratch, out, outAt);
+    }
+
+    /**
+     * {@link HeadAttention#softmax}'s bits: on the Vector API where the block kernels run (in the
+     * ninth session such loops beside the block kernels made C2 box vectors; the cause was C2's
+     * per-method trap limit, which the engine's JVMs now raise), else its plain Java.
+     */
+    private static void softmax(float[] s, int from, int n, Scratch scratch) {
+        if (VECTOR_SOFTMAX) {
+            BlockAttentionVector.softmax(s, from, n, scratch.sumLanes);
+        } else {
+            HeadAttention.softmax(s, from, n);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.icecache.kvcache.attention;
 
+import dev.icecache.kvcache.SoftmaxExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -141,6 +142,88 @@ final class BlockAttentionVector {
             d1.intoArray(out, od + d + V);
         }
         return d;
+    }
+
+    /** Whether {@link #softmax} runs here: the sum's sixteen lanes are one or two vectors. */
+    static boolean softmaxSupported() {
+        return V == 16 || V == 8;
+    }
+
+    /**
+     * {@link dev.icecache.kvcache.HeadAttention#softmax} of {@code att[from .. from+n)} with the
+     * same bits: the maximum (order-free), then per element {@link SoftmaxExp#exp}'s float operations
+     * lane by lane, with the sixteen partial sums of {@link SoftmaxExp#sum} taken in the same pass
+     * (lane j of the sum is vector lane j, or lane j - 8 of the second vector at 256 bits), then
+     * each element times 1 / sum. {@code lanes} is sixteen floats of scratch.
+     */
+    static void softmax(float[] att, int from, int n, float[] lanes) {
+        int end = from + n;
+        int i = from;
+        // the maximum: vector lanes, then the rest (a maximum does not depend on its order)
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i + V <= end; i += V) {
+            mv = mv.max(FloatVector.fromArray(S, att, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < end; i++) {
+            max = att[i] > max ? att[i] : max;
+        }
+        FloatVector mx = FloatVector.broadcast(S, max);
+        FloatVector lo = FloatVector.zero(S);
+        FloatVector hi = lo;
+        i = from;
+        if (V == 16) {
+            for (; i + 16 <= end; i += 16) {
+                FloatVector e = expMinus(FloatVector.fromArray(S, att, i), mx);
+                e.intoArray(att, i);
+                lo = lo.add(e);
+            }
+        } else {
+            for (; i + 16 <= end; i += 16) {
+                FloatVector e = expMinus(FloatVector.fromArray(S, att, i), mx);
+                FloatVector f = expMinus(FloatVector.fromArray(S, att, i + 8), mx);
+                e.intoArray(att, i);
+                f.intoArray(att, i + 8);
+                lo = lo.add(e);
+                hi = hi.add(f);
+            }
+            hi.intoArray(lanes, 8);
+        }
+        lo.intoArray(lanes, 0);
+        // the last n % 16 values to lanes 0 .. n % 16 - 1, as SoftmaxExp.sum adds them
+        for (int j = 0; i < end; i++, j++) {
+            float e = SoftmaxExp.exp(att[i] - max);
+            att[i] = e;
+            lanes[j] += e;
+        }
+        float sum = (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])))
+                + (((lanes[8] + lanes[9]) + (lanes[10] + lanes[11])) + ((lanes[12] + lanes[13]) + (lanes[14] + lanes[15])));
+        float inv = 1f / sum;
+        FloatVector iv = FloatVector.broadcast(S, inv);
+        i = from;
+        for (; i + V <= end; i += V) {
+            FloatVector.fromArray(S, att, i).mul(iv).intoArray(att, i);
+        }
+        for (; i < end; i++) {
+            att[i] = att[i] * inv;
+        }
+    }
+
+    /** e^(x - max) lane by lane, in {@link SoftmaxExp#exp}'s float operations and order. */
+    private static FloatVector expMinus(FloatVector x, FloatVector max) {
+        FloatVector a = x.sub(max).max(FloatVector.broadcast(S, SoftmaxExp.LOWEST));
+        FloatVector t = a.mul(FloatVector.broadcast(S, SoftmaxExp.LOG2E)).add(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
+        FloatVector k = t.sub(FloatVector.broadcast(S, SoftmaxExp.ROUNDER));
+        FloatVector r = a.sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C1))).sub(k.mul(FloatVector.broadcast(S, SoftmaxExp.C2)));
+        FloatVector p = r.mul(FloatVector.broadcast(S, SoftmaxExp.P0)).add(FloatVector.broadcast(S, SoftmaxExp.P1));
+        p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P2));
+        p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P3));
+        p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P4));
+        p = p.mul(r).add(FloatVector.broadcast(S, SoftmaxExp.P5));
+        FloatVector e = p.mul(r.mul(r)).add(r).add(FloatVector.broadcast(S, 1f));
+        FloatVector pow2 = ((IntVector) t.reinterpretAsInts()).add(SoftmaxExp.BIAS).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return e.mul(pow2);
     }
 
     /**

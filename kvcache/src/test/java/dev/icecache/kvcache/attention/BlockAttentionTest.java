@@ -207,6 +207,32 @@ class BlockAttentionTest {
     }
 
     @Test
+    void shouldGiveTheVectorSoftmaxTheBitsOfHeadAttentionsSoftmax() {
+        // every tail length (n % 16), offsets that are not vector-aligned, scores far below the
+        // maximum (clamped at SoftmaxExp.LOWEST), ties at the maximum, and a long row
+        org.junit.jupiter.api.Assumptions.assumeTrue(BlockAttention.VECTOR && BlockAttentionVector.softmaxSupported(),
+                "the JVM runs no 256- or 512-bit vector kernels");
+        SplittableRandom rnd = new SplittableRandom(17);
+        float[] lanes = new float[16];
+        for (int n : new int[] {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 100, 257, 4099}) {
+            for (int from : new int[] {0, 3, 16}) {
+                float[] a = new float[from + n + 5];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (rnd.nextGaussian() * (rnd.nextInt(10) == 0 ? 60 : 4));
+                }
+                a[from + n / 2] = 50f;
+                a[from + n - 1] = 50f;
+                float[] b = a.clone();
+                HeadAttention.softmax(a, from, n);
+                BlockAttentionVector.softmax(b, from, n, lanes);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), "n=" + n + " from=" + from + " i=" + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRejectAQueryWithoutRows() {
         float[] rows = new float[8];
         assertEquals("limit[1]=0 must be >= 1", assertThrows(IllegalArgumentException.class,
