@@ -24,11 +24,11 @@ package dev.icecache.kvcache;
  * {@code Math.exp} call per row and one chain of dependent adds. The polynomial is cheaper than the
  * call and the sixteen chains overlap; both are defined by IEEE float operations alone, so they do
  * not depend on the JVM's intrinsics either. Outputs move by about an ulp against the old forms;
- * every kernel uses these, so the policies still agree bit for bit. A Vector API loop of this
- * exponential halved a 64k prefill block's attention again, but beside the block kernels it made
- * C2 (JDK 17) box their vectors in an end-to-end prefill, 4x slower: not kept. {@link #expMinus}
- * gets most of that gain from plain loops that C2 vectorizes by itself (BENCHMARKS.md, issue 13,
- * tenth session).
+ * every kernel uses these, so the policies still agree bit for bit. {@link #expMinus} runs as plain
+ * loops that C2 vectorizes by itself (BENCHMARKS.md, issue 13, tenth session). The attention's
+ * block kernels run the same operations on the Vector API instead ({@code BlockAttentionVector.softmax}),
+ * which in the tenth session made C2 (JDK 17) box their vectors; the cause was C2's per-method trap
+ * limit, which the engine's JVMs now raise (issue 13, nineteenth and twentieth sessions).
  */
 public final class SoftmaxExp {
 

@@ -17,9 +17,9 @@ import dev.icecache.kvcache.page.PageFormat;
  * the JVM has the Vector API (the launcher's default), {@link BlockAttentionVector} takes four
  * queries of a tile at a time with its accumulators in registers: the scores with a chunk's rows
  * in vector lanes, the value sums with dimensions in vector lanes over blocks of
- * {@link #VALUE_BLOCK} rows (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows); the softmax
- * stays {@link HeadAttention#softmax}'s plain Java, whose exponentials ({@code SoftmaxExp.expMinus})
- * C2 vectorizes by itself and whose sum needs no long chain of dependent adds. Otherwise every inner loop
+ * {@link #VALUE_BLOCK} rows (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows), and the softmax
+ * with {@link HeadAttention#softmax}'s operations lane by lane ({@link BlockAttentionVector#softmax}:
+ * 0.7x the attention time of its plain Java at 4k and 64k rows). Otherwise every inner loop
  * runs over rows or dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never
  * mix either way, so both paths and every vector width give the same bits
  * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).

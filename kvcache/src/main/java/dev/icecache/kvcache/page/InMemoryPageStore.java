@@ -75,6 +75,57 @@ public final class InMemoryPageStore implements PageStore {
         copyRows(src, srcOff + layout.valueOffset(0), e, layout.valueOffset(0), kRows);
     }
 
+    /**
+     * {@link #write} of the changed rows only, over the block this store holds: a page move changes
+     * a few rows of each page it touches, and narrowing every row of those pages to BF16 again was
+     * about a third of a 64k prefill block's appends (BENCHMARKS.md, issue 13, twentieth session).
+     * Rows from the new valid count up to the old one are zeroed, as {@link #write} leaves them.
+     */
+    @Override
+    public void writeRows(int layer, int kvHead, int pageId, float[] src, int srcOff, int rows, long changedRows) {
+        checkOpen();
+        layout.checkValidRows(rows);
+        Checks.checkRange(srcOff, layout.floatsPerPage(), src.length);
+        int e = entryOf.get(PageKey.of(layer, kvHead, pageId));
+        if (e == LongIntMap.MISSING) {
+            write(layer, kvHead, pageId, src, srcOff, rows);
+            return;
+        }
+        int headDim = layout.headDim();
+        for (int r = 0; r < rows; r++) {
+            if (r < Long.SIZE && (changedRows & (1L << r)) == 0) {
+                continue;
+            }
+            copyRow(src, srcOff + layout.keyOffset(r), e, layout.keyOffset(r), headDim);
+            copyRow(src, srcOff + layout.valueOffset(r), e, layout.valueOffset(r), headDim);
+        }
+        int old = validRows[e];
+        if (old > rows) {
+            zeroRows(e, layout.keyOffset(rows), (old - rows) * headDim);
+            zeroRows(e, layout.valueOffset(rows), (old - rows) * headDim);
+        }
+        validRows[e] = rows;
+    }
+
+    private void copyRow(float[] src, int srcOff, int e, int at, int n) {
+        if (format == PageFormat.F32) {
+            System.arraycopy(src, srcOff, f32Blocks[e], at, n);
+        } else {
+            short[] b = bf16Blocks[e];
+            for (int i = 0; i < n; i++) {
+                b[at + i] = PageFormat.narrow(src[srcOff + i]);
+            }
+        }
+    }
+
+    private void zeroRows(int e, int at, int n) {
+        if (format == PageFormat.F32) {
+            Arrays.fill(f32Blocks[e], at, at + n, 0f);
+        } else {
+            Arrays.fill(bf16Blocks[e], at, at + n, (short) 0);
+        }
+    }
+
     @Override
     public boolean delete(int layer, int kvHead, int pageId) {
         checkOpen();
