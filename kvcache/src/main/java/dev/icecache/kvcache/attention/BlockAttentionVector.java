@@ -152,53 +152,24 @@ final class BlockAttentionVector {
     /**
      * {@link dev.icecache.kvcache.HeadAttention#softmax} of {@code att[from .. from+n)} with the
      * same bits: the maximum (order-free), then per element {@link SoftmaxExp#exp}'s float operations
-     * lane by lane, with the sixteen partial sums of {@link SoftmaxExp#sum} taken in the same pass
-     * (lane j of the sum is vector lane j, or lane j - 8 of the second vector at 256 bits), then
-     * each element times 1 / sum. {@code lanes} is sixteen floats of scratch.
+     * lane by lane, then {@link SoftmaxExp#sum}'s sixteen partial sums (lane j of the sum is vector
+     * lane j, or lane j - 8 of the second vector at 256 bits), then each element times 1 / sum.
+     * {@code lanes} is sixteen floats of scratch. NOTE: four loops, one exponential per vector: with
+     * two exponentials and the sum in one loop, the 256-bit compile passed C2's inlining node budget
+     * ({@code AllocationFreeDecodeTest}).
      */
     static void softmax(float[] att, int from, int n, float[] lanes) {
         int end = from + n;
-        int i = from;
-        // the maximum: vector lanes, then the rest (a maximum does not depend on its order)
-        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (; i + V <= end; i += V) {
-            mv = mv.max(FloatVector.fromArray(S, att, i));
-        }
-        float max = mv.reduceLanes(VectorOperators.MAX);
-        for (; i < end; i++) {
-            max = att[i] > max ? att[i] : max;
-        }
+        float max = max(att, from, end);
         FloatVector mx = FloatVector.broadcast(S, max);
-        FloatVector lo = FloatVector.zero(S);
-        FloatVector hi = lo;
-        i = from;
-        if (V == 16) {
-            for (; i + 16 <= end; i += 16) {
-                FloatVector e = expMinus(FloatVector.fromArray(S, att, i), mx);
-                e.intoArray(att, i);
-                lo = lo.add(e);
-            }
-        } else {
-            for (; i + 16 <= end; i += 16) {
-                FloatVector e = expMinus(FloatVector.fromArray(S, att, i), mx);
-                FloatVector f = expMinus(FloatVector.fromArray(S, att, i + 8), mx);
-                e.intoArray(att, i);
-                f.intoArray(att, i + 8);
-                lo = lo.add(e);
-                hi = hi.add(f);
-            }
-            hi.intoArray(lanes, 8);
+        int i = from;
+        for (; i + V <= end; i += V) {
+            expMinus(FloatVector.fromArray(S, att, i), mx).intoArray(att, i);
         }
-        lo.intoArray(lanes, 0);
-        // the last n % 16 values to lanes 0 .. n % 16 - 1, as SoftmaxExp.sum adds them
-        for (int j = 0; i < end; i++, j++) {
-            float e = SoftmaxExp.exp(att[i] - max);
-            att[i] = e;
-            lanes[j] += e;
+        for (; i < end; i++) {
+            att[i] = SoftmaxExp.exp(att[i] - max);
         }
-        float sum = (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])))
-                + (((lanes[8] + lanes[9]) + (lanes[10] + lanes[11])) + ((lanes[12] + lanes[13]) + (lanes[14] + lanes[15])));
-        float inv = 1f / sum;
+        float inv = 1f / sum(att, from, end, lanes);
         FloatVector iv = FloatVector.broadcast(S, inv);
         i = from;
         for (; i + V <= end; i += V) {
@@ -207,6 +178,45 @@ final class BlockAttentionVector {
         for (; i < end; i++) {
             att[i] = att[i] * inv;
         }
+    }
+
+    /** The largest of {@code att[from .. end)}: vector lanes, then the rest (a maximum does not depend on its order). */
+    private static float max(float[] att, int from, int end) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = from;
+        for (; i + V <= end; i += V) {
+            mv = mv.max(FloatVector.fromArray(S, att, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < end; i++) {
+            max = att[i] > max ? att[i] : max;
+        }
+        return max;
+    }
+
+    /** {@link SoftmaxExp#sum} of {@code a[from .. end)}: its sixteen lanes in one or two vectors, then its tail and fold. */
+    private static float sum(float[] a, int from, int end, float[] lanes) {
+        FloatVector lo = FloatVector.zero(S);
+        FloatVector hi = lo;
+        int i = from;
+        if (V == 16) {
+            for (; i + 16 <= end; i += 16) {
+                lo = lo.add(FloatVector.fromArray(S, a, i));
+            }
+        } else {
+            for (; i + 16 <= end; i += 16) {
+                lo = lo.add(FloatVector.fromArray(S, a, i));
+                hi = hi.add(FloatVector.fromArray(S, a, i + 8));
+            }
+            hi.intoArray(lanes, 8);
+        }
+        lo.intoArray(lanes, 0);
+        // the last n % 16 values to lanes 0 .. n % 16 - 1, as SoftmaxExp.sum adds them
+        for (int j = 0; i < end; i++, j++) {
+            lanes[j] += a[i];
+        }
+        return (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])))
+                + (((lanes[8] + lanes[9]) + (lanes[10] + lanes[11])) + ((lanes[12] + lanes[13]) + (lanes[14] + lanes[15])));
     }
 
     /** e^(x - max) lane by lane, in {@link SoftmaxExp#exp}'s float operations and order. */
