@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * in place, in an order that forms each pair sum with one int16 multiply-add (AVX2, one thread, a
  * 2,048 x 8,192 matrix: 2.9-3.0 ms per product mapped, 1.6-1.7 ms from the heap rows). The 512-bit
  * Q8_0 kernel (AVX-512) reads its own order of the rows (pairs of blocks) instead of the mapping
- * through the buffer's checks: 2.0-2.9x the decode rate on the 1B shape. They cost the
+ * through the buffer's checks: 2.3x the decode rate on the 1B shape at the median. They cost the
  * JVM heap 36 bytes per 32 weights (1.3 GiB for a 1B model) for as long as the model is loaded, as
  * llama.cpp's {@code --no-mmap} costs memory; the Q8_0 prefill and everything else keep reading the mapping
  * (the K-quant rows also serve the prefill's row decode, {@code copyTo}).

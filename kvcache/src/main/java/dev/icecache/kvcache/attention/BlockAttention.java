@@ -19,7 +19,8 @@ import dev.icecache.kvcache.page.PageFormat;
  * in vector lanes, the value sums with dimensions in vector lanes over blocks of
  * {@link #VALUE_BLOCK} rows (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows), and the softmax
  * with {@link HeadAttention#softmax}'s operations lane by lane ({@link BlockAttentionVector#softmax}:
- * 0.7x the attention time of its plain Java at 4k and 64k rows). Otherwise every inner loop
+ * about 0.8x the attention time of its plain Java in a 64k prefill block, at the median of the runs).
+ * Otherwise every inner loop
  * runs over rows or dimensions with stride 1 and the JIT vectorizes it by itself. Lanes never
  * mix either way, so both paths and every vector width give the same bits
  * ({@code -Dicecache.attention.block-vector=false} keeps the scalar loops).

@@ -107,6 +107,7 @@ public final class InMemoryPageStore implements PageStore {
         validRows[e] = rows;
     }
 
+    /** Copies {@code n} floats to entry {@code e} at {@code at}, narrowed where the store keeps BF16. */
     private void copyRow(float[] src, int srcOff, int e, int at, int n) {
         if (format == PageFormat.F32) {
             System.arraycopy(src, srcOff, f32Blocks[e], at, n);
@@ -118,6 +119,7 @@ public final class InMemoryPageStore implements PageStore {
         }
     }
 
+    /** Zeroes {@code n} elements of entry {@code e} from {@code at}. */
     private void zeroRows(int e, int at, int n) {
         if (format == PageFormat.F32) {
             Arrays.fill(f32Blocks[e], at, at + n, 0f);
@@ -155,17 +157,8 @@ public final class InMemoryPageStore implements PageStore {
     /** Copies {@code n} floats to entry {@code e} at {@code at} and zeroes the rest of that half-block. */
     private void copyRows(float[] src, int srcOff, int e, int at, int n) {
         int half = layout.rowsPerPage() * layout.headDim();
-        if (format == PageFormat.F32) {
-            float[] b = f32Blocks[e];
-            System.arraycopy(src, srcOff, b, at, n);
-            Arrays.fill(b, at + n, at + half, 0f);
-        } else {
-            short[] b = bf16Blocks[e];
-            for (int i = 0; i < n; i++) {
-                b[at + i] = PageFormat.narrow(src[srcOff + i]);
-            }
-            Arrays.fill(b, at + n, at + half, (short) 0);
-        }
+        copyRow(src, srcOff, e, at, n);
+        zeroRows(e, at + n, half - n);
     }
 
     private int newEntry() {
