@@ -31,7 +31,6 @@ final class GroupSearch {
     private ChildIndex[][] nextFrontier = new ChildIndex[0][];
     private int[] frontierCount = new int[0];
     private double[] qp = new double[0];
-    private float[] best = new float[0];
     // scan jobs of one level: (cell, head, first leaf, last leaf), grouped by cell through jobOfCell
     private ChildIndex[] cellOf = new ChildIndex[16];
     private int[] cellHeads = new int[16 * 4];           // [distinct cell][head] lo, or -1 when not scanned
@@ -158,6 +157,7 @@ final class GroupSearch {
 
     /** [head][row] the row scores of the page being scanned, for the page score. */
     private float[][] rowScores = new float[0][0];
+    private final PageRowScores rowScorer = new PageRowScores();
 
     /** Step 2: scores the union of the heads' ranges in one cell; returns the dots done. */
     private long scanCell(int slot, float[] q, int qOff, boolean keepNodes) {
@@ -190,35 +190,30 @@ final class GroupSearch {
                     touched += codes[x * d] + codes[x * d + d - 1] + (int) scale[x];
                 }
             }
-            for (int h = 0; h < heads; h++) {
-                best[h] = Float.NEGATIVE_INFINITY;
-            }
             if (rowScores.length < heads || rowScores[0].length < n) {
                 rowScores = new float[Math.max(heads, rowScores.length)][Math.max(n, 16)];
             }
-            for (int s = 0; s < n; s++) {
-                int x = pages.node(page, s);
-                for (int h = 0; h < heads; h++) {
-                    int lo = cellHeads[base + h];
-                    if (lo < 0 || j < lo || j > cellHi[base + h]) {
-                        continue;
-                    }
-                    float score = RankingDot.dot(q, qOff + h * d, codes, x * d, d) * scale[x];
-                    rowScores[h][s] = score;
-                    if (keepNodes) {
-                        nodeHeap[h].add(score, x);
-                    }
-                    if (Float.compare(score, best[h]) > 0) {
-                        best[h] = score;
-                    }
-                    dots++;
-                }
-            }
             for (int h = 0; h < heads; h++) {
                 int lo = cellHeads[base + h];
-                if (lo >= 0 && j >= lo && j <= cellHi[base + h]) {
-                    pageHeap[h].add(core.params.pageScore().of(rowScores[h], n, best[h], d), page);
+                if (lo < 0 || j < lo || j > cellHi[base + h]) {
+                    continue;
                 }
+                // every row of the leaf scored first (PageRowScores), then offered to the heaps in
+                // row order, as before
+                float[] rs = rowScores[h];
+                rowScorer.score(pages, page, n, q, qOff + h * d, codes, scale, d, rs);
+                float top = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < n; s++) {
+                    float score = rs[s];
+                    if (keepNodes) {
+                        nodeHeap[h].add(score, pages.node(page, s));
+                    }
+                    if (Float.compare(score, top) > 0) {
+                        top = score;
+                    }
+                }
+                dots += n;
+                pageHeap[h].add(core.params.pageScore().of(rs, n, top, d), page);
             }
         }
         touchSink += touched;
@@ -261,7 +256,6 @@ final class GroupSearch {
             }
             frontierCount = new int[n];
             qp = new double[n];
-            best = new float[n];
         }
         if (heads != n) {
             heads = n;

@@ -66,6 +66,30 @@ public final class RankingDot {
         return VECTOR ? RankingDotVector.dot(q, qOff, c, cOff, n) : scalar(q, qOff, c, cOff, n);
     }
 
+    /**
+     * {@link #dot(float[], int, byte[], int, int)} of {@code q} against four rows of codes at
+     * {@code c0 .. c3}, with the same bits: {@code out[o + u]} for row u. {@code n} is a multiple
+     * of 8; {@code lanes} is 32 floats of scratch. Four independent sums let the CPU overlap what
+     * one dot's chain of adds keeps waiting for.
+     */
+    public static void dot4(float[] q, int qOff, byte[] c, int c0, int c1, int c2, int c3, int n, float[] lanes,
+                            float[] out, int o) {
+        if (VECTOR) {
+            RankingDotVector.dot4(q, qOff, c, c0, c1, c2, c3, n, lanes, out, o);
+        } else {
+            out[o] = scalar(q, qOff, c, c0, n);
+            out[o + 1] = scalar(q, qOff, c, c1, n);
+            out[o + 2] = scalar(q, qOff, c, c2, n);
+            out[o + 3] = scalar(q, qOff, c, c3, n);
+        }
+    }
+
+    /** The lanes {@code lanes[at .. at+8)} combined in the class comment's pairwise order. */
+    static float combine(float[] lanes, int at) {
+        return ((lanes[at] + lanes[at + 1]) + (lanes[at + 2] + lanes[at + 3]))
+                + ((lanes[at + 4] + lanes[at + 5]) + (lanes[at + 6] + lanes[at + 7]));
+    }
+
     /** The scalar kernel over int8 codes, always available. */
     static float scalar(float[] a, int aOff, byte[] b, int bOff, int n) {
         float s0 = 0f;

@@ -35,6 +35,38 @@ final class RankingDotVector {
                 acc.lane(6), acc.lane(7), a, aOff + i, b, bOff + i, n - i);
     }
 
+    /**
+     * {@link #dot(float[], int, byte[], int, int)} of one query against four rows of codes at
+     * {@code c0 .. c3} ({@code n} a multiple of 8): {@code out[o + u]} is row u's dot. The four
+     * sums are independent chains, so the CPU overlaps their latency; each keeps the single dot's
+     * lanes and order, so the bits are the same. {@code lanes} is 32 floats of scratch.
+     */
+    static void dot4(float[] a, int aOff, byte[] c, int c0, int c1, int c2, int c3, int n, float[] lanes,
+                     float[] out, int o) {
+        FloatVector x0 = FloatVector.zero(EIGHT);
+        FloatVector x1 = x0;
+        FloatVector x2 = x0;
+        FloatVector x3 = x0;
+        for (int i = 0; i < n; i += 8) {
+            FloatVector q = FloatVector.fromArray(EIGHT, a, aOff + i);
+            x0 = x0.add(q.mul((FloatVector) ByteVector.fromArray(EIGHT_CODES, c, c0 + i)
+                    .convertShape(VectorOperators.B2F, EIGHT, 0)));
+            x1 = x1.add(q.mul((FloatVector) ByteVector.fromArray(EIGHT_CODES, c, c1 + i)
+                    .convertShape(VectorOperators.B2F, EIGHT, 0)));
+            x2 = x2.add(q.mul((FloatVector) ByteVector.fromArray(EIGHT_CODES, c, c2 + i)
+                    .convertShape(VectorOperators.B2F, EIGHT, 0)));
+            x3 = x3.add(q.mul((FloatVector) ByteVector.fromArray(EIGHT_CODES, c, c3 + i)
+                    .convertShape(VectorOperators.B2F, EIGHT, 0)));
+        }
+        x0.intoArray(lanes, 0);
+        x1.intoArray(lanes, 8);
+        x2.intoArray(lanes, 16);
+        x3.intoArray(lanes, 24);
+        for (int u = 0; u < 4; u++) {
+            out[o + u] = RankingDot.combine(lanes, 8 * u);
+        }
+    }
+
     /** Over int8 codes: 8 codes widened to 8 float lanes (exact), then the same multiply and add. */
     static float dot(float[] a, int aOff, byte[] c, int cOff, int n) {
         FloatVector acc = FloatVector.zero(EIGHT);

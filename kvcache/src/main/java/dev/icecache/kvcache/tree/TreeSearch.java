@@ -34,6 +34,7 @@ final class TreeSearch {
     private ChildIndex[] nextFrontier = new ChildIndex[64];
     private boolean scanAll;                     // this call scores every token (DciParams.exhaustive(n))
     private float[] rowScores = new float[16];   // scratch: the rows of the leaf being scored
+    private final PageRowScores rowScorer = new PageRowScores();
 
     TreeSearch(DciTree tree) {
         this.tree = tree;
@@ -118,13 +119,12 @@ final class TreeSearch {
         if (rowScores.length < n) {
             rowScores = new float[n];
         }
+        rowScorer.score(pages, page, n, q, qOff, codes, scale, d, rowScores);
         float best = Float.NEGATIVE_INFINITY;
         for (int s = 0; s < n; s++) {
-            int x = pages.node(page, s);
-            float score = RankingDot.dot(q, qOff, codes, x * d, d) * scale[x];
-            rowScores[s] = score;
+            float score = rowScores[s];
             if (keepNodes) {
-                nodeHeap.add(score, x);
+                nodeHeap.add(score, pages.node(page, s));
             }
             if (Float.compare(score, best) > 0) {
                 best = score;

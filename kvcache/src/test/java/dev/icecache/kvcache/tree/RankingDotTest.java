@@ -78,6 +78,44 @@ class RankingDotTest {
     }
 
     @Test
+    void shouldGiveEachOfFourRowsTheBitsOfItsOwnDot() {
+        boolean vector = RankingDotVector.hardwareSupported();
+        float[] lanes = new float[32];
+        for (long seed = 1; seed <= 300; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            int n = 8 * (int) (seed % 17); // dot4 takes whole groups of eight
+            int aOff = rnd.nextInt(9);
+            float[] a = random(aOff + n, rnd);
+            byte[] c = new byte[4 * n + 40];
+            for (int i = 0; i < c.length; i++) {
+                // the extremes of int8 included: -128 and 127
+                c[i] = (byte) (seed % 5 == 0 ? (i % 2 == 0 ? -128 : 127) : rnd.nextInt(256) - 128);
+            }
+            int[] off = {rnd.nextInt(c.length - n + 1), rnd.nextInt(c.length - n + 1), rnd.nextInt(c.length - n + 1),
+                rnd.nextInt(c.length - n + 1)};
+            if (seed % 3 == 0) {
+                off[3] = off[2]; // the repeated row of a short last group
+            }
+            float[] out = new float[6];
+            RankingDot.dot4(a, aOff, c, off[0], off[1], off[2], off[3], n, lanes, out, 1);
+            float[] vec = new float[4];
+            if (vector) {
+                RankingDotVector.dot4(a, aOff, c, off[0], off[1], off[2], off[3], n, lanes, vec, 0);
+            }
+            for (int u = 0; u < 4; u++) {
+                float want = RankingDot.scalar(a, aOff, c, off[u], n);
+                String msg = "seed=" + seed + " n=" + n + " row " + u;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(out[1 + u]), "dispatch " + msg);
+                if (vector) {
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(vec[u]), "vector " + msg);
+                }
+            }
+            assertEquals(0f, out[0], "seed=" + seed + ": nothing written before o");
+            assertEquals(0f, out[5], "seed=" + seed + ": nothing written after o + 3");
+        }
+    }
+
+    @Test
     void shouldQuantizeWithinHalfAScaleStepAndKeepTheLargestValueExact() {
         for (long seed = 1; seed <= 200; seed++) {
             SplittableRandom rnd = new SplittableRandom(seed);
