@@ -63,6 +63,21 @@ public final class CompactKeys {
         return RankingDot.VECTOR ? CodeDotVector.codeDot(codes, offA, offB, d) : scalarCodeDot(codes, offA, offB, d);
     }
 
+    /**
+     * {@link #codeDot} of the row at {@code offA} with the four rows at {@code b0 .. b3}, into
+     * {@code out[0 .. 3]}: the same ints, the four sums side by side.
+     */
+    static void codeDot4(byte[] codes, int offA, int b0, int b1, int b2, int b3, int d, int[] out) {
+        if (RankingDot.VECTOR && d % 8 == 0) {
+            CodeDotVector.codeDot4(codes, offA, b0, b1, b2, b3, d, out);
+        } else {
+            out[0] = codeDot(codes, offA, b0, d);
+            out[1] = codeDot(codes, offA, b1, d);
+            out[2] = codeDot(codes, offA, b2, d);
+            out[3] = codeDot(codes, offA, b3, d);
+        }
+    }
+
     /** {@link #codeDot} as a plain loop, always available. */
     static int scalarCodeDot(byte[] codes, int offA, int offB, int d) {
         int s = 0;

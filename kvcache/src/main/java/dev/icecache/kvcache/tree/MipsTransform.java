@@ -85,6 +85,22 @@ final class MipsTransform {
         return dot + augmented(n.norm2[a]) * augmented(n.norm2[b]);
     }
 
+    /**
+     * {@link #augmentedDot} of node {@code a} with the four nodes {@code b0 .. b3}, into
+     * {@code out[0 .. 3]}: the same doubles, the four code dots side by side
+     * ({@link CompactKeys#codeDot4}). {@code dots} is four ints of scratch.
+     */
+    void augmentedDot4(Nodes n, int a, int b0, int b1, int b2, int b3, int[] dots, double[] out) {
+        CompactKeys.codeDot4(n.codes, n.keyOff(a), n.keyOff(b0), n.keyOff(b1), n.keyOff(b2), n.keyOff(b3), n.headDim,
+                dots);
+        double sa = n.scale[a];
+        double ua = augmented(n.norm2[a]);
+        out[0] = dots[0] * (sa * n.scale[b0]) + ua * augmented(n.norm2[b0]);
+        out[1] = dots[1] * (sa * n.scale[b1]) + ua * augmented(n.norm2[b1]);
+        out[2] = dots[2] * (sa * n.scale[b2]) + ua * augmented(n.norm2[b2]);
+        out[3] = dots[3] * (sa * n.scale[b3]) + ua * augmented(n.norm2[b3]);
+    }
+
     /** keyDistance of two nodes' compact keys under the current M^2. */
     double keyDistance(Nodes n, int a, int b) {
         return m2 - augmentedDot(n, a, b);

@@ -22,6 +22,8 @@ final class ParentFinder {
 
     private final TreeCore core;
     private final DciTree tree; // a parent's largest child distance lives on its cell (ChildIndex.maxChildDist)
+    private final int[] dots4 = new int[4];        // exact()'s scratch: four code dots
+    private final double[] dot4 = new double[4];   // and their augmented dots
 
     ParentFinder(TreeCore core, DciTree tree) {
         this.core = core;
@@ -91,7 +93,21 @@ final class ParentFinder {
         Nodes n = core.nodes;
         int best = -1;
         double bestDot = Double.NEGATIVE_INFINITY;
-        for (int r = 0, c = level.count(); r < c; r++) {
+        int c = level.count();
+        int r = 0;
+        // four candidates per code pass (MipsTransform.augmentedDot4: the same doubles), compared
+        // in rank order as one at a time
+        for (; r + 4 <= c; r += 4) {
+            core.mips.augmentedDot4(n, node, level.node(r), level.node(r + 1), level.node(r + 2), level.node(r + 3),
+                    dots4, dot4);
+            for (int u = 0; u < 4; u++) {
+                if (dot4[u] > bestDot) {
+                    bestDot = dot4[u];
+                    best = level.node(r + u);
+                }
+            }
+        }
+        for (; r < c; r++) {
             int y = level.node(r);
             double dot = core.mips.augmentedDot(n, node, y);
             if (dot > bestDot) {
