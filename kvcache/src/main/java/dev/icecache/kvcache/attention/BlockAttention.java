@@ -14,8 +14,8 @@ import dev.icecache.kvcache.page.PageFormat;
  * for a chunk of rows at once (lane l = dimensions l, l+8, ... in
  * increasing order, a plain multiply then a plain add, lanes combined pairwise, then scaled),
  * softmax as {@link HeadAttention#softmax}, values accumulated in row order per dimension. Where
- * the JVM has the Vector API (the launcher's default), {@link BlockAttentionVector} takes four
- * queries of a tile at a time with its accumulators in registers: the scores with a chunk's rows
+ * the JVM has the Vector API (the launcher's default), {@link BlockAttentionVector} takes six or
+ * four queries of a tile at a time with its accumulators in registers: the scores with a chunk's rows
  * in vector lanes, the value sums with dimensions in vector lanes over blocks of
  * {@link #VALUE_BLOCK} rows (BENCHMARKS.md: 2.1-2.6x a tile's speed at 4k-64k rows), and the softmax
  * with {@link HeadAttention#softmax}'s operations lane by lane ({@link BlockAttentionVector#softmax}:
@@ -89,7 +89,7 @@ public final class BlockAttention {
     public static final class Scratch {
         float[][][] transposed = new float[0][][]; // [chunk][d][row of the chunk] the block's keys
         final float[][] lanes = new float[8][CHUNK]; // [dot lane][row of the chunk]
-        final float[][][] quadLanes = new float[4][8][CHUNK]; // [query of four][dot lane][row of the chunk]
+        final float[][][] quadLanes = new float[6][8][CHUNK]; // [query of six or four][dot lane][row of the chunk]
         final float[] sumLanes = new float[16]; // the vector softmax's partial sums
         final float[][] weightBlock = new float[VALUE_ROWS][LANES]; // [row of a value block][query of the tile]
         private float[][] valueAcc = new float[0][LANES];         // [dimension][query of the tile]
@@ -450,6 +450,15 @@ public final class BlockAttention {
                 // may get scores past its limit (up to the others'), which softmax and the value
                 // sums never read
                 float[][][] quad = scratch.quadLanes;
+                for (int hex = hexes(count); j < 6 * hex; j += 6) {
+                    int m = Math.min(cn, maxLimit(limit, j, 6) - i0);
+                    if (m > 0) {
+                        BlockAttentionVector.hexLanes(q, qAt, j, kt, m, headDim, quad);
+                        for (int u = 0; u < 6; u++) {
+                            BlockAttentionVector.combineLanes(quad[u], m, scale, s, (j + u) * rows + i0);
+                        }
+                    }
+                }
                 for (; j + 4 <= count; j += 4) {
                     int m = Math.min(cn, Math.max(Math.max(limit[j], limit[j + 1]),
                             Math.max(limit[j + 2], limit[j + 3])) - i0);
@@ -473,6 +482,29 @@ public final class BlockAttention {
             softmax(s, j * rows, limit[j], scratch);
         }
         weightedSums(s, rows, count, limit, values, headDim, scratch, out, outAt);
+    }
+
+    /**
+     * How many groups of six queries a tile of {@code count} takes before its groups of four: as
+     * many as leave a multiple of four (32 = 4 x 6 + 2 x 4), none where no number does, so no
+     * query falls to the one-query loop that four-query groups alone would have covered.
+     */
+    static int hexes(int count) {
+        for (int hex = count / 6; hex > 0; hex--) {
+            if ((count - 6 * hex) % 4 == 0) {
+                return hex;
+            }
+        }
+        return 0;
+    }
+
+    /** The largest of {@code limit[j .. j+n)}. */
+    private static int maxLimit(int[] limit, int j, int n) {
+        int max = limit[j];
+        for (int u = 1; u < n; u++) {
+            max = Math.max(max, limit[j + u]);
+        }
+        return max;
     }
 
     /**

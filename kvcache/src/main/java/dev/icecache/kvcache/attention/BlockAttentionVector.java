@@ -97,6 +97,72 @@ final class BlockAttentionVector {
     }
 
     /**
+     * {@link #quadLanes} for the six queries at {@code q[qAt[j]] .. q[qAt[j + 5]]}: twelve
+     * accumulators, so each pair of key vectors loaded serves six queries instead of four (about
+     * 1.1x the dot rate on AVX2, BENCHMARKS.md). Each query's lanes are those of quadLanes: the same
+     * bits. {@code lanes} has at least six queries.
+     */
+    static void hexLanes(float[] q, int[] qAt, int j, float[][] kt, int m, int headDim, float[][][] lanes) {
+        int qa = qAt[j];
+        int qb = qAt[j + 1];
+        int qc = qAt[j + 2];
+        int qd = qAt[j + 3];
+        int qe = qAt[j + 4];
+        int qf = qAt[j + 5];
+        for (int r = 0; r < m; r += 2 * V) {
+            for (int l = 0; l < 8; l++) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector b0 = a0;
+                FloatVector b1 = a0;
+                FloatVector c0 = a0;
+                FloatVector c1 = a0;
+                FloatVector d0 = a0;
+                FloatVector d1 = a0;
+                FloatVector e0 = a0;
+                FloatVector e1 = a0;
+                FloatVector f0 = a0;
+                FloatVector f1 = a0;
+                for (int e = l; e < headDim; e += 8) {
+                    float[] k = kt[e];
+                    FloatVector k0 = FloatVector.fromArray(S, k, r);
+                    FloatVector k1 = FloatVector.fromArray(S, k, r + V);
+                    FloatVector x = FloatVector.broadcast(S, q[qa + e]);
+                    a0 = a0.add(k0.mul(x));
+                    a1 = a1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qb + e]);
+                    b0 = b0.add(k0.mul(x));
+                    b1 = b1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qc + e]);
+                    c0 = c0.add(k0.mul(x));
+                    c1 = c1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qd + e]);
+                    d0 = d0.add(k0.mul(x));
+                    d1 = d1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qe + e]);
+                    e0 = e0.add(k0.mul(x));
+                    e1 = e1.add(k1.mul(x));
+                    x = FloatVector.broadcast(S, q[qf + e]);
+                    f0 = f0.add(k0.mul(x));
+                    f1 = f1.add(k1.mul(x));
+                }
+                a0.intoArray(lanes[0][l], r);
+                a1.intoArray(lanes[0][l], r + V);
+                b0.intoArray(lanes[1][l], r);
+                b1.intoArray(lanes[1][l], r + V);
+                c0.intoArray(lanes[2][l], r);
+                c1.intoArray(lanes[2][l], r + V);
+                d0.intoArray(lanes[3][l], r);
+                d1.intoArray(lanes[3][l], r + V);
+                e0.intoArray(lanes[4][l], r);
+                e1.intoArray(lanes[4][l], r + V);
+                f0.intoArray(lanes[5][l], r);
+                f1.intoArray(lanes[5][l], r + V);
+            }
+        }
+    }
+
+    /**
      * {@code out[o_u + d] += w_u,from v_from[d] + ... + w_u,to-1 v_to-1[d]} in row order, for four
      * queries u whose weights are at {@code s[sa + i]} .. {@code s[sd + i]}, and the dimensions
      * {@code d} that fill whole pairs of vectors.

@@ -247,4 +247,19 @@ class BlockAttentionTest {
         }
         return a;
     }
+
+    @Test
+    void shouldTakeAsManyGroupsOfSixAsLeaveAMultipleOfFour() {
+        assertEquals(4, BlockAttention.hexes(32), "a full tile: 4 x 6 + 2 x 4");
+        for (int count = 1; count <= 64; count++) {
+            int hex = BlockAttention.hexes(count);
+            int best = 0;
+            for (int h = 1; 6 * h <= count; h++) {
+                if ((count - 6 * h) % 4 == 0) {
+                    best = h;
+                }
+            }
+            assertEquals(best, hex, "count=" + count);
+        }
+    }
 }
