@@ -81,8 +81,8 @@ final class MipsTransform {
      * larger, the closer (keyDistance = M^2 - this).
      */
     double augmentedDot(Nodes n, int a, int b) {
-        double dot = CompactKeys.codeDot(n.codes, n.keyOff(a), n.keyOff(b), n.headDim) * ((double) n.scale[a] * n.scale[b]);
-        return dot + augmented(n.norm2[a]) * augmented(n.norm2[b]);
+        int dot = CompactKeys.codeDot(n.codes, n.keyOff(a), n.keyOff(b), n.headDim);
+        return augmentedDot(dot, n.scale[a], augmented(n.norm2[a]), n, b);
     }
 
     /**
@@ -95,10 +95,18 @@ final class MipsTransform {
                 dots);
         double sa = n.scale[a];
         double ua = augmented(n.norm2[a]);
-        out[0] = dots[0] * (sa * n.scale[b0]) + ua * augmented(n.norm2[b0]);
-        out[1] = dots[1] * (sa * n.scale[b1]) + ua * augmented(n.norm2[b1]);
-        out[2] = dots[2] * (sa * n.scale[b2]) + ua * augmented(n.norm2[b2]);
-        out[3] = dots[3] * (sa * n.scale[b3]) + ua * augmented(n.norm2[b3]);
+        out[0] = augmentedDot(dots[0], sa, ua, n, b0);
+        out[1] = augmentedDot(dots[1], sa, ua, n, b1);
+        out[2] = augmentedDot(dots[2], sa, ua, n, b2);
+        out[3] = augmentedDot(dots[3], sa, ua, n, b3);
+    }
+
+    /**
+     * The augmented dot of a node a (its code dot with node b, its scale {@code sa} and augmented
+     * coordinate {@code ua}) with node b: code dot * (scale_a * scale_b) + ua * ub, in double.
+     */
+    private double augmentedDot(int codeDot, double sa, double ua, Nodes n, int b) {
+        return codeDot * (sa * n.scale[b]) + ua * augmented(n.norm2[b]);
     }
 
     /** keyDistance of two nodes' compact keys under the current M^2. */
